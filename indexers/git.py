@@ -1,0 +1,190 @@
+"""The only module that runs git. Every invocation is hardened so that nothing from the repository
+runs: no hooks, no fsmonitor, no pager, no external diff or textconv, no filters, no ssh, no network
+protocols; system config ignored; optional locks off so that reading never writes into the repo.
+
+Committed content is read with one long-lived `git cat-file --batch` process (`BlobReader`), never
+through checkouts or filters.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+HARDENING = (
+    "-c", "core.fsmonitor=false",
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.pager=cat",
+    "-c", "diff.external=",
+    "-c", "core.sshCommand=false",
+    "-c", "protocol.allow=never",
+    "-c", "core.untrackedCache=false",
+    "-c", "core.quotePath=false",
+    "-c", "color.ui=false",
+    "-c", "log.showSignature=false",
+    "-c", "safe.directory=*",
+)
+
+
+class GitError(RuntimeError):
+    """git failed; the message names the repository and git's own reason."""
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        GIT_OPTIONAL_LOCKS="0",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_ASKPASS="/bin/false",
+        SSH_ASKPASS="/bin/false",
+        GIT_PAGER="cat",
+        GIT_EXTERNAL_DIFF="",
+        LC_ALL="C.UTF-8",
+    )
+    # Never let a repository's global-config lookalike redirect us.
+    env.setdefault("HOME", os.environ.get("HOME", "/nonexistent"))
+    return env
+
+
+def command(repo: str | Path, *args: str) -> list[str]:
+    return ["git", "--no-pager", *HARDENING, "-C", str(repo), *args]
+
+
+def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = None,
+        timeout: float | None = 600) -> bytes:
+    """Run a hardened git command and return stdout bytes."""
+    try:
+        proc = subprocess.run(command(repo, *args), input=input, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=_env(), timeout=timeout, check=False,
+                              stdin=None if input is not None else subprocess.DEVNULL)
+    except FileNotFoundError as exc:  # pragma: no cover - git missing
+        raise GitError("git is not installed") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise GitError(f"{repo}: git {args[0]} timed out") from exc
+    if check and proc.returncode != 0:
+        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"{repo}: git {args[0]} failed: {reason[-1] if reason else proc.returncode}")
+    return proc.stdout
+
+
+def popen(repo: str | Path, *args: str) -> subprocess.Popen[bytes]:
+    """A streaming hardened git process (stdout piped)."""
+    return subprocess.Popen(command(repo, *args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, env=_env())
+
+
+def toplevel(path: str | Path) -> Path | None:
+    """The work tree root containing `path`, or None when it is not inside a git work tree."""
+    p = Path(path)
+    if p.is_file():
+        p = p.parent
+    if not p.is_dir():
+        return None
+    try:
+        out = run(p, "rev-parse", "--show-toplevel", timeout=30).decode("utf-8", "replace").strip()
+    except GitError:
+        return None
+    return Path(out) if out else None
+
+
+def is_repo_root(path: Path) -> bool:
+    return (path / ".git").exists()
+
+
+def head(repo: str | Path) -> str | None:
+    """HEAD's sha, or None for a repository without commits."""
+    try:
+        return run(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}", timeout=30).decode().strip() or None
+    except GitError:
+        return None
+
+
+def list_files(repo: str | Path) -> list[str]:
+    """Tracked files plus untracked files that are not ignored (so .gitignore holds), repo-relative."""
+    out = run(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
+    seen: dict[str, None] = {}
+    for raw in out.split(b"\0"):
+        if raw:
+            seen.setdefault(raw.decode("utf-8", "surrogateescape"), None)
+    return list(seen)
+
+
+def submodule_paths(repo: str | Path) -> set[str]:
+    """Gitlink entries (submodules): listed by ls-files but not files of this repo."""
+    out = run(repo, "ls-files", "-z", "--stage")
+    paths: set[str] = set()
+    for rec in out.split(b"\0"):
+        if rec.startswith(b"160000 "):
+            paths.add(rec.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"))
+    return paths
+
+
+def is_shallow(repo: str | Path) -> bool:
+    try:
+        return run(repo, "rev-parse", "--is-shallow-repository", timeout=30).strip() == b"true"
+    except GitError:
+        return False
+
+
+class BlobReader:
+    """One long-lived `git cat-file --batch` process for reading committed content by `<rev>:<path>`
+    or blob sha. Thread-safe; restart on failure."""
+
+    def __init__(self, repo: str | Path):
+        self.repo = str(repo)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(command(self.repo, "cat-file", "--batch"), stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_env())
+        return self._proc
+
+    def read(self, spec: str) -> bytes | None:
+        """Content of `spec` (e.g. 'HEAD:path/to/file' or a blob sha), or None when missing."""
+        if "\n" in spec:
+            return None
+        with self._lock:
+            proc = self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+                proc.stdin.flush()
+                header = proc.stdout.readline()
+            except (BrokenPipeError, OSError):
+                self.close()
+                return None
+            parts = header.split()
+            if len(parts) < 3 or parts[-1] == b"missing":
+                return None
+            size = int(parts[2])
+            data = proc.stdout.read(size)
+            proc.stdout.read(1)  # trailing newline
+            return data
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                if proc.stdin:
+                    proc.stdin.close()
+                proc.terminate()
+                proc.wait(timeout=5)
+            except Exception:  # noqa: BLE001 - best effort
+                proc.kill()
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def ls_tree(repo: str | Path, rev: str, paths: Sequence[str] = ()) -> list[str]:
+    out = run(repo, "ls-tree", "-r", "-z", "--name-only", rev, "--", *paths)
+    return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.gitrepo import GitRepo
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path):
+    """make_repo('name', {'path': 'content'}, message='init') -> GitRepo with one commit."""
+
+    def _make(name: str, files: dict[str, str | bytes] | None = None, message: str = "initial commit") -> GitRepo:
+        repo = GitRepo(tmp_path / name)
+        if files is not None:
+            repo.commit(message, files)
+        return repo
+
+    return _make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own cache folder unless it passes --cache explicitly."""
+    monkeypatch.setenv("LORE_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    yield
