@@ -232,6 +232,37 @@ class Partial:
     generated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Location:
+    repo: str
+    path: str
+    range: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One line of context shown to a reader. `text` is plain text exactly as the repository says it
+    (renderers escape it, never producers); `source` is the citation a reader can verify:
+    'repo/path:line', a commit sha, a spec location."""
+
+    text: str
+    source: str
+    kind: str = ""  # service, entity, provider, consumer, workaround, revert, hotfix, last_change, marker, ...
+    location: Location | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled group of notes in `lore context`, the hover, and agent output. `name` is stable
+    (service, contract, links, history, markers, decisions, coupling); `empty` says what is absent."""
+
+    name: str
+    title: str
+    notes: tuple[Note, ...] = ()
+    empty: str = ""
+
+
 # ---------------------------------------------------------------------------------------------------
 # Plain-data conversion (JSON for --json, shards and the agent interface). Driven by the type hints, so
 # a new field needs no code here.

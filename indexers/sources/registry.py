@@ -1,13 +1,22 @@
-"""The list of extractors. Each module in `MODULES` exposes `EXTRACTORS: list[Extractor]`."""
+"""The list of extractors. Each module in `MODULES` exposes `EXTRACTORS: list[Extractor]`.
+
+An extractor module that fails to import is reported (`load_errors`, surfaced in the index report) and
+left out, so one broken extractor never takes indexing down.
+"""
 
 from __future__ import annotations
 
 import importlib
+import logging
 from functools import lru_cache
 
 from .base import Extractor
 
+log = logging.getLogger(__name__)
+
 MODULES = ("proto", "openapi", "graphql", "sql", "services", "code", "markers", "adr")
+
+load_errors: list[str] = []
 
 
 @lru_cache(maxsize=1)
@@ -16,11 +25,11 @@ def extractors() -> tuple[Extractor, ...]:
     for name in MODULES:
         try:
             mod = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as exc:  # a module not written yet during development
-            if exc.name == f"{__package__}.{name}":
-                continue
-            raise
-        found.extend(mod.EXTRACTORS)
+            found.extend(mod.EXTRACTORS)
+        except Exception as exc:  # noqa: BLE001
+            msg = f"extractor module {name!r} not loaded: {exc.__class__.__name__}: {exc}"
+            log.debug(msg)
+            load_errors.append(msg)
     return tuple(found)
 
 

@@ -1,0 +1,85 @@
+"""Which files of a repository Lore reads, and why it skips the others.
+
+Files come from git (tracked plus untracked-not-ignored), so `.gitignore` holds. Then, by name and stat
+only (nothing is read yet): secrets are never read; symlinks are never followed (loops, links leaving the
+repo); vendored folders and generated code are skipped; files over the size limit are skipped; files no
+extractor wants are counted as unsupported. Binary content is detected after reading (a NUL byte in the
+first 8 KB). Every skip has a reason that is counted in the index report.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+VENDORED_DIRS = frozenset({
+    "node_modules", "vendor", "third_party", "third-party", "bower_components", "Pods", ".git", ".hg",
+    ".svn", "site-packages", ".venv", "venv", "__pycache__", "dist", ".yarn", ".pnpm-store", "jspm_packages",
+    ".tox", ".gradle", ".idea", ".vscode-test",
+})
+
+GENERATED_NAMES = re.compile(
+    r"(_pb2\.pyi?|_pb2_grpc\.pyi?|\.pb\.go|_grpc\.pb\.go|\.pb\.gw\.go|\.pb\.validate\.go|_pb\.(?:js|d\.ts|ts)|"
+    r"_grpc_pb\.(?:js|d\.ts|ts)|\.pb\.(?:cc|h|ts|swift|dart)|\.min\.(?:js|css)|\.g\.cs|\.designer\.cs|"
+    r"Grpc\.cs|_generated\.\w+|\.generated\.\w+|\.gen\.go|zz_generated\.\w+\.go|package-lock\.json|yarn\.lock|"
+    r"pnpm-lock\.yaml|poetry\.lock|Cargo\.lock|go\.sum)$"
+)
+
+SECRET_NAMES = re.compile(
+    r"^(\.env(\..*)?|.*\.pem|.*\.key|.*\.p12|.*\.pfx|.*\.jks|.*\.keystore|id_(rsa|dsa|ecdsa|ed25519)(\.pub)?|"
+    r"\.netrc|_netrc|\.npmrc|\.pypirc|\.pgpass|\.htpasswd|credentials(\..*)?|.*credentials\.json|"
+    r"secrets?\.(ya?ml|json|toml|env)|.*\.tfvars|.*\.tfstate(\.backup)?|\.git-credentials|.*\.kdbx|"
+    r"service-account.*\.json|.*\.secret)$",
+    re.IGNORECASE,
+)
+
+BINARY_SNIFF = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    path: str  # repo-relative POSIX
+    size: int
+    mtime_ns: int
+
+
+def skip_reason_by_name(path: str, exclude: tuple[str, ...] = ()) -> str | None:
+    parts = path.split("/")
+    name = parts[-1]
+    if SECRET_NAMES.match(name):
+        return "secret"
+    if any(p in VENDORED_DIRS for p in parts[:-1]):
+        return "vendored"
+    if GENERATED_NAMES.search(name):
+        return "generated"
+    for pattern in exclude:
+        if fnmatch.fnmatch(path, pattern):
+            return "excluded"
+    return None
+
+
+def stat_file(root: Path, rel: str, max_size: int) -> tuple[Candidate | None, str | None]:
+    """(candidate, None) for a readable regular file, else (None, reason)."""
+    try:
+        st = os.lstat(root / rel)
+    except FileNotFoundError:
+        return None, "deleted"
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror or exc}"
+    if stat.S_ISLNK(st.st_mode):
+        return None, "symlink"
+    if stat.S_ISDIR(st.st_mode):
+        return None, "submodule"
+    if not stat.S_ISREG(st.st_mode):
+        return None, "not_a_file"
+    if st.st_size > max_size:
+        return None, "too_large"
+    return Candidate(rel, st.st_size, st.st_mtime_ns), None
+
+
+def looks_binary(data: bytes) -> bool:
+    return b"\0" in data[:BINARY_SNIFF]

@@ -1,0 +1,114 @@
+"""The engine ties a workspace, its cache and the indexer together and produces Snapshots.
+
+It is what the CLI, the LSP server and the benchmark harness call: `Engine(ws, store).refresh()` indexes
+incrementally (files, then history) and links everything into a new immutable Snapshot. Shards listed
+in lore.toml are loaded here and merged as repos without a local checkout.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from . import git
+from .indexer import Indexer, IndexReport
+from .model import Commit, FileFacts
+from .snapshot import RepoInfo, Snapshot, build
+from .store import CacheError, Store
+from .workspace import RepoSpec, Workspace
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False):
+        self.ws = ws
+        self.store = store
+        self.jobs = jobs
+        self.progress = progress
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.history: Any = None
+        self.last_report: IndexReport | None = None
+
+    def refresh(self, force: bool = False, repos: Iterable[RepoSpec] | None = None) -> tuple[Snapshot, IndexReport]:
+        """Index (incrementally) and link. Safe to call from a worker thread; one refresh at a time."""
+        with self._lock:
+            indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress)
+            report, facts_by_repo = indexer.run(force=force)
+            t0 = time.perf_counter()
+            commits = self._mine_history(report, force)
+            report.timings["history"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            repo_infos: dict[str, RepoInfo] = {}
+            for info in report.repos:
+                spec = self.ws.repo(info["name"])
+                repo_infos[info["name"]] = RepoInfo(info["name"], spec.root if spec else None, info.get("head"))
+            all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
+            shard_commits: dict[str, dict[str, Commit]] = {}
+            for shard_path in self.ws.shards:
+                from .shard import ShardError, read_shard
+
+                try:
+                    shard = read_shard(shard_path)
+                except ShardError as exc:
+                    report.messages.append(str(exc))
+                    continue
+                if shard.repo in repo_infos and repo_infos[shard.repo].root is not None:
+                    report.messages.append(f"{shard_path}: shard of {shard.repo!r} ignored: that repo is checked out in this workspace")
+                    continue
+                repo_infos[shard.repo] = RepoInfo(shard.repo, None, shard.commit, str(shard_path))
+                all_facts.extend(shard.files)
+                shard_commits[shard.repo] = {c.sha: c for c in shard.commits}
+                report.repos.append({"name": shard.repo, "shard": str(shard_path), "head": shard.commit})
+            commits.update(shard_commits)
+            self._generation += 1
+            history = self._history_index(repo_infos, commits)
+            snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
+            report.timings["link"] = time.perf_counter() - t1
+            report.facts["link"] = len(snap.links)
+            report.facts["service"] = len(snap.services.services) if snap.services is not None else 0
+            report.facts["commit"] = sum(len(c) for c in commits.values())
+            report.facts["conflict"] = len(snap.conflicts)
+            report.seconds += report.timings["history"] + report.timings["link"]
+            self.last_report = report
+            return snap, report
+
+    # -- history ---------------------------------------------------------------------------------------
+    def _mine_history(self, report: IndexReport, force: bool) -> dict[str, dict[str, Commit]]:
+        """Mine each repo's commits since the last indexed HEAD; returns repo -> sha -> Commit."""
+        try:
+            from .history.mine import mine_incremental
+        except ImportError:  # history layer not present
+            return {}
+        out: dict[str, dict[str, Commit]] = {}
+        for info in report.repos:
+            spec = self.ws.repo(info["name"])
+            if spec is None or info.get("error"):
+                continue
+            key = ("h", spec.name)
+            state = None if force else self.store.get(key)
+            try:
+                state, changed = mine_incremental(spec.root, state)
+            except git.GitError as exc:
+                report.messages.append(f"{spec.name}: history not mined: {exc}")
+                continue
+            if changed:
+                try:
+                    self.store.set(key, state)
+                except CacheError as exc:
+                    report.messages.append(str(exc))
+            out[spec.name] = {c.sha: c for c in state["commits"]}
+            info["commits"] = len(state["commits"])
+        return out
+
+    def _history_index(self, repos: dict[str, RepoInfo], commits: dict[str, dict[str, Commit]]) -> Any:
+        try:
+            from .history.index import HistoryIndex
+        except ImportError:
+            return None
+        roots = {name: info.root for name, info in repos.items() if info.root is not None}
+        return HistoryIndex(roots, commits, self.store.namespace("blame"))

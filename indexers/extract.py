@@ -1,0 +1,54 @@
+"""Per-file extraction: run every extractor that wants a file and merge their partial facts.
+
+Pure (bytes in, FileFacts out) and guarded: an extractor that raises is recorded as a per-file error
+naming the extractor and the reason; the other extractors' facts for the file are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from .model import FileError, FileFacts, Partial
+from .positions import SourceFile
+from .sources import registry
+
+log = logging.getLogger(__name__)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def wanted(path: str) -> bool:
+    return bool(registry.for_path(path))
+
+
+def extract_file(repo: str, path: str, data: bytes, digest: str | None = None) -> FileFacts:
+    src = SourceFile(repo, path, data)
+    entities, usages, services, markers, decisions, errors = [], [], [], [], [], []
+    language = ""
+    generated = False
+    for ex in registry.for_path(path):
+        try:
+            part: Partial = ex.extract(src)
+        except RecursionError:
+            errors.append(FileError(repo, path, f"{ex.name}: input nested too deeply"))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one extractor never stops the file or the run
+            log.exception("extractor %s failed on %s/%s", ex.name, repo, path)
+            errors.append(FileError(repo, path, f"{ex.name} extractor failed: {exc.__class__.__name__}: {exc}"))
+            continue
+        entities += part.entities
+        usages += part.usages
+        services += part.services
+        markers += part.markers
+        decisions += part.decisions
+        errors += part.errors
+        language = language or part.language
+        generated = generated or part.generated
+    return FileFacts(
+        repo=repo, path=path, sha256=digest or sha256(data), language=language, generated=generated,
+        entities=tuple(entities), usages=tuple(() if generated else usages), services=tuple(services),
+        markers=tuple(markers), decisions=tuple(decisions), errors=tuple(errors),
+    )

@@ -1,0 +1,347 @@
+"""Incremental, content-addressed indexing of a workspace.
+
+For each repo: list files through git, skip by name and stat (never reading secrets), compare size and
+mtime with the stored manifest (unchanged files are not even read), hash what changed, reuse any stored
+record for the same (repo, path, content hash, extractor versions) — which also makes a run killed half
+way resume where it stopped — and extract the rest on all cores. Failures are per file and never stop
+the run. Then history is mined (only commits since the last indexed HEAD).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import discover, git
+from .extract import extract_file, sha256
+from .model import FileFacts
+from .sources import registry
+from .store import CacheError, FileState, Store
+from .workspace import RepoSpec, Workspace
+
+log = logging.getLogger(__name__)
+
+POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
+BATCH = 32
+
+
+@dataclass
+class IndexReport:
+    repos: list[dict[str, Any]] = field(default_factory=list)
+    indexed: int = 0
+    unchanged: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    facts: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    indexed_paths: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "repos": self.repos,
+            "files": {
+                "indexed": self.indexed,
+                "unchanged": self.unchanged,
+                "skipped": dict(sorted(self.skipped.items())),
+                "failed": self.failed,
+            },
+            "facts": dict(sorted(self.facts.items())),
+            "seconds": round(self.seconds, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "messages": self.messages,
+        }
+
+
+# -- worker side -----------------------------------------------------------------------------------
+_WORKER_STORE: dict[str, Store] = {}
+
+
+def _worker_store(cache_root: str) -> Store | None:
+    try:
+        if cache_root not in _WORKER_STORE:
+            _WORKER_STORE[cache_root] = Store(cache_root, check=False)
+        return _WORKER_STORE[cache_root]
+    except Exception:  # noqa: BLE001 - reuse is an optimisation only
+        return None
+
+
+Job = tuple[str, str, str, int, int, str]  # repo, root, path, size, mtime_ns, vkey
+Result = tuple[str, str, FileState, FileFacts | None, bool]  # repo, path, state, facts, reused
+
+
+def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True) -> list[Result]:
+    """Read, hash and extract a batch of files (runs in a worker process or inline). With `reuse`, a
+    stored record for the same content and extractor versions is taken instead of extracting again."""
+    store = _worker_store(cache_root) if reuse else None
+    out: list[Result] = []
+    for repo, root, path, size, mtime_ns, vkey in jobs:
+        try:
+            with open(os.path.join(root, path), "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            out.append((repo, path, FileState(size, mtime_ns, "", vkey, "failed", f"unreadable: {exc.strerror or exc}"), None, False))
+            continue
+        digest = sha256(data)
+        if discover.looks_binary(data):
+            out.append((repo, path, FileState(len(data), mtime_ns, digest, vkey, "skipped:binary"), None, False))
+            continue
+        cached = store.facts(repo, path, digest, vkey) if store is not None else None
+        if isinstance(cached, FileFacts):
+            status = "failed" if cached.errors else "indexed"
+            out.append((repo, path, FileState(len(data), mtime_ns, digest, vkey, status, _reason(cached)), cached, True))
+            continue
+        facts = extract_file(repo, path, data, digest)
+        status = "failed" if facts.errors else "indexed"
+        out.append((repo, path, FileState(len(data), mtime_ns, digest, vkey, status, _reason(facts)), facts, False))
+    return out
+
+
+def _reason(facts: FileFacts) -> str:
+    if not facts.errors:
+        return ""
+    err = facts.errors[0]
+    where = f"line {err.line + 1}: " if err.line is not None else ""
+    more = f" (+{len(facts.errors) - 1} more)" if len(facts.errors) > 1 else ""
+    return f"{where}{err.reason}{more}"
+
+
+# -- main side -------------------------------------------------------------------------------------
+def _digest(manifest: dict[str, FileState]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(manifest):
+        st = manifest[path]
+        h.update(f"{path}\0{st.sha256}\0{st.vkey}\0{st.status}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+class Progress:
+    """A progress bar on a terminal, periodic plain lines otherwise, nothing when quiet."""
+
+    def __init__(self, total: int, enabled: bool, label: str):
+        self.enabled = enabled and total > 0
+        self.total = total
+        self.done = 0
+        self.label = label
+        self._bar: Any = None
+        self._last = time.monotonic()
+        if self.enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=label, unit="file", file=sys.stderr, leave=False)
+
+    def advance(self, n: int) -> None:
+        if not self.enabled:
+            return
+        self.done += n
+        if self._bar is not None:
+            self._bar.update(n)
+        elif time.monotonic() - self._last >= 2.0 or self.done == self.total:
+            self._last = time.monotonic()
+            print(f"lore: {self.label}: {self.done}/{self.total} files", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+class Indexer:
+    def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
+                 on_file: Callable[[str, str], None] | None = None):
+        self.ws = ws
+        self.store = store
+        self.jobs = jobs or os.cpu_count() or 1
+        self.progress = progress
+        self.on_file = on_file
+
+    def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
+        t0 = time.perf_counter()
+        registry.extractors()
+        report = IndexReport(messages=list(self.store.messages) + list(registry.load_errors))
+        facts_by_repo: dict[str, list[FileFacts]] = {}
+        plans: list[tuple[RepoSpec, dict[str, FileState], dict[str, FileState], list[Job]]] = []
+        for repo in repos if repos is not None else self.ws.repos:
+            plan = self._plan(repo, force, report)
+            if plan is not None:
+                plans.append(plan)
+        report.timings["discover"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        all_jobs = [job for *_rest, jobs in plans for job in jobs]
+        results = self._execute(all_jobs, reuse=not force)
+        report.timings["extract"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        by_repo: dict[str, list[Result]] = {}
+        for res in results:
+            by_repo.setdefault(res[0], []).append(res)
+        write_ok = True
+        for repo, old, manifest, _jobs in plans:
+            fresh: dict[str, FileFacts] = {}
+            for _repo, path, state, facts, reused in by_repo.get(repo.name, []):
+                old_state = old.get(path)
+                manifest[path] = state
+                if state.status.startswith("skipped:"):
+                    report.skipped[state.status.split(":", 1)[1]] += 1
+                    continue
+                if facts is not None:
+                    fresh[path] = facts
+                    if reused or (old_state is not None and old_state.sha256 == state.sha256 and old_state.vkey == state.vkey and not force):
+                        report.unchanged += 1
+                    else:
+                        report.indexed += 1
+                        report.indexed_paths.append(f"{repo.name}/{path}")
+                        if write_ok:
+                            try:
+                                self.store.put_facts(repo.name, path, state.sha256, state.vkey, facts)
+                            except CacheError as exc:
+                                write_ok = False
+                                report.messages.append(str(exc))
+                elif state.status == "failed":
+                    report.failed.append({"repo": repo.name, "path": path, "reason": state.reason})
+            facts_list = self._assemble(repo, old, manifest, fresh, report)
+            facts_by_repo[repo.name] = facts_list
+            if write_ok:
+                try:
+                    self.store.put_manifest(repo.name, manifest)
+                    self.store.put_aggregate(repo.name, _digest(manifest), facts_list)
+                except CacheError as exc:
+                    write_ok = False
+                    report.messages.append(str(exc))
+        report.timings["store"] = time.perf_counter() - t2
+        for flist in facts_by_repo.values():
+            for ff in flist:
+                if ff.errors and not any(f["path"] == ff.path and f["repo"] == ff.repo for f in report.failed):
+                    report.failed.append({"repo": ff.repo, "path": ff.path, "reason": _reason(ff)})
+                report.facts["entity"] += len(ff.entities)
+                report.facts["usage"] += len(ff.usages)
+                report.facts["service_decl"] += len(ff.services)
+                report.facts["marker"] += len(ff.markers)
+                report.facts["decision"] += len(ff.decisions)
+        report.failed.sort(key=lambda f: (f["repo"], f["path"]))
+        report.seconds = time.perf_counter() - t0
+        return report, facts_by_repo
+
+    # -- planning ------------------------------------------------------------------------------------
+    def _plan(self, repo: RepoSpec, force: bool, report: IndexReport) -> tuple[RepoSpec, dict[str, FileState], dict[str, FileState], list[Job]] | None:
+        info: dict[str, Any] = {"name": repo.name, "path": str(repo.root)}
+        report.repos.append(info)
+        if not repo.root.is_dir():
+            info["error"] = "not found"
+            report.messages.append(f"{repo.name}: {repo.root}: no such folder; skipped")
+            return None
+        try:
+            paths = git.list_files(repo.root)
+        except git.GitError as exc:
+            info["error"] = str(exc)
+            report.messages.append(f"{repo.name}: not a readable git repository ({exc}); skipped")
+            return None
+        info["head"] = git.head(repo.root)
+        if git.is_shallow(repo.root):
+            info["shallow"] = True
+        old = {} if force else self.store.manifest(repo.name)
+        manifest: dict[str, FileState] = {}
+        jobs: list[Job] = []
+        for path in paths:
+            reason = discover.skip_reason_by_name(path, self.ws.exclude)
+            if reason is not None:
+                report.skipped[reason] += 1
+                continue
+            vkey = registry.version_key(path)
+            if not vkey:
+                report.skipped["unsupported"] += 1
+                continue
+            cand, why = discover.stat_file(repo.root, path, self.ws.max_file_size)
+            if cand is None:
+                if why != "deleted":
+                    report.skipped[why or "unknown"] += 1
+                continue
+            prev = old.get(path)
+            if prev is not None and prev.size == cand.size and prev.mtime_ns == cand.mtime_ns and prev.vkey == vkey:
+                manifest[path] = prev
+                if prev.status.startswith("skipped:"):
+                    report.skipped[prev.status.split(":", 1)[1]] += 1
+                else:
+                    report.unchanged += 1
+                    if prev.status == "failed":
+                        report.failed.append({"repo": repo.name, "path": path, "reason": prev.reason})
+                continue
+            jobs.append((repo.name, str(repo.root), path, cand.size, cand.mtime_ns, vkey))
+        info["files"] = len(paths)
+        return repo, old, manifest, jobs
+
+    def _execute(self, jobs: list[Job], reuse: bool) -> list[Result]:
+        bar = Progress(len(jobs), self.progress, "indexing")
+        results: list[Result] = []
+        try:
+            for chunk in self._run_batches(jobs, reuse):
+                results.extend(chunk)
+                bar.advance(len(chunk))
+        finally:
+            bar.close()
+        return results
+
+    def _run_batches(self, jobs: list[Job], reuse: bool) -> Iterator[list[Result]]:
+        cache_root = str(self.store.root)
+        batches = [jobs[i:i + BATCH] for i in range(0, len(jobs), BATCH)]
+        if len(jobs) < POOL_THRESHOLD or self.jobs <= 1:
+            for b in batches:
+                yield process_batch(cache_root, b, reuse)
+            return
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=min(self.jobs, len(batches)), mp_context=ctx) as pool:
+            futures = [pool.submit(process_batch, cache_root, b, reuse) for b in batches]
+            for fut, batch in zip(futures, batches, strict=True):
+                try:
+                    yield fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its batch, not the run
+                    log.warning("worker failed: %s", exc)
+                    yield [(r, p, FileState(s, m, "", v, "failed", f"worker crashed: {exc}"), None, False) for r, _root, p, s, m, v in batch]
+
+    def _assemble(self, repo: RepoSpec, old: dict[str, FileState], manifest: dict[str, FileState],
+                  fresh: dict[str, FileFacts], report: IndexReport) -> list[FileFacts]:
+        """The repo's FileFacts: fresh ones, plus unchanged ones from the aggregate or per-file records."""
+        agg = self.store.aggregate(repo.name, _digest(manifest))
+        if agg is not None and not fresh:
+            return list(agg)
+        previous: dict[str, FileFacts] = {}
+        old_agg = self.store.get(("a", repo.name))
+        if isinstance(old_agg, tuple) and len(old_agg) == 2:
+            previous = {ff.path: ff for ff in old_agg[1] if isinstance(ff, FileFacts)}
+        out: list[FileFacts] = []
+        for path, state in sorted(manifest.items()):
+            if state.status.startswith("skipped:") or not state.sha256:
+                continue
+            ff = fresh.get(path)
+            if ff is None:
+                prev = previous.get(path)
+                if prev is not None and prev.sha256 == state.sha256:
+                    ff = prev
+                else:
+                    got = self.store.facts(repo.name, path, state.sha256, state.vkey)
+                    ff = got if isinstance(got, FileFacts) else None
+            if ff is None:
+                # Record lost (cache damaged): re-extract now rather than silently dropping the file.
+                res = process_batch(str(self.store.root), [(repo.name, str(repo.root), path, state.size, state.mtime_ns, state.vkey)])
+                ff = res[0][3]
+                if ff is None:
+                    continue
+                try:
+                    self.store.put_facts(repo.name, path, ff.sha256, state.vkey, ff)
+                except CacheError as exc:
+                    report.messages.append(str(exc))
+            out.append(ff)
+        return out
+
+
+def cache_path(store: Store) -> Path:
+    return store.path

@@ -1,0 +1,230 @@
+"""The Snapshot: an immutable view of everything Lore knows about a workspace, built by linking.
+
+Every query (CLI, LSP, agents) reads one Snapshot; the server swaps in a new one atomically when
+indexing finishes, so a request never waits for indexing and never sees half an update. Snapshots are
+never mutated after `build()` returns; `with_file()` returns a new Snapshot with one file's facts
+replaced (used for unsaved editor buffers) and shares everything else.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
+
+FileKey = tuple[str, str]  # (repo, path)
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    name: str
+    root: Path | None  # None for repos known only through an imported shard
+    head: str | None = None
+    shard: str = ""  # the shard file it came from
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """The same entity ID declared in several places with different attributes."""
+
+    id: str
+    declarations: tuple[Entity, ...]
+    differences: tuple[str, ...]
+
+
+@dataclass
+class Snapshot:
+    repos: dict[str, RepoInfo]
+    files: dict[FileKey, FileFacts]
+    entities: dict[str, list[Entity]]  # id -> declarations (first = canonical)
+    links: list[Link]
+    services: Any  # indexers.services.ServiceMap (or None when no service facts)
+    commits: dict[str, dict[str, Commit]] = field(default_factory=dict)  # repo -> sha -> Commit
+    decisions: list[Decision] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    history: Any = None  # lazily blames lines; see indexers.history
+    generation: int = 0
+    # derived indexes
+    entities_by_file: dict[FileKey, list[Entity]] = field(default_factory=dict)
+    links_by_entity: dict[str, list[Link]] = field(default_factory=dict)
+    links_by_file: dict[FileKey, list[Link]] = field(default_factory=dict)
+    usages_by_file: dict[FileKey, list[Usage]] = field(default_factory=dict)
+    markers_by_file: dict[FileKey, list[Marker]] = field(default_factory=dict)
+    _line_starts: dict[FileKey, list[int]] = field(default_factory=dict)
+
+    # -- lookups ---------------------------------------------------------------------------------------
+    def entity(self, ident: str) -> Entity | None:
+        decls = self.entities.get(ident)
+        return decls[0] if decls else None
+
+    def declarations(self, ident: str) -> list[Entity]:
+        return self.entities.get(ident, [])
+
+    def service_for(self, repo: str, path: str) -> Service | None:
+        if self.services is None:
+            return None
+        return self.services.service_for(repo, path)  # type: ignore[no-any-return]
+
+    def owner_for(self, repo: str, path: str) -> Any:
+        if self.services is None:
+            return None
+        return self.services.owner_for(repo, path)
+
+    def entities_at(self, repo: str, path: str, line: int, col: int | None = None) -> list[Entity]:
+        """Entities whose name is under the position, else whose declaration encloses it (innermost
+        first)."""
+        ents = self.entities_by_file.get((repo, path), [])
+        on_name = [e for e in ents if e.range.contains(line, col)]
+        if on_name:
+            return sorted(on_name, key=lambda e: e.range.size)
+        enclosing = [e for e in ents if e.extent is not None and e.extent.contains(line, col)]
+        return sorted(enclosing, key=lambda e: e.extent.size if e.extent else (0, 0))
+
+    def links_at(self, repo: str, path: str, line: int, col: int | None = None) -> list[Link]:
+        return [lk for lk in self.links_by_file.get((repo, path), []) if lk.range.contains(line, col)]
+
+    def links_for(self, ident: str, role: str | None = None) -> list[Link]:
+        links = self.links_by_entity.get(ident, [])
+        return [lk for lk in links if role is None or lk.role == role]
+
+    def markers_in(self, repo: str, path: str, first: int, last: int) -> list[Marker]:
+        return [m for m in self.markers_by_file.get((repo, path), []) if m.range.overlaps_lines(first, last)]
+
+    def repo_root(self, repo: str) -> Path | None:
+        info = self.repos.get(repo)
+        return info.root if info else None
+
+    def locate(self, path: str | Path) -> FileKey | None:
+        """(repo, repo-relative path) for an absolute path inside a workspace repo."""
+        p = Path(path).absolute()
+        best: FileKey | None = None
+        best_len = -1
+        for name, info in self.repos.items():
+            if info.root is None:
+                continue
+            root = info.root
+            try:
+                rel = p.relative_to(root)
+            except ValueError:
+                try:
+                    rel = p.resolve().relative_to(root.resolve())
+                except (ValueError, OSError):
+                    continue
+            if len(str(root)) > best_len:
+                best, best_len = (name, rel.as_posix()), len(str(root))
+        return best
+
+    def with_file(self, facts: FileFacts) -> Snapshot:
+        """A new Snapshot where one file's facts are replaced (an unsaved buffer). Links and entities of
+        that file are recomputed; the rest is shared."""
+        files = dict(self.files)
+        files[(facts.repo, facts.path)] = facts
+        return build(self.repos, files.values(), services=self.services, commits=self.commits,
+                     history=self.history, generation=self.generation, extra_links=None)
+
+
+def _differences(decls: Sequence[Entity]) -> tuple[str, ...]:
+    base = decls[0]
+    diffs: list[str] = []
+    for other in decls[1:]:
+        for key in sorted(set(base.attrs) | set(other.attrs)):
+            if base.attrs.get(key) != other.attrs.get(key):
+                diffs.append(f"{key}: {base.attrs.get(key)!r} in {base.repo}/{base.path}:{base.range.start_line + 1} "
+                             f"vs {other.attrs.get(key)!r} in {other.repo}/{other.path}:{other.range.start_line + 1}")
+    return tuple(diffs)
+
+
+def _resolve_contracts(files: Sequence[FileFacts]) -> tuple[list[Entity], list[FileError]]:
+    """Per-file entities, with every extractor's workspace-level resolve step applied."""
+    from .sources import registry
+
+    entities: list[Entity] = [e for ff in files for e in ff.entities]
+    errors: list[FileError] = []
+    for ex in registry.extractors():
+        try:
+            res = ex.resolve(files)
+        except Exception as exc:  # noqa: BLE001 - a failing resolve step loses only its own additions
+            errors.append(FileError("", "", f"{ex.name} resolve step failed: {exc.__class__.__name__}: {exc}"))
+            continue
+        if res is None:
+            continue
+        if res.replaces:
+            entities = [e for e in entities if e.id not in res.replaces]
+        entities.extend(res.entities)
+        errors.extend(res.errors)
+    return entities, errors
+
+
+def build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services: Any = None,
+          commits: Mapping[str, Mapping[str, Commit]] | None = None, history: Any = None, generation: int = 0,
+          extra_links: Sequence[Link] | None = None) -> Snapshot:
+    files_list = [ff for ff in files]
+    file_map = {(ff.repo, ff.path): ff for ff in files_list}
+    entities, errors = _resolve_contracts(files_list)
+    errors = [e for ff in files_list for e in ff.errors] + errors
+    by_id: dict[str, list[Entity]] = defaultdict(list)
+    for e in entities:
+        by_id[e.id].append(e)
+    conflicts = []
+    for ident, decls in by_id.items():
+        if len(decls) > 1:
+            decls.sort(key=lambda e: (e.repo, e.path, e.range))
+            diffs = _differences(decls)
+            if diffs:
+                conflicts.append(Conflict(ident, tuple(decls), diffs))
+    if services is None:
+        services = _derive_services(files_list)
+    service_of = (lambda repo, path: (s.name if (s := services.service_for(repo, path)) else "")) if services else (lambda r, p: "")
+    usages = [u for ff in files_list for u in ff.usages]
+    links = _link(usages, entities, service_of)
+    if extra_links:
+        links.extend(extra_links)
+    snap = Snapshot(
+        repos=dict(repos), files=file_map, entities=dict(by_id), links=links, services=services,
+        commits={k: dict(v) for k, v in (commits or {}).items()},
+        decisions=[d for ff in files_list for d in ff.decisions], conflicts=conflicts, errors=errors,
+        history=history, generation=generation,
+    )
+    for e in entities:
+        snap.entities_by_file.setdefault((e.repo, e.path), []).append(e)
+    for lk in links:
+        snap.links_by_entity.setdefault(lk.entity, []).append(lk)
+        snap.links_by_file.setdefault((lk.repo, lk.path), []).append(lk)
+    for ff in files_list:
+        if ff.usages:
+            snap.usages_by_file[(ff.repo, ff.path)] = list(ff.usages)
+        if ff.markers:
+            snap.markers_by_file[(ff.repo, ff.path)] = list(ff.markers)
+    return snap
+
+
+def _derive_services(files: Sequence[FileFacts]) -> Any:
+    try:
+        from .services import derive_services
+    except ImportError:  # during development, before the services layer lands
+        return None
+    decls = [d for ff in files for d in ff.services]
+    paths: dict[str, list[str]] = defaultdict(list)
+    for ff in files:
+        paths[ff.repo].append(ff.path)
+    return derive_services(decls, paths)
+
+
+def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any) -> list[Link]:
+    if not usages:
+        return []
+    try:
+        from .linking import link
+    except ImportError:
+        return []
+    return list(link(usages, entities, service_of))
+
+
+def line_index(starts: list[int], offset: int) -> int:
+    return bisect.bisect_right(starts, offset) - 1

@@ -1,0 +1,191 @@
+"""What a workspace is: the git repositories that together form one system, plus imported shards.
+
+`lore.toml` at the workspace root lists them:
+
+    [[repo]]
+    name = "contracts"
+    path = "contracts"          # relative to lore.toml
+
+    [[shard]]
+    path = "shards/payments.lore-shard"
+
+    [index]
+    max_file_size = 2000000     # bytes, or "2MB"
+    exclude = ["docs/generated/**"]
+
+Without it: the git repository that contains the path; or, for a folder of checkouts, every git
+repository directly under it. Errors in `lore.toml` name the line and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import git
+
+CONFIG_NAME = "lore.toml"
+DEFAULT_MAX_FILE_SIZE = 2_000_000
+
+
+class WorkspaceError(ValueError):
+    """A workspace that cannot be used; the message is one clear line."""
+
+
+@dataclass(frozen=True)
+class RepoSpec:
+    name: str
+    root: Path
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+    repos: tuple[RepoSpec, ...]
+    shards: tuple[Path, ...] = ()
+    config_path: Path | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    exclude: tuple[str, ...] = ()
+    check: dict[str, Any] = field(default_factory=dict)
+
+    def repo(self, name: str) -> RepoSpec | None:
+        return next((r for r in self.repos if r.name == name), None)
+
+    def locate(self, path: str | Path) -> tuple[RepoSpec, str] | None:
+        """The repo containing an absolute path and the repo-relative POSIX path."""
+        p = Path(path).absolute()
+        best: tuple[RepoSpec, str] | None = None
+        for repo in self.repos:
+            try:
+                rel = p.relative_to(repo.root)
+            except ValueError:
+                try:
+                    rel = p.resolve().relative_to(repo.root.resolve())
+                except (ValueError, OSError):
+                    continue
+            if best is None or len(str(repo.root)) > len(str(best[0].root)):
+                best = (repo, rel.as_posix() if str(rel) != "." else "")
+        return best
+
+
+def _line_of(text: str, pattern: str, occurrence: int = 0) -> int:
+    hits = [m.start() for m in re.finditer(pattern, text, re.M)]
+    if len(hits) > occurrence:
+        return text.count("\n", 0, hits[occurrence]) + 1
+    return 1
+
+
+def _size(value: Any, where: str) -> int:
+    if isinstance(value, int) and value > 0:
+        return value
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*", value)
+        if m:
+            mult = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}[m.group(2).lower()]
+            return int(float(m.group(1)) * mult)
+    raise WorkspaceError(f"{where}: max_file_size must be a positive number of bytes or a size like '2MB', got {value!r}")
+
+
+def load_config(path: Path) -> Workspace:
+    """Parse lore.toml; every error names the file, the line and the key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"{path}: cannot read: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: {exc}") from exc
+    base = path.parent
+    known = {"repo", "shard", "index", "check", "server"}
+    for key in data:
+        if key not in known:
+            line = _line_of(text, r"^[ \t]*\[*" + re.escape(key) + r"\b")
+            raise WorkspaceError(f"{path}:{line}: unknown key {key!r} (expected one of {', '.join(sorted(known))})")
+    repos: list[RepoSpec] = []
+    raw_repos = data.get("repo", [])
+    if not isinstance(raw_repos, list):
+        at = _line_of(text, r"^[ \t]*\[?repo\b")
+        raise WorkspaceError(f"{path}:{at}: 'repo' must be an array of tables ([[repo]])")
+    names: set[str] = set()
+    for i, entry in enumerate(raw_repos):
+        line = _line_of(text, r"^[ \t]*\[\[\s*repo\s*\]\]", i)
+        if not isinstance(entry, dict):
+            raise WorkspaceError(f"{path}:{line}: [[repo]] entry must be a table")
+        rel = entry.get("path")
+        if not isinstance(rel, str) or not rel:
+            raise WorkspaceError(f"{path}:{line}: [[repo]] is missing the key 'path'")
+        root = (base / rel).resolve() if not Path(rel).is_absolute() else Path(rel)
+        name = entry.get("name", root.name)
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", name):
+            raise WorkspaceError(f"{path}:{line}: [[repo]] key 'name' must be a simple name, got {name!r}")
+        if name in names:
+            raise WorkspaceError(f"{path}:{line}: [[repo]] key 'name': duplicate repo name {name!r}")
+        unknown = set(entry) - {"name", "path"}
+        if unknown:
+            raise WorkspaceError(f"{path}:{line}: [[repo]] unknown key {sorted(unknown)[0]!r}")
+        names.add(name)
+        repos.append(RepoSpec(name, root))
+    shards: list[Path] = []
+    for i, entry in enumerate(data.get("shard", []) if isinstance(data.get("shard", []), list) else []):
+        line = _line_of(text, r"^[ \t]*\[\[\s*shard\s*\]\]", i)
+        rel = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(rel, str) or not rel:
+            raise WorkspaceError(f"{path}:{line}: [[shard]] is missing the key 'path'")
+        shards.append((base / rel).resolve())
+    index = data.get("index", {})
+    if not isinstance(index, dict):
+        at = _line_of(text, r"^[ \t]*index\b")
+        raise WorkspaceError(f"{path}:{at}: 'index' must be a table")
+    max_size = DEFAULT_MAX_FILE_SIZE
+    if "max_file_size" in index:
+        at = _line_of(text, r"^[ \t]*max_file_size\b")
+        max_size = _size(index["max_file_size"], f"{path}:{at}: key 'index.max_file_size'")
+    exclude = index.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
+        at = _line_of(text, r"^[ \t]*exclude\b")
+        raise WorkspaceError(f"{path}:{at}: key 'index.exclude' must be a list of glob strings")
+    check = data.get("check", {})
+    if not isinstance(check, dict):
+        at = _line_of(text, r"^[ \t]*check\b")
+        raise WorkspaceError(f"{path}:{at}: 'check' must be a table")
+    if not repos and not shards:
+        raise WorkspaceError(f"{path}:1: no [[repo]] or [[shard]] entries")
+    return Workspace(base.resolve(), tuple(repos), tuple(shards), path, max_size, tuple(exclude), check)
+
+
+def find_config(start: Path) -> Path | None:
+    p = start if start.is_dir() else start.parent
+    for folder in (p, *p.parents):
+        cand = folder / CONFIG_NAME
+        if cand.is_file():
+            return cand
+    return None
+
+
+def discover(path: str | Path = ".", *, max_file_size: int | None = None) -> Workspace:
+    """The workspace for a path: lore.toml (here or above), else the enclosing git repo, else every git
+    repo directly under the folder."""
+    start = Path(path).absolute()
+    if not start.exists():
+        raise WorkspaceError(f"{start}: no such file or folder")
+    cfg = find_config(start)
+    if cfg is not None:
+        ws = load_config(cfg)
+    else:
+        top = git.toplevel(start)
+        if top is not None:
+            ws = Workspace(top, (RepoSpec(top.name, top),))
+        elif start.is_dir():
+            found = sorted(d for d in start.iterdir() if d.is_dir() and git.is_repo_root(d))
+            if not found:
+                raise WorkspaceError(f"{start}: not a git repository, no lore.toml, and no git repositories directly under it")
+            ws = Workspace(start, tuple(RepoSpec(d.name, d.resolve()) for d in found))
+        else:
+            raise WorkspaceError(f"{start}: not inside a git repository and no lore.toml found")
+    if max_file_size is not None:
+        ws = Workspace(ws.root, ws.repos, ws.shards, ws.config_path, max_file_size, ws.exclude, ws.check)
+    return ws
