@@ -9,6 +9,7 @@ through checkouts or filters.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 from collections.abc import Sequence
@@ -50,8 +51,41 @@ def _env() -> dict[str, str]:
     return env
 
 
+_OVERRIDES: dict[str, tuple[float, tuple[str, ...]]] = {}
+_DRIVER_KEY = re.compile(r"^(filter|diff|merge)\.(.+)\.(clean|smudge|process|textconv|command|driver)$")
+
+
+def driver_overrides(repo: str | Path) -> tuple[str, ...]:
+    """`-c` settings that blank every filter/diff/merge driver the repository's config defines, so that
+    no clean/smudge/process filter, textconv or external diff command can run even where git would
+    apply .gitattributes. Reading config runs nothing; cached per repo until its config changes."""
+    cfg = Path(repo) / ".git" / "config"
+    try:
+        mtime = cfg.stat().st_mtime
+    except OSError:
+        mtime = -1.0
+    key = str(repo)
+    hit = _OVERRIDES.get(key)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    proc = subprocess.run(["git", "--no-pager", *HARDENING, "-C", key, "config", "--null", "--get-regexp",
+                           r"^(filter|diff|merge)\..*\.(clean|smudge|process|textconv|command|driver)$"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=_env(), timeout=30)
+    out: list[str] = []
+    for rec in proc.stdout.split(b"\0"):
+        name = rec.split(b"\n", 1)[0].decode("utf-8", "replace")
+        m = _DRIVER_KEY.match(name)
+        if m:
+            out += ["-c", f"{name}="]
+            if m.group(1) == "filter":
+                out += ["-c", f"filter.{m.group(2)}.required=false"]
+    result = tuple(out)
+    _OVERRIDES[key] = (mtime, result)
+    return result
+
+
 def command(repo: str | Path, *args: str) -> list[str]:
-    return ["git", "--no-pager", *HARDENING, "-C", str(repo), *args]
+    return ["git", "--no-pager", *HARDENING, *driver_overrides(repo), "-C", str(repo), *args]
 
 
 def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = None,
