@@ -80,10 +80,8 @@ class Engine:
     # -- history ---------------------------------------------------------------------------------------
     def _mine_history(self, report: IndexReport, force: bool) -> dict[str, dict[str, Commit]]:
         """Mine each repo's commits since the last indexed HEAD; returns repo -> sha -> Commit."""
-        try:
-            from .history.mine import mine_incremental
-        except ImportError:  # history layer not present
-            return {}
+        from .history.mine import mine_update
+
         out: dict[str, dict[str, Commit]] = {}
         for info in report.repos:
             spec = self.ws.repo(info["name"])
@@ -91,24 +89,28 @@ class Engine:
                 continue
             key = ("h", spec.name)
             state = None if force else self.store.get(key)
-            try:
-                state, changed = mine_incremental(spec.root, state)
-            except git.GitError as exc:
-                report.messages.append(f"{spec.name}: history not mined: {exc}")
-                continue
-            if changed:
+            if not (isinstance(state, dict) and isinstance(state.get("commits"), list)):
+                state = {"head": None, "commits": []}
+            head = info.get("head")
+            if head and state["head"] != head or (not head and state["commits"]):
                 try:
-                    self.store.set(key, state)
-                except CacheError as exc:
-                    report.messages.append(str(exc))
+                    new, complete = mine_update(spec.root, state["head"])
+                except git.GitError as exc:
+                    report.messages.append(f"{spec.name}: history not mined: {exc}")
+                    new, complete = [], False
+                else:
+                    commits = new if complete else new + state["commits"]
+                    state = {"head": head, "commits": commits}
+                    try:
+                        self.store.set(key, state)
+                    except CacheError as exc:
+                        report.messages.append(str(exc))
             out[spec.name] = {c.sha: c for c in state["commits"]}
             info["commits"] = len(state["commits"])
         return out
 
     def _history_index(self, repos: dict[str, RepoInfo], commits: dict[str, dict[str, Commit]]) -> Any:
-        try:
-            from .history.index import HistoryIndex
-        except ImportError:
-            return None
+        from .history.index import HistoryIndex
+
         roots = {name: info.root for name, info in repos.items() if info.root is not None}
         return HistoryIndex(roots, commits, self.store.namespace("blame"))

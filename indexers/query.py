@@ -99,11 +99,24 @@ def entities_for_position(snap: Snapshot, repo: str, path: str, line: int, col: 
         return declared[:1], []
     links = snap.links_at(repo, path, line, col)
     seen: dict[str, Entity] = {}
-    for lk in sorted(links, key=lambda lk: (-lk.confidence, lk.range.size)):
+    for lk in sorted(links, key=lambda lk: (_KIND_RANK.get(lk.entity.split(":", 1)[0], 9), _entity_rank(snap, lk.entity),
+                                             -lk.confidence, lk.range.size)):
         ent = snap.entity(lk.entity)
         if ent is not None and ent.id not in seen:
             seen[ent.id] = ent
     return list(seen.values()), links
+
+
+_KIND_RANK = {"proto": 0, "openapi": 0, "graphql": 0, "sql": 0}
+# At a usage site the operation (rpc, HTTP operation) matters most, then messages/schemas, then fields.
+_ENTITY_KIND_RANK = {"proto.rpc": 0, "openapi.operation": 0, "graphql.field": 1, "sql.table": 1, "proto.service": 1,
+                     "proto.message": 2, "openapi.schema": 2, "proto.enum": 2, "proto.field": 3, "openapi.property": 3,
+                     "sql.column": 3, "proto.enum_value": 3}
+
+
+def _entity_rank(snap: Snapshot, ident: str) -> int:
+    ent = snap.entity(ident)
+    return _ENTITY_KIND_RANK.get(ent.kind, 5) if ent is not None else 9
 
 
 def contract_section(snap: Snapshot, ents: list[Entity], usage_links: list[Link]) -> Section:
@@ -186,7 +199,9 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
     sections: list[Section] = [service_section(snap, repo, path)]
     ents, usage_links = entities_for_position(snap, repo, path, line, col)
     sections.append(contract_section(snap, ents, usage_links))
-    sections.append(links_section(snap, ents))
+    # Providers/consumers of the primary entity only: a usage line often touches an rpc, its request
+    # message and a field; listing everyone for all three drowns the one that matters.
+    sections.append(links_section(snap, ents[:1]))
     sections.extend(history_sections(snap, repo, path, line, last))
     ordered = sorted(sections, key=lambda s: SECTION_ORDER.index(s.name) if s.name in SECTION_ORDER else 99)
     if include is not None:

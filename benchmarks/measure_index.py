@@ -1,0 +1,139 @@
+"""Lore's indexing costs through its public CLI: cold `lore index --json`, a no-op re-index, a
+single-file incremental re-index, history mining (when the report has per-phase timings), peak RSS of
+the indexer's process tree, and cache size on disk per 1,000 files.
+
+Why through the CLI and not by importing the engine: that is what users and CI run, process start-up
+included, and it keeps this harness working while the engine's insides change. Whatever the CLI does
+not offer yet is recorded as "not available: <why>", never estimated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchmarks import measure_proc
+
+COMMENT = {".go": "//", ".ts": "//", ".java": "//", ".cs": "//", ".py": "#"}
+
+
+def lore_command() -> list[str]:
+    """The `lore` executable beside this interpreter, else the module entry point."""
+    exe = Path(sys.executable).with_name("lore")
+    if exe.is_file() and os.access(exe, os.X_OK):
+        return [str(exe)]
+    found = shutil.which("lore")
+    return [found] if found else [sys.executable, "-c", "from indexers.cli import main; main()"]
+
+
+def unavailable(cmd: list[str], sub: str) -> str | None:
+    """None when `lore <sub> --help` works, else why not."""
+    run = measure_proc.run([*cmd, sub, "--help"], timeout=120)
+    if run.returncode == 0:
+        return None
+    lines = (run.stderr or run.stdout).strip().splitlines()
+    return f"`lore {sub}` failed: {lines[-1] if lines else f'exit {run.returncode}'}"
+
+
+def parse_report(stdout: str) -> dict[str, Any]:
+    """The JSON object `lore index --json` prints (tolerates log lines before it)."""
+    text = stdout.strip()
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("no JSON object in the output")
+    doc = json.loads(text[start:])
+    if not isinstance(doc, dict) or "files" not in doc:
+        raise ValueError("JSON report without 'files'")
+    return doc
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list | dict) else int(value or 0)
+
+
+def _index(cmd: list[str], ws: Path, cache: Path, timeout: float) -> dict[str, Any]:
+    run = measure_proc.run([*cmd, "index", str(ws), "--cache", str(cache), "--json"], timeout=timeout)
+    out: dict[str, Any] = {"wall_seconds": round(run.seconds, 4), "peak_rss_tree_mb": round(run.peak_rss_tree / 2**20, 1),
+                           "peak_rss_main_mb": round(run.peak_rss_main / 2**20, 1)}
+    if run.returncode != 0:
+        lines = (run.stderr or run.stdout).strip().splitlines()
+        return {"available": False, "reason": f"lore index exited {run.returncode}: {lines[-1] if lines else ''}"[:300]}
+    try:
+        doc = parse_report(run.stdout)
+    except ValueError as exc:
+        return {"available": False, "reason": f"lore index --json: {exc}"}
+    files = doc.get("files", {})
+    out.update(available=True, repos=_count(doc.get("repos")), facts=doc.get("facts"),
+               seconds=doc.get("seconds"), timings=doc.get("timings") if isinstance(doc.get("timings"), dict) else None,
+               files={k: _count(files.get(k)) for k in ("indexed", "unchanged", "skipped", "failed")})
+    return out
+
+
+def _pick_edit_target(ws: Path) -> Path | None:
+    """A source file to edit for the incremental run: the first one, in a stable order."""
+    for repo in sorted(p for p in ws.iterdir() if (p / ".git").exists()):
+        for root, dirs, names in os.walk(repo):
+            dirs[:] = sorted(d for d in dirs if d != ".git")
+            for n in sorted(names):
+                if os.path.splitext(n)[1] in COMMENT:
+                    return Path(root) / n
+    return None
+
+
+def _history(timings: dict[str, Any] | None, git_log: dict[str, Any] | None) -> dict[str, Any]:
+    if not timings:
+        return {"available": False, "reason": "not available: `lore index --json` reports no 'timings' object"}
+    keys = [k for k in timings if any(w in k.lower() for w in ("history", "git", "commit", "mine"))]
+    if not keys:
+        return {"available": False, "reason": f"not available: no history phase in timings {sorted(timings)}"}
+    seconds = sum(float(timings[k]) for k in keys)
+    out: dict[str, Any] = {"available": True, "phases": keys, "seconds": round(seconds, 4)}
+    if git_log and git_log.get("seconds"):
+        out["ratio_to_git_log"] = round(seconds / git_log["seconds"], 2)
+    return out
+
+
+def measure(ws: Path, manifest: dict[str, Any], baselines: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
+    cmd = lore_command()
+    why = unavailable(cmd, "index")
+    if why:
+        return {"available": False, "reason": f"not available: {why}"}
+    result: dict[str, Any] = {"available": True, "command": " ".join(cmd)}
+    startup = measure_proc.run([*cmd, "--version"], timeout=60)
+    result["startup_seconds"] = round(startup.seconds, 4)
+    total_bytes = manifest["totals"]["bytes"]
+    with tempfile.TemporaryDirectory(prefix="lore-bench-cache-") as tmp:
+        cache = Path(tmp) / "cache"
+        cold = _index(cmd, ws, cache, timeout)
+        result["cold"] = cold
+        if not cold.get("available"):
+            return result
+        secs = cold.get("seconds") or cold["wall_seconds"]
+        n = cold["files"]["indexed"] + cold["files"]["unchanged"]
+        cold["files_per_s"] = round(n / secs, 1) if secs else None
+        cold["mb_per_s"] = round(total_bytes / secs / 1e6, 2) if secs else None
+        parse = baselines.get("parse", {})
+        if parse.get("mb_per_s") and cold["mb_per_s"]:
+            cold["ratio_to_parse"] = round(cold["mb_per_s"] / parse["mb_per_s"], 3)
+        size = measure_proc.du(cache)
+        result["cache"] = {"bytes": size, "bytes_per_1000_files": round(size / max(n, 1) * 1000)}
+        result["noop"] = _index(cmd, ws, cache, timeout)
+        target = _pick_edit_target(ws)
+        if target is None:
+            result["incremental"] = {"available": False, "reason": "no source file to edit"}
+        else:
+            original, st = target.read_bytes(), target.stat()
+            try:
+                target.write_bytes(original + f"\n{COMMENT[target.suffix]} benchmark edit\n".encode())
+                result["incremental"] = _index(cmd, ws, cache, timeout)
+                result["incremental"]["edited"] = str(target.relative_to(ws))
+            finally:
+                target.write_bytes(original)
+                os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    result["history"] = _history(cold.get("timings"), baselines.get("git_log"))
+    return result

@@ -1,0 +1,107 @@
+"""The history view a Snapshot carries: mined commits per repo plus lazy, cached line attribution.
+
+Blame runs on first request for a file and is cached by blob in the knowledge cache, so a warm hover
+costs a cache read. `sections()` builds the history, markers, decisions and coupling sections of
+`lore context`; `flagged_lines()` tells the editor which lines a workaround, hotfix, revert or incident
+commit last wrote (for the "you are editing a workaround" diagnostic).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..model import Commit, Section
+from .blame import BlameLine, blame
+from .churn import fix_regions
+from .coupling import FileCoupling
+from .notes import coupling_section, decisions_section, history_section, markers_section
+
+log = logging.getLogger(__name__)
+
+FLAG_KINDS = ("incident", "hotfix", "security", "regression_fix", "workaround", "temporary", "reapply", "revert")
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedLine:
+    line: int  # 0-based, in the file at HEAD
+    sha: str
+    kinds: tuple[str, ...]
+    subject: str
+    refs: tuple[str, ...]
+    date: str
+    author: str
+
+
+class HistoryIndex:
+    def __init__(self, roots: Mapping[str, Path], commits: Mapping[str, Mapping[str, Commit]],
+                 cache: MutableMapping[Any, Any] | None):
+        self.roots = dict(roots)
+        self.commits = {repo: dict(c) for repo, c in commits.items()}
+        self.cache = cache
+        self._coupling: dict[str, FileCoupling] = {}
+        self._lock = threading.Lock()
+
+    def blame(self, repo: str, path: str) -> list[BlameLine]:
+        root = self.roots.get(repo)
+        if root is None:
+            return []
+        return blame(root, path, self.cache)
+
+    def coupling(self, repo: str) -> FileCoupling:
+        with self._lock:
+            if repo not in self._coupling:
+                self._coupling[repo] = FileCoupling(list(self.commits.get(repo, {}).values()))
+            return self._coupling[repo]
+
+    def flagged_lines(self, repo: str, path: str) -> list[FlaggedLine]:
+        commits = self.commits.get(repo, {})
+        out: list[FlaggedLine] = []
+        for b in self.blame(repo, path):
+            c = commits.get(b.sha)
+            if c is None or b.boundary:
+                continue
+            kinds = tuple(k for k in FLAG_KINDS if k in c.kinds)
+            if kinds:
+                out.append(FlaggedLine(b.line, c.sha, kinds, c.subject, c.refs, c.date, c.author))
+        return out
+
+    def sections(self, snap: Any, repo: str, path: str, first: int, last: int) -> list[Section]:
+        commits = self.commits.get(repo, {})
+        root = self.roots.get(repo)
+        if root is None:
+            hist = Section("history", "History", empty="history is not available for a repo known only from a shard")
+            lines: Sequence[BlameLine] = ()
+        else:
+            lines = self.blame(repo, path)
+            try:
+                churn = fix_regions(root, path, list(commits.values()), self.cache)
+            except Exception:  # noqa: BLE001 - churn is a refinement; never lose the rest
+                log.exception("churn failed for %s/%s", repo, path)
+                churn = []
+            hist = history_section(commits, lines, first, last, churn=churn)
+        markers = markers_section(snap.markers_by_file.get((repo, path), []), first, last, blame_lines=lines)
+        decisions = decisions_section(snap.decisions, path=path, names=self._names(snap, repo, path, first))
+        files = snap.files
+        pairs = self.coupling(repo).with_file(path, exists=lambda other: (repo, other) in files)
+        return [hist, markers, decisions, coupling_section(pairs, repo=repo)]
+
+    @staticmethod
+    def _names(snap: Any, repo: str, path: str, line: int) -> set[str]:
+        """Names an ADR may use for this place: the service, entity IDs declared or used here and their
+        parents."""
+        names: set[str] = set()
+        svc = snap.service_for(repo, path)
+        if svc is not None:
+            names.add(svc.name)
+        ids = [e.id for e in snap.entities_at(repo, path, line)] + [lk.entity for lk in snap.links_at(repo, path, line)]
+        for ident in ids:
+            while ident:
+                names.add(ident)
+                ent = snap.entity(ident)
+                ident = ent.parent if ent is not None and ent.parent else ""
+        return names

@@ -1,0 +1,304 @@
+"""Cross-repo links: resolve code `Usage`s to contract `Entity` IDs, workspace-wide and pure.
+
+Extraction saw one file and could not know the contracts; here every usage meets every entity. The rule
+is precision first: a usage becomes a `Link` only when the contract names it unambiguously —
+
+- gRPC by service name (exact) and method name across casings (GetCart/getCart/get_cart/GetCartAsync). A
+  service name declared in several proto packages links only when the usage's import evidence names one
+  of them (proto package, go_package/java_package/csharp_namespace option, or the generated module's stem
+  matching the .proto file's).
+- Messages and fields by message name, only with package evidence: the import matches as above, or the
+  same import in the same file already resolved a gRPC service to that package. `Empty` alone is nothing.
+- HTTP by method and normalised path template (`/cart/{id}` = `/cart/{cartId}`), a unique operation
+  required; a prefix is stripped only when the spec's servers/basePath declare it.
+- GraphQL by Type.field (root operation types mapped through `schema { query: ... }`), SQL by table.column.
+
+Confidence reflects the evidence: stub/import-backed package matches score highest, a unique name without
+package evidence lower, HTTP calls with an unknown method lowest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .model import Entity, Link, Usage
+from .sources.code import url_path
+
+_GEN_SUFFIX = re.compile(r"(_pb2_grpc|_pb2|_grpc_web_pb|_grpc_pb|_pb|_grpc|Grpc)$")
+_ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
+
+
+def norm(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def tokens(text: str) -> list[str]:
+    return [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
+
+
+@dataclass
+class _Proto:
+    entity: Entity
+    package: str
+    evidence: set[str] = field(default_factory=set)  # lowercased package-ish strings naming it
+    stem: str = ""  # .proto file stem
+
+
+@dataclass
+class _Index:
+    services: dict[str, list[_Proto]] = field(default_factory=lambda: defaultdict(list))
+    messages: dict[str, list[_Proto]] = field(default_factory=lambda: defaultdict(list))
+    children: dict[str, list[Entity]] = field(default_factory=lambda: defaultdict(list))  # parent id -> rpcs/fields
+    operations: list[tuple[Entity, str, str, str]] = field(default_factory=list)  # entity, method, path, api
+    bases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # api -> base paths
+    gql_fields: dict[tuple[str, str], Entity] = field(default_factory=dict)
+    gql_roots: dict[str, str] = field(default_factory=dict)  # Query -> actual root type name
+    columns: dict[tuple[str, str], list[Entity]] = field(default_factory=lambda: defaultdict(list))
+    tables: dict[str, list[Entity]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _index(entities: Sequence[Entity]) -> _Index:
+    idx = _Index()
+    by_id = {e.id: e for e in entities}
+
+    def package_of(e: Entity) -> Entity | None:
+        seen = 0
+        p = by_id.get(e.parent or "")
+        while p is not None and p.kind != "proto.package" and seen < 64:
+            p, seen = by_id.get(p.parent or ""), seen + 1
+        return p
+
+    for e in entities:
+        if e.kind in ("proto.service", "proto.message"):
+            pkg = package_of(e)
+            name = e.id[len("proto:"):]
+            pname = pkg.name if pkg is not None else ""
+            local = name[len(pname) + 1:] if pname and name.startswith(pname + ".") else name
+            ev = {pname.lower()} if pname else set()
+            opts = pkg.attrs.get("options", {}) if pkg is not None else {}
+            for key in ("go_package", "java_package", "csharp_namespace"):
+                val = opts.get(key) if isinstance(opts, dict) else None
+                if isinstance(val, str) and val:
+                    ev.add(val.split(";", 1)[0].lower())
+            stem = e.path.rsplit("/", 1)[-1].removesuffix(".proto").lower()
+            entry = _Proto(e, pname, ev, stem)
+            if e.kind == "proto.service":
+                idx.services[e.name].append(entry)
+            else:
+                idx.messages[local.replace(".", "_")].append(entry)
+                if "." in local:
+                    idx.messages[local].append(entry)
+        elif e.kind in ("proto.rpc", "proto.field") and e.parent:
+            idx.children[e.parent].append(e)
+        elif e.kind == "openapi.operation":
+            method = str(e.attrs.get("method", "")).upper()
+            path = e.attrs.get("path")
+            if not method or not isinstance(path, str):
+                m = re.fullmatch(r"openapi:([^:]*):([A-Z]+) (/.*)", e.id)
+                if not m:
+                    continue
+                method, path = m.group(2), m.group(3)
+            npath = url_path(path)
+            if npath is not None:
+                idx.operations.append((e, method, npath, str(e.attrs.get("api", ""))))
+        elif e.kind == "graphql.field" and e.parent:
+            idx.gql_fields[(e.parent[len("graphql:"):], e.name)] = e
+        elif e.kind == "graphql.type" and e.attrs.get("root") in _ROOT_NAMES:
+            idx.gql_roots[_ROOT_NAMES[e.attrs["root"]]] = e.name
+        elif e.kind == "sql.column" and e.parent:
+            table = e.parent[len("sql:"):].lower()
+            idx.columns[(table, e.name.lower())].append(e)
+            if "." in table:
+                idx.columns[(table.rsplit(".", 1)[-1], e.name.lower())].append(e)
+        elif e.kind == "sql.table":
+            idx.tables[e.name.lower()].append(e)
+            if "." in e.name:
+                idx.tables[e.name.rsplit(".", 1)[-1].lower()].append(e)
+        if e.kind in ("openapi.api", "openapi.document") or e.kind.startswith("openapi.") and "servers" in e.attrs:
+            for base in _base_paths(e.attrs):
+                api = str(e.attrs.get("api", e.id.split(":", 2)[1] if e.id.count(":") >= 1 else ""))
+                if base not in idx.bases[api]:
+                    idx.bases[api].append(base)
+    return idx
+
+
+def _base_paths(attrs: dict[str, Any]) -> list[str]:
+    out = []
+    servers = attrs.get("servers") or []
+    for s in servers if isinstance(servers, list) else []:
+        url = s.get("url") if isinstance(s, dict) else s
+        if isinstance(url, str):
+            p = url_path(re.sub(r"\{[^}]*\}", "\x00", url))
+            if p and p != "/" and "{}" not in p:
+                out.append(p)
+    for key in ("basePath", "base_path"):
+        bp = attrs.get(key)
+        if isinstance(bp, str) and bp.strip("/"):
+            out.append("/" + bp.strip("/"))
+    return out
+
+
+def package_match(cand: _Proto, imports: Iterable[str]) -> int:
+    """How strongly the import evidence names the candidate's proto package: 2 when it names the package
+    (or a go_package/java_package/csharp_namespace option) itself, 1 when only the generated module's stem
+    matches the .proto file's, 0 when nothing does."""
+    ptoks = tokens(cand.package)
+    best = 0
+    for raw in imports:
+        ev = raw.strip().lower()
+        if not ev:
+            continue
+        if ev in cand.evidence:
+            return 2
+        parts = [p for p in re.split(r"[/.]", raw.strip().removesuffix(".js").removesuffix(".ts")) if p]
+        generated = bool(parts) and bool(_GEN_SUFFIX.search(parts[-1]))
+        for toks in (tokens(ev), tokens(".".join(parts[:-1])) if generated else []):
+            if ptoks and len(toks) >= len(ptoks) and toks[-len(ptoks):] == ptoks:
+                return 2
+            if generated and ".".join(parts[:-1]).lower() in cand.evidence:
+                return 2
+        if generated and _GEN_SUFFIX.sub("", parts[-1]).lower() == cand.stem:
+            best = 1
+    return best
+
+
+def _pick(cands: list[_Proto], imports: list[str], unique_ok: bool) -> tuple[_Proto, bool] | None:
+    """The one candidate the strongest evidence names (True), or the only candidate when allowed (False)."""
+    scored = [(package_match(c, imports), c) for c in cands]
+    top = max((s for s, _ in scored), default=0)
+    if top:
+        matched = [c for s, c in scored if s == top]
+        return (matched[0], True) if len(matched) == 1 else None
+    if unique_ok and len(cands) == 1:
+        return cands[0], False
+    return None
+
+
+def _child(idx: _Index, parent: str, name: str, strip_async: bool) -> Entity | None:
+    kids = idx.children.get(parent, [])
+    exact = [k for k in kids if k.name == name]
+    if len(exact) == 1:
+        return exact[0]
+    wanted = {norm(name)}
+    if strip_async and name.endswith("Async"):
+        wanted.add(norm(name[: -len("Async")]))
+    loose = [k for k in kids if norm(k.name) in wanted]
+    return loose[0] if len(loose) == 1 else None
+
+
+def link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Callable[[str, str], str]) -> list[Link]:
+    idx = _index(entities)
+    out: list[Link] = []
+    seen: set[tuple[Any, ...]] = set()
+    file_pkgs: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
+    provided_pkgs: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+    def add(u: Usage, e: Entity, role: str, conf: float, why: str) -> None:
+        key = (e.id, role, u.repo, u.path, u.range)
+        if key in seen:
+            return
+        seen.add(key)
+        out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, round(conf, 2), why,
+                        u.kind))
+
+    for u in usages:  # gRPC first: resolved services give package evidence to messages in the same file
+        if not u.kind.startswith("grpc."):
+            continue
+        imports = list(u.attrs.get("import") or [])
+        hit = _pick(idx.services.get(u.qualifier, []), imports, unique_ok=True)
+        if hit is None:
+            continue
+        cand, by_pkg = hit
+        file_pkgs[(u.repo, u.path, tuple(imports))].add(cand.package)
+        role = u.role or ("provides" if u.kind.startswith("grpc.server") else "consumes")
+        if role == "provides":
+            provided_pkgs[(u.repo, u.path)].add(cand.package)
+        conf = 0.95 if by_pkg else 0.85
+        why = f"{u.kind} {u.qualifier}" + (f" (package {cand.package} from import)" if by_pkg else "")
+        if u.kind in ("grpc.server", "grpc.client"):
+            add(u, cand.entity, role, conf, why)
+        else:
+            rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
+            if rpc is not None:
+                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}")
+
+    for u in usages:
+        if u.kind in ("proto.message_type", "proto.field_access"):
+            _link_proto(idx, u, file_pkgs, provided_pkgs, add)
+        elif u.kind in ("http.route", "http.call"):
+            _link_http(idx, u, add)
+        elif u.kind in ("graphql.resolver", "graphql.operation"):
+            t = u.qualifier
+            if (t, u.name) not in idx.gql_fields and t in _ROOT_NAMES.values():
+                t = idx.gql_roots.get(t, t)
+            e = idx.gql_fields.get((t, u.name))
+            if e is not None:
+                role = u.role or ("provides" if u.kind == "graphql.resolver" else "consumes")
+                add(u, e, role, 0.85 if u.kind == "graphql.resolver" else 0.9, f"{u.kind} {t}.{u.name}")
+        elif u.kind in ("sql.statement", "sql.column"):
+            if u.kind == "sql.statement":
+                found = idx.tables.get(u.name.lower(), [])
+            else:
+                found = idx.columns.get((u.qualifier.lower(), u.name.lower()), [])
+            ids = {e.id for e in found}
+            if len(ids) == 1:
+                add(u, found[0], u.role or "consumes", 0.75, f"{u.kind} {u.attrs.get('op', '')}".strip())
+    return out
+
+
+def _link_proto(idx: _Index, u: Usage, file_pkgs: dict[tuple[str, str, tuple[str, ...]], set[str]],
+                provided: dict[tuple[str, str], set[str]], add: Callable[[Usage, Entity, str, float, str], None]) -> None:
+    msg_name = u.name if u.kind == "proto.message_type" else u.qualifier
+    cands = idx.messages.get(msg_name, [])
+    imports = list(u.attrs.get("import") or [])
+    hit = _pick(cands, imports, unique_ok=False)
+    conf = 0.85
+    if hit is None:  # stub evidence: the same import resolved a gRPC service in this file
+        pkgs = file_pkgs.get((u.repo, u.path, tuple(imports)), set())
+        same = [c for c in cands if c.package in pkgs]
+        if len(pkgs) != 1 or len(same) != 1:
+            return
+        hit, conf = (same[0], True), 0.8
+    cand = hit[0]
+    role = u.role or ("provides" if cand.package in provided.get((u.repo, u.path), set()) else "consumes")
+    if u.kind == "proto.message_type":
+        add(u, cand.entity, role, conf, f"message {msg_name} (package {cand.package})")
+        return
+    fld = _child(idx, cand.entity.id, u.name, strip_async=False)
+    if fld is not None:
+        add(u, fld, role, conf - 0.1, f"field {msg_name}.{u.name} (package {cand.package})")
+
+
+def _link_http(idx: _Index, u: Usage, add: Callable[[Usage, Entity, str, float, str], None]) -> None:
+    path = u.attrs.get("path")
+    method = str(u.attrs.get("method", "")).upper()
+    if not isinstance(path, str) or not path.strip("/") or all(s == "{}" for s in path.strip("/").split("/")):
+        return  # `/` or only parameters: too generic to name one operation
+    fold = u.language == "csharp"  # ASP.NET routing is case-insensitive
+
+    def same(a: str, b: str) -> bool:
+        return a.lower() == b.lower() if fold else a == b
+
+    hits: list[tuple[Entity, bool]] = []
+    for e, op_method, op_path, api in idx.operations:
+        if method and op_method != method:
+            continue
+        if same(path, op_path):
+            hits.append((e, False))
+            continue
+        for base in idx.bases.get(api, []):
+            if (path.lower() if fold else path).startswith((base.lower() if fold else base) + "/") and \
+                    same(path[len(base):], op_path):
+                hits.append((e, True))
+                break
+    ids = {e.id for e, _ in hits}
+    if len(ids) != 1:
+        return
+    e, stripped = hits[0]
+    role = u.role or ("provides" if u.kind == "http.route" else "consumes")
+    conf = (0.8 if method else 0.6) - (0.05 if stripped else 0.0)
+    add(u, e, role, conf, f"{u.kind} {method or '*'} {path}" + (" (server base path)" if stripped else ""))

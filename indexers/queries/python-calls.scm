@@ -1,0 +1,17 @@
+; Structural facts of a Python file that usage extraction interprets (indexers/sources/code.py).
+(import_statement name: [(dotted_name) @path (aliased_import name: (dotted_name) @path alias: (identifier) @alias)]) @import
+(import_from_statement
+  module_name: (_) @from
+  name: [(dotted_name) @path (aliased_import name: (dotted_name) @path alias: (identifier) @alias)]) @import
+
+(class_definition name: (identifier) @name superclasses: (argument_list (_) @base)) @class
+
+(function_definition name: (identifier) @name) @method
+
+(call function: (_) @fn arguments: (argument_list) @args) @call
+
+(assignment left: (_) @left right: (_) @right) @assign
+(assignment left: (_) @left type: (_) @type) @typed
+(typed_parameter (identifier) @left type: (_) @type) @typed
+
+(attribute object: (identifier) @obj attribute: (identifier) @field) @select

@@ -1,0 +1,3 @@
+;; Comment nodes, for TODO/FIXME/HACK markers (indexers/sources/markers.py).
+(comment) @comment
+(multiline_comment) @comment

@@ -1,0 +1,21 @@
+"""`python -m lsp_server [--tcp HOST:PORT] [--log-file FILE]`: same as `lore serve`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .main import run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m lsp_server", description="Lore language server")
+    parser.add_argument("--tcp", metavar="HOST:PORT", default=None)
+    parser.add_argument("--log-file", type=Path, default=None)
+    parser.add_argument("--stdio", action="store_true", help="talk LSP over stdio (default)")
+    args = parser.parse_args()
+    run(tcp=args.tcp, log_file=args.log_file)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""The per-document pipeline: re-extract an open buffer into an overlay Snapshot and publish its
+diagnostics, debounced per document and computed on the worker pool, never on the event loop.
+
+A result is used only if the document is still at the version it was computed for and the base
+Snapshot has not been replaced meanwhile; otherwise a newer run is already on its way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as t
+
+from indexers.snapshot import Snapshot
+
+from .features import diagnostics as diag_feature
+from .state import Doc, Overlay, locate, overlay
+
+if TYPE_CHECKING:
+    from .server import LoreServer
+
+log = logging.getLogger(__name__)
+
+CHANGE_DEBOUNCE = 0.3
+
+
+def schedule(server: LoreServer, uri: str, delay: float = 0.0) -> None:
+    """(Re)start the pipeline for one document; a pending run for it is cancelled (debounce)."""
+    pending = _pending(server)
+    old = pending.pop(uri, None)
+    if old is not None and not old.done():
+        old.cancel()
+    task = server.spawn(_run(server, uri, delay), f"lore-doc {uri}")
+    pending[uri] = task
+    task.add_done_callback(lambda done: pending.pop(uri, None) if pending.get(uri) is done else None)
+
+
+def refresh_all(server: LoreServer) -> None:
+    for uri in list(server.session.buffers):
+        schedule(server, uri)
+
+
+def clear(server: LoreServer, uri: str) -> None:
+    old = _pending(server).pop(uri, None)
+    if old is not None:
+        old.cancel()
+    server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+def _pending(server: LoreServer) -> dict[str, asyncio.Task[Any]]:
+    return server.pending_docs
+
+
+async def _run(server: LoreServer, uri: str, delay: float) -> None:
+    if delay:
+        await asyncio.sleep(delay)
+    session = server.session
+    doc = session.buffers.get(uri)
+    if doc is None:
+        return
+    base = session.snapshot
+    snap = await server.run_sync(overlay, base, doc)
+    if session.buffers.get(uri) is not doc or session.snapshot is not base:
+        return
+    session.overlays[uri] = Overlay(doc.version or 0, base, snap)
+    if not session.settings.features.diagnostics:
+        server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        return
+    diags = await server.run_sync(_diagnostics, server, snap, doc)
+    if session.buffers.get(uri) is not doc:
+        return
+    server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=diags))
+
+
+def _diagnostics(server: LoreServer, snap: Snapshot, doc: Doc) -> list[t.Diagnostic]:
+    try:
+        head = None
+        if diag_feature.wants_head(snap) and (key := locate(snap, doc)) is not None:
+            head = server.session.head_lines(snap, key)
+        return diag_feature.diagnostics(snap, doc, head)
+    except Exception:  # noqa: BLE001 - a failing check publishes nothing rather than stopping the server
+        log.exception("diagnostics failed for %s", doc.uri)
+        return []

@@ -1,0 +1,89 @@
+"""Code actions on a selection: show consumers/providers of the contract there, show the history of the
+selected lines, copy the system context for an AI prompt, and (quick fix) add a missing dependency to
+the caller's catalog-info.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types as t
+
+from indexers import diagnostics as problems_mod
+from indexers import navigation
+from indexers.snapshot import Snapshot
+
+from ..convert import clamp, file_of, path_to_uri
+from ..state import Doc, locate
+from . import catalog_edit
+
+SHOW_CONSUMERS = "lore.showConsumers"
+SHOW_HISTORY = "lore.showHistory"
+COPY_CONTEXT = "lore.copyContext"
+
+
+def _selection(doc: Doc, rng: t.Range) -> tuple[int, int, int]:
+    line, col = clamp(rng.start.line, rng.start.character, doc.lines)
+    end, _ = clamp(rng.end.line, rng.end.character, doc.lines)
+    return line, col, max(end, line)
+
+
+def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, str] | None = None) -> list[t.CodeAction]:
+    """`read_text` maps file URIs to open buffer text, so an edit targets what the editor shows."""
+    key = locate(snap, doc)
+    if key is None:
+        return []
+    line, col, end = _selection(doc, rng)
+    out: list[t.CodeAction] = []
+    for ident in navigation.entity_ids_at(snap, key[0], key[1], line, col)[:3]:
+        for role, label in (("consumes", "consumers"), ("provides", "providers")):
+            n = len(navigation.entity_references(snap, ident, include_declaration=False, role=role))
+            if n:
+                out.append(t.CodeAction(title=f"Lore: show {n} {label} of {ident}", kind=t.CodeActionKind.Empty,
+                                        command=t.Command(title=f"Show {label}", command=SHOW_CONSUMERS,
+                                                          arguments=[doc.uri, line, col, ident, role])))
+    out.append(t.CodeAction(title="Lore: show history of the selected lines", kind=t.CodeActionKind.Empty,
+                            command=t.Command(title="Show history", command=SHOW_HISTORY, arguments=[doc.uri, line, end])))
+    out.append(t.CodeAction(title="Lore: copy system context for an AI prompt", kind=t.CodeActionKind.Empty,
+                            command=t.Command(title="Copy context", command=COPY_CONTEXT, arguments=[doc.uri, line, end])))
+    out.extend(dependency_fixes(snap, key, line, end, read_text or {}))
+    return out
+
+
+def dependency_fixes(snap: Snapshot, key: tuple[str, str], first: int, last: int,
+                     read_text: dict[str, str]) -> list[t.CodeAction]:
+    out: list[t.CodeAction] = []
+    seen: set[tuple[str, str, str]] = set()
+    for p in problems_mod.undeclared_dependencies(snap, key[0], key[1]):
+        if not p.range.overlaps_lines(first, last):
+            continue
+        d = p.data
+        ident = (d["catalog_path"], d["key"], d["value"])
+        if ident in seen:
+            continue
+        seen.add(ident)
+        path = file_of(snap, problems_mod.Location(d["catalog_repo"], d["catalog_path"], p.range))
+        if path is None:
+            continue
+        uri = path_to_uri(path)
+        text = read_text.get(uri)
+        if text is None:
+            text = _read(path)
+        if text is None:
+            continue
+        ins = catalog_edit.insertion(text, d["service"], d["key"], d["value"])
+        if ins is None:
+            continue
+        pos = t.Position(ins.line, ins.col)
+        edit = t.WorkspaceEdit(changes={uri: [t.TextEdit(range=t.Range(pos, pos), new_text=ins.text)]})
+        out.append(t.CodeAction(title=f"Lore: add {d['value']} to spec.{d['key']} in {d['catalog_path']}",
+                                kind=t.CodeActionKind.QuickFix, edit=edit, is_preferred=True))
+    return out
+
+
+def _read(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > catalog_edit.MAX_BYTES:
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,25 @@
+"""Code lenses on contract declarations: "3 consumers in 2 repos"; clicking shows the consumers."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from indexers import navigation
+from indexers.snapshot import Snapshot
+
+from ..convert import to_range
+from ..state import Doc, locate
+
+SHOW_CONSUMERS = "lore.showConsumers"
+
+
+def code_lenses(snap: Snapshot, doc: Doc) -> list[t.CodeLens]:
+    key = locate(snap, doc)
+    if key is None:
+        return []
+    out: list[t.CodeLens] = []
+    for lens in navigation.code_lenses(snap, key[0], key[1]):
+        rng = to_range(lens.range)
+        out.append(t.CodeLens(range=rng, command=t.Command(
+            title=lens.title, command=SHOW_CONSUMERS, arguments=[doc.uri, rng.start.line, rng.start.character, lens.entity])))
+    return out

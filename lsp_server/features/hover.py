@@ -1,0 +1,34 @@
+"""Hover: the system context at a position, rendered by `indexers.render` (the one place that escapes
+repository text), with file:// links for every cited location."""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from indexers import query
+from indexers.render import render_markdown
+from indexers.snapshot import Snapshot
+
+from ..convert import clamp, hover_link, to_range
+from ..settings import Settings
+from ..state import Doc, locate
+
+# Notes that hold everywhere in a file; alone they do not deserve a hover on every identifier.
+QUIET_KINDS = frozenset({"service", "owner", "last_change"})
+
+
+def hover(snap: Snapshot, doc: Doc, position: t.Position, settings: Settings) -> t.Hover | None:
+    key = locate(snap, doc)
+    if key is None:
+        return None
+    line, col = clamp(position.line, position.character, doc.lines)
+    ctx = query.context(snap, key[0], key[1], line, col)
+    if not ctx.entity_ids and not any(n.kind not in QUIET_KINDS for s in ctx.sections for n in s.notes):
+        return None
+    text = render_markdown(ctx, max_notes=settings.max_hover_notes, resolve=lambda loc: hover_link(snap, loc))
+    if not text:
+        return None
+    spans = [e.range for e in snap.entities_at(key[0], key[1], line, col) if e.range.contains(line, col)]
+    spans += [lk.range for lk in snap.links_at(key[0], key[1], line, col)]
+    rng = to_range(min(spans, key=lambda s: s.size)) if spans else None
+    return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=text), range=rng)

@@ -1,0 +1,258 @@
+"""Background indexing and file watching for the server.
+
+Indexing runs `Engine.refresh` (incremental) on a dedicated worker thread, never on the event loop, with
+window/workDoneProgress when the client supports it; requests keep answering from the previous
+Snapshot meanwhile. Re-index requests (save, watched-file events, `lore.reindex`, the polling watcher)
+are debounced and coalesced: at most one run at a time, and one more after it if anything asked.
+File changes come from the client (workspace/didChangeWatchedFiles, registered dynamically) when it
+can send them, else from a small mtime poll over the git-listed files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as t
+
+from indexers import git
+from indexers.engine import Engine
+from indexers.extract import wanted
+from indexers.store import CacheError, Store
+from indexers.workspace import RepoSpec, Workspace, WorkspaceError, discover
+
+from . import documents
+from .convert import uri_to_path
+
+if TYPE_CHECKING:
+    from .server import LoreServer
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE = 0.4
+POLL_SECONDS = 3.0
+
+
+def build_workspace(roots: list[Path], repos: tuple[str, ...]) -> tuple[Workspace | None, list[str]]:
+    """The workspace from the `lore.repos` setting, else discovered from the editor's folders."""
+    problems: list[str] = []
+    if not roots and not repos:
+        log.info("no workspace folder and no lore.repos: nothing to index")
+        return None, problems
+    base = roots[0] if roots else Path.cwd()
+    if repos:
+        specs: list[RepoSpec] = []
+        for raw in repos:
+            p = Path(os.path.expanduser(raw))
+            p = (base / p) if not p.is_absolute() else p
+            top = git.toplevel(p) if p.exists() else None
+            if top is None:
+                problems.append(f"lore.repos: {raw!r} is not a git repository; ignored")
+            elif any(s.name == top.name for s in specs):
+                problems.append(f"lore.repos: two repositories named {top.name!r}; {raw!r} ignored")
+            else:
+                specs.append(RepoSpec(top.name, top.resolve()))
+        return (Workspace(base, tuple(specs)) if specs else None), problems
+    found: list[Workspace] = []
+    for root in roots or [base]:
+        try:
+            found.append(discover(root))
+        except WorkspaceError as exc:
+            problems.append(str(exc))
+    if len(found) <= 1:
+        return (found[0] if found else None), problems
+    merged: dict[Path, RepoSpec] = {}
+    for ws in found:
+        for spec in ws.repos:
+            if spec.root in merged:
+                continue
+            if any(s.name == spec.name for s in merged.values()):
+                problems.append(f"two repositories named {spec.name!r}; {spec.root} ignored (use lore.toml to name them)")
+                continue
+            merged[spec.root] = spec
+    shards = tuple(s for ws in found for s in ws.shards)
+    return Workspace(base, tuple(merged.values()), shards), problems
+
+
+class Background:
+    def __init__(self, server: LoreServer, roots: list[Path]):
+        self.server = server
+        self.roots = roots
+        self.engine: Engine | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._running = False
+        self._pending = False
+        self._force = False
+        self.runs = 0
+        self._poller: asyncio.Task[Any] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    # -- configuration -------------------------------------------------------------------------------
+    def configure(self) -> None:
+        settings = self.server.session.settings
+        ws, problems = build_workspace(self.roots, settings.repos)
+        for msg in problems:
+            self.server.warn(msg)
+        if ws is None:
+            self.engine = None
+            return
+        try:
+            store = Store(settings.cache_dir)
+        except (OSError, CacheError) as exc:
+            self.server.warn(f"cache {settings.cache_dir or 'default'} unusable: {exc}")
+            self.engine = None
+            return
+        for msg in store.messages:
+            self.server.warn(msg)
+        store.messages.clear()
+        self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)))
+
+    # -- re-indexing ---------------------------------------------------------------------------------
+    def schedule(self, delay: float = DEBOUNCE, force: bool = False) -> None:
+        """Ask for a re-index; requests within `delay` of each other become one run."""
+        self._force = self._force or force
+        self.idle.clear()
+        loop = asyncio.get_running_loop()
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        if self._running:
+            self._pending = True
+            return
+        self.server.spawn(self._run(), "lore-index")
+
+    async def _run(self) -> None:
+        self._running = True
+        try:
+            while True:
+                self._pending = False
+                force, self._force = self._force, False
+                await self._index_once(force)
+                if not self._pending:
+                    break
+        finally:
+            self._running = False
+            if self._timer is None:
+                self.idle.set()
+
+    async def _index_once(self, force: bool) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        progress = await self._begin()
+        loop = asyncio.get_running_loop()
+        try:
+            snap, report = await loop.run_in_executor(self.server.index_pool, lambda: engine.refresh(force=force))
+        except (CacheError, OSError, git.GitError) as exc:
+            self.server.warn(f"indexing failed: {exc}")
+            self._end(progress, f"failed: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - the server outlives a failed run
+            log.exception("indexing failed")
+            self.server.warn(f"indexing failed: {exc.__class__.__name__}: {exc}")
+            self._end(progress, "failed")
+            return
+        self.runs += 1
+        self.server.session.set_snapshot(snap)
+        files = report.as_json().get("files", {})
+        self._end(progress, f"{files.get('indexed', 0)} indexed, {files.get('unchanged', 0)} unchanged, "
+                            f"{len(snap.links)} links")
+        for msg in report.messages:
+            log.info("index: %s", msg)
+        documents.refresh_all(self.server)
+        self._refresh_lenses()
+
+    async def _begin(self) -> str | None:
+        caps = self.server.client_capabilities
+        if not (caps and caps.window and caps.window.work_done_progress):
+            return None
+        token = f"lore-index-{uuid.uuid4().hex[:8]}"
+        try:
+            await self.server.work_done_progress.create_async(token)
+        except Exception as exc:  # noqa: BLE001 - progress is decoration: index anyway
+            log.info("progress not created: %s", exc)
+            return None
+        self.server.work_done_progress.begin(token, t.WorkDoneProgressBegin(title="Lore: indexing", cancellable=False))
+        return token
+
+    def _end(self, token: str | None, message: str) -> None:
+        if token is not None:
+            self.server.work_done_progress.end(token, t.WorkDoneProgressEnd(message=message))
+
+    def _refresh_lenses(self) -> None:
+        caps = self.server.client_capabilities
+        ws = caps.workspace if caps else None
+        if ws and ws.code_lens and ws.code_lens.refresh_support:
+            self.server.workspace_code_lens_refresh(None)
+
+    # -- watching ------------------------------------------------------------------------------------
+    async def watch(self) -> None:
+        caps = self.server.client_capabilities
+        ws = caps.workspace if caps else None
+        dyn = ws.did_change_watched_files if ws else None
+        if dyn is not None and dyn.dynamic_registration:
+            try:
+                await self.server.client_register_capability_async(t.RegistrationParams(registrations=[
+                    t.Registration(id="lore-watch", method=t.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                   register_options=t.DidChangeWatchedFilesRegistrationOptions(
+                                       watchers=[t.FileSystemWatcher(glob_pattern="**/*")]))]))
+                return
+            except Exception as exc:  # noqa: BLE001 - fall back to polling
+                log.info("watch registration refused (%s); polling instead", exc)
+        if self._poller is None:
+            self._poller = self.server.spawn(self._poll(), "lore-poll")
+
+    def on_watched(self, uris: list[str]) -> None:
+        """Re-index when a file an extractor reads (or lore.toml) changed; ignore build output and .git."""
+        for u in uris:
+            path = uri_to_path(u)
+            if path is None or ".git" in path.parts:
+                continue
+            if path.name == "lore.toml" or wanted(path.as_posix()):
+                self.schedule()
+                return
+
+    async def _poll(self) -> None:
+        loop = asyncio.get_running_loop()
+        last: dict[str, int] | None = None
+        while True:
+            engine = self.engine
+            if engine is not None:
+                scan = await loop.run_in_executor(self.server.pool, _scan, engine.ws)
+                if last is not None and scan != last:
+                    self.schedule()
+                last = scan
+            await asyncio.sleep(POLL_SECONDS)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._poller is not None:
+            self._poller.cancel()
+
+
+def _scan(ws: Workspace) -> dict[str, int]:
+    """mtime (ns) and size of every git-listed file of the workspace, plus lore.toml."""
+    out: dict[str, int] = {}
+    paths: list[Path] = [ws.config_path] if ws.config_path else []
+    for repo in ws.repos:
+        try:
+            paths += [repo.root / p for p in git.list_files(repo.root)]
+        except git.GitError:
+            continue
+        paths.append(repo.root / ".git" / "HEAD")
+    for p in paths:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out[str(p)] = st.st_mtime_ns ^ (st.st_size << 1)
+    return out

@@ -1,0 +1,128 @@
+"""The session: open documents as immutable buffers, the current Snapshot, and per-document overlays.
+
+Notifications (didOpen/didChange/didClose) mutate the session on the event loop only; requests and
+background work read immutable values (a `Buffer`, a `Snapshot`) and never pygls' workspace documents,
+which pygls edits in place. The Snapshot reference is swapped in one assignment when indexing finishes;
+an overlay Snapshot (the base with one unsaved buffer re-extracted) is computed off the loop and kept
+only while it matches the base it was built on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from indexers import git
+from indexers.extract import extract_file, sha256, wanted
+from indexers.snapshot import FileKey, Snapshot, build
+
+from .convert import uri_to_path
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A document as requests see it: an open buffer (text known) or just a URI (text None)."""
+
+    uri: str
+    path: Path | None
+    version: int | None = None
+    text: str | None = None
+
+    @cached_property
+    def lines(self) -> list[str] | None:
+        if self.text is None:
+            return None
+        return self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def empty_snapshot() -> Snapshot:
+    return build({}, [])
+
+
+@dataclass
+class Overlay:
+    version: int
+    base: Snapshot
+    snap: Snapshot
+
+
+@dataclass
+class Session:
+    settings: Settings = field(default_factory=Settings)
+    snapshot: Snapshot = field(default_factory=empty_snapshot)
+    indexed: bool = False
+    buffers: dict[str, Doc] = field(default_factory=dict)
+    overlays: dict[str, Overlay] = field(default_factory=dict)
+    _readers: dict[str, git.BlobReader] = field(default_factory=dict)
+    _readers_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- documents (event loop only) -----------------------------------------------------------------
+    def open(self, uri: str, version: int, text: str) -> Doc:
+        doc = Doc(uri, uri_to_path(uri), version, text)
+        self.buffers[uri] = doc
+        return doc
+
+    def close(self, uri: str) -> None:
+        self.buffers.pop(uri, None)
+        self.overlays.pop(uri, None)
+
+    def doc(self, uri: str) -> Doc:
+        return self.buffers.get(uri) or Doc(uri, uri_to_path(uri))
+
+    # -- snapshots -----------------------------------------------------------------------------------
+    def set_snapshot(self, snap: Snapshot) -> None:
+        self.snapshot = snap
+        self.indexed = True
+
+    def snapshot_for(self, uri: str) -> Snapshot:
+        """The overlay of an open, changed document when one is ready for the current base; else the base."""
+        base = self.snapshot
+        ov = self.overlays.get(uri)
+        if ov is not None and ov.base is base:
+            return ov.snap
+        return base
+
+    def head_lines(self, snap: Snapshot, key: FileKey) -> list[str] | None:
+        """The file's lines at HEAD (for history diagnostics), read with one cat-file process per repo."""
+        root = snap.repo_root(key[0])
+        if root is None:
+            return None
+        with self._readers_lock:
+            reader = self._readers.get(key[0])
+            if reader is None:
+                reader = self._readers[key[0]] = git.BlobReader(root)
+        data = reader.read(f"HEAD:{key[1]}")
+        if data is None:
+            return None
+        return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+    def shutdown(self) -> None:
+        with self._readers_lock:
+            readers, self._readers = list(self._readers.values()), {}
+        for r in readers:
+            r.close()
+
+
+def locate(snap: Snapshot, doc: Doc) -> FileKey | None:
+    return snap.locate(doc.path) if doc.path is not None else None
+
+
+def overlay(base: Snapshot, doc: Doc) -> Snapshot:
+    """The base Snapshot with the buffer's text re-extracted (worker thread). The base itself when the
+    buffer equals what was indexed, or no extractor reads the file."""
+    key = locate(base, doc)
+    if key is None or doc.text is None or not wanted(key[1]):
+        return base
+    data = doc.text.encode("utf-8", "surrogatepass")
+    digest = sha256(data)
+    indexed = base.files.get(key)
+    if indexed is not None and indexed.sha256 == digest:
+        return base
+    facts = extract_file(key[0], key[1], data, digest)
+    return base.with_file(facts)

@@ -1,0 +1,104 @@
+"""Usage extraction from source files: annotated fixtures under tests/fixtures/code/<lang>/.
+
+Each fixture line may be followed by expectation lines in the tests/annotations.py format, where the id
+is the usage kind: `// ^^^^ grpc.call qualifier=CartService name=GetCart` (columns pinned) or
+`# @ sql.column qualifier=users name=email` (line only). Keys name/qualifier/role/language are Usage
+fields; any other key is compared with `Usage.attrs`. With a first line `lore:exact`, every usage the
+extractor reports must be claimed by an expectation (no unexpected usage).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexers.model import Span, Usage
+from indexers.positions import SourceFile
+from indexers.sources.code import EXTRACTORS, url_path
+from tests.annotations import Expectation, Fixture, load_fixture
+
+FIXTURES = Path(__file__).parent / "fixtures" / "code"
+CASES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.suffix != ".expect")
+GENERATED = {"generated.pb.go", "handwritten_marked.go", "cart_pb2.py", "cart_pb.js", "openapi_client.ts",
+             "Cart.g.cs"}
+_FIELDS = ("name", "qualifier", "role", "language")
+
+
+def _value(u: Usage, key: str) -> object:
+    return getattr(u, key) if key in _FIELDS else u.attrs.get(key, "<absent>")
+
+
+def _at(u: Usage, exp: Expectation) -> bool:
+    if u.kind != exp.id or u.range.start_line != exp.line:
+        return False
+    return exp.cols is None or u.range == Span(exp.line, exp.cols[0], exp.line, exp.cols[1])
+
+
+def check_usages(usages: list[Usage], fixture: Fixture) -> None:
+    problems: list[str] = []
+    claimed: set[int] = set()
+    for exp in fixture.expectations:
+        here = [u for u in usages if _at(u, exp)]
+        ok = [u for u in here if all(_value(u, k) == v for k, v in exp.attrs.items())]
+        if not ok:
+            got = [(u.kind, u.qualifier, u.name, u.range, u.attrs) for u in usages if u.kind == exp.id
+                   and abs(u.range.start_line - exp.line) <= 1]
+            problems.append(f"line {exp.line + 1}: no {exp.id} {exp.attrs} at {exp.cols}; nearby: {got}")
+        # claim every usage on this spot with the same identity (name/qualifier when given)
+        for u in here:
+            if all(_value(u, k) == exp.attrs[k] for k in ("name", "qualifier") if k in exp.attrs):
+                claimed.add(id(u))
+    if fixture.exact:
+        for u in usages:
+            if id(u) not in claimed:
+                problems.append(f"unexpected {u.kind} {u.qualifier!r} {u.name!r} at line {u.range.start_line + 1} "
+                                f"{u.attrs}")
+    assert not problems, "\n".join(problems)
+
+
+def extract(path: Path, text: str) -> tuple[list[Usage], list, bool]:
+    src = SourceFile("repo", str(path.relative_to(FIXTURES)), text.encode("utf-8"))
+    (extractor,) = [e for e in EXTRACTORS if e.wants(src.path)]
+    part = extractor.extract(src)
+    return part.usages, part.errors, part.generated
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_fixture(path: Path) -> None:
+    fixture = load_fixture(path)
+    usages, errors, generated = extract(path, fixture.text)
+    assert generated == (path.name in GENERATED)
+    if generated:
+        assert usages == []
+    check_usages(usages, fixture)
+    for line, text in fixture.line_errors:
+        assert any(e.line == line and text.lower() in e.reason.lower() for e in errors), errors
+    if not fixture.line_errors and not fixture.file_errors:
+        assert errors == []
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("/cart/{id}", "/cart/{}"), ("/cart/:id/items", "/cart/{}/items"), ("/cart/<int:id>", "/cart/{}"),
+    ("https://api.example.com/v1/cart?x=1", "/v1/cart"), ("\x00/cart/\x00", "/cart/{}"),
+    ("\x00:8080/cart", "/cart"), ("http://host", "/"), ("cart/1", None), ("\x00cart", None),
+    ("/files/{name}.json/", "/files/{}"), ("/a//b", "/a/b"),
+])
+def test_url_path(raw: str, want: str | None) -> None:
+    assert url_path(raw) == want
+
+
+def test_bad_input_never_raises() -> None:
+    for name, data in [("x.go", b"package \xff\xfe func ( {{{{"), ("x.py", b"def f(:\n  requests.get(" * 50),
+                       ("x.ts", b"gql`query { a(` ; fetch(`"), ("x.java", b"class { @GetMapping(")]:
+        src = SourceFile("r", name, data)
+        (extractor,) = [e for e in EXTRACTORS if e.wants(name)]
+        extractor.extract(src)
+
+
+def test_deep_nesting_is_bounded() -> None:
+    data = ("x = " + "(" * 3000 + "1" + ")" * 3000 + "\nrequests.get('/a' + " * 1 + "'/b')\n").encode()
+    src = SourceFile("r", "deep.py", data)
+    (extractor,) = [e for e in EXTRACTORS if e.wants("deep.py")]
+    part = extractor.extract(src)
+    assert all(u.kind == "http.call" for u in part.usages)

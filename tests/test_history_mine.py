@@ -1,0 +1,122 @@
+"""Mining scripted histories: reverts resolved against history, renames, merges, non-ASCII messages,
+empty repositories, shallow clones, detached HEAD and incremental runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexers.history.mine import mine, mine_update, reverted_now
+from tests.gitrepo import GitRepo
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> tuple[GitRepo, dict[str, str]]:
+    repo = GitRepo(tmp_path / "shop")
+    s: dict[str, str] = {}
+    s["init"] = repo.commit("Add cart service", {"cart/cart.go": "package cart\n\nfunc Total() int { return 0 }\n"})
+    s["pool"] = repo.commit("Add connection pooling", {"cart/pool.go": "package cart\n// pool\n"})
+    s["wa"] = repo.commit("Work around flaky DNS lookups in the pool (#41)",
+                          {"cart/dns.go": "package cart\n// retry dns\n"})
+    s["revert"] = repo.git("revert", "--no-edit", s["pool"]) and repo.head()
+    s["reapply"] = repo.git("revert", "--no-edit", s["revert"]) and repo.head()
+    s["hotfix"] = repo.commit("Hotfix: cart total overflow, PAY-88", {"cart/cart.go": "package cart\n\nfunc Total() int64 { return 0 }\n"},
+                              author="Grace Hopper <grace@example.com>")
+    repo.git("mv", "cart/cart.go", "cart/total.go")
+    s["rename"] = repo.commit("Move total into its own file")
+    repo.git("checkout", "-q", "-b", "feature")
+    s["feat"] = repo.commit("Ajoute la devise — café ☕", {"cart/currency.go": "package cart\n"},
+                            author="Émile Zola <emile@example.com>")
+    repo.git("checkout", "-q", "main")
+    s["side"] = repo.commit("Document the cart", {"README.md": "# cart\n"})
+    repo.git("merge", "-q", "--no-ff", "feature", "-m", "Merge branch 'feature' (hotfix/1.2)")
+    s["merge"] = repo.head()
+    return repo, s
+
+
+def test_mine_full_history(shop: tuple[GitRepo, dict[str, str]]) -> None:
+    repo, s = shop
+    commits = mine(repo.path)
+    by = {c.sha: c for c in commits}
+    assert commits[0].sha == s["merge"]
+    assert len(commits) == 10
+    assert by[s["wa"]].kinds == ("workaround",) and by[s["wa"]].refs == ("#41",)
+    assert by[s["revert"]].kinds == ("revert",) and by[s["revert"]].reverts == s["pool"]
+    assert by[s["reapply"]].kinds == ("revert", "reapply") and by[s["reapply"]].reverts == s["revert"]
+    assert by[s["hotfix"]].kinds == ("hotfix",) and by[s["hotfix"]].refs == ("PAY-88",)
+    assert by[s["hotfix"]].author == "Grace Hopper"
+    assert by[s["rename"]].files == ("cart/cart.go", "cart/total.go")
+    assert by[s["feat"]].subject == "Ajoute la devise — café ☕" and by[s["feat"]].author == "Émile Zola"
+    assert by[s["merge"]].kinds == () and by[s["merge"]].files == ()
+    assert by[s["pool"]].files == ("cart/pool.go",) and by[s["pool"]].date.startswith("2024-01-")
+    # the pool commit was reverted, then the revert was reverted: the change is back
+    assert reverted_now(commits) == {}
+
+
+def test_reverted_now_follows_chains(shop: tuple[GitRepo, dict[str, str]]) -> None:
+    repo, s = shop
+    third = repo.git("revert", "--no-edit", s["reapply"]) and repo.head()
+    commits = mine(repo.path)
+    assert reverted_now(commits) == {s["pool"]: third}
+
+
+def test_incremental_and_force_push(shop: tuple[GitRepo, dict[str, str]]) -> None:
+    repo, s = shop
+    head = repo.head()
+    assert mine(repo.path, since=head) == []
+    newer = repo.commit("Revert \"Add cart service\"", {"cart/x.go": "package cart\n"})
+    got = mine(repo.path, since=head)
+    assert [c.sha for c in got] == [newer]
+    assert got[0].kinds == ("revert",) and got[0].reverts == s["init"]  # resolved by subject, before `since`
+    trailer = repo.commit(f"Back out the currency\n\nThis reverts commit {s['feat'][:10]}.")
+    got = mine(repo.path, since=newer)
+    assert got[0].sha == trailer and got[0].reverts == s["feat"] and got[0].kinds == ("revert",)
+    repo.git("reset", "-q", "--hard", s["side"])  # force-push: `since` is no longer an ancestor
+    assert mine_update(repo.path, since=s["init"])[1] is False
+    rewritten, complete = mine_update(repo.path, since=trailer)
+    assert complete and rewritten[0].sha == s["side"] and len(rewritten) == 8
+
+
+def test_unresolvable_revert_is_not_a_revert(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "r")
+    repo.commit("init", {"a.txt": "a\n"})
+    sha = repo.commit('Revert "Add retries"\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.')
+    (c, _) = mine(repo.path)
+    assert c.sha == sha and c.kinds == () and c.reverts == ""
+
+
+def test_squash_body_quoting_reverts(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "r")
+    a = repo.commit("Add retries", {"a.go": "package a\n"})
+    b = repo.commit("Add jitter", {"b.go": "package a\n"})
+    squash = repo.commit(f'Payments cleanup (#812)\n\n* Revert "Add retries"\n\nThis reverts commit {a}.\n\n'
+                         f'* Revert "Add jitter"\n\nThis reverts commit {b}.', {"c.go": "package a\n"})
+    assert mine(repo.path)[0].sha == squash and mine(repo.path)[0].kinds == ()
+
+
+def test_empty_repo_and_detached_head(tmp_path: Path) -> None:
+    empty = GitRepo(tmp_path / "empty")
+    assert mine(empty.path) == []
+    repo = GitRepo(tmp_path / "r")
+    first = repo.commit("one", {"a": "1"})
+    repo.commit("two", {"a": "2"})
+    repo.git("checkout", "-q", "--detach", first)
+    assert [c.sha for c in mine(repo.path)] == [first]
+
+
+def test_shallow_clone(shop: tuple[GitRepo, dict[str, str]], tmp_path: Path) -> None:
+    repo, s = shop
+    clone = tmp_path / "clone"
+    GitRepo(tmp_path, init=False).git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone))
+    commits = mine(clone)
+    assert [c.sha for c in commits] == [s["merge"]]
+    assert "cart/total.go" in commits[0].files  # the grafted root shows every file as added
+    deeper = tmp_path / "deeper"
+    GitRepo(tmp_path, init=False).git("clone", "-q", "--depth", "6", "--no-single-branch", f"file://{repo.path}",
+                                      str(deeper))
+    by = {c.sha: c for c in mine(deeper)}
+    # the reapply's target (a revert) is in the clone, but the revert's target is cut off: no resolution
+    assert s["pool"] not in by
+    assert by[s["reapply"]].kinds == ("revert", "reapply")
+    assert by[s["revert"]].kinds == () and by[s["revert"]].reverts == ""

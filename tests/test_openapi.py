@@ -1,0 +1,255 @@
+"""OpenAPI/Swagger extraction: annotated fixtures (YAML comments, `.expect` sidecars for JSON), cross-file
+`$ref` resolution, the position-keeping YAML/JSON loader, and hostile input (alias bombs, deep nesting,
+huge or over-long files).
+
+Entity IDs of operations contain a space (`openapi:cart:GET /cart`), which the annotation format cannot
+hold, so fixtures write it as `%20`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from indexers.extract import extract_file
+from indexers.model import Entity, FileError, FileFacts
+from indexers.positions import SourceFile
+from indexers.sources import yamlpos
+from indexers.sources.openapi import MAX_BYTES, OpenAPIExtractor, api_name
+from tests.annotations import Fixture, check, load_fixture, parse_fixture
+
+FIXTURES = Path(__file__).parent / "fixtures" / "openapi"
+EX = OpenAPIExtractor()
+SINGLE = ["cart.yaml", "petstore.yaml", "store.json", "bad.yaml", "bad_syntax.yaml"]
+
+
+def _decoded(fx: Fixture) -> Fixture:
+    for exp in fx.expectations:
+        exp.id = exp.id.replace("%20", " ")
+    return fx
+
+
+def _extract(path: str, text: str | bytes, repo: str = "repo"):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return EX.extract(SourceFile(repo, path, data))
+
+
+@pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
+@pytest.mark.parametrize("name", SINGLE)
+def test_fixture(name: str, crlf: bool) -> None:
+    fx = _decoded(load_fixture(FIXTURES / name))
+    text = fx.text.replace("\n", "\r\n") if crlf else fx.text
+    part = _extract(f"specs/{name}", text)
+    assert part.entities or fx.file_errors
+    check(part.entities, part.errors, fx)
+
+
+def test_cross_file_refs_and_chains() -> None:
+    base = FIXTURES / "multi"
+    facts: list[FileFacts] = []
+    fixtures: dict[str, Fixture] = {}
+    for p in sorted(base.rglob("*.yaml")):
+        rel = "api/" + p.relative_to(base).as_posix()
+        fx = _decoded(load_fixture(p))
+        part = _extract(rel, fx.text)
+        fixtures[rel] = fx
+        facts.append(FileFacts("repo", rel, "0", entities=tuple(part.entities), errors=tuple(part.errors)))
+    res = EX.resolve(facts)
+    assert res is not None
+    entities = [e for ff in facts for e in ff.entities if e.id not in res.replaces] + res.entities
+    assert len(fixtures) == 2
+    for rel, fx in fixtures.items():
+        errors = [e for ff in facts if ff.path == rel for e in ff.errors] + [e for e in res.errors if e.path == rel]
+        check([e for e in entities if e.path == rel], errors, fx)
+
+
+def test_resolve_reemits_every_copy_of_a_changed_id() -> None:
+    a = _extract("x/cart.yaml", "openapi: 3.0.0\ncomponents:\n  schemas:\n    A:\n      $ref: './b.yaml#/components/schemas/B'\n", "r1")
+    b = _extract("x/b.yaml", "components:\n  schemas:\n    B: {type: string}\n", "r1")
+    copy = _extract("x/cart.yaml", "openapi: 3.0.0\ncomponents:\n  schemas:\n    A: {type: integer}\n", "r2")
+    facts = [FileFacts("r1", "x/cart.yaml", "1", entities=tuple(a.entities)),
+             FileFacts("r1", "x/b.yaml", "2", entities=tuple(b.entities)),
+             FileFacts("r2", "x/cart.yaml", "3", entities=tuple(copy.entities))]
+    res = EX.resolve(facts)
+    assert res is not None and "openapi:cart:schema:A" in res.replaces
+    got = {(e.repo, e.attrs.get("ref_id"), e.attrs.get("type")) for e in res.entities if e.id == "openapi:cart:schema:A"}
+    assert got == {("r1", "openapi:b:schema:B", None), ("r2", None, "integer")}
+    assert "ref_file" not in next(e for e in res.entities if e.repo == "r1").attrs
+
+
+@pytest.mark.parametrize("path,text", [
+    ("deploy/k8s.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: openapi}\n"),
+    ("package.json", '{"name": "x", "dependencies": {"openapi": "1.0"}}'),
+    ("conf/nested.json", '{"tool": {"openapi": "3.0.0", "paths": {}}}'),
+    ("schemas/thing.yaml", "components:\n  widgets: {}\n"),
+    ("config/application.yaml", "openapi:\n  enabled: true\nswagger: on\n"),
+    ("empty.yaml", ""),
+])
+def test_other_files_give_nothing(path: str, text: str) -> None:
+    part = _extract(path, text)
+    assert part.entities == [] and part.errors == []
+
+
+def test_wants_and_registry() -> None:
+    assert EX.wants("a/b/cart.YAML") and EX.wants("x.yml") and EX.wants("s.json")
+    assert not EX.wants("a.proto") and not EX.wants("yaml")
+    ff = extract_file("repo", "svc/cart/api/openapi.yaml", b"openapi: 3.1.0\ninfo: {title: T, version: '1'}\n")
+    assert [e.id for e in ff.entities] == ["openapi:cart"]
+
+
+@pytest.mark.parametrize("path,text,expected", [
+    ("specs/cart.yaml", "", "cart"),
+    ("services/billing/openapi.yaml", "", "billing"),
+    ("services/billing/api/v2/swagger.json", "", "billing"),
+    ("openapi.yaml", "", "openapi"),
+    ("specs/cart.yaml", "info: {x-api-id: shop-cart}", "shop-cart"),
+])
+def test_api_name(path: str, text: str, expected: str) -> None:
+    root = yamlpos.load(SourceFile("r", path, text.encode())).root
+    assert api_name(path, root if isinstance(root, yamlpos.Mapping) else None) == expected
+
+
+def test_unsupported_version() -> None:
+    part = _extract("old.json", '{"swagger": "1.2", "apis": []}')
+    assert part.entities == []
+    assert [(e.line, "unsupported swagger version '1.2'" in e.reason) for e in part.errors] == [(0, True)]
+
+
+def test_too_large_is_skipped_quickly() -> None:
+    data = b"openapi: 3.0.0\npaths:\n" + b"#" * (MAX_BYTES + 1)
+    start = time.perf_counter()
+    part = _extract("big.yaml", data)
+    assert time.perf_counter() - start < 0.5
+    assert part.entities == [] and "too large" in part.errors[0].reason
+    assert _extract("big.yaml", b"a: b\n" + b"#" * (MAX_BYTES + 1)).errors == []
+
+
+BOMB = "".join(["openapi: 3.0.0\ninfo: {title: B, version: '1'}\nx-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"]
+               + [f"x-{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)]
+               + ["components:\n  schemas:\n    Bomb:\n      type: string\n      enum: *i\n"])
+
+
+def test_alias_bomb_is_not_expanded() -> None:
+    start = time.perf_counter()
+    loaded = yamlpos.load(SourceFile("r", "bomb.yaml", BOMB.encode()))
+    assert any("aliases expand to" in e.reason for e in loaded.errors)
+    with pytest.raises(yamlpos.BudgetExceeded):
+        yamlpos.to_plain(loaded.root, yamlpos.Budget(100_000))
+    part = _extract("bomb.yaml", BOMB)
+    assert time.perf_counter() - start < 1
+    assert any("value expands to" in e.reason and e.line == 15 for e in part.errors)
+    assert {"openapi:bomb", "openapi:bomb:schema:Bomb"} <= {e.id for e in part.entities}
+
+
+@pytest.mark.parametrize("path,text", [
+    ("deep.yaml", "openapi: 3.0.0\ncomponents:\n  schemas:\n    X:\n      example: " + "[" * 3000 + "]" * 3000 + "\n"),
+    ("deep.json", '{"openapi": "3.0.0", "components": {"schemas": {"X": {"example": ' + "[" * 3000 + "]" * 3000 + "}}}}"),
+])
+def test_deep_nesting(path: str, text: str) -> None:
+    part = _extract(path, text)
+    assert any("nesting deeper than" in e.reason and e.line is not None for e in part.errors)
+    assert "openapi:deep:schema:X" in {e.id for e in part.entities}
+
+
+def test_more_lines_than_the_yaml_grammar_counts() -> None:
+    # tree-sitter-yaml keeps rows in an int16: past 32768 lines the loader parses region by region.
+    paths = "".join(f"  /p{i}:\n    get:\n      responses: {{}}\n" for i in range(11_500))
+    text = "openapi: 3.0.0\ninfo: {title: L, version: '1'}\npaths:\n" + paths + "components:\n  schemas:\n    Last: {type: string}\n"
+    part = _extract("long.yaml", text)
+    assert part.errors == []
+    ops = {e.id: e for e in part.entities if e.kind == "openapi.operation"}
+    assert len(ops) == 11_500
+    assert ops["openapi:long:GET /p11499"].range.start_line == 3 + 11_499 * 3 + 1
+    last = next(e for e in part.entities if e.id == "openapi:long:schema:Last")
+    assert last.range.start_line == text.count("\n") - 1 and last.attrs["type"] == "string"
+
+
+SCALARS = """\
+plain: hello world
+multi: first
+  second
+
+  third
+int: 42
+hex: 0x1F
+float: 2.50
+inf: -.inf
+bool: true
+nil: ~
+empty:
+quoted: "tab\\there \\u00e9 \\x41"
+folded_dq: "a
+  b\\
+  c"
+single: 'it''s'
+literal: |
+  line 1
+   line 2
+folded: >-
+  para one
+  continues
+
+  para two
+keep: |+
+  kept
+
+tagged: !!str 123
+flow: {a: [1, 2], b: c}
+"on": yes
+merged:
+  <<: {x: 1, y: 2}
+  y: 3
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_loader_values_match_ruamel(newline: str) -> None:
+    loaded = yamlpos.load(SourceFile("r", "s.yaml", SCALARS.replace("\n", newline).encode()))
+    assert loaded.errors == []
+    expected = YAML(typ="safe", pure=True).load(SCALARS)
+    expected["merged"] = {"x": 1, "y": 3}
+    assert yamlpos.to_plain(loaded.root) == expected
+
+
+def test_loader_positions_and_duplicates() -> None:
+    text = 'a:\n  "größe": 1\n  😀: {k: v}\n  k: 1\n  k: 2\n'
+    loaded = yamlpos.load(SourceFile("r", "p.yaml", text.encode()))
+    root = loaded.root
+    assert isinstance(root, yamlpos.Mapping)
+    inner = root.get("a")
+    assert isinstance(inner, yamlpos.Mapping)
+    pair = inner.pair("größe")
+    assert pair is not None and loaded.span(pair.key) == loaded.src.span_from_chars(1, 2, 1, 9)
+    emoji = inner.get("😀")
+    assert isinstance(emoji, yamlpos.Mapping)
+    kpair = emoji.pair("k")
+    assert kpair is not None and (loaded.span(kpair.key).start_col, loaded.span(kpair.value).start_col) == (7, 10)
+    assert yamlpos.to_plain(inner.get("k")) == 1
+    assert [(e.line, "duplicate key 'k'" in e.reason) for e in loaded.errors] == [(4, True)]
+
+
+def test_json_loader_positions() -> None:
+    text = '{\n  "a": [1, {"b": "x\\u00e9"}],\n  "c": null\n}'
+    loaded = yamlpos.load(SourceFile("r", "p.json", text.encode()))
+    assert yamlpos.to_plain(loaded.root) == {"a": [1, {"b": "xé"}], "c": None}
+    root = loaded.root
+    assert isinstance(root, yamlpos.Mapping)
+    pair = root.pair("c")
+    assert pair is not None and loaded.span(pair.key) == loaded.src.span_from_chars(2, 2, 2, 5)
+
+
+def test_fixture_sidecar_ids() -> None:
+    # the annotation helper itself: guards the %20 convention used above
+    fx = _decoded(parse_fixture("{}", "1:0-1 openapi:x:GET%20/a method=GET"))
+    check([Entity("openapi:x:GET /a", "openapi.operation", "GET /a", "r", "p", fx_span(), {"method": "GET"})],
+          [], fx)
+    with pytest.raises(AssertionError):
+        check([], [FileError("r", "p", "boom", 0)], fx)
+
+
+def fx_span():
+    from indexers.model import Span
+
+    return Span(0, 0, 0, 1)
