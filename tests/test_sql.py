@@ -15,7 +15,7 @@ import pytest
 
 from indexers.model import FileFacts
 from indexers.positions import SourceFile
-from indexers.sources.sql import EXTRACTORS, SqlExtractor, order_key
+from indexers.sources.sql import EXTRACTORS, SqlExtractor, order_key, statements
 from tests.annotations import check, load_fixture, parse_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sql"
@@ -114,3 +114,10 @@ def test_bad_input_never_raises(text: str) -> None:
     part = EX.extract(SourceFile("r", "schema.sql", text.encode("utf-8")))
     assert part.errors or text.startswith("\x00")
     assert all(e.line is not None for e in part.errors)
+
+
+def test_statements_after_ignored_ones_are_kept() -> None:
+    text = ("INSERT INTO a VALUES ('x;y', $$;$$); CREATE TABLE b (c int);\nSELECT 1 -- ;\n; ALTER TABLE b ADD d int;\n"
+            "UPDATE x SET y = 'GO'\nGO\nDROP TABLE b;\nDELETE FROM z;\nRENAME TABLE q TO r")
+    got = [[t.text for t in st[:2]] for st in statements(text, [])]
+    assert got == [["CREATE", "TABLE"], ["ALTER", "TABLE"], ["DROP", "TABLE"], ["RENAME", "TABLE"]]

@@ -113,8 +113,8 @@ def compare(base: View, head: View) -> list[Change]:
             else:
                 out += _operation(old, new)
         elif old.kind == "openapi.property":
-            if old.parent not in head or not (new is not None or head.get(old.parent)):
-                continue
+            if old.parent not in head:
+                continue  # the whole schema went: what breaks shows on the operations that used it
             both = old.id not in req and old.id not in resp and (old.parent or "") not in req | resp
             in_req, in_resp = both or old.id in req, both or old.id in resp
             out += _property(old, new, head.get(old.parent), in_req, in_resp)

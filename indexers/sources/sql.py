@@ -139,14 +139,14 @@ def statements(text: str, errors: list[tuple[int, str]]) -> list[list[Tok]]:
         if started and not cur and not custom_delim:  # an ignored statement: look for its end only
             if s == ";" and not whole:
                 flush()
-            elif kind == "word" and len(s) == 2 and s.upper() == "GO":
+                continue  # the next statement starts after this ';'
+            if kind == "word" and len(s) == 2 and s.upper() == "GO":
                 last = Tok(kind, s, m.start(), m.end())
-            else:
-                last = None
+                continue  # maybe a batch separator: decided at the end of its line
+            last = None
             sk = skip.match(text, pos)
             if sk is not None and sk.end() > pos:
                 pos = sk.end()
-                last = None
             continue
         tok = Tok(kind, s, m.start(), m.end())
         last = tok
