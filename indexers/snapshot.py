@@ -8,7 +8,7 @@ replaced (used for unsaved editor buffers) and shares everything else.
 
 from __future__ import annotations
 
-import bisect
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +56,6 @@ class Snapshot:
     links_by_file: dict[FileKey, list[Link]] = field(default_factory=dict)
     usages_by_file: dict[FileKey, list[Usage]] = field(default_factory=dict)
     markers_by_file: dict[FileKey, list[Marker]] = field(default_factory=dict)
-    _line_starts: dict[FileKey, list[int]] = field(default_factory=dict)
 
     # -- lookups ---------------------------------------------------------------------------------------
     def entity(self, ident: str) -> Entity | None:
@@ -121,12 +120,53 @@ class Snapshot:
         return best
 
     def with_file(self, facts: FileFacts) -> Snapshot:
-        """A new Snapshot where one file's facts are replaced (an unsaved buffer). Links and entities of
-        that file are recomputed; the rest is shared."""
+        """A new Snapshot where one file's facts are replaced (an unsaved buffer); the rest is shared.
+
+        A code file (no contract entities before or after) is re-linked on its own: linking is per file
+        against the workspace's entities, so only that file's links change. A contract file changes
+        entities other files link to, so it takes a full build."""
+        key = (facts.repo, facts.path)
+        old = self.files.get(key)
         files = dict(self.files)
-        files[(facts.repo, facts.path)] = facts
-        return build(self.repos, files.values(), services=self.services, commits=self.commits,
-                     history=self.history, generation=self.generation, extra_links=None)
+        files[key] = facts
+        if facts.entities or (old is not None and old.entities) or (old is not None and old.services != facts.services):
+            return build(self.repos, files.values(), services=None, commits=self.commits,
+                         history=self.history, generation=self.generation)
+        service_of = _service_namer(self.services)
+        all_entities = [e for decls in self.entities.values() for e in decls]
+        new_links = _link(list(facts.usages), all_entities, service_of)
+        old_links = self.links_by_file.get(key, [])
+        links = [lk for lk in self.links if (lk.repo, lk.path) != key] + new_links if old_links or new_links else self.links
+        by_entity = dict(self.links_by_entity)
+        for ident in {lk.entity for lk in old_links} | {lk.entity for lk in new_links}:
+            kept = [lk for lk in by_entity.get(ident, []) if (lk.repo, lk.path) != key]
+            kept += [lk for lk in new_links if lk.entity == ident]
+            if kept:
+                by_entity[ident] = kept
+            else:
+                by_entity.pop(ident, None)
+        by_file = dict(self.links_by_file)
+        if new_links:
+            by_file[key] = new_links
+        else:
+            by_file.pop(key, None)
+        usages = dict(self.usages_by_file)
+        markers = dict(self.markers_by_file)
+        for table, values in ((usages, facts.usages), (markers, facts.markers)):
+            if values:
+                table[key] = list(values)  # type: ignore[assignment]
+            else:
+                table.pop(key, None)
+        return dataclasses.replace(self, files=files, links=links, links_by_entity=by_entity, links_by_file=by_file,
+                                   usages_by_file=usages, markers_by_file=markers,
+                                   decisions=[d for ff in files.values() for d in ff.decisions] if (facts.decisions or (old and old.decisions)) else self.decisions,
+                                   errors=[e for e in self.errors if (e.repo, e.path) != key] + list(facts.errors))
+
+
+def _service_namer(services: Any) -> Any:
+    if services is None:
+        return lambda repo, path: ""
+    return lambda repo, path: (s.name if (s := services.service_for(repo, path)) else "")
 
 
 def _differences(decls: Sequence[Entity]) -> tuple[str, ...]:
@@ -180,7 +220,7 @@ def build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services
                 conflicts.append(Conflict(ident, tuple(decls), diffs))
     if services is None:
         services = _derive_services(files_list)
-    service_of = (lambda repo, path: (s.name if (s := services.service_for(repo, path)) else "")) if services else (lambda r, p: "")
+    service_of = _service_namer(services)
     usages = [u for ff in files_list for u in ff.usages]
     links = _link(usages, entities, service_of)
     if extra_links:
@@ -224,7 +264,3 @@ def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any) 
     except ImportError:
         return []
     return list(link(usages, entities, service_of))
-
-
-def line_index(starts: list[int], offset: int) -> int:
-    return bisect.bisect_right(starts, offset) - 1

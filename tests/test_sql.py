@@ -121,3 +121,16 @@ def test_statements_after_ignored_ones_are_kept() -> None:
             "UPDATE x SET y = 'GO'\nGO\nDROP TABLE b;\nDELETE FROM z;\nRENAME TABLE q TO r")
     got = [[t.text for t in st[:2]] for st in statements(text, [])]
     assert got == [["CREATE", "TABLE"], ["ALTER", "TABLE"], ["DROP", "TABLE"], ["RENAME", "TABLE"]]
+
+
+def test_resolve_mysql_change_renames_in_place() -> None:
+    text = "CREATE TABLE `t` (a int, b int, c int);\nALTER TABLE `t` CHANGE b bb text NOT NULL, DROP COLUMN c;\n"
+    part = EX.extract(SourceFile("r", "db/schema.sql", text.encode()))
+    res = EX.resolve([FileFacts("r", "db/schema.sql", "x", "sql", False, tuple(part.entities))])
+    assert res is not None
+    got = {e.id: e for e in res.entities}
+    assert got["sql:t"].attrs["columns"] == ["a", "bb"]
+    bb = got["sql:t.bb"]
+    assert (bb.attrs["type"], bb.attrs["nullable"], bb.range.start_line) == ("text", False, 1)
+    assert [h["op"] for h in bb.attrs["history"]] == ["create", "redefine"]
+    assert "sql:t.b" in res.replaces and "sql:t.b" not in got

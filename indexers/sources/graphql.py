@@ -1,11 +1,13 @@
 """GraphQL SDL extractor: types, fields, arguments, enum values and root operation types.
 
-Uses graphql-core's parser, which reports code-point offsets into the text; those become UTF-16 spans
-through `SourceFile`. Executable documents (queries, fragments) are not contracts and yield nothing.
+Two paths build the same entities (tests compare them on every fixture): a tree-sitter walk for files that
+parse without error (the common case, several times faster), and graphql-core for the rest, which gives
+exact syntax errors. graphql-core reports code-point offsets, converted to UTF-16 spans via `SourceFile`.
+Executable documents (queries, fragments) are not contracts and yield nothing, not even errors.
 
 graphql-core aborts the whole parse at the first syntax error, so on error the text is cut into top-level
-definition blocks (by brace depth, outside strings and comments) and each block is parsed on its own:
-what parses is kept, and each broken block is reported with its line.
+definition blocks (by brace depth outside strings and comments, and at column-0 definition keywords) and
+each block is parsed on its own: what parses is kept, and each broken block is reported with its line.
 """
 
 from __future__ import annotations
@@ -309,25 +311,27 @@ def _ts_string(node: Any) -> str:
 
 
 def _ts_type_text(node: Any) -> str:
-    if node.type == "type":
-        return _ts_type_text(node.named_children[0])
-    if node.type == "non_null_type":
-        return _ts_type_text(node.named_children[0]) + "!"
-    if node.type == "list_type":
-        return "[" + _ts_type_text(_kid(node, "type")) + "]"
-    return ts.text(_kid(node, "name"))
+    # type, non_null_type and list_type wrap one named child; named_type holds its name.
+    kind = node.type
+    if kind == "type":
+        return _ts_type_text(node.named_child(0))
+    if kind == "non_null_type":
+        return _ts_type_text(node.named_child(0)) + "!"
+    if kind == "list_type":
+        return "[" + _ts_type_text(node.named_child(0)) + "]"
+    return ts.text(node.named_child(0))
 
 
 def _ts_type_info(node: Any) -> dict[str, Any]:
-    inner = node.named_children[0]
+    inner = node.named_child(0)
     nullable = inner.type != "non_null_type"
     if not nullable:
-        inner = inner.named_children[0]
+        inner = inner.named_child(0)
     base = node
     while base.type != "named_type":
-        base = base.named_children[0]
+        base = base.named_child(0)
     return {"type": _ts_type_text(node), "nullable": nullable, "list": inner.type == "list_type",
-            "base": ts.text(_kid(base, "name"))}
+            "base": ts.text(base.named_child(0))}
 
 
 def _ts_named_types(node: Any) -> list[str]:
@@ -337,7 +341,7 @@ def _ts_named_types(node: Any) -> list[str]:
     while stack:
         n = stack.pop()
         if n.type == "named_type":
-            out.append(ts.text(_kid(n, "name")))
+            out.append(ts.text(n.named_child(0)))
             continue
         stack.extend(reversed(n.named_children))
     return out
@@ -352,7 +356,7 @@ class _TsBuilder:
             parent: str | None = None) -> None:
         desc = kids.get("description")
         if desc is not None:
-            attrs["description"] = _ts_string(desc.named_children[0])
+            attrs["description"] = _ts_string(desc.named_child(0))
         self.entities.append(Entity(ident, kind, ts.text(name), self.src.repo, self.src.path,
                                     self.src.node_span(name), attrs, parent, self.src.node_span(whole)))
 
@@ -361,7 +365,7 @@ class _TsBuilder:
         found: dict[str, Any] = {"deprecated": False}
         dirs = kids.get("directives")
         for d in dirs.named_children if dirs is not None else ():
-            name = ts.text(_kid(d, "name"))
+            name = ts.text(d.named_child(0))
             if name != "deprecated":
                 names.append(name)
                 continue
@@ -385,7 +389,7 @@ class _TsBuilder:
             attrs: dict[str, Any] = {}
             for op in node.named_children:
                 if op.type == "root_operation_type_definition":
-                    attrs[ts.text(op.named_children[0])] = ts.text(_kid(_kid(op, "named_type"), "name"))
+                    attrs[ts.text(op.named_child(0))] = ts.text(op.named_child(1).named_child(0))
             if node.type == "schema_extension":
                 attrs["extension"] = True
             keyword = next((c for c in node.children if c.type == "schema"), node)
@@ -426,7 +430,7 @@ class _TsBuilder:
                 vattrs.pop("directives", None)
                 if ext:
                     vattrs["extension"] = True
-                vname = _kid(vkids["enum_value"], "name")
+                vname = vkids["enum_value"].named_child(0)
                 self.add(f"{tid}.{ts.text(vname)}", "graphql.enum_value", vname, v, vkids, vattrs, tid)
 
     def field(self, tid: str, tname: str, f: Any, ext: bool) -> None:
@@ -450,13 +454,13 @@ class _TsBuilder:
         return {
             "name": ts.text(kids["name"]),
             "type": _ts_type_text(kids["type"]),
-            "required": kids["type"].named_children[0].type == "non_null_type" and "default_value" not in kids,
+            "required": kids["type"].named_child(0).type == "non_null_type" and "default_value" not in kids,
             "default": self.default(kids),
         }
 
     def default(self, kids: dict[str, Any]) -> str | None:
         dv = kids.get("default_value")
-        return _value_text(parse_value(ts.text(_kid(dv, "value")))) if dv is not None else None
+        return _value_text(parse_value(ts.text(dv.named_child(0)))) if dv is not None else None
 
 
 def _ts_entities(src: SourceFile) -> list[Entity] | None:

@@ -708,7 +708,8 @@ def fold(entities: list[Entity]) -> list[Entity]:
             old = e.attrs.get("renamed_from", col)
             prev = t.cols.get(old)
             state = _State(e, change, (prev.history if prev else []) + _hist(e, op))
-            t.cols = {(col if k == old else k): v for k, v in t.cols.items()}
+            if old != col and old in t.cols:  # MySQL CHANGE: renamed in place
+                t.cols = {(col if k == old else k): v for k, v in t.cols.items() if k != col}
             t.cols[col] = state
         elif op in ("alter", "constraint"):
             c = t.cols.get(col)
