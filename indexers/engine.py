@@ -89,8 +89,10 @@ class Engine:
                 continue
             key = ("h", spec.name)
             state = None if force else self.store.get(key)
-            if not (isinstance(state, dict) and isinstance(state.get("commits"), list)):
-                state = {"head": None, "commits": []}
+            if not (isinstance(state, dict) and isinstance(state.get("commits"), list)
+                    and isinstance(state.get("head"), (str, type(None)))
+                    and all(isinstance(c, Commit) for c in state["commits"])):
+                state = {"head": None, "commits": []}  # missing or damaged: mine again from scratch
             head = info.get("head")
             if head and state["head"] != head or (not head and state["commits"]):
                 try:

@@ -17,6 +17,7 @@ writing with a clear error while the records already there stay usable.
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import sqlite3
@@ -28,7 +29,7 @@ from typing import Any
 
 import diskcache
 
-from .model import SCHEMA_VERSION
+from .model import SCHEMA_VERSION, FileFacts
 
 
 class CacheError(RuntimeError):
@@ -54,7 +55,17 @@ def default_root() -> Path:
     return base / "lore"
 
 
-_DISK_ERRORS = ("disk is full", "database or disk is full", "no space left", "readonly", "read-only")
+_DISK_ERRORS = ("disk is full", "database or disk is full", "no space left", "readonly", "read-only", "disk i/o error",
+                "file too large", "quota exceeded")
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def _cannot_write(exc: BaseException) -> bool:
+    """A full disk, a file-size or quota limit, a read-only folder, an I/O error: not a damaged cache."""
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, (sqlite3.OperationalError, OSError)) and any(s in text for s in _DISK_ERRORS)
 
 
 class Store:
@@ -80,6 +91,9 @@ class Store:
                 self._verify(cache)
             return cache
         except (sqlite3.Error, OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+            if _cannot_write(exc):
+                # A full disk or read-only folder is not damage: moving the cache aside would lose it.
+                raise CacheError(f"cannot open the cache at {self.path}: {exc} (any previous index is kept)") from exc
             aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}")
             try:
                 self.path.rename(aside)
@@ -87,7 +101,10 @@ class Store:
             except OSError:
                 where = "could not be moved aside"
             self.messages.append(f"cache at {self.path} was unreadable ({exc.__class__.__name__}: {exc}); {where}; rebuilding")
-            return self._connect()
+            try:
+                return self._connect()
+            except (sqlite3.Error, OSError) as again:
+                raise CacheError(f"cannot create the cache at {self.path}: {again}") from again
 
     def _connect(self) -> diskcache.Cache:
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -103,6 +120,8 @@ class Store:
         meta = cache.get(("meta",), default=None, retry=True)
         if meta is None:
             cache.set(("meta",), {"schema": SCHEMA_VERSION, "created": time.time()}, retry=True)
+        elif not isinstance(meta, dict):
+            raise ValueError(f"cache header is a {type(meta).__name__}, not a mapping")
         elif meta.get("schema") != SCHEMA_VERSION:
             raise ValueError(f"schema {meta.get('schema')} in a v{SCHEMA_VERSION} folder")
 
@@ -114,7 +133,11 @@ class Store:
         """A record, or `default` when missing or unreadable (an unreadable record is dropped)."""
         try:
             return self._cache.get(key, default=default, retry=True)
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError, OSError) as exc:
+        except (sqlite3.Error, diskcache.Timeout) as exc:
+            # The database itself failed (damaged, busy): a miss now; the next open checks and recovers.
+            self.messages.append(f"cache record {key[:2]} unreadable ({exc.__class__.__name__}: {exc})")
+            return default
+        except Exception as exc:  # noqa: BLE001 - unpickling garbage can raise almost anything
             self.messages.append(f"cache record {key[:2]} unreadable ({exc.__class__.__name__}); dropped")
             self.delete(key)
             return default
@@ -122,10 +145,10 @@ class Store:
     def set(self, key: tuple[Any, ...], value: Any) -> None:
         try:
             self._cache.set(key, value, retry=True)
-        except (sqlite3.OperationalError, OSError) as exc:
-            text = str(exc).lower()
-            if any(s in text for s in _DISK_ERRORS) or getattr(exc, "errno", None) == 28:
-                raise CacheError(f"cannot write the cache at {self.path}: {exc} (the previous index stays usable)") from exc
+        except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
+            if _cannot_write(exc) or isinstance(exc, (sqlite3.DatabaseError, diskcache.Timeout)):
+                raise CacheError(f"cannot write the cache at {self.path}: {exc or exc.__class__.__name__} "
+                                 "(the previous index stays usable)") from exc
             raise
 
     def delete(self, key: tuple[Any, ...]) -> None:
@@ -139,8 +162,12 @@ class Store:
 
     # -- typed records -------------------------------------------------------------------------------
     def manifest(self, repo: str) -> dict[str, FileState]:
+        """The repo's manifest; entries that are not well-formed FileStates are dropped (so those files
+        are simply read again), never trusted."""
         value = self.get(("m", repo), {})
-        return value if isinstance(value, dict) else {}
+        if not isinstance(value, dict):
+            return {}
+        return {k: v for k, v in value.items() if isinstance(k, str) and _valid_state(v)}
 
     def put_manifest(self, repo: str, manifest: dict[str, FileState]) -> None:
         self.set(("m", repo), manifest)
@@ -153,7 +180,7 @@ class Store:
 
     def aggregate(self, repo: str, digest: str) -> Any:
         value = self.get(("a", repo))
-        if isinstance(value, tuple) and len(value) == 2 and value[0] == digest:
+        if isinstance(value, tuple) and len(value) == 2 and value[0] == digest and _all_facts(value[1]):
             return value[1]
         return None
 
@@ -172,6 +199,16 @@ class Store:
                 except OSError:
                     pass
         return total
+
+
+def _valid_state(v: Any) -> bool:
+    return (isinstance(v, FileState) and isinstance(v.size, int) and isinstance(v.mtime_ns, int)
+            and isinstance(v.sha256, str) and isinstance(v.vkey, str) and isinstance(v.status, str)
+            and isinstance(v.reason, str))
+
+
+def _all_facts(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(ff, FileFacts) for ff in value)
 
 
 class Namespace(MutableMapping[Any, Any]):

@@ -72,7 +72,7 @@ def type_change(old: Any, new: Any) -> str:
 
 
 def _renamed_from(e: Entity) -> set[str]:
-    return {h.get("from") for h in e.attrs.get("history") or [] if isinstance(h, dict) and h.get("op") == "rename" and h.get("from")}
+    return {str(h.get("from")) for h in e.attrs.get("history") or [] if isinstance(h, dict) and h.get("op") == "rename" and h.get("from")}
 
 
 def compare(base: View, head: View) -> list[Change]:

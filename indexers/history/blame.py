@@ -109,7 +109,10 @@ def blame(repo: str | Path, path: str, cache: MutableMapping[str, Any] | None = 
         except Exception:  # noqa: BLE001 - a broken cache must not break a hover
             hit = None
         if hit is not None:
-            return [BlameLine(*row) for row in hit]
+            try:
+                return [BlameLine(*row) for row in hit]
+            except TypeError:  # a damaged record: blame again
+                pass
     try:
         data = git.run(repo, "blame", "--porcelain", "--no-textconv", "-M", "--root", rev, "--", path, timeout=120)
     except git.GitError:

@@ -80,7 +80,7 @@ def fix_regions(repo: str | Path, path: str, commits: Sequence[Commit],
         return []
     key = f"churn:{CACHE_VERSION}:{blob}:{path}:{','.join(sorted(fixes))}"
     owners: dict[int, list[str]] | None = cache.get(key) if cache is not None else None
-    if owners is None:
+    if not (isinstance(owners, dict) and all(isinstance(v, list) for v in owners.values())):  # missing or damaged
         owners = _owners(repo, path, fixes, rev)
         if owners is None:
             return []

@@ -14,5 +14,7 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 run(bin('tsc'), ['--noEmit', '-p', '.']);
 // vsce runs the `vscode:prepublish` script (the production bundle) before packing.
 run(bin('vsce'), ['package', '--no-dependencies', '--skip-license', '--allow-missing-repository',
+  // README images stay relative: VS Code shows them from the installed extension folder.
+  '--no-rewrite-relative-links',
   '--out', out]);
 console.log(`packaged ${out}`);

@@ -1,0 +1,146 @@
+// VS Code (code-server) in headless Chromium, driven with playwright-core: the Lore extension from the
+// .vsix must show, on checkout-service/checkout/cart_client.py of the example system,
+//   - the deprecated-use diagnostic (squiggle + Problems panel entry, source "lore"),
+//   - Lore's hover on the RemoveItem call (names proto:shop.cart.v1.CartService.RemoveItem),
+//   - the status bar item, and "Lore: Show Context at Cursor" (markdown preview of lore/context).
+// Screenshots and result.json go to $ARTIFACTS. Usage: NODE_PATH=<playwright-core's node_modules>
+//   CHROMIUM=/usr/bin/chromium ARTIFACTS=dir BROWSER_HOME=dir node vscode_test.js URL
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+
+const URL = process.argv[2];
+const ART = process.env.ARTIFACTS;
+const HOME = process.env.BROWSER_HOME;
+const FILE = 'cart_client.py';
+const RPC = 'proto:shop.cart.v1.CartService.RemoveItem';
+const t0 = Date.now();
+const secs = () => (Date.now() - t0) / 1000;
+const log = (...a) => console.log(`[${secs().toFixed(1)}s]`, ...a);
+
+async function wordBox(page, lineText, word) {
+  // The word's on-screen box, from a DOM Range over the text node of the rendered line (independent of
+  // how the grammar splits the line into token spans).
+  return page.evaluate(([lineText, word]) => {
+    for (const line of document.querySelectorAll('.editor-instance .view-line')) {
+      if (!line.textContent.replace(/\u00a0/g, ' ').includes(lineText)) continue;
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const i = n.textContent.indexOf(word);
+        if (i < 0) continue;
+        const r = document.createRange();
+        r.setStart(n, i);
+        r.setEnd(n, i + word.length);
+        const b = r.getBoundingClientRect();
+        return { x: b.x, y: b.y, width: b.width, height: b.height };
+      }
+    }
+    return null;
+  }, [lineText, word]);
+}
+
+async function command(page, title) {
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(title);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, { timeout: 15000 });
+  await page.keyboard.press('Enter');
+}
+
+(async () => {
+  fs.mkdirSync(ART, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(HOME, 'chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    env: { ...process.env, HOME, XDG_CONFIG_HOME: path.join(HOME, 'xdg', 'config'), XDG_CACHE_HOME: path.join(HOME, 'xdg', 'cache') },
+    headless: true,
+    viewport: { width: 1400, height: 860 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  const result = { ok: false, checks: {} };
+  const check = (name, ok, detail) => {
+    result.checks[name] = { ok: !!ok, s: secs(), detail };
+    log(ok ? 'ok  ' : 'FAIL', name);
+    if (!ok) throw new Error(`${name} failed: ${JSON.stringify(detail)}`);
+  };
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.on('pageerror', (e) => log('pageerror:', e.message));
+  try {
+    await page.goto(URL, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    await page.waitForSelector('.explorer-folders-view .monaco-list-row[aria-label*="lore.toml"]', { timeout: 60000 });
+    result.workbench_s = secs(); log('workbench ready');
+
+    // open the consumer of the deprecated rpc with Quick Open
+    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+    await page.keyboard.press('Control+P');
+    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+    await page.keyboard.type(FILE);
+    await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${FILE}"]`, { timeout: 30000 });
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.editor-instance .view-lines >> text=RemoveItem', { timeout: 30000 });
+    result.editor_s = secs(); log('editor open');
+
+    // the diagnostic: a warning squiggle, then the Problems panel entry
+    await page.waitForSelector('.editor-instance .squiggly-warning', { timeout: 90000 });
+    result.diagnostic_s = secs();
+    await page.keyboard.press('Control+Shift+M');
+    const row = page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'deprecated' }).first();
+    await row.waitFor({ timeout: 15000 });
+    result.problems = await page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+    check('Problems panel lists the deprecated RemoveItem use',
+      result.problems.some((p) => p.includes(`${RPC} is deprecated`) && /lore/.test(p)), result.problems);
+    await page.screenshot({ path: path.join(ART, 'vscode_problems.png') });
+
+    // the status bar item
+    const status = page.locator('.statusbar-item').filter({ hasText: /Lore/ }).first();
+    await status.waitFor({ timeout: 15000 });
+    result.status_bar = (await status.innerText()).trim();
+    check('status bar item', /Lore/.test(result.status_bar), result.status_bar);
+
+    // hover over RemoveItem on line 27
+    await page.keyboard.press('Control+Shift+M'); // close the panel again: more room for the hover
+    const box = await wordBox(page, 'self._stub.RemoveItem(', 'RemoveItem');
+    if (!box) throw new Error('RemoveItem not rendered on screen');
+    await page.mouse.move(box.x + 2, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 5 });
+    const hover = page.locator('.monaco-hover:not(.hidden) .rendered-markdown').filter({ hasText: RPC }).first();
+    await hover.waitFor({ state: 'visible', timeout: 20000 });
+    result.hover = await page.locator('.monaco-hover:not(.hidden)').first().innerText();
+    result.hover_s = secs();
+    check('hover shows the contract', result.hover.includes(RPC) && /Providers and consumers/.test(result.hover), result.hover);
+    await page.waitForTimeout(800); // the hover fades in
+    await page.screenshot({ path: path.join(ART, 'vscode_hover.png') });
+
+    // Lore: Show Context at Cursor -> markdown preview of lore/context
+    await page.keyboard.press('Escape');
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await command(page, 'Lore: Show Context at Cursor');
+    const tab = page.locator('.tabs-container .tab').filter({ hasText: /Preview/ }).first();
+    await tab.waitFor({ timeout: 20000 });
+    let previewText = '';
+    for (let i = 0; i < 100 && !previewText.includes(RPC); i++) {
+      for (const frame of page.frames()) {
+        const text = await frame.evaluate(() => (document.body ? document.body.innerText : '')).catch(() => '');
+        if (text.includes('Lore: checkout-service/checkout/cart_client.py:27')) previewText = text;
+      }
+      if (!previewText.includes(RPC)) await page.waitForTimeout(200);
+    }
+    result.context_preview = previewText.slice(0, 2000);
+    check('Show Context at Cursor renders lore/context', previewText.includes(RPC), { tab: await tab.innerText(), previewText });
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(ART, 'vscode_context.png') });
+    result.ok = true;
+  } catch (e) {
+    result.error = String((e && e.stack) || e);
+    log('ERROR', result.error);
+    await page.screenshot({ path: path.join(ART, 'vscode_failure.png') }).catch(() => {});
+  } finally {
+    result.total_s = secs();
+    fs.writeFileSync(path.join(ART, 'vscode_result.json'), JSON.stringify(result, null, 2));
+    await ctx.close().catch(() => {});
+    fs.rmSync(profile, { recursive: true, force: true });
+    process.exit(result.ok ? 0 : 1);
+  }
+})();
