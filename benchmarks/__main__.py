@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,22 +33,33 @@ def run_size(size: str, args: argparse.Namespace, log: Any) -> dict[str, Any]:
         return run
     run["baselines"] = baselines.run_all(ws)
     log(f"[{size}] baselines: parse {run['baselines']['parse']['mb_per_s']} MB/s, git log {run['baselines']['git_log']['seconds']} s")
-    if args.skip_lore:
-        run["lore_index"] = {"available": False, "reason": "not run (--skip-lore)"}
-    else:
-        run["lore_index"] = measure_index.measure(ws, manifest, run["baselines"], timeout=args.timeout)
-        log(f"[{size}] lore index: {run['lore_index'].get('reason') or run['lore_index'].get('cold', {}).get('seconds')}")
+    with tempfile.TemporaryDirectory(prefix="lore-bench-") as tmp:
+        cache = Path(tmp) / "cache"
+        if args.skip_lore:
+            run["lore_index"] = {"available": False, "reason": "not run (--skip-lore)"}
+        else:
+            run["lore_index"] = measure_index.measure(ws, manifest, run["baselines"], cache, timeout=args.timeout)
+            log(f"[{size}] lore index: {run['lore_index'].get('reason') or run['lore_index'].get('cold', {}).get('seconds')}")
+        run["lsp"] = run_lsp(size, ws, manifest, cache, args, log)
+    return run
+
+
+def run_lsp(size: str, ws: Path, manifest: dict[str, Any], cache: Path, args: argparse.Namespace,
+            log: Any) -> dict[str, Any]:
+    """Bare baseline, then `lore serve` started on the cache `lore index` left (warm) or an empty one (cold)."""
     lsp: dict[str, Any] = {"bare": measure_lsp.measure(measure_lsp.bare_command(), ws, manifest, positions=args.positions,
                                                        iterations=args.iterations, ready_timeout=30)}
     if args.skip_lore:
         lsp["lore"] = {"available": False, "reason": "not run (--skip-lore)"}
     else:
+        start = "warm (cache from lore index)" if cache.exists() else "cold (empty cache)"
         lsp["lore"] = measure_lsp.measure([*measure_index.lore_command(), "serve"], ws, manifest, positions=args.positions,
-                                          iterations=args.iterations, ready_timeout=args.ready_timeout)
+                                          iterations=args.iterations, ready_timeout=args.ready_timeout,
+                                          env={"LORE_CACHE": str(cache)})
+        lsp["lore"]["start"] = start
     log(f"[{size}] lsp: bare hover p99 {lsp['bare'].get('hover', {}).get('p99_ms')} ms; "
         f"lore {lsp['lore'].get('reason') or lsp['lore'].get('hover', {}).get('p99_ms')}")
-    run["lsp"] = lsp
-    return run
+    return lsp
 
 
 def main(argv: list[str] | None = None) -> int:

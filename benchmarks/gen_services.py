@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from benchmarks.gen_contracts import Svc, plural
-from benchmarks.gen_filler import camel, pascal, snake
+from benchmarks.gen_filler import pascal, snake
 
 
 @dataclass
@@ -143,7 +143,7 @@ def typescript_files(svc: Svc, deps: list[Svc], http_deps: list[Svc]) -> list[Co
             f"const client = new {d.grpc_service}Client('{d.name}:50051', credentials.createInsecure());\n\n"
             f"export function fetch{d.type}(id: string): Promise<unknown> {{\n  const req = new {rpc}Request();\n"
             f"  req.set{pascal(*d.parts)}Id(id);\n  return new Promise((resolve, reject) => {{\n"
-            f"    client.{camel(rpc[:1].lower() + rpc[1:])}(req, (err, resp) => (err ? reject(err) : resolve(resp)));\n  }});\n}}\n",
+            f"    client.{rpc[:1].lower() + rpc[1:]}(req, (err, resp) => (err ? reject(err) : resolve(resp)));\n  }});\n}}\n",
             usages=[(f"new {d.grpc_service}Client(", f"{d.grpc_service}Client", "grpc_client", _rpc_id(d))]))
     for d in http_deps:
         files.append(CodeFile(

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +97,9 @@ def _history(timings: dict[str, Any] | None, git_log: dict[str, Any] | None) -> 
     return out
 
 
-def measure(ws: Path, manifest: dict[str, Any], baselines: dict[str, Any], timeout: float = 1800) -> dict[str, Any]:
+def measure(ws: Path, manifest: dict[str, Any], baselines: dict[str, Any], cache: Path,
+            timeout: float = 1800) -> dict[str, Any]:
+    """Index `ws` into the empty folder `cache` (left in place: the server benchmark starts from it)."""
     cmd = lore_command()
     why = unavailable(cmd, "index")
     if why:
@@ -107,33 +108,31 @@ def measure(ws: Path, manifest: dict[str, Any], baselines: dict[str, Any], timeo
     startup = measure_proc.run([*cmd, "--version"], timeout=60)
     result["startup_seconds"] = round(startup.seconds, 4)
     total_bytes = manifest["totals"]["bytes"]
-    with tempfile.TemporaryDirectory(prefix="lore-bench-cache-") as tmp:
-        cache = Path(tmp) / "cache"
-        cold = _index(cmd, ws, cache, timeout)
-        result["cold"] = cold
-        if not cold.get("available"):
-            return result
-        secs = cold.get("seconds") or cold["wall_seconds"]
-        n = cold["files"]["indexed"] + cold["files"]["unchanged"]
-        cold["files_per_s"] = round(n / secs, 1) if secs else None
-        cold["mb_per_s"] = round(total_bytes / secs / 1e6, 2) if secs else None
-        parse = baselines.get("parse", {})
-        if parse.get("mb_per_s") and cold["mb_per_s"]:
-            cold["ratio_to_parse"] = round(cold["mb_per_s"] / parse["mb_per_s"], 3)
-        size = measure_proc.du(cache)
-        result["cache"] = {"bytes": size, "bytes_per_1000_files": round(size / max(n, 1) * 1000)}
-        result["noop"] = _index(cmd, ws, cache, timeout)
-        target = _pick_edit_target(ws)
-        if target is None:
-            result["incremental"] = {"available": False, "reason": "no source file to edit"}
-        else:
-            original, st = target.read_bytes(), target.stat()
-            try:
-                target.write_bytes(original + f"\n{COMMENT[target.suffix]} benchmark edit\n".encode())
-                result["incremental"] = _index(cmd, ws, cache, timeout)
-                result["incremental"]["edited"] = str(target.relative_to(ws))
-            finally:
-                target.write_bytes(original)
-                os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    cold = _index(cmd, ws, cache, timeout)
+    result["cold"] = cold
+    if not cold.get("available"):
+        return result
+    secs = cold.get("seconds") or cold["wall_seconds"]
+    n = cold["files"]["indexed"] + cold["files"]["unchanged"]
+    cold["files_per_s"] = round(n / secs, 1) if secs else None
+    cold["mb_per_s"] = round(total_bytes / secs / 1e6, 2) if secs else None
+    parse = baselines.get("parse", {})
+    if parse.get("mb_per_s") and cold["mb_per_s"]:
+        cold["ratio_to_parse"] = round(cold["mb_per_s"] / parse["mb_per_s"], 3)
+    size = measure_proc.du(cache)
+    result["cache"] = {"bytes": size, "bytes_per_1000_files": round(size / max(n, 1) * 1000)}
+    result["noop"] = _index(cmd, ws, cache, timeout)
+    target = _pick_edit_target(ws)
+    if target is None:
+        result["incremental"] = {"available": False, "reason": "no source file to edit"}
+    else:
+        original, st = target.read_bytes(), target.stat()
+        try:
+            target.write_bytes(original + f"\n{COMMENT[target.suffix]} benchmark edit\n".encode())
+            result["incremental"] = _index(cmd, ws, cache, timeout)
+            result["incremental"]["edited"] = str(target.relative_to(ws))
+        finally:
+            target.write_bytes(original)
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     result["history"] = _history(cold.get("timings"), baselines.get("git_log"))
     return result

@@ -112,9 +112,9 @@ def _request(client: _Client, method: str, uri: str, pos: lsp.Position) -> Any:
 
 
 async def _session(cmd: list[str], ws: Path, positions: list[dict[str, Any]], iterations: int,
-                   ready_timeout: float) -> dict[str, Any]:
+                   ready_timeout: float, env: dict[str, str] | None) -> dict[str, Any]:
     client = _make_client()
-    await client.start_io(cmd[0], *cmd[1:], cwd=str(ws))
+    await client.start_io(cmd[0], *cmd[1:], cwd=str(ws), env={**os.environ, **(env or {})})
     server = client._server
     assert server is not None
     drain = asyncio.create_task(_drain(server.stderr, client.stderr_tail))
@@ -176,14 +176,18 @@ async def _drive(client: _Client, ws: Path, positions: list[dict[str, Any]], ite
             continue
         latencies: list[float] = []
         nonempty = 0
+        empty_kinds: dict[str, int] = {}
         for _ in range(iterations):
             for p in positions:
                 target = (ws / p["repo"] / p["path"]).as_uri()
                 t = time.perf_counter()
                 result = await asyncio.wait_for(_request(client, method, target, lsp.Position(p["line"], p["character"])), 30)
                 latencies.append(time.perf_counter() - t)
-                nonempty += not _empty(result)
-        out[method] = _summary(latencies, nonempty)
+                if _empty(result):
+                    empty_kinds[p["kind"]] = empty_kinds.get(p["kind"], 0) + 1
+                else:
+                    nonempty += 1
+        out[method] = {**_summary(latencies, nonempty), "empty_by_usage_kind": empty_kinds}
     return out
 
 
@@ -206,12 +210,12 @@ async def _wait_ready(client: _Client, ws: Path, positions: list[dict[str, Any]]
 
 
 def measure(cmd: list[str], ws: Path, manifest: dict[str, Any], *, positions: int = 50, iterations: int = 5,
-            ready_timeout: float = 300) -> dict[str, Any]:
+            ready_timeout: float = 300, env: dict[str, str] | None = None) -> dict[str, Any]:
     picked = pick_positions(manifest, positions)
     if not picked:
         return {"available": False, "reason": "not available: the workspace has no contract usages"}
     try:
-        return asyncio.run(_session(cmd, ws, picked, iterations, ready_timeout))
+        return asyncio.run(_session(cmd, ws, picked, iterations, ready_timeout, env))
     except Exception as exc:
         return {"available": False, "reason": f"not available: {type(exc).__name__}: {exc}"[:300]}
 

@@ -162,7 +162,7 @@ def markdown(results: dict[str, Any]) -> str:
             continue
         lines.append(f"| {s} | {pp(bare.get('hover'))} | {pp(lore.get('hover'))} | {pp(lore.get('definition'))} | "
                      f"{pp(lore.get('references'))} | {_fmt(ratio)} | {_fmt(lore.get('peak_rss_mb'))} | "
-                     f"{_fmt(lore.get('ready_seconds'))} ({lore.get('ready')}) |")
+                     f"{_fmt(lore.get('ready_seconds'))} ({lore.get('ready')}, {str(lore.get('start', '?')).split()[0]} start) |")
     lines += ["", "## Targets", "", "| target | goal | size | value | status |", "|---|---|---|---|---|"]
     lines += [f"| {t['target']} | {t['goal']} | {t['size']} | {_fmt(t['value'])} | {t['status']} |" for t in results["targets"]]
     return "\n".join(lines) + "\n"

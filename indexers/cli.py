@@ -198,5 +198,10 @@ def serve(stdio: bool, tcp: str | None, log_file: Path | None) -> None:
     server_main.run(tcp=tcp, log_file=log_file)
 
 
+from .check_cli import check  # noqa: E402 - the command lives beside the breaking-change package
+
+main.add_command(check)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

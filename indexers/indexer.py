@@ -2,9 +2,9 @@
 
 For each repo: list files through git, skip by name and stat (never reading secrets), compare size and
 mtime with the stored manifest (unchanged files are not even read), hash what changed, reuse any stored
-record for the same (repo, path, content hash, extractor versions) — which also makes a run killed half
-way resume where it stopped — and extract the rest on all cores. Failures are per file and never stop
-the run. Then history is mined (only commits since the last indexed HEAD).
+record for the same (repo, path, content hash, extractor versions) — records are stored batch by batch,
+so a run killed half way resumes where it stopped — and extract the rest on all cores. Failures are per
+file and never stop the run. Then history is mined (only commits since the last indexed HEAD).
 """
 
 from __future__ import annotations
@@ -178,13 +178,12 @@ class Indexer:
         report.timings["discover"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         all_jobs = [job for *_rest, jobs in plans for job in jobs]
-        results = self._execute(all_jobs, reuse=not force)
+        results, write_ok = self._execute(all_jobs, reuse=not force, report=report)
         report.timings["extract"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         by_repo: dict[str, list[Result]] = {}
         for res in results:
             by_repo.setdefault(res[0], []).append(res)
-        write_ok = True
         for repo, old, manifest, _jobs in plans:
             fresh: dict[str, FileFacts] = {}
             for _repo, path, state, facts, reused in by_repo.get(repo.name, []):
@@ -200,12 +199,6 @@ class Indexer:
                     else:
                         report.indexed += 1
                         report.indexed_paths.append(f"{repo.name}/{path}")
-                        if write_ok:
-                            try:
-                                self.store.put_facts(repo.name, path, state.sha256, state.vkey, facts)
-                            except CacheError as exc:
-                                write_ok = False
-                                report.messages.append(str(exc))
                 elif state.status == "failed":
                     report.failed.append({"repo": repo.name, "path": path, "reason": state.reason})
             facts_list = self._assemble(repo, old, manifest, fresh, report)
@@ -279,16 +272,26 @@ class Indexer:
         info["files"] = len(paths)
         return repo, old, manifest, jobs
 
-    def _execute(self, jobs: list[Job], reuse: bool) -> list[Result]:
+    def _execute(self, jobs: list[Job], reuse: bool, report: IndexReport) -> tuple[list[Result], bool]:
+        """Run the jobs; each batch's new records are stored as it arrives, so that a run killed half way
+        resumes where it stopped. Returns the results and whether the cache could still be written."""
         bar = Progress(len(jobs), self.progress, "indexing")
         results: list[Result] = []
+        write_ok = True
         try:
             for chunk in self._run_batches(jobs, reuse):
                 results.extend(chunk)
                 bar.advance(len(chunk))
+                for repo, path, state, facts, reused in chunk:
+                    if write_ok and facts is not None and not reused:
+                        try:
+                            self.store.put_facts(repo, path, state.sha256, state.vkey, facts)
+                        except CacheError as exc:
+                            write_ok = False
+                            report.messages.append(str(exc))
         finally:
             bar.close()
-        return results
+        return results, write_ok
 
     def _run_batches(self, jobs: list[Job], reuse: bool) -> Iterator[list[Result]]:
         cache_root = str(self.store.root)

@@ -63,19 +63,23 @@ def _result(name: str) -> dict:
     return json.loads(path.read_text())
 
 
-def test_neovim() -> None:
+@pytest.mark.parametrize("route", ["vim.lsp.config", "vim.lsp.start"])
+def test_neovim(route: str) -> None:
+    """vim.lsp.config + enable (Neovim >= 0.11) and the FileType + vim.lsp.start route of 0.8-0.10."""
     nvim = _nvim()
-    (ARTIFACTS / "nvim_result.json").unlink(missing_ok=True)
-    proc = _run("run_nvim.sh", {"NVIM": nvim}, timeout=180)
-    result = _result("nvim_result.json")
+    legacy = route == "vim.lsp.start"
+    name = "nvim_result_legacy.json" if legacy else "nvim_result.json"
+    (ARTIFACTS / name).unlink(missing_ok=True)
+    proc = _run("run_nvim.sh", {"NVIM": nvim, "LORE_NVIM_LEGACY": "1" if legacy else ""}, timeout=180)
+    result = _result(name)
     failed = {k: v for k, v in result.get("checks", {}).items() if not v.get("ok")}
     assert proc.returncode == 0 and result.get("ok"), f"{result.get('error')} {failed}"
-    assert result["nvim"].startswith("0.1") and int(result["nvim"].split(".")[1]) >= 11
+    assert result["route"] == route
     expected = {"deprecated-use diagnostic on the RemoveItem call", "hover on the RemoveItem call",
                 ":LoreContext float names the rpc", "hover on rpc GetCart", ":LoreConsumers lists both consumers",
                 ":LoreReindex reports the index"}
     assert expected <= {k for k, v in result["checks"].items() if v["ok"]}
-    print(f"neovim {result['nvim']}: {result['total_ms']} ms in the editor")
+    print(f"neovim {result['nvim']} ({route}): {result['total_ms']} ms in the editor")
 
 
 def test_vscode() -> None:

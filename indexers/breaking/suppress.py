@@ -18,8 +18,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Location
-
 _IGNORE = re.compile(r"lore:ignore[ \t]+([A-Za-z0-9_*.-]+)[ \t]*(.*)")
 
 
@@ -81,6 +79,3 @@ def config_reason(rules: list[IgnoreRule], rule: str, entity: str) -> str | None
             return r.reason
     return None
 
-
-def line_of(loc: Location | None) -> int:
-    return loc.range.start_line if loc is not None else -1

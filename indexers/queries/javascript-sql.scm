@@ -1,2 +1,6 @@
-; String literals that may hold SQL (shared by the javascript, typescript and tsx grammars).
-[(string) (template_string)] @string
+; String literals that may hold SQL (read and parsed in indexers/sources/code_sql.py). The predicate
+; keeps only literals whose source text could spell a statement keyword (or holds an escape or a
+; non-ASCII character, which could decode to one), so most literals never reach Python.
+; Shared by the javascript, typescript and tsx grammars.
+([(string) (template_string)] @string
+  (#match? @string "(?i)select|insert|update|delete|with|[^ -~\\s]|\\\\"))

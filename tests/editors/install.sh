@@ -60,7 +60,10 @@ if [ "$(node -p "try{require('$PW/node_modules/playwright-core/package.json').ve
 fi
 
 echo "== editor tests: VS Code extension build deps (editors/vscode/node_modules)"
-(cd "$ROOT/editors/vscode" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error >/dev/null;
-  else npm install --no-audit --no-fund --loglevel=error >/dev/null; fi)
+EXT="$ROOT/editors/vscode"
+if [ ! -f "$EXT/node_modules/.lore-installed" ] || [ "$EXT/package-lock.json" -nt "$EXT/node_modules/.lore-installed" ] \
+   || [ "$EXT/package.json" -nt "$EXT/node_modules/.lore-installed" ]; then
+  (cd "$EXT" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules/.lore-installed)
+fi
 
 echo "== editor tests: tools ready in $(( $(date +%s) - t0 )) s (LORE_EDITOR_TOOLS=$TOOLS)"

@@ -1,7 +1,8 @@
 -- Real-editor test: headless Neovim (0.11) with the Lore plugin from editors/neovim against `lore serve`
 -- on the example system. Run by tests/editors/run_nvim.sh; writes a JSON result to $LORE_OUT and exits
 -- 0 on success, 1 on failure.
---   - require('lore').setup registers the server (vim.lsp.config + vim.lsp.enable)
+--   - require('lore').setup registers the server (vim.lsp.config + vim.lsp.enable; with
+--     LORE_NVIM_LEGACY=1 the 0.8-0.10 route: a FileType autocommand calling vim.lsp.start)
 --   - checkout-service/checkout/cart_client.py: the deprecated-use diagnostic (source "lore") on the
 --     RemoveItem call, and a hover naming proto:shop.cart.v1.CartService.RemoveItem
 --   - :LoreContext opens a floating window with the context
@@ -72,6 +73,15 @@ end
 
 local function main()
   vim.opt.runtimepath:prepend(assert(os.getenv('LORE_PLUGIN'), 'LORE_PLUGIN unset'))
+  if os.getenv('LORE_NVIM_LEGACY') == '1' then
+    -- the Neovim 0.8-0.10 route (FileType autocommand + vim.lsp.start), exercised on this 0.11
+    require('lore.compat').has_lsp_config = function()
+      return false
+    end
+    result.route = 'vim.lsp.start'
+  else
+    result.route = 'vim.lsp.config'
+  end
   require('lore').setup({
     python = assert(os.getenv('LORE_PYTHON'), 'LORE_PYTHON unset'),
     settings = { logLevel = 'info', maxHoverNotes = 6 },

@@ -39,6 +39,7 @@ cat > "$WORK/data/User/settings.json" <<JSON
 {
   "lore.pythonPath": "$PY",
   "lore.logLevel": "info",
+  "lore.trace.server": "messages",
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
   "workbench.enableExperiments": false,

@@ -2,7 +2,10 @@
 // .vsix must show, on checkout-service/checkout/cart_client.py of the example system,
 //   - the deprecated-use diagnostic (squiggle + Problems panel entry, source "lore"),
 //   - Lore's hover on the RemoveItem call (names proto:shop.cart.v1.CartService.RemoveItem),
-//   - the status bar item, and "Lore: Show Context at Cursor" (markdown preview of lore/context).
+//   - the status bar item, and "Lore: Show Context at Cursor" (markdown preview of lore/context);
+// and on contracts/proto/shop/cart/v1/cart.proto the consumers code lens of `rpc GetCart`, which runs
+// the server's lore.showConsumers and shows its result in a peek view (the extension's middleware);
+// and "Lore: Reindex".
 // Screenshots and result.json go to $ARTIFACTS. Usage: NODE_PATH=<playwright-core's node_modules>
 //   CHROMIUM=/usr/bin/chromium ARTIFACTS=dir BROWSER_HOME=dir node vscode_test.js URL
 const { chromium } = require('playwright-core');
@@ -39,6 +42,16 @@ async function wordBox(page, lineText, word) {
   }, [lineText, word]);
 }
 
+async function quickOpen(page, file, text) {
+  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 300, y: 300 } }).catch(() => {});
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
+  await page.keyboard.type(file);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${file}"]`, { timeout: 30000 });
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`.editor-instance .view-lines >> text=${text}`, { timeout: 30000 });
+}
+
 async function command(page, title) {
   await page.keyboard.press('F1');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
@@ -73,13 +86,7 @@ async function command(page, title) {
     result.workbench_s = secs(); log('workbench ready');
 
     // open the consumer of the deprecated rpc with Quick Open
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
-    await page.keyboard.press('Control+P');
-    await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
-    await page.keyboard.type(FILE);
-    await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${FILE}"]`, { timeout: 30000 });
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('.editor-instance .view-lines >> text=RemoveItem', { timeout: 30000 });
+    await quickOpen(page, FILE, 'RemoveItem');
     result.editor_s = secs(); log('editor open');
 
     // the diagnostic: a warning squiggle, then the Problems panel entry
@@ -131,6 +138,31 @@ async function command(page, title) {
     check('Show Context at Cursor renders lore/context', previewText.includes(RPC), { tab: await tab.innerText(), previewText });
     await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(ART, 'vscode_context.png') });
+
+    // the contract: code lens "N consumers ..." on rpc GetCart -> lore.showConsumers -> peek view
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+W'); // close all editors
+    await quickOpen(page, 'cart.proto', 'CartService');
+    const lens = page.locator('.contentWidgets .codelens-decoration a, .codelens-decoration a')
+      .filter({ hasText: /consumer/ }).first();
+    await lens.waitFor({ timeout: 30000 });
+    result.code_lenses = await page.locator('.codelens-decoration').allInnerTexts();
+    await lens.click();
+    const peek = page.locator('.peekview-widget').first();
+    await peek.waitFor({ timeout: 20000 });
+    await page.waitForTimeout(500);
+    result.peek = await peek.innerText();
+    check('consumers code lens opens a peek view of the consumers',
+      result.peek.includes('cart_client.py') && result.peek.includes('cart.ts'), { lenses: result.code_lenses, peek: result.peek });
+    await page.screenshot({ path: path.join(ART, 'vscode_consumers.png') });
+
+    // Lore: Reindex -> lore.reindex -> a notification with the counts
+    await page.keyboard.press('Escape');
+    await command(page, 'Lore: Reindex');
+    const toast = page.locator('.notifications-toasts .notification-list-item-message').filter({ hasText: 'Lore: indexed' }).first();
+    await toast.waitFor({ timeout: 30000 });
+    result.reindex = await toast.innerText();
+    check('Lore: Reindex reports the index', /in 4 repositories/.test(result.reindex), result.reindex);
     result.ok = true;
   } catch (e) {
     result.error = String((e && e.stack) || e);

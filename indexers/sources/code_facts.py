@@ -1,0 +1,282 @@
+"""Structural facts of one source file, read with a single tree-sitter query run.
+
+The queries in `indexers/queries/<family>-calls.scm` (plus `typescript-types.scm`, `java-http.scm`,
+`csharp-http.scm` and `<family>-sql.scm`) name the few shapes usage extraction needs: imports, classes and
+their bases, methods, calls, constructions, assignments, typed names, selectors, object keys, annotations
+and string literals. They are joined into one query per language, so the tree is walked once however many
+purposes read it, and each match is filed under its category (the pattern's outer capture). Only the
+categories some pass asked for are turned into Python objects, and what most passes never look at (a
+call's name node and argument list) is computed on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from tree_sitter import Query, QueryCursor
+
+from .. import ts
+
+MAX_MATCHES = 200_000
+
+LANGS = {".go": "go", ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
+         ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript",
+         ".cts": "typescript", ".tsx": "tsx", ".java": "java", ".cs": "csharp"}
+FAMILY = {"typescript": "javascript", "tsx": "javascript"}
+_EXTRA = {"typescript": ("typescript-types.scm",), "tsx": ("typescript-types.scm",),
+          "java": ("java-http.scm",), "csharp": ("csharp-http.scm",)}
+CATEGORIES = ("import", "class", "method", "call", "new", "assign", "typed", "select", "map", "annotation", "string")
+_CAPTURE = re.compile(r"@([A-Za-z_][\w.-]*)")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+
+
+def family(lang: str) -> str:
+    return FAMILY.get(lang, lang)
+
+
+@dataclass(frozen=True)
+class FileQuery:
+    query: Query
+    category: tuple[str, ...]  # per pattern index
+    rank: tuple[int, ...]  # per pattern index: which query file it came from (0 = calls)
+
+
+@cache
+def file_query(lang: str) -> FileQuery:
+    """All the query files of a language joined into one compiled query, with each pattern's category."""
+    fam = family(lang)
+    files = (f"{fam}-calls.scm", *_EXTRA.get(lang, ()), f"{fam}-sql.scm")
+    texts = [ts.query_text(f) for f in files]
+    joined = "\n".join(texts)
+    bounds = []
+    pos = 0
+    for t in texts:
+        pos += len(t.encode("utf-8")) + 1
+        bounds.append(pos)
+    query = Query(ts.language(lang), joined)
+    raw = joined.encode("utf-8")
+    cats, ranks = [], []
+    for i in range(query.pattern_count):
+        start, end = query.start_byte_for_pattern(i), query.end_byte_for_pattern(i)
+        names = set(_CAPTURE.findall(raw[start:end].decode("utf-8")))
+        found = [c for c in CATEGORIES if c in names]
+        if len(found) != 1:
+            raise ValueError(f"{files}: pattern {i} must have exactly one category capture, has {found}")
+        cats.append(found[0])
+        ranks.append(next(r for r, b in enumerate(bounds) if start < b))
+    return FileQuery(query, tuple(cats), tuple(ranks))
+
+
+# ------------------------------------------------------------------------------------------------------
+# Node helpers
+
+
+def flat(node: Any) -> str:
+    """The text of an expression without whitespace, optional chaining read as plain access."""
+    text = "".join(ts.text(node).split())
+    if "?." in text or "!." in text:
+        text = text.replace("?.", ".").replace("!.", ".")
+    return text
+
+
+def key_of(expr: Any) -> str:
+    """The tracking key of an expression naming a receiver: its last simple segment (`self.stub` -> stub)."""
+    text = flat(expr)
+    last = text.rsplit(".", 1)[-1].lstrip("&*")
+    return last if _IDENT.fullmatch(last) else ""
+
+
+def name_node(fn: Any) -> Any:
+    for fname in ("field", "attribute", "property", "name"):
+        child = fn.child_by_field_name(fname)
+        if child is not None:
+            return child
+    return fn
+
+
+def arg_list(args: Any) -> list[Any]:
+    if args is None:
+        return []
+    if args.type in ("template_string", "string"):  # tagged template: gql`...`
+        return [args]
+    out = []
+    for child in args.named_children:
+        if child.type in ("comment", "line_comment", "block_comment"):
+            continue
+        if child.type in ("argument", "attribute_argument") and child.named_child_count:
+            child = child.named_children[-1]
+        out.append(child)
+    return out
+
+
+_WRAPPERS = frozenset({"await_expression", "unary_expression", "parenthesized_expression", "non_null_expression",
+                       "as_expression"})
+
+
+def unwrap(node: Any) -> Any:
+    while node is not None and node.type in _WRAPPERS and node.named_child_count:
+        node = node.named_children[0]
+    return node
+
+
+def callee_of(node: Any) -> tuple[str, Any]:
+    """(callee text, node) of a call-like node, or ('', None). Constructions read as `new <type>`."""
+    node = unwrap(node)
+    if node is None:
+        return "", None
+    fn = node.child_by_field_name("function")
+    if fn is not None:
+        return flat(fn), node
+    if node.type == "method_invocation":
+        obj = node.child_by_field_name("object")
+        return (flat(obj) + "." if obj is not None else "") + ts.text(node.child_by_field_name("name")), node
+    if node.type.endswith(("new_expression", "creation_expression", "composite_literal")):
+        for fname in ("constructor", "type"):
+            t = node.child_by_field_name(fname)
+            if t is not None:
+                return "new " + flat(t), node
+    return "", None
+
+
+# ------------------------------------------------------------------------------------------------------
+# The facts
+
+
+class Call:
+    """One call: its node and callee text; the name node and argument list are read when first asked."""
+
+    __slots__ = ("node", "callee", "_fn", "_fname", "_args_node", "_name", "_args")
+
+    def __init__(self, node: Any, callee: str, fn: Any, fname: Any, args_node: Any):
+        self.node = node
+        self.callee = callee
+        self._fn = fn
+        self._fname = fname
+        self._args_node = args_node
+        self._name: Any = None
+        self._args: list[Any] | None = None
+
+    @property
+    def name(self) -> Any:
+        """The node naming the called function or method (for positions)."""
+        if self._name is None:
+            self._name = self._fname if self._fn is None else name_node(self._fn)
+        return self._name
+
+    @property
+    def args(self) -> list[Any]:
+        if self._args is None:
+            self._args = arg_list(self._args_node)
+        return self._args
+
+
+@dataclass
+class Facts:
+    imports: list[dict[str, Any]] = field(default_factory=list)  # alias, path, module, name
+    classes: list[tuple[str, Any, list[Any]]] = field(default_factory=list)  # name, node, bases
+    methods: list[tuple[Any, Any]] = field(default_factory=list)  # method node, name node
+    owners: dict[int, str] = field(default_factory=dict)  # go: method node id -> receiver type
+    calls: list[Call] = field(default_factory=list)
+    news: list[tuple[Any, str, Any]] = field(default_factory=list)  # node, type text, type node
+    assigns: list[tuple[str, Any, Any]] = field(default_factory=list)  # key, left node, right node
+    typed: list[tuple[str, str, Any]] = field(default_factory=list)  # key, type text, node
+    selects: list[tuple[Any, Any, Any]] = field(default_factory=list)  # node, object node, field node
+    maps: list[tuple[str, Any, Any]] = field(default_factory=list)  # key text, key node, value node
+    annotations: list[tuple[str, Any, Any]] = field(default_factory=list)  # name, args node, node
+    strings: list[Any] = field(default_factory=list)
+
+
+def collect(lang: str, root: Any, need: frozenset[str] | set[str]) -> Facts:
+    """The facts of the categories in `need` (imports always), from one run of the language's query."""
+    fq = file_query(lang)
+    matches = QueryCursor(fq.query).matches(root)
+    if len(matches) > MAX_MATCHES:
+        raise OverflowError("too many syntax matches")
+    facts = Facts()
+    cats, ranks = fq.category, fq.rank
+    late: dict[str, list[tuple[int, Any]]] = {}
+    for pi, caps in matches:
+        cat = cats[pi]
+        if cat != "import" and cat not in need:
+            continue
+        if ranks[pi] and cat in ("assign", "typed"):  # keep each query file's matches after the previous file's
+            late.setdefault(cat, []).append((pi, caps))
+            continue
+        _collect_one(facts, lang, cat, caps)
+    for cat in ("assign", "typed"):
+        for _pi, caps in sorted(late.get(cat, []), key=lambda pc: ranks[pc[0]]):
+            _collect_one(facts, lang, cat, caps)
+    return facts
+
+
+def _first(caps: dict[str, list[Any]], name: str) -> Any:
+    nodes = caps.get(name)
+    return nodes[0] if nodes else None
+
+
+def _collect_one(facts: Facts, lang: str, cat: str, caps: dict[str, list[Any]]) -> None:
+    if cat == "call":
+        node = caps["call"][0]
+        fn = _first(caps, "fn")
+        if fn is None:  # java: object + name
+            obj, fname = _first(caps, "obj"), _first(caps, "fname")
+            callee = (flat(obj) + "." if obj is not None else "") + ts.text(fname)
+            facts.calls.append(Call(node, callee, None, fname, _first(caps, "args")))
+        else:
+            facts.calls.append(Call(node, flat(fn), fn, None, _first(caps, "args")))
+    elif cat == "select":
+        facts.selects.append((caps["select"][0], _first(caps, "obj"), _first(caps, "field")))
+    elif cat == "assign":
+        left, right = _first(caps, "left"), _first(caps, "right")
+        k = key_of(left)
+        if k and right is not None:
+            facts.assigns.append((k, left, right))
+    elif cat == "typed":
+        k = key_of(_first(caps, "left"))
+        if k:
+            facts.typed.append((k, flat(_first(caps, "type")).lstrip("*&"), caps["typed"][0]))
+    elif cat == "string":
+        facts.strings.append(caps["string"][0])
+    elif cat == "import":
+        _import(facts, lang, caps)
+    elif cat == "class":
+        facts.classes.append((ts.text(_first(caps, "name")), caps["class"][0], caps.get("base", [])))
+    elif cat == "method":
+        node = caps["method"][0]
+        facts.methods.append((node, _first(caps, "name")))
+        owner = _first(caps, "owner")
+        if owner is not None:
+            facts.owners[node.id] = ts.text(owner)
+    elif cat == "new":
+        tnode = _first(caps, "type")
+        facts.news.append((caps["new"][0], flat(tnode), tnode))
+    elif cat == "map":
+        facts.maps.append((ts.text(_first(caps, "key")), _first(caps, "key"), _first(caps, "value")))
+    elif cat == "annotation":
+        facts.annotations.append((ts.text(_first(caps, "name")).rsplit(".", 1)[-1], _first(caps, "args"),
+                                  caps["annotation"][0]))
+
+
+def _import(facts: Facts, lang: str, caps: dict[str, list[Any]]) -> None:
+    raw = ts.text(_first(caps, "path")).strip("\"'`")
+    frm = _first(caps, "from")
+    if frm is not None:  # python `from a.b import c as d`: module a.b.c when c is a module, else symbol c
+        facts.imports.append({"alias": ts.text(_first(caps, "alias")) or raw, "path": ts.text(frm) + "." + raw,
+                              "module": ts.text(frm), "name": raw})
+        return
+    names = caps.get("name") or [None]
+    aliases = caps.get("alias") or []
+    for i, nm in enumerate(names):
+        alias = ts.text(aliases[i]) if i < len(aliases) and nm is not None else ""
+        if nm is None:
+            alias = ts.text(aliases[0]) if aliases else ""
+        if lang == "go" and not alias:
+            alias = raw.rstrip("/").rsplit("/", 1)[-1]
+        if lang == "python" and not alias:
+            alias = raw
+        if lang == "java":
+            alias = raw.rsplit(".", 1)[-1]
+        facts.imports.append({"alias": alias or ts.text(nm), "path": raw, "module": raw, "name": ts.text(nm)})

@@ -1,0 +1,124 @@
+"""YAML scalar decoding: plain scalars resolved by the YAML 1.2 core schema, line folding, double-quoted
+escapes, and block scalars (`|`, `>`) handed to ruamel.yaml on the snippet alone.
+
+Separate from the tree walk because these follow the YAML spec's text rules, not the parse tree's shape,
+and are tested through `yamlpos.load` on the scalar forms one by one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MAYBE_TYPED = frozenset("-+.0123456789~nNtTfF")  # plain scalars starting otherwise are strings
+_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
+    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028",
+    "P": "\u2029",
+}
+_HEX_LEN = {"x": 2, "u": 4, "U": 8}
+
+
+def resolve_plain(sub: str, text: str) -> Any:
+    if sub == "null_scalar":
+        return None
+    if sub == "boolean_scalar":
+        return text.lower() == "true"
+    if sub == "integer_scalar":
+        try:
+            return int(text, 0)
+        except ValueError:
+            try:
+                return int(text, 10)
+            except ValueError:
+                return text
+    if sub == "float_scalar":
+        low = text.lower()
+        if low.endswith(".inf"):
+            return -math.inf if low.startswith("-") else math.inf
+        if low == ".nan":
+            return math.nan
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text
+
+
+def fold_plain(raw: str, quoted: bool = False) -> str:
+    """YAML line folding: a single line break becomes a space, each further empty line a newline."""
+    lines = raw.split("\n")
+    out: list[str] = []
+    pending_breaks = 0
+    for i, line in enumerate(lines):
+        line = line.rstrip("\r")
+        if i > 0:
+            line = line.lstrip(" \t")
+        if i < len(lines) - 1:
+            line = line.rstrip(" \t")
+        if not line and 0 < i < len(lines) - 1:
+            pending_breaks += 1
+            continue
+        if out:
+            out.append("\n" * pending_breaks if pending_breaks else " ")
+        pending_breaks = 0
+        out.append(line)
+    return "".join(out)
+
+
+def decode_double(inner: str) -> str:
+    if "\\" not in inner and "\n" not in inner:
+        return inner
+    out: list[str] = []
+    i, size = 0, len(inner)
+    while i < size:
+        ch = inner[i]
+        if ch == "\\" and i + 1 < size:
+            nxt = inner[i + 1]
+            if nxt in "\r\n":  # escaped line break: join without a space
+                i += 2 if inner[i + 1: i + 3] != "\r\n" else 3
+                while i < size and inner[i] in " \t":
+                    i += 1
+                continue
+            if nxt in _HEX_LEN:
+                digits = inner[i + 2: i + 2 + _HEX_LEN[nxt]]
+                try:
+                    out.append(chr(int(digits, 16)))
+                except ValueError:
+                    out.append(inner[i: i + 2 + len(digits)])
+                i += 2 + len(digits)
+                continue
+            out.append(_ESCAPES.get(nxt, "\\" + nxt))
+            i += 2
+            continue
+        if ch in "\r\n":  # unescaped line break: fold
+            while out and out[-1] in (" ", "\t"):
+                out.pop()
+            j, breaks = i, 0
+            while j < size and inner[j] in " \t\r\n":
+                breaks += inner[j] == "\n"
+                j += 1
+            out.append("\n" * (breaks - 1) if breaks > 1 else " ")
+            i = j
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+_BLOCK_LOADER: Any = None
+
+
+def decode_block(raw: str) -> str:
+    """A block scalar (`|`, `>`, with chomping/indent indicators) decoded by ruamel.yaml."""
+    global _BLOCK_LOADER
+    if _BLOCK_LOADER is None:
+        from ruamel.yaml import YAML
+
+        _BLOCK_LOADER = YAML(typ="safe", pure=True)
+    head, _, rest = raw.partition("\n")
+    try:
+        value = _BLOCK_LOADER.load(head + "\n" + rest + "\n")
+    except Exception:  # noqa: BLE001 - any ruamel failure: keep the raw text
+        return rest
+    return value if isinstance(value, str) else rest
