@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
+from indexers.breaking.suppress import ConfigError, IgnoreRule, parse_config
 from indexers.snapshot import Snapshot
 
+from .features import breaking
 from .features import diagnostics as diag_feature
-from .state import Doc, Overlay, locate, overlay
+from .state import BreakingRun, Doc, Overlay, locate, overlay
 
 if TYPE_CHECKING:
     from .server import LoreServer
@@ -69,8 +71,12 @@ async def _run(server: LoreServer, uri: str, delay: float) -> None:
         server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         return
     diags = await server.run_sync(_diagnostics, server, snap, doc)
+    found = await server.run_sync(breaking_result, server, base, snap, doc)
     if session.buffers.get(uri) is not doc:
         return
+    if found is not None and session.snapshot is base:
+        session.breaking[uri] = BreakingRun(base, found)
+        diags += await server.run_sync(_breaking_diagnostics, snap, found)
     server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=diags))
 
 
@@ -82,4 +88,46 @@ def _diagnostics(server: LoreServer, snap: Snapshot, doc: Doc) -> list[t.Diagnos
         return diag_feature.diagnostics(snap, doc, head)
     except Exception:  # noqa: BLE001 - a failing check publishes nothing rather than stopping the server
         log.exception("diagnostics failed for %s", doc.uri)
+        return []
+
+
+
+def breaking_result(server: LoreServer, base: Snapshot, snap: Snapshot, doc: Doc) -> breaking.Result | None:
+    """The breaking changes of an open contract file against its baseline (worker thread): the last
+    result when the buffer text and the base Snapshot are unchanged, else a new comparison."""
+    try:
+        key = locate(snap, doc)
+        if key is None or doc.text is None or not breaking.wants(key[1]):
+            return None
+        last = server.session.breaking.get(doc.uri)
+        if last is not None and last.base is base and last.result.text == doc.text:
+            return last.result  # type: ignore[no-any-return]
+        got = server.session.baselines.text(snap, key[0], key[1])
+        if got is None:
+            return None
+        sha, base_text = got
+        return breaking.analyse(snap, key[0], key[1], doc.text, base_text, sha, _ignore(server))
+    except Exception:  # noqa: BLE001 - a failing comparison publishes nothing rather than stopping the server
+        log.exception("breaking-change check failed for %s", doc.uri)
+        return None
+
+
+def _breaking_diagnostics(snap: Snapshot, found: breaking.Result) -> list[t.Diagnostic]:
+    try:
+        return breaking.diagnostics(snap, found)
+    except Exception:  # noqa: BLE001
+        log.exception("breaking-change diagnostics failed for %s/%s", found.repo, found.path)
+        return []
+
+
+def _ignore(server: LoreServer) -> list[IgnoreRule]:
+    """The accepted breaking changes of lore.toml's [check] table (none when it is invalid)."""
+    engine = getattr(server.background, "engine", None)
+    check = getattr(getattr(engine, "ws", None), "check", None)
+    if not check:
+        return []
+    try:
+        return parse_config(check)
+    except ConfigError as exc:
+        log.warning("ignoring [check] in lore.toml: %s", exc)
         return []

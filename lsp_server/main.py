@@ -23,6 +23,9 @@ def run(tcp: str | None = None, log_file: Path | None = None) -> None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     logging.basicConfig(level=logging.WARNING, handlers=handlers, force=True,
                         format="%(asctime)s lore %(levelname)s %(name)s: %(message)s")
+    # pygls warns on every cancelled request the server already answered (VS Code cancels hovers as the
+    # mouse moves): routine, not worth a warning in the user's log.
+    logging.getLogger("pygls.protocol").setLevel(logging.ERROR)
     server = build_server()
     try:
         if tcp:

@@ -93,7 +93,7 @@ def _features(raw: Any, problems: list[str]) -> Features:
 def parse(raw: Any) -> tuple[Settings, list[str]]:
     """Settings from a JSON-like object; (settings, human-readable problems)."""
     problems: list[str] = []
-    if raw is None:
+    if raw is None or raw == []:  # Neovim encodes an empty Lua table as []
         return Settings(), problems
     if not isinstance(raw, dict):
         return Settings(), [f"lore settings must be an object, got {type(raw).__name__}"]

@@ -199,8 +199,11 @@ def register(server: LoreServer) -> None:
         if not ls.session.settings.features.code_actions:
             return []
         doc = ls.session.doc(params.text_document.uri)
+        snap = ls.session.snapshot_for(doc.uri)
         texts = {u: d.text for u, d in ls.session.buffers.items() if d.text is not None}
-        return await ls.run_sync(code_actions.code_actions, ls.session.snapshot_for(doc.uri), doc, params.range, texts)
+        found = await ls.run_sync(documents.breaking_result, ls, ls.session.snapshot, snap, doc)
+        context = params.context.diagnostics if params.context else []
+        return await ls.run_sync(code_actions.code_actions, snap, doc, params.range, texts, found, context)
 
     # -- commands and the agent request ---------------------------------------------------------
     @server.command("lore.reindex")

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from indexers import git
+from indexers.breaking import baseline
 from indexers.extract import extract_file, sha256, wanted
+from indexers.positions import SourceFile
 from indexers.snapshot import FileKey, Snapshot, build
 
 from .convert import uri_to_path
@@ -53,12 +57,77 @@ class Overlay:
 
 
 @dataclass
+class BreakingRun:
+    """The breaking-change result of a buffer (`lsp_server.features.breaking.Result`) and the base
+    Snapshot it was computed against; reused while both are current."""
+
+    base: Snapshot
+    result: Any
+
+
+class Baselines:
+    """The text of a file at the breaking-change baseline (`indexers.breaking.baseline`: merge-base with
+    the default branch, else HEAD). The base commit is resolved once per repo and indexing generation
+    (a commit or branch switch re-indexes), the text once per (repo, path, base sha), so typing never
+    runs git. Thread-safe: called from the request pool."""
+
+    MAX_TEXTS = 64
+    MAX_BYTES = 2_000_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._shas: dict[str, tuple[tuple[Any, ...], str | None]] = {}
+        self._texts: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+
+    def text(self, snap: Snapshot, repo: str, path: str) -> tuple[str, str] | None:
+        """(base sha, text at the base; '' when the file is new), or None without a usable base."""
+        info = snap.repos.get(repo)
+        if info is None or info.root is None:
+            return None
+        stamp = (info.root, info.head, snap.generation)
+        with self._lock:
+            known = self._shas.get(repo)
+        if known is not None and known[0] == stamp:
+            sha = known[1]
+        else:
+            try:
+                sha = baseline.resolve_base(info.root)
+            except (baseline.BaselineError, git.GitError, OSError) as exc:
+                log.info("no breaking-change baseline for %s: %s", repo, exc)
+                sha = None
+            with self._lock:
+                self._shas[repo] = (stamp, sha)
+        if sha is None:
+            return None
+        key = (repo, path, sha)
+        with self._lock:
+            if key in self._texts:
+                self._texts.move_to_end(key)
+                return sha, self._texts[key]
+        try:
+            data = baseline.read_blobs(info.root, sha, [path]).get(path, b"")
+        except (git.GitError, OSError) as exc:
+            log.info("cannot read %s:%s in %s: %s", sha, path, repo, exc)
+            return None
+        if len(data) > self.MAX_BYTES:
+            return None
+        text = SourceFile(repo, path, data).text
+        with self._lock:
+            self._texts[key] = text
+            while len(self._texts) > self.MAX_TEXTS:
+                self._texts.popitem(last=False)
+        return sha, text
+
+
+@dataclass
 class Session:
     settings: Settings = field(default_factory=Settings)
     snapshot: Snapshot = field(default_factory=empty_snapshot)
     indexed: bool = False
     buffers: dict[str, Doc] = field(default_factory=dict)
     overlays: dict[str, Overlay] = field(default_factory=dict)
+    breaking: dict[str, BreakingRun] = field(default_factory=dict)
+    baselines: Baselines = field(default_factory=Baselines)
     _readers: dict[str, git.BlobReader] = field(default_factory=dict)
     _readers_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,6 +140,7 @@ class Session:
     def close(self, uri: str) -> None:
         self.buffers.pop(uri, None)
         self.overlays.pop(uri, None)
+        self.breaking.pop(uri, None)
 
     def doc(self, uri: str) -> Doc:
         return self.buffers.get(uri) or Doc(uri, uri_to_path(uri))

@@ -11,6 +11,7 @@
 (variable_declarator name: (identifier) @left [(object_creation_expression) (invocation_expression) (await_expression)] @right) @assign
 (assignment_expression left: (_) @left right: (_) @right) @assign
 
-(variable_declaration type: (_) @type (variable_declarator name: (identifier) @left)) @typed
-(parameter type: (_) @type name: (identifier) @left) @typed
-(property_declaration type: (_) @type name: (identifier) @left) @typed
+; Typed names: only gRPC and HTTP clients are read from types, so the @type predicate drops every other declaration.
+((variable_declaration type: (_) @type (variable_declarator name: (identifier) @left)) @typed (#match? @type "Client"))
+((parameter type: (_) @type name: (identifier) @left) @typed (#match? @type "Client"))
+((property_declaration type: (_) @type name: (identifier) @left) @typed (#match? @type "Client"))

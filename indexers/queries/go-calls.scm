@@ -17,9 +17,10 @@
 (var_spec name: (identifier) @left value: (expression_list . (_) @right)) @assign
 (keyed_element key: (literal_element (identifier) @left) value: (literal_element (_) @right)) @assign
 
-(field_declaration name: (field_identifier) @left type: (_) @type) @typed
-(parameter_declaration name: (identifier) @left type: (_) @type) @typed
-(var_spec name: (identifier) @left type: (_) @type) @typed
+; Typed names: the type names a package member (pkg.Client, pkg.Message), so the @type predicate drops every other declaration.
+((field_declaration name: (field_identifier) @left type: (_) @type) @typed (#match? @type "\\."))
+((parameter_declaration name: (identifier) @left type: (_) @type) @typed (#match? @type "\\."))
+((var_spec name: (identifier) @left type: (_) @type) @typed (#match? @type "\\."))
 
 (composite_literal type: (_) @type body: (literal_value) @body) @new
 

@@ -11,7 +11,8 @@
 (call function: (_) @fn arguments: (argument_list) @args) @call
 
 (assignment left: (_) @left right: (_) @right) @assign
-(assignment left: (_) @left type: (_) @type) @typed
-(typed_parameter (identifier) @left type: (_) @type) @typed
+; Typed names: only gRPC stub types are read from annotations, so the @type predicate drops every other declaration.
+((assignment left: (_) @left type: (_) @type) @typed (#match? @type "Stub"))
+((typed_parameter (identifier) @left type: (_) @type) @typed (#match? @type "Stub"))
 
 (attribute object: (identifier) @obj attribute: (identifier) @field) @select

@@ -37,6 +37,11 @@ def family(lang: str) -> str:
     return FAMILY.get(lang, lang)
 
 
+# Categories collected by a second, separate query run, only when a pass asks for them: selectors are
+# the most frequent match in Go and Python and matter only in a file that uses generated messages.
+LATE = frozenset({"select"})
+
+
 @dataclass(frozen=True)
 class FileQuery:
     query: Query
@@ -45,38 +50,47 @@ class FileQuery:
 
 
 @cache
-def file_query(lang: str) -> FileQuery:
-    """All the query files of a language joined into one compiled query, with each pattern's category."""
+def _patterns(lang: str) -> tuple[tuple[str, int, str], ...]:
+    """(category, file rank, text) of every pattern of the language's query files, in order."""
     fam = family(lang)
     files = (f"{fam}-calls.scm", *_EXTRA.get(lang, ()), f"{fam}-sql.scm")
-    texts = [ts.query_text(f) for f in files]
-    joined = "\n".join(texts)
-    bounds = []
-    pos = 0
-    for t in texts:
-        pos += len(t.encode("utf-8")) + 1
-        bounds.append(pos)
-    query = Query(ts.language(lang), joined)
-    raw = joined.encode("utf-8")
-    cats, ranks = [], []
-    for i in range(query.pattern_count):
-        start, end = query.start_byte_for_pattern(i), query.end_byte_for_pattern(i)
-        names = set(_CAPTURE.findall(raw[start:end].decode("utf-8")))
-        found = [c for c in CATEGORIES if c in names]
-        if len(found) != 1:
-            raise ValueError(f"{files}: pattern {i} must have exactly one category capture, has {found}")
-        cats.append(found[0])
-        ranks.append(next(r for r, b in enumerate(bounds) if start < b))
-    return FileQuery(query, tuple(cats), tuple(ranks))
+    out = []
+    for rank, filename in enumerate(files):
+        query = ts.query(lang, filename)
+        raw = ts.query_text(filename).encode("utf-8")
+        for i in range(query.pattern_count):
+            text = raw[query.start_byte_for_pattern(i):query.end_byte_for_pattern(i)].decode("utf-8")
+            found = [c for c in CATEGORIES if c in set(_CAPTURE.findall(text))]
+            if len(found) != 1:
+                raise ValueError(f"{filename}: pattern {i} must have exactly one category capture, has {found}")
+            out.append((found[0], rank, text))
+    return tuple(out)
+
+
+@cache
+def file_query(lang: str, late: bool = False) -> FileQuery | None:
+    """The language's patterns (those of the LATE categories, or all others) joined into one query, so
+    the tree is walked once for all of them; None if there are none."""
+    pats = [p for p in _patterns(lang) if (p[0] in LATE) == late]
+    if not pats:
+        return None
+    query = Query(ts.language(lang), "\n".join(text for _c, _r, text in pats))
+    return FileQuery(query, tuple(c for c, _r, _t in pats), tuple(r for _c, r, _t in pats))
 
 
 # ------------------------------------------------------------------------------------------------------
 # Node helpers
 
 
+def node_text(node: Any) -> str:
+    """`ts.text`, reading the node's bytes once (it runs for most matches)."""
+    raw = node.text if node is not None else None
+    return raw.decode("utf-8", errors="replace") if raw is not None else ""
+
+
 def flat(node: Any) -> str:
     """The text of an expression without whitespace, optional chaining read as plain access."""
-    text = "".join(ts.text(node).split())
+    text = "".join(node_text(node).split())
     if "?." in text or "!." in text:
         text = text.replace("?.", ".").replace("!.", ".")
     return text
@@ -132,7 +146,7 @@ def callee_of(node: Any) -> tuple[str, Any]:
         return flat(fn), node
     if node.type == "method_invocation":
         obj = node.child_by_field_name("object")
-        return (flat(obj) + "." if obj is not None else "") + ts.text(node.child_by_field_name("name")), node
+        return (flat(obj) + "." if obj is not None else "") + node_text(node.child_by_field_name("name")), node
     if node.type.endswith(("new_expression", "creation_expression", "composite_literal")):
         for fname in ("constructor", "type"):
             t = node.child_by_field_name(fname)
@@ -187,15 +201,33 @@ class Facts:
     maps: list[tuple[str, Any, Any]] = field(default_factory=list)  # key text, key node, value node
     annotations: list[tuple[str, Any, Any]] = field(default_factory=list)  # name, args node, node
     strings: list[Any] = field(default_factory=list)
+    lang: str = ""
+    root: Any = None
+
+    def late_selects(self) -> list[tuple[Any, Any, Any]]:
+        """`selects`, read from the tree by the late query on first use."""
+        if not self.selects and self.root is not None:
+            fq = file_query(self.lang, late=True)
+            if fq is not None:
+                _run(fq, self, self.lang, self.root, LATE)
+            self.root = None
+        return self.selects
 
 
 def collect(lang: str, root: Any, need: frozenset[str] | set[str]) -> Facts:
-    """The facts of the categories in `need` (imports always), from one run of the language's query."""
+    """The facts of the categories in `need` (imports always), from one run of the language's query.
+    LATE categories are read on demand (`Facts.late_selects`)."""
+    facts = Facts(lang=lang, root=root)
     fq = file_query(lang)
+    if fq is not None:
+        _run(fq, facts, lang, root, need)
+    return facts
+
+
+def _run(fq: FileQuery, facts: Facts, lang: str, root: Any, need: frozenset[str] | set[str]) -> None:
     matches = QueryCursor(fq.query).matches(root)
     if len(matches) > MAX_MATCHES:
         raise OverflowError("too many syntax matches")
-    facts = Facts()
     cats, ranks = fq.category, fq.rank
     late: dict[str, list[tuple[int, Any]]] = {}
     for pi, caps in matches:
@@ -209,7 +241,6 @@ def collect(lang: str, root: Any, need: frozenset[str] | set[str]) -> Facts:
     for cat in ("assign", "typed"):
         for _pi, caps in sorted(late.get(cat, []), key=lambda pc: ranks[pc[0]]):
             _collect_one(facts, lang, cat, caps)
-    return facts
 
 
 def _first(caps: dict[str, list[Any]], name: str) -> Any:
@@ -220,13 +251,13 @@ def _first(caps: dict[str, list[Any]], name: str) -> Any:
 def _collect_one(facts: Facts, lang: str, cat: str, caps: dict[str, list[Any]]) -> None:
     if cat == "call":
         node = caps["call"][0]
-        fn = _first(caps, "fn")
-        if fn is None:  # java: object + name
+        fns = caps.get("fn")
+        if fns:
+            facts.calls.append(Call(node, flat(fns[0]), fns[0], None, _first(caps, "args")))
+        else:  # java: object + name
             obj, fname = _first(caps, "obj"), _first(caps, "fname")
-            callee = (flat(obj) + "." if obj is not None else "") + ts.text(fname)
+            callee = (flat(obj) + "." if obj is not None else "") + node_text(fname)
             facts.calls.append(Call(node, callee, None, fname, _first(caps, "args")))
-        else:
-            facts.calls.append(Call(node, flat(fn), fn, None, _first(caps, "args")))
     elif cat == "select":
         facts.selects.append((caps["select"][0], _first(caps, "obj"), _first(caps, "field")))
     elif cat == "assign":
@@ -243,40 +274,40 @@ def _collect_one(facts: Facts, lang: str, cat: str, caps: dict[str, list[Any]]) 
     elif cat == "import":
         _import(facts, lang, caps)
     elif cat == "class":
-        facts.classes.append((ts.text(_first(caps, "name")), caps["class"][0], caps.get("base", [])))
+        facts.classes.append((node_text(_first(caps, "name")), caps["class"][0], caps.get("base", [])))
     elif cat == "method":
         node = caps["method"][0]
         facts.methods.append((node, _first(caps, "name")))
         owner = _first(caps, "owner")
         if owner is not None:
-            facts.owners[node.id] = ts.text(owner)
+            facts.owners[node.id] = node_text(owner)
     elif cat == "new":
         tnode = _first(caps, "type")
         facts.news.append((caps["new"][0], flat(tnode), tnode))
     elif cat == "map":
-        facts.maps.append((ts.text(_first(caps, "key")), _first(caps, "key"), _first(caps, "value")))
+        facts.maps.append((node_text(_first(caps, "key")), _first(caps, "key"), _first(caps, "value")))
     elif cat == "annotation":
-        facts.annotations.append((ts.text(_first(caps, "name")).rsplit(".", 1)[-1], _first(caps, "args"),
+        facts.annotations.append((node_text(_first(caps, "name")).rsplit(".", 1)[-1], _first(caps, "args"),
                                   caps["annotation"][0]))
 
 
 def _import(facts: Facts, lang: str, caps: dict[str, list[Any]]) -> None:
-    raw = ts.text(_first(caps, "path")).strip("\"'`")
+    raw = node_text(_first(caps, "path")).strip("\"'`")
     frm = _first(caps, "from")
     if frm is not None:  # python `from a.b import c as d`: module a.b.c when c is a module, else symbol c
-        facts.imports.append({"alias": ts.text(_first(caps, "alias")) or raw, "path": ts.text(frm) + "." + raw,
-                              "module": ts.text(frm), "name": raw})
+        facts.imports.append({"alias": node_text(_first(caps, "alias")) or raw, "path": node_text(frm) + "." + raw,
+                              "module": node_text(frm), "name": raw})
         return
     names = caps.get("name") or [None]
     aliases = caps.get("alias") or []
     for i, nm in enumerate(names):
-        alias = ts.text(aliases[i]) if i < len(aliases) and nm is not None else ""
+        alias = node_text(aliases[i]) if i < len(aliases) and nm is not None else ""
         if nm is None:
-            alias = ts.text(aliases[0]) if aliases else ""
+            alias = node_text(aliases[0]) if aliases else ""
         if lang == "go" and not alias:
             alias = raw.rstrip("/").rsplit("/", 1)[-1]
         if lang == "python" and not alias:
             alias = raw
         if lang == "java":
             alias = raw.rsplit(".", 1)[-1]
-        facts.imports.append({"alias": alias or ts.text(nm), "path": raw, "module": raw, "name": ts.text(nm)})
+        facts.imports.append({"alias": alias or node_text(nm), "path": raw, "module": raw, "name": node_text(nm)})

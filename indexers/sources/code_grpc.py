@@ -16,8 +16,8 @@ from .code_ctx import Bindings, Ctx, evidence, go_external, pb_module, pb_symbol
 from .code_facts import Call, arg_list, flat, key_of, name_node
 
 # A file with none of these bytes can hold no gRPC usage of its language (see `grpc_hint`).
-_HINT = {"go": re.compile(rb"Server|Client"), "python": re.compile(rb"Servicer|Stub"), "java": re.compile(rb"Grpc"),
-         "csharp": re.compile(rb"Base|Client"), "javascript": re.compile(rb"Client|grpc|addService")}
+_HINT = {"go": (b"Server", b"Client"), "python": (b"Servicer", b"Stub"), "java": (b"Grpc",),
+         "csharp": (b"Base", b"Client"), "javascript": (b"Client", b"grpc", b"addService")}
 # The text every client-creating callee of a language contains (JavaScript: unless the file imports gRPC).
 _CLIENT_TOKEN = {"go": "Client", "python": "Stub", "java": "Stub", "csharp": "Client", "javascript": "Client"}
 
@@ -49,8 +49,7 @@ Hit = tuple[str, list[str]]  # (service, import evidence)
 
 def grpc_hint(family: str, data: bytes) -> bool:
     """Whether the file's bytes could hold a gRPC usage at all (a necessary condition, never sufficient)."""
-    hint = _HINT.get(family)
-    return bool(hint and hint.search(data))
+    return any(tok in data for tok in _HINT.get(family, ()))
 
 
 def server_base(ctx: Ctx, base: str) -> Hit | None:
@@ -184,9 +183,8 @@ def grpc(ctx: Ctx) -> None:
     fam = ctx.family
     _servers(ctx)
     recv = receivers(ctx)
-    # Without bound receivers a call is a gRPC call only on a client created in place, whose callee text
-    # (part of this call's callee text) holds the language's client token.
-    token = None if recv.keys or (fam == "javascript" and _js_grpc_file(ctx)) else _CLIENT_TOKEN[fam]
+    token = None if fam == "javascript" and _js_grpc_file(ctx) else _CLIENT_TOKEN[fam]
+    keys = tuple(recv.keys)
     creates = fam in ("go", "python", "java")  # C# and JavaScript clients are `new` expressions
     for c in ctx.f.calls:
         callee = c.callee
@@ -195,7 +193,11 @@ def grpc(ctx: Ctx) -> None:
             created = _client_from(ctx, callee, c.node)
             if created:
                 ctx.emit("grpc.client", c.name, "", created[0], "consumes", **{"import": created[1]})
-        if "." not in callee or (token is not None and token not in callee):
+        if "." not in callee:
+            continue
+        # The receiver's text is part of the callee text: it can name a bound receiver or create a client
+        # only if the callee text holds that receiver's name or the client token.
+        if token is not None and token not in callee and not any(k in callee for k in keys):
             continue
         meth = callee.rsplit(".", 1)[1]
         if not _IDENT.fullmatch(meth) or _NOT_RPC.match(meth):

@@ -96,7 +96,7 @@ def messages(ctx: Ctx) -> None:
                 ctx.emit("proto.field_access", c.name, name[:1].lower() + name[1:], var[0], "",
                          **{"import": list(var[1])})
         return
-    for node, obj_node, fnode in ctx.f.selects:
+    for node, obj_node, fnode in ctx.f.late_selects():
         var = typed.get(ts.text(obj_node), node, False)
         if not var:
             continue

@@ -18,12 +18,17 @@ from .code_strings import DYN, string_text
 
 MAX_SQL = 20_000
 _KEYWORDS = re.compile(r"(?i)\b(select|insert|update|delete)\b")
+_ASCII_KEYWORDS = re.compile(rb"\b(select|insert|update|delete)\b")
+_WORDS = (b"select", b"insert", b"update", b"delete")
 _SQL_START = re.compile(r"^\s*(SELECT\s.+\sFROM\s|INSERT\s+INTO\s|UPDATE\s+\S+\s+SET\s|DELETE\s+FROM\s|WITH\s+\w+\s+AS\s*\()",
                         re.IGNORECASE | re.DOTALL)
 
 
-def sql_hint(text: str) -> bool:
-    """Whether a file's text names a statement keyword at all (no literal is read in a file without one)."""
+def sql_hint(text: str, lowered: bytes) -> bool:
+    """Whether a file's text names a statement keyword at all (no literal is read in a file without one).
+    `lowered` is the file's bytes in lower case: for ASCII text the test runs on it, substrings first."""
+    if text.isascii():
+        return any(w in lowered for w in _WORDS) and _ASCII_KEYWORDS.search(lowered) is not None
     return _KEYWORDS.search(text) is not None
 
 

@@ -12,6 +12,9 @@ the line and the target.
 The API's id is `info.x-api-id`, else the file's stem, else (for generic names such as `openapi.yaml`)
 the nearest folder whose name is not generic. Files are sniffed cheaply before parsing: only documents
 with a top-level `openapi`/`swagger` key, or `components` fragments that other files reference, are read.
+
+This module reads the API entity and the operations and holds the extractor; the schema walk and in-file
+`$ref` following are `openapi_schema`, and cross-file `$ref` resolution is `openapi_resolve`.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ A small tokenizer and a permissive recursive-descent parser cover the DDL subset
 keep for identifiers. Anything that is not DDL on tables is skipped; a statement that does not parse is
 reported with its line and the rest of the file is kept. Down migrations are ignored: `*.down.sql`,
 `down.sql`, Flyway `U…__` undo files, and goose / sql-migrate / dbmate down sections.
+
+This module is the extractor; the pieces live next to it: `sql_tokens` (tokenizer and token cursor),
+`sql_parse` (statement parser) and `sql_fold` (migration layout and ordering, and the fold).
 """
 
 from __future__ import annotations

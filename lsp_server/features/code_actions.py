@@ -1,9 +1,12 @@
 """Code actions on a selection: show consumers/providers of the contract there, show the history of the
-selected lines, copy the system context for an AI prompt, and (quick fix) add a missing dependency to
-the caller's catalog-info.yaml."""
+selected lines, copy the system context for an AI prompt, and quick fixes: add a missing dependency to
+the caller's catalog-info.yaml; reserve, deprecate or restore a contract element whose deletion breaks
+consumers (`breaking`)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from lsprotocol import types as t
@@ -14,7 +17,9 @@ from indexers.snapshot import Snapshot
 
 from ..convert import clamp, file_of, path_to_uri
 from ..state import Doc, locate
-from . import catalog_edit
+from . import breaking, catalog_edit
+
+log = logging.getLogger(__name__)
 
 SHOW_CONSUMERS = "lore.showConsumers"
 SHOW_HISTORY = "lore.showHistory"
@@ -27,13 +32,16 @@ def _selection(doc: Doc, rng: t.Range) -> tuple[int, int, int]:
     return line, col, max(end, line)
 
 
-def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, str] | None = None) -> list[t.CodeAction]:
-    """`read_text` maps file URIs to open buffer text, so an edit targets what the editor shows."""
+def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, str] | None = None,
+                 found: breaking.Result | None = None, context: Sequence[t.Diagnostic] = ()) -> list[t.CodeAction]:
+    """`read_text` maps file URIs to open buffer text, so an edit targets what the editor shows; `found`
+    is the document's breaking-change result (for the buffer text `doc.text`), `context` the client's
+    diagnostics in the range."""
     key = locate(snap, doc)
     if key is None:
         return []
     line, col, end = _selection(doc, rng)
-    out: list[t.CodeAction] = []
+    out: list[t.CodeAction] = breaking_fixes(snap, doc, rng, found, context)
     for ident in navigation.entity_ids_at(snap, key[0], key[1], line, col)[:3]:
         for role, label in (("consumes", "consumers"), ("provides", "providers")):
             n = len(navigation.entity_references(snap, ident, include_declaration=False, role=role))
@@ -47,6 +55,17 @@ def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, st
                             command=t.Command(title="Copy context", command=COPY_CONTEXT, arguments=[doc.uri, line, end])))
     out.extend(dependency_fixes(snap, key, line, end, read_text or {}))
     return out
+
+
+def breaking_fixes(snap: Snapshot, doc: Doc, rng: t.Range, found: breaking.Result | None,
+                   context: Sequence[t.Diagnostic]) -> list[t.CodeAction]:
+    if found is None or doc.text is None or found.text != doc.text:
+        return []  # edits are exact: only for the text they were computed on
+    try:
+        return breaking.code_actions(snap, doc.uri, found, rng, context)
+    except Exception:  # noqa: BLE001 - the other actions still answer
+        log.exception("breaking-change fixes failed for %s", doc.uri)
+        return []
 
 
 def dependency_fixes(snap: Snapshot, key: tuple[str, str], first: int, last: int,

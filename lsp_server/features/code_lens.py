@@ -20,6 +20,8 @@ def code_lenses(snap: Snapshot, doc: Doc) -> list[t.CodeLens]:
     out: list[t.CodeLens] = []
     for lens in navigation.code_lenses(snap, key[0], key[1]):
         rng = to_range(lens.range)
+        # A lens with no consumers but providers ("0 consumers · 2 providers") opens the providers.
+        role = "consumes" if lens.consumers or not lens.providers else "provides"
         out.append(t.CodeLens(range=rng, command=t.Command(
-            title=lens.title, command=SHOW_CONSUMERS, arguments=[doc.uri, rng.start.line, rng.start.character, lens.entity])))
+            title=lens.title, command=SHOW_CONSUMERS, arguments=[doc.uri, rng.start.line, rng.start.character, lens.entity, role])))
     return out

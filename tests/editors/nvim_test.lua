@@ -7,7 +7,9 @@
 --     RemoveItem call, and a hover naming proto:shop.cart.v1.CartService.RemoveItem
 --   - :LoreContext opens a floating window with the context
 --   - contracts/.../cart.proto: hover on `rpc GetCart`, :LoreConsumers fills the quickfix list
---   - :LoreReindex answers with the index counts
+--   - cart-service/internal/server/cart.go: hover on the workaround line, and editing it gives the
+--     edits-workaround diagnostic
+--   - :LoreReindex answers with the index counts; no warning was shown on the way
 local out_path = assert(os.getenv('LORE_OUT'), 'LORE_OUT unset')
 local example = assert(os.getenv('LORE_EXAMPLE'), 'LORE_EXAMPLE unset')
 local v = vim.version()
@@ -29,6 +31,13 @@ end
 local notes = {}
 vim.notify = function(msg, level)
   table.insert(notes, { msg = msg, level = level })
+end
+
+local shown = {} -- window/showMessage from the server
+local show_message = vim.lsp.handlers['window/showMessage']
+vim.lsp.handlers['window/showMessage'] = function(err, params, ctx, config)
+  table.insert(shown, params)
+  return show_message(err, params, ctx, config)
 end
 
 local function check(name, ok, detail)
@@ -82,10 +91,12 @@ local function main()
   else
     result.route = 'vim.lsp.config'
   end
-  require('lore').setup({
-    python = assert(os.getenv('LORE_PYTHON'), 'LORE_PYTHON unset'),
-    settings = { logLevel = 'info', maxHoverNotes = 6 },
-  })
+  local python = assert(os.getenv('LORE_PYTHON'), 'LORE_PYTHON unset')
+  if result.route == 'vim.lsp.start' then
+    require('lore').setup({ python = python }) -- no settings: {} must reach the server as an object
+  else
+    require('lore').setup({ python = python, settings = { logLevel = 'info', maxHoverNotes = 6 } })
+  end
   vim.cmd('filetype on')
 
   -- 1. a consumer of a deprecated rpc: diagnostic + hover + :LoreContext
@@ -159,7 +170,34 @@ local function main()
   local joined = table.concat(qf, ' ')
   check(':LoreConsumers lists both consumers', #qf == 2 and joined:find('cart_client.py', 1, true) and joined:find('cart.ts', 1, true), qf)
 
-  -- 3. :LoreReindex
+  -- 3. the workaround line of cart-service: its hover tells the story, editing it warns
+  local go = open('cart-service/internal/server/cart.go')
+  wait(10000, function()
+    return vim.lsp.get_clients({ bufnr = go, name = 'lore' })[1] ~= nil
+  end, 'the client on cart.go')
+  local lnum
+  for i, text in ipairs(vim.api.nvim_buf_get_lines(go, 0, -1, true)) do
+    if text:find('const maxItems = 500', 1, true) then
+      lnum = i
+    end
+  end
+  assert(lnum, 'const maxItems = 500 not found in cart.go')
+  cursor_on(go, lnum, 'maxItems')
+  local go_hover = hover_text(client, go)
+  result.hover_workaround = go_hover
+  check('hover on the workaround line', go_hover:find('Work around Redis timeout on large carts', 1, true) ~= nil, go_hover)
+  vim.api.nvim_buf_set_lines(go, lnum - 1, lnum, true, { 'const maxItems = 1000' })
+  local edits
+  wait(20000, function()
+    edits = vim.tbl_filter(function(d)
+      return d.source == 'lore' and d.code == 'edits-workaround'
+    end, vim.diagnostic.get(go))
+    return #edits > 0
+  end, 'the edits-workaround diagnostic on cart.go')
+  check('editing the workaround line warns', edits[1].lnum == lnum - 1 and edits[1].message:find('#42', 1, true) ~= nil,
+    { lnum = edits[1].lnum, message = edits[1].message })
+
+  -- 4. :LoreReindex
   local before = #notes
   vim.cmd('LoreReindex')
   wait(30000, function()
@@ -172,6 +210,15 @@ local function main()
   end, ':LoreReindex to report')
   result.notifications = notes
   check(':LoreReindex reports the index', notes[#notes].msg:find('in 4 repositories', 1, true) ~= nil, notes[#notes].msg)
+  local warnings = vim.tbl_filter(function(n)
+    return n.level ~= nil and n.level >= vim.log.levels.WARN
+  end, notes)
+  for _, m in ipairs(shown) do
+    if m.type <= 2 then -- Error, Warning
+      table.insert(warnings, m)
+    end
+  end
+  check('no warnings from the server or the plugin', #warnings == 0, warnings)
 
   client:stop()
   vim.wait(3000, function()

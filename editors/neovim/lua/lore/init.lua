@@ -69,14 +69,27 @@ local function client_commands()
   }
 end
 
+-- Lua's {} is ambiguous and goes over the wire as [] ; the server wants JSON objects.
+local function as_object(t)
+  if type(t) ~= 'table' or vim.tbl_isempty(t) then
+    return vim.empty_dict()
+  end
+  local out = vim.deepcopy(t)
+  if type(out.features) == 'table' and vim.tbl_isempty(out.features) then
+    out.features = vim.empty_dict()
+  end
+  return out
+end
+
 function M.client_config(opts)
+  local settings = as_object(opts.settings)
   return {
     name = M.name,
     cmd = server_cmd(opts),
     filetypes = opts.filetypes,
     root_markers = opts.root_markers,
-    init_options = opts.settings,
-    settings = { lore = opts.settings },
+    init_options = settings,
+    settings = { lore = settings },
     commands = client_commands(),
   }
 end
