@@ -142,15 +142,26 @@ _NAIVE_RETRY = replaced(_NO_RETRY, "        return self._stub.GetCart(cart_pb2.G
                         "        try:\n            return self._stub.GetCart(cart_pb2.GetCartRequest(user_id=user_id), timeout=2.0)\n"
                         "        except grpc.RpcError:\n            return self._stub.GetCart(cart_pb2.GetCartRequest(user_id=user_id), timeout=2.0)\n")
 
+_APP = "checkout/app.py"
+_ORDERS = "checkout/orders.py"
+_GET_ORDER = ('\n\n@app.get("/orders/{order_id}")\ndef get_order(order_id: str) -> dict:\n    order = orders.get(order_id)\n'
+              '    if order is None:\n        raise HTTPException(status_code=404, detail="unknown order")\n    return order\n')
+
 CHECKOUT: list[Step] = [
     (BOB, "2024-03-09T10:00:00+01:00", "Initial checkout service",
-     lambda: {**all_files("checkout-service"), _CLIENT: _NO_RETRY}),
+     lambda: {**all_files("checkout-service"), _CLIENT: _NO_RETRY,
+              _APP: without(final("checkout-service", _APP), _GET_ORDER),
+              _ORDERS: without(final("checkout-service", _ORDERS), '"status": "pending", ')}),
+    (BOB, "2024-03-18T15:05:00+01:00", "Add GET /orders/{{order_id}} for the storefront (SHOP-52)",
+     lambda: {_APP: final("checkout-service", _APP)}),
     (ERIN, "2024-04-02T17:05:00+02:00", "Retry GetCart once on any RPC error", lambda: {_CLIENT: _NAIVE_RETRY}),
-    (ERIN, "2024-04-03T08:40:00+02:00", "Revert \"Retry GetCart once on any RPC error\"\n\nThis reverts commit {sha1}.\n\n"
+    (ERIN, "2024-04-03T08:40:00+02:00", "Revert \"Retry GetCart once on any RPC error\"\n\nThis reverts commit {sha2}.\n\n"
      "Retrying on every error doubled load on the cart service during the INC-2031 outage.", lambda: {_CLIENT: _NO_RETRY}),
     (ERIN, "2024-04-03T13:15:00+02:00",
      "Hotfix: retry GetCart on UNAVAILABLE with backoff (INC-2031)\n\nOnly UNAVAILABLE is retried, at most 3 times.\nFixes #57",
      lambda: {_CLIENT: _RETRY_FINAL}),
+    (BOB, "2024-05-02T09:30:00+02:00", "Return order status so the storefront can poll it (SHOP-77)",
+     lambda: {_ORDERS: final("checkout-service", _ORDERS)}),
 ]
 
 # -- storefront -------------------------------------------------------------------------------------
@@ -160,7 +171,7 @@ _TODO = "// TODO(SHOP-77): poll order status once the checkout API exposes webho
 STOREFRONT: list[Step] = [
     (FRANK, "2024-03-10T12:00:00+01:00", "Initial storefront",
      lambda: {k: v for k, v in all_files("storefront").items() if k not in ("src/api.ts", _SERVER_TS)}),
-    (FRANK, "2024-03-18T16:20:00+01:00", "Call the checkout API from the storefront",
+    (FRANK, "2024-03-18T16:20:00+01:00", "Call the checkout API from the storefront (SHOP-52)",
      lambda: {"src/api.ts": final("storefront", "src/api.ts"), _SERVER_TS: without(final("storefront", _SERVER_TS), _TODO)}),
     (ALICE, "2024-05-02T10:00:00+02:00", "Temporary: serve order status by polling until SHOP-77 ships webhooks",
      lambda: {_SERVER_TS: final("storefront", _SERVER_TS)}),

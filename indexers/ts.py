@@ -8,7 +8,7 @@ Parse trees may contain error nodes: extraction always works on partial trees.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from tree_sitter import Language, Parser, Query, QueryCursor
@@ -29,9 +29,14 @@ def parse(name: str, data: bytes) -> Any:
     return parser(name).parse(data)
 
 
+QUERIES = Path(__file__).resolve().parent / "queries"
+
+
 @lru_cache(maxsize=None)
 def query_text(filename: str) -> str:
-    return resources.files("indexers").joinpath("queries", filename).read_text(encoding="utf-8")
+    """The text of a shipped query file. Read beside this module (package data), which works the same
+    for wheels, editable installs and source checkouts."""
+    return (QUERIES / filename).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=None)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..model import Commit, Section
+from ..model import Commit, Note, Section
 from .blame import BlameLine, blame
 from .churn import fix_regions
-from .coupling import FileCoupling
+from .coupling import FileCoupling, ServicePair, service_pairs
 from .notes import coupling_section, decisions_section, history_section, markers_section
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class HistoryIndex:
         self.commits = {repo: dict(c) for repo, c in commits.items()}
         self.cache = cache
         self._coupling: dict[str, FileCoupling] = {}
+        self._service_pairs: list[ServicePair] | None = None
         self._lock = threading.Lock()
 
     def blame(self, repo: str, path: str) -> list[BlameLine]:
@@ -57,6 +58,19 @@ class HistoryIndex:
             if repo not in self._coupling:
                 self._coupling[repo] = FileCoupling(list(self.commits.get(repo, {}).values()))
             return self._coupling[repo]
+
+    def service_pairs(self, snap: Any) -> list[ServicePair]:
+        """Services (across repos) that change together: shared issue references, or the same author
+        within a short window. Computed once per snapshot's history."""
+        with self._lock:
+            if self._service_pairs is None:
+                def service_of(repo: str, path: str) -> str | None:
+                    svc = snap.service_for(repo, path)
+                    return svc.name if svc is not None else None
+
+                commits = {repo: list(c.values()) for repo, c in self.commits.items()}
+                self._service_pairs = service_pairs(commits, service_of)
+            return self._service_pairs
 
     def flagged_lines(self, repo: str, path: str) -> list[FlaggedLine]:
         commits = self.commits.get(repo, {})
@@ -88,7 +102,22 @@ class HistoryIndex:
         decisions = decisions_section(snap.decisions, path=path, names=self._names(snap, repo, path, first))
         files = snap.files
         pairs = self.coupling(repo).with_file(path, exists=lambda other: (repo, other) in files)
-        return [hist, markers, decisions, coupling_section(pairs, repo=repo)]
+        coupling = coupling_section(pairs, repo=repo)
+        svc = snap.service_for(repo, path)
+        if svc is not None:
+            extra = [self._service_note(p, svc.name) for p in self.service_pairs(snap) if svc.name in (p.a, p.b)][:2]
+            if extra:
+                coupling = Section(coupling.name, coupling.title, coupling.notes + tuple(extra), coupling.empty)
+        return [hist, markers, decisions, coupling]
+
+    @staticmethod
+    def _service_note(pair: ServicePair, mine: str) -> Note:
+        other = pair.b if pair.a == mine else pair.a
+        how, sha, _other_sha = pair.evidence[0] if pair.evidence else ("", "", "")
+        why = f": {how}" if how else ""
+        return Note(text=f"Service {mine} usually changes with {other} ({pair.support} times{why})", source=sha,
+                    kind="service_coupling", data={"service": other, "support": pair.support,
+                                                   "evidence": [list(e) for e in pair.evidence]})
 
     @staticmethod
     def _names(snap: Any, repo: str, path: str, line: int) -> set[str]:

@@ -18,14 +18,13 @@ This module is the extractor; the pieces live next to it: `sql_tokens` (tokenize
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
-from ..model import Entity, FileError, FileFacts, Partial, Span
+from ..model import Entity, FileError, FileFacts, Partial
 from ..positions import SourceFile
 from .base import Extractor, Resolution, suffix
+from .fastspans import OffsetSpans
 from .sql_fold import fold, is_down, layout, order_key
 from .sql_parse import Parser
 from .sql_tokens import statements
@@ -49,15 +48,8 @@ class SqlExtractor(Extractor):
             return Partial(errors=[FileError(src.repo, src.path, f"file too large ({len(src.data)} bytes)")],
                            language="sql")
         text = src.text
-        starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-        def span(a: int, b: int) -> Span:
-            l0 = bisect_right(starts, a) - 1
-            l1 = bisect_right(starts, b) - 1
-            return src.span_from_chars(l0, a - starts[l0], l1, b - starts[l1])
-
-        def line(offset: int) -> int:
-            return bisect_right(starts, offset) - 1
+        offsets = OffsetSpans(src)
+        span, line = offsets.span, offsets.line
 
         tok_errors: list[tuple[int, str]] = []
         stmts = statements(text, tok_errors)
