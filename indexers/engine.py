@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
 from typing import Any
 
 from . import git
@@ -18,7 +18,7 @@ from .indexer import Indexer, IndexReport
 from .model import Commit, FileFacts
 from .snapshot import RepoInfo, Snapshot, build
 from .store import CacheError, Store
-from .workspace import RepoSpec, Workspace
+from .workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,11 @@ class Engine:
         self.history: Any = None
         self.last_report: IndexReport | None = None
 
-    def refresh(self, force: bool = False, repos: Iterable[RepoSpec] | None = None) -> tuple[Snapshot, IndexReport]:
-        """Index (incrementally) and link. Safe to call from a worker thread; one refresh at a time."""
+    def refresh(self, force: bool = False, on_progress: Callable[[int, int], None] | None = None) -> tuple[Snapshot, IndexReport]:
+        """Index (incrementally) and link. Safe to call from a worker thread; one refresh at a time.
+        `on_progress(done, total)` is called from this thread as files are read."""
         with self._lock:
-            indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress)
+            indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress)
             report, facts_by_repo = indexer.run(force=force)
             t0 = time.perf_counter()
             commits = self._mine_history(report, force)

@@ -92,9 +92,8 @@ def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = 
         timeout: float | None = 600) -> bytes:
     """Run a hardened git command and return stdout bytes."""
     try:
-        proc = subprocess.run(command(repo, *args), input=input, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=_env(), timeout=timeout, check=False,
-                              stdin=None if input is not None else subprocess.DEVNULL)
+        proc = subprocess.run(command(repo, *args), input=input, capture_output=True, env=_env(), timeout=timeout,
+                              check=False, stdin=None if input is not None else subprocess.DEVNULL)
     except FileNotFoundError as exc:  # pragma: no cover - git missing
         raise GitError("git is not installed") from exc
     except subprocess.TimeoutExpired as exc:

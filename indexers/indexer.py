@@ -158,12 +158,12 @@ class Progress:
 
 class Indexer:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
-                 on_file: Callable[[str, str], None] | None = None):
+                 on_progress: Callable[[int, int], None] | None = None):
         self.ws = ws
         self.store = store
         self.jobs = jobs or os.cpu_count() or 1
         self.progress = progress
-        self.on_file = on_file
+        self.on_progress = on_progress  # (files done, files to read): for the server's progress report
 
     def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
         t0 = time.perf_counter()
@@ -282,6 +282,8 @@ class Indexer:
             for chunk in self._run_batches(jobs, reuse):
                 results.extend(chunk)
                 bar.advance(len(chunk))
+                if self.on_progress is not None:
+                    self.on_progress(len(results), len(jobs))
                 for repo, path, state, facts, reused in chunk:
                     if write_ok and facts is not None and not reused:
                         try:

@@ -2,13 +2,15 @@
 
 Extractors see a `SourceFile`: the file's bytes normalised so that every parser agrees with LSP on where
 lines start (a UTF-8 BOM removed; a lone CR, which LSP counts as a line break but tree-sitter does not,
-turned into LF — same length, so byte offsets stay valid), its decoded text, and converters from
-tree-sitter points (row, byte column) or text positions (row, code-point column) to `Span`s whose
-columns are UTF-16 code units, as LSP counts them.
+turned into LF — same length, so byte offsets stay valid; bytes that are not UTF-8 turned into '?', one
+for one, for the same reason), its decoded text, and converters from tree-sitter points (row, byte
+column) or text positions (row, code-point column) to `Span`s whose columns are UTF-16 code units, as
+LSP counts them.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from functools import cached_property
 from typing import Any
@@ -19,11 +21,25 @@ _BOM = b"\xef\xbb\xbf"
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
+def _same_length_replace(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)
+    return "?" * (err.end - err.start), err.end
+
+
+codecs.register_error("lore-same-length", _same_length_replace)
+
+
 def normalise(data: bytes) -> bytes:
     if data.startswith(_BOM):
         data = data[3:]
     if b"\r" in data:
         data = _LONE_CR.sub(b"\n", data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Bytes that are not UTF-8 (a Latin-1 comment, a stray binary byte) become '?', one per byte, so
+        # byte offsets stay valid and no parser or query ever meets undecodable text.
+        data = data.decode("utf-8", "lore-same-length").encode("utf-8")
     return data
 
 

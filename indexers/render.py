@@ -82,10 +82,10 @@ def _citation(source: str, location: Location | None, resolve: LinkResolver | No
 
 def render_text(ctx: Context, *, max_notes: int = 50) -> str:
     """Plain text for the terminal: every section, empty ones saying so."""
-    head = f"{ctx.repo}/{ctx.path}:{ctx.line + 1}" + (f":{ctx.col + 1}" if ctx.col is not None else "")
+    head = clean(f"{ctx.repo}/{ctx.path}") + f":{ctx.line + 1}" + (f":{ctx.col + 1}" if ctx.col is not None else "")
     out = [head]
     for sec in ctx.sections:
-        out.append(f"\n{sec.title}")
+        out.append(f"\n{clean(sec.title)}")
         if not sec.notes:
             out.append(f"  {clean(sec.empty)}")
             continue
@@ -104,6 +104,6 @@ def render_sections_plain(sections: Sequence[Section]) -> str:
     for sec in sections:
         if not sec.notes:
             continue
-        out.append(f"## {sec.title}")
+        out.append(f"## {clean(sec.title)}")
         out.extend(f"- {clean(n.text)} [{clean(n.source, 200)}]" for n in sec.notes)
     return "\n".join(out)

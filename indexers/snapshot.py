@@ -152,11 +152,14 @@ class Snapshot:
             by_file.pop(key, None)
         usages = dict(self.usages_by_file)
         markers = dict(self.markers_by_file)
-        for table, values in ((usages, facts.usages), (markers, facts.markers)):
-            if values:
-                table[key] = list(values)  # type: ignore[assignment]
-            else:
-                table.pop(key, None)
+        if facts.usages:
+            usages[key] = list(facts.usages)
+        else:
+            usages.pop(key, None)
+        if facts.markers:
+            markers[key] = list(facts.markers)
+        else:
+            markers.pop(key, None)
         return dataclasses.replace(self, files=files, links=links, links_by_entity=by_entity, links_by_file=by_file,
                                    usages_by_file=usages, markers_by_file=markers,
                                    decisions=[d for ff in files.values() for d in ff.decisions] if (facts.decisions or (old and old.decisions)) else self.decisions,

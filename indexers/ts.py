@@ -7,7 +7,7 @@ Parse trees may contain error nodes: extraction always works on partial trees.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,12 @@ from tree_sitter import Language, Parser, Query, QueryCursor
 from tree_sitter_language_pack import get_language, get_parser
 
 
-@lru_cache(maxsize=None)
+@cache
 def language(name: str) -> Language:
     return get_language(name)  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=None)
+@cache
 def parser(name: str) -> Parser:
     return get_parser(name)  # type: ignore[arg-type]
 
@@ -32,14 +32,14 @@ def parse(name: str, data: bytes) -> Any:
 QUERIES = Path(__file__).resolve().parent / "queries"
 
 
-@lru_cache(maxsize=None)
+@cache
 def query_text(filename: str) -> str:
     """The text of a shipped query file. Read beside this module (package data), which works the same
     for wheels, editable installs and source checkouts."""
     return (QUERIES / filename).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def query(lang: str, filename: str) -> Query:
     """The compiled query in `indexers/queries/<filename>` for grammar `lang`."""
     return Query(language(lang), query_text(filename))

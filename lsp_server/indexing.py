@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,7 +151,9 @@ class Background:
         progress = await self._begin()
         loop = asyncio.get_running_loop()
         try:
-            snap, report = await loop.run_in_executor(self.server.index_pool, lambda: engine.refresh(force=force))
+            report_progress = self._reporter(progress, loop)
+            snap, report = await loop.run_in_executor(
+                self.server.index_pool, lambda: engine.refresh(force=force, on_progress=report_progress))
         except (CacheError, OSError, git.GitError) as exc:
             self.server.warn(f"indexing failed: {exc}")
             self._end(progress, f"failed: {exc}")
@@ -182,6 +185,23 @@ class Background:
             return None
         self.server.work_done_progress.begin(token, t.WorkDoneProgressBegin(title="Lore: indexing", cancellable=False))
         return token
+
+    def _reporter(self, token: str | None, loop: asyncio.AbstractEventLoop) -> Any:
+        """A progress callback for the indexing thread: at most two reports a second, sent from the loop."""
+        if token is None:
+            return None
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            now = time.monotonic()
+            if total <= 0 or (now - last[0] < 0.5 and done < total):
+                return
+            last[0] = now
+            pct = int(100 * done / total)
+            msg = t.WorkDoneProgressReport(percentage=pct, message=f"{done}/{total} files")
+            loop.call_soon_threadsafe(self.server.work_done_progress.report, token, msg)
+
+        return report
 
     def _end(self, token: str | None, message: str) -> None:
         if token is not None:

@@ -21,6 +21,7 @@ from .. import ts
 from ..model import Entity, FileError, Partial
 from ..positions import SourceFile
 from .base import Extractor, suffix
+from .fastspans import PointSpans
 from .graphql_core_path import DEFAULT_REASON, ROOTS, value_text
 from .graphql_core_path import core_entities as _core_entities
 
@@ -100,7 +101,15 @@ def _ts_type_text(node: Any) -> str:
     return ts.text(node.named_child(0))
 
 
+_COMPACT_TYPE = re.compile(r"[_A-Za-z0-9\[\]!]+")  # a type written without spaces or comments
+_LITERAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|[_A-Za-z][_0-9A-Za-z]*")
+
+
 def _ts_type_info(node: Any) -> dict[str, Any]:
+    raw = ts.text(node)
+    if _COMPACT_TYPE.fullmatch(raw):  # the text is the type (the tree has no errors): no walk needed
+        return {"type": raw, "nullable": not raw.endswith("!"), "list": raw.rstrip("!").startswith("["),
+                "base": raw.strip("[]!")}
     inner = node.named_child(0)
     nullable = inner.type != "non_null_type"
     if not nullable:
@@ -128,6 +137,8 @@ def _ts_named_types(node: Any) -> list[str]:
 class _TsBuilder:
     def __init__(self, src: SourceFile):
         self.src = src
+        self.spans = PointSpans(src)
+        self.defaults: dict[str, str | None] = {}  # default value text -> as printed (often repeated)
         self.entities: list[Entity] = []
 
     def add(self, ident: str, kind: str, name: Any, whole: Any, kids: dict[str, Any], attrs: dict[str, Any],
@@ -136,7 +147,7 @@ class _TsBuilder:
         if desc is not None:
             attrs["description"] = _ts_string(desc.named_child(0))
         self.entities.append(Entity(ident, kind, ts.text(name), self.src.repo, self.src.path,
-                                    self.src.node_span(name), attrs, parent, self.src.node_span(whole)))
+                                    self.spans.node(name), attrs, parent, self.spans.node(whole)))
 
     def directives(self, kids: dict[str, Any], attrs: dict[str, Any], deprecation: bool) -> None:
         names: list[str] = []
@@ -172,7 +183,7 @@ class _TsBuilder:
                 attrs["extension"] = True
             keyword = next((c for c in node.children if c.type == "schema"), node)
             self.entities.append(Entity("graphql:schema", "graphql.schema", "schema", self.src.repo, self.src.path,
-                                        self.src.node_span(keyword), attrs, None, self.src.node_span(node)))
+                                        self.spans.node(keyword), attrs, None, self.spans.node(node)))
             return
         if node.type not in _TS_KINDS:
             return
@@ -229,16 +240,28 @@ class _TsBuilder:
 
     def argument(self, a: Any) -> dict[str, Any]:
         kids = _kids(a)
+        raw = ts.text(kids["type"])
+        if _COMPACT_TYPE.fullmatch(raw):
+            text, non_null = raw, raw.endswith("!")
+        else:
+            text, non_null = _ts_type_text(kids["type"]), kids["type"].named_child(0).type == "non_null_type"
         return {
             "name": ts.text(kids["name"]),
-            "type": _ts_type_text(kids["type"]),
-            "required": kids["type"].named_child(0).type == "non_null_type" and "default_value" not in kids,
+            "type": text,
+            "required": non_null and "default_value" not in kids,
             "default": self.default(kids),
         }
 
     def default(self, kids: dict[str, Any]) -> str | None:
         dv = kids.get("default_value")
-        return value_text(parse_value(ts.text(dv.named_child(0)))) if dv is not None else None
+        if dv is None:
+            return None
+        raw = ts.text(dv.named_child(0))
+        if _LITERAL.fullmatch(raw):  # an int, float, boolean, null or enum value prints as written
+            return raw
+        if raw not in self.defaults:
+            self.defaults[raw] = value_text(parse_value(raw))
+        return self.defaults[raw]
 
 
 def _ts_entities(src: SourceFile) -> list[Entity] | None:
