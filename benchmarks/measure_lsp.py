@@ -191,20 +191,31 @@ async def _drive(client: _Client, ws: Path, positions: list[dict[str, Any]], ite
     return out
 
 
+async def _hover_nonempty(client: _Client, ws: Path, p: dict[str, Any]) -> bool:
+    uri = (ws / p["repo"] / p["path"]).as_uri()
+    return not _empty(await asyncio.wait_for(_request(client, "hover", uri, lsp.Position(p["line"], p["character"])), 30))
+
+
 async def _wait_ready(client: _Client, ws: Path, positions: list[dict[str, Any]], can_hover: bool,
-                      timeout: float) -> str:
-    """'progress' when every begun progress ended, 'hover' when a hover came back non-empty, else 'timeout'."""
+                      timeout: float, settle: float = 30) -> str:
+    """'progress+hover' when every begun progress ended and a hover came back non-empty; 'progress' when
+    progress ended but hovers stayed empty for `settle` seconds after; 'hover' (no progress reported)
+    when a hover came back non-empty; else 'timeout'."""
     deadline = time.perf_counter() + timeout
+    settled: float | None = None
     i = 0
     while time.perf_counter() < deadline:
-        if client.begun and client.begun <= client.ended:
+        done = bool(client.begun) and client.begun <= client.ended
+        if done and not can_hover:
             return "progress"
-        if can_hover and not client.begun:
-            p = positions[i % len(positions)]
+        if done and settled is None:
+            settled = time.perf_counter() + settle
+        if settled is not None and time.perf_counter() > settled:
+            return "progress"
+        if can_hover and (done or not client.begun):
             i += 1
-            uri = (ws / p["repo"] / p["path"]).as_uri()
-            if not _empty(await asyncio.wait_for(_request(client, "hover", uri, lsp.Position(p["line"], p["character"])), 30)):
-                return "hover"
+            if await _hover_nonempty(client, ws, positions[i % len(positions)]):
+                return "progress+hover" if done else "hover"
         await asyncio.sleep(0.05)
     return "timeout"
 

@@ -147,8 +147,8 @@ def markdown(results: dict[str, Any]) -> str:
                      f"[{_fmt(n.get('wall_seconds'))}] | {_fmt(i.get('seconds'))} [{_fmt(i.get('wall_seconds'))}] | {hist} | "
                      f"{_fmt(c.get('peak_rss_tree_mb'))} | {_fmt(_get(li, 'cache', 'bytes_per_1000_files') and li['cache']['bytes_per_1000_files'] / 1024)} |")
     lines += ["", "## LSP over stdio (p50 / p99 ms; bare pygls server = baseline)", "",
-              "| size | bare hover | lore hover | lore definition | lore references | hover p99 x bare | "
-              "server peak RSS MB | ready after s |", "|---|---|---|---|---|---|---|---|"]
+              "| size | bare hover | lore hover | lore definition | lore references | non-empty h/d/r | hover p99 x bare | "
+              "server peak RSS MB | ready after s |", "|---|---|---|---|---|---|---|---|---|"]
     for s, r in runs.items():
         bare, lore = _get(r, "lsp", "bare") or {}, _get(r, "lsp", "lore") or {}
 
@@ -158,10 +158,11 @@ def markdown(results: dict[str, Any]) -> str:
         ratio = (lore["hover"]["p99_ms"] / bare["hover"]["p99_ms"]) if _get(lore, "hover", "available") and \
             _get(bare, "hover", "available") and bare["hover"]["p99_ms"] else None
         if not lore.get("available"):
-            lines.append(f"| {s} | {pp(bare.get('hover'))} | {_reason(lore) or 'not run'} ||||||")
+            lines.append(f"| {s} | {pp(bare.get('hover'))} | {_reason(lore) or 'not run'} |||||||")
             continue
+        nonempty = "/".join(f"{_get(lore, m, 'nonempty')}" for m in ("hover", "definition", "references"))
         lines.append(f"| {s} | {pp(bare.get('hover'))} | {pp(lore.get('hover'))} | {pp(lore.get('definition'))} | "
-                     f"{pp(lore.get('references'))} | {_fmt(ratio)} | {_fmt(lore.get('peak_rss_mb'))} | "
+                     f"{pp(lore.get('references'))} | {nonempty} of {_get(lore, 'hover', 'n')} | {_fmt(ratio)} | {_fmt(lore.get('peak_rss_mb'))} | "
                      f"{_fmt(lore.get('ready_seconds'))} ({lore.get('ready')}, {str(lore.get('start', '?')).split()[0]} start) |")
     lines += ["", "## Targets", "", "| target | goal | size | value | status |", "|---|---|---|---|---|"]
     lines += [f"| {t['target']} | {t['goal']} | {t['size']} | {_fmt(t['value'])} | {t['status']} |" for t in results["targets"]]

@@ -203,7 +203,9 @@ def register(server: LoreServer) -> None:
         texts = {u: d.text for u, d in ls.session.buffers.items() if d.text is not None}
         found = await ls.run_sync(documents.breaking_result, ls, ls.session.snapshot, snap, doc)
         context = params.context.diagnostics if params.context else []
-        return await ls.run_sync(code_actions.code_actions, snap, doc, params.range, texts, found, context)
+        caps = ls.client_capabilities.workspace
+        versioned = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
+        return await ls.run_sync(code_actions.code_actions, snap, doc, params.range, texts, found, context, versioned)
 
     # -- commands and the agent request ---------------------------------------------------------
     @server.command("lore.reindex")

@@ -113,7 +113,7 @@ def open_doc(client: LanguageClient, path: Path, language: str) -> None:
 
 
 def change_doc(client: LanguageClient, path: Path, text: str) -> None:
-    version = next(client.versions)  # type: ignore[attr-defined]
+    version = client.version = next(client.versions)  # type: ignore[attr-defined]
     client.text_document_did_change(t.DidChangeTextDocumentParams(
         t.VersionedTextDocumentIdentifier(version=version, uri=path.as_uri()), [t.TextDocumentContentChangeWholeDocument(text=text)]))
 
@@ -153,14 +153,29 @@ async def fixes(client: LanguageClient, path: Path, diag: t.Diagnostic) -> dict[
     out = {}
     for a in actions or []:
         if isinstance(a, t.CodeAction) and a.kind == t.CodeActionKind.QuickFix and list(a.diagnostics or []) == [diag]:
-            (target, edits), = a.edit.changes.items()
-            assert target == path.as_uri()
+            assert [target for target, _ in edits_of(a, client)] == [path.as_uri()]
             out[a.title.split()[1]] = a  # "Lore: Reserve number ..." -> "Reserve"
     return out
 
 
-def fixed_text(text: str, path: Path, action: t.CodeAction) -> str:
-    return apply(text, list(action.edit.changes[path.as_uri()]))
+def edits_of(action: t.CodeAction, client: LanguageClient) -> list[tuple[str, list[t.TextEdit]]]:
+    """The action's edits per URI: versioned documentChanges for a client that takes them (VS Code),
+    plain changes otherwise (the Neovim profile)."""
+    ws_caps = client.capabilities.workspace
+    if ws_caps and ws_caps.workspace_edit and ws_caps.workspace_edit.document_changes:
+        assert action.edit.changes is None
+        out = []
+        for dc in action.edit.document_changes:
+            assert isinstance(dc, t.TextDocumentEdit) and dc.text_document.version == client.version  # type: ignore[attr-defined]
+            out.append((dc.text_document.uri, [e for e in dc.edits if isinstance(e, t.TextEdit)]))
+        return out
+    assert action.edit.document_changes is None
+    return [(u, list(es)) for u, es in action.edit.changes.items()]
+
+
+def fixed_text(text: str, client: LanguageClient, action: t.CodeAction) -> str:
+    (_, edits), = edits_of(action, client)
+    return apply(text, edits)
 
 
 async def test_deleting_a_used_field_errors_and_reserving_it_clears(client: LanguageClient, ws: Path):
@@ -179,7 +194,7 @@ async def test_deleting_a_used_field_errors_and_reserving_it_clears(client: Lang
     assert (proto.as_uri(), line_of(PROTO, "string user_id")) in related  # the element at the base
     actions = await fixes(client, proto, diag)
     assert set(actions) == {"Reserve", "Keep", "Restore"} and actions["Reserve"].is_preferred
-    reserved = fixed_text(deleted, proto, actions["Reserve"])
+    reserved = fixed_text(deleted, client, actions["Reserve"])
     assert 'reserved 1;' in reserved and 'reserved "user_id";' in reserved
     change_doc(client, proto, reserved)
     await diagnostics(client, proto, lambda ds: not has("FIELD_NO_DELETE")(ds))
@@ -198,14 +213,14 @@ async def test_deleting_a_used_rpc_then_deprecating_or_restoring_it(client: Lang
     assert diag.range.start.line == line_of(PROTO, "rpc EmptyCart")
     actions = await fixes(client, proto, diag)
     assert set(actions) == {"Keep", "Restore"} and "deprecated" in actions["Keep"].title
-    deprecated = fixed_text(deleted, proto, actions["Keep"])
+    deprecated = fixed_text(deleted, client, actions["Keep"])
     assert "rpc EmptyCart(GetCartRequest) returns (Cart) { option deprecated = true; }" in deprecated
     change_doc(client, proto, deprecated)
     await diagnostics(client, proto, clean)
 
     change_doc(client, proto, deleted)
     diag = next(d for d in await diagnostics(client, proto, has("RPC_NO_DELETE")) if d.code == "RPC_NO_DELETE")
-    restored = fixed_text(deleted, proto, (await fixes(client, proto, diag))["Restore"])
+    restored = fixed_text(deleted, client, (await fixes(client, proto, diag))["Restore"])
     assert restored == PROTO
     change_doc(client, proto, restored)
     await diagnostics(client, proto, clean)
@@ -220,6 +235,18 @@ async def test_code_actions_elsewhere_offer_no_breaking_fix(client: LanguageClie
     actions = await client.text_document_code_action_async(t.CodeActionParams(
         t.TextDocumentIdentifier(proto.as_uri()), t.Range(t.Position(line, 0), t.Position(line, 0)), t.CodeActionContext(diagnostics=[])))
     assert not [a for a in actions or [] if isinstance(a, t.CodeAction) and a.kind == t.CodeActionKind.QuickFix]
+    change_doc(client, proto, PROTO)
+    await diagnostics(client, proto, clean)
+
+
+async def test_an_accepted_deletion_is_not_reported(client: LanguageClient, ws: Path):
+    proto = ws / "contracts/proto/cart.proto"
+    deleted = PROTO.replace("  int32 page = 2;\n", "")
+    change_doc(client, proto, deleted)
+    await diagnostics(client, proto, has("FIELD_NO_DELETE"))
+    accepted = deleted.replace("message GetCartRequest {", "// lore:ignore FIELD_NO_DELETE nobody sets page\nmessage GetCartRequest {")
+    change_doc(client, proto, accepted)
+    await diagnostics(client, proto, clean)
     change_doc(client, proto, PROTO)
     await diagnostics(client, proto, clean)
 

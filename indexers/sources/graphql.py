@@ -42,7 +42,7 @@ def _apply_schema_roots(entities: list[Entity]) -> list[Entity]:
         return entities
     out = []
     for e in entities:
-        if e.kind == "graphql.type":
+        if e.kind == "graphql.type" and ("root" in e.attrs or e.name in roots):  # others stay as they are
             attrs = {k: v for k, v in e.attrs.items() if k != "root"}
             if e.name in roots:
                 attrs["root"] = roots[e.name]

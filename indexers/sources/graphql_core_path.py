@@ -11,7 +11,6 @@ broken block is reported with its line. It builds the same entities as the tree-
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from typing import Any
 
 from graphql import GraphQLError, parse, print_ast
@@ -19,6 +18,7 @@ from graphql.language import ast
 
 from ..model import Entity, FileError, Span
 from ..positions import SourceFile
+from .fastspans import OffsetSpans
 
 MAX_TOKENS = 2_000_000
 ROOTS = {"Query": "query", "Mutation": "mutation", "Subscription": "subscription"}
@@ -29,27 +29,7 @@ _DEF_START = re.compile(r"(?:extend\s+)?(?:type|interface|input|enum|union|scala
 DEFAULT_REASON = "No longer supported"
 
 
-class Offsets:
-    """Code-point offsets -> UTF-16 spans, with one line table for the whole file."""
-
-    def __init__(self, src: SourceFile):
-        self.src = src
-        self.starts = [0]
-        text = src.text
-        pos = text.find("\n")
-        while pos >= 0:
-            self.starts.append(pos + 1)
-            pos = text.find("\n", pos + 1)
-
-    def point(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self.starts, offset) - 1
-        return line, offset - self.starts[line]
-
-    def span(self, start: int, end: int) -> Span:
-        l0, c0 = self.point(start)
-        l1, c1 = self.point(end)
-        return self.src.span_from_chars(l0, c0, l1, c1)
-
+Offsets = OffsetSpans  # code-point offsets -> UTF-16 spans, with one line table for the whole file
 
 _SCAN = re.compile(r'''"""(?:\\"""|[^"]|"(?!""))*(?:"""|\Z)|"(?:\\.|[^"\\\n])*"?|#[^\n]*|[{}()\[\]]|\n[ \t\r,]*(?=[^\s,])''')
 

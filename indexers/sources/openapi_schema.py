@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from ..model import Entity, FileError, Span
 from ..positions import SourceFile
+from .fastspans import PointSpans
 from .yamlpos import Budget, Loaded, Mapping, Pair, Scalar, YNode, to_plain
 from .yamlpos import Sequence as YSeq
 
@@ -63,16 +64,17 @@ class SpecFile:
         self.budget = Budget()
         self.seen: set[str] = set()
         self.folder = posixpath.dirname(src.path)
+        self.spans = PointSpans(src)  # the same spans as `loaded.span`, with a per-row table
 
     def error(self, node: YNode | None, reason: str) -> None:
         if len(self.errors) < 100:
             self.errors.append(FileError(self.src.repo, self.src.path, reason, node.start[0] if node else None))
 
     def span(self, node: YNode) -> Span:
-        return self.loaded.span(node)
+        return self.spans.span(node.start, node.end)
 
     def extent(self, pair: Pair) -> Span:
-        return self.src.span_from_points(pair.key.start, pair.value.end)
+        return self.spans.span(pair.key.start, pair.value.end)
 
     def plain(self, node: YNode | None, at: Pair | None = None) -> Any:
         """A value (enum, default) as plain data; one that expands past MAX_VALUE_NODES is dropped."""

@@ -88,9 +88,10 @@ def statements(text: str, errors: list[tuple[int, str]]) -> list[list[Tok]]:
 
     mysql = bool(_MYSQLISH.search(text, 0, 200_000))
     tokens, skip = (_TOKEN_MYSQL, _SKIP_MYSQL) if mysql else (_TOKEN, _SKIP)
+    match = tokens.match
     pos, n = 0, len(text)
     while pos < n:
-        m = tokens.match(text, pos)
+        m = match(text, pos)
         if m is None:  # pragma: no cover - the last alternative matches any character
             break
         pos = m.end()
@@ -238,8 +239,12 @@ class Cursor:
         return self.t[j] if j < len(self.t) else None
 
     def up(self, k: int = 0) -> str:
-        tok = self.peek(k)
-        return tok.up if tok is not None and tok.kind in ("word", "op") else ""
+        j = self.i + k
+        if j < len(self.t):
+            tok = self.t[j]
+            if tok.kind == "word" or tok.kind == "op":
+                return tok.up
+        return ""
 
     def at_end(self) -> bool:
         return self.i >= len(self.t)
@@ -253,10 +258,11 @@ class Cursor:
     def accept(self, *words: str) -> bool:
         if self.up() != words[0]:
             return False
-        if all(self.up(k) == w for k, w in enumerate(words)):
-            self.i += len(words)
-            return True
-        return False
+        for k in range(1, len(words)):
+            if self.up(k) != words[k]:
+                return False
+        self.i += len(words)
+        return True
 
     def expect(self, word: str) -> None:
         if not self.accept(word):

@@ -140,10 +140,11 @@ def _same(a: t.Diagnostic, b: t.Diagnostic) -> bool:
     return a.source == b.source and a.code == b.code and a.range == b.range
 
 
-def code_actions(snap: Snapshot, uri: str, res: Result, rng: t.Range,
-                 context: Sequence[t.Diagnostic] = ()) -> list[t.CodeAction]:
+def code_actions(snap: Snapshot, uri: str, res: Result, rng: t.Range, context: Sequence[t.Diagnostic] = (),
+                 version: int | None = None) -> list[t.CodeAction]:
     """Quick fixes of the findings whose diagnostic touches the lines of `rng`. `res.text` must be the
-    buffer the client shows (the edits are exact)."""
+    buffer the client shows (the edits are exact); with the buffer's `version` (for clients that take
+    versioned edits) the client refuses an edit once the buffer has changed."""
     lines = res.text.split("\n")
     out: list[t.CodeAction] = []
     for f in res.findings:
@@ -163,8 +164,16 @@ def code_actions(snap: Snapshot, uri: str, res: Result, rng: t.Range,
             else:
                 if changes:
                     out.append(t.CodeAction(title=f"Lore: {fix.title}", kind=t.CodeActionKind.QuickFix, diagnostics=[diag],
-                                            edit=t.WorkspaceEdit(changes=changes), is_preferred=fix.kind == preferred))
+                                            edit=_workspace_edit(changes, uri, version), is_preferred=fix.kind == preferred))
     return out
+
+
+def _workspace_edit(changes: dict[str, list[t.TextEdit]], uri: str, version: int | None) -> t.WorkspaceEdit:
+    if version is None:
+        return t.WorkspaceEdit(changes=changes)
+    return t.WorkspaceEdit(document_changes=[
+        t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(u, version if u == uri else None), list(edits))
+        for u, edits in changes.items()])
 
 
 def _uri(snap: Snapshot, repo: str, path: str) -> str | None:

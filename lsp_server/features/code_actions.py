@@ -33,15 +33,16 @@ def _selection(doc: Doc, rng: t.Range) -> tuple[int, int, int]:
 
 
 def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, str] | None = None,
-                 found: breaking.Result | None = None, context: Sequence[t.Diagnostic] = ()) -> list[t.CodeAction]:
+                 found: breaking.Result | None = None, context: Sequence[t.Diagnostic] = (),
+                 versioned: bool = False) -> list[t.CodeAction]:
     """`read_text` maps file URIs to open buffer text, so an edit targets what the editor shows; `found`
     is the document's breaking-change result (for the buffer text `doc.text`), `context` the client's
-    diagnostics in the range."""
+    diagnostics in the range; `versioned`: the client takes versioned edits (documentChanges)."""
     key = locate(snap, doc)
     if key is None:
         return []
     line, col, end = _selection(doc, rng)
-    out: list[t.CodeAction] = breaking_fixes(snap, doc, rng, found, context)
+    out: list[t.CodeAction] = breaking_fixes(snap, doc, rng, found, context, versioned)
     for ident in navigation.entity_ids_at(snap, key[0], key[1], line, col)[:3]:
         for role, label in (("consumes", "consumers"), ("provides", "providers")):
             n = len(navigation.entity_references(snap, ident, include_declaration=False, role=role))
@@ -58,11 +59,11 @@ def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, st
 
 
 def breaking_fixes(snap: Snapshot, doc: Doc, rng: t.Range, found: breaking.Result | None,
-                   context: Sequence[t.Diagnostic]) -> list[t.CodeAction]:
+                   context: Sequence[t.Diagnostic], versioned: bool = False) -> list[t.CodeAction]:
     if found is None or doc.text is None or found.text != doc.text:
         return []  # edits are exact: only for the text they were computed on
     try:
-        return breaking.code_actions(snap, doc.uri, found, rng, context)
+        return breaking.code_actions(snap, doc.uri, found, rng, context, doc.version if versioned else None)
     except Exception:  # noqa: BLE001 - the other actions still answer
         log.exception("breaking-change fixes failed for %s", doc.uri)
         return []
