@@ -240,7 +240,24 @@ def findings_for_text(snapshot: Any, repo: str, path: str, new_text: str, base_t
 
 
 def _links_for_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> list[Link]:
-    """Links of the workspace's code to the base contracts of `repo` (plus the Snapshot's own links)."""
+    """Links of the workspace's code to the base contracts of `repo` (plus the Snapshot's own links).
+
+    Memoized on the snapshot (a per-snapshot cache, never shared across snapshots): while a contract is
+    edited the base entities stay the same, so each keystroke reuses the links instead of re-linking the
+    workspace."""
+    memo = snapshot.__dict__.setdefault("_base_links_memo", {}) if hasattr(snapshot, "__dict__") else {}
+    key = (repo, tuple(sorted((e.id, e.path, e.range) for e in base_ents)))
+    hit = memo.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    links = _link_base(snapshot, repo, base_ents)
+    if len(memo) > 16:
+        memo.clear()
+    memo[key] = links
+    return links
+
+
+def _link_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> list[Link]:
     world = [e for decls in snapshot.entities.values() for e in decls if not (e.repo == repo and _fmt(e) in FORMATS)]
     world += base_ents
     usages = [u for us in snapshot.usages_by_file.values() for u in us]
