@@ -25,16 +25,13 @@ class PointSpans:
     def __init__(self, src: SourceFile):
         self.src = src
         self.rows = src.line_bytes
-        self.ascii: dict[int, bool] = {}
+        self.ascii = None if src.data.isascii() else [row.isascii() for row in self.rows]
 
     def col(self, row: int, byte_col: int) -> int:
         rows = self.rows
         if row >= len(rows):
             return 0
-        flag = self.ascii.get(row)
-        if flag is None:
-            flag = self.ascii[row] = rows[row].isascii()
-        if flag:
+        if self.ascii is None or self.ascii[row]:
             size = len(rows[row])
             return byte_col if byte_col < size else size
         return self.src.col_from_byte(row, byte_col)
@@ -63,7 +60,7 @@ class OffsetSpans:
             pos = text.find("\n", pos + 1)
         self.starts = starts
         self.lines = src.lines
-        self.ascii: dict[int, bool] = {}
+        self.ascii = None if text.isascii() else [line.isascii() for line in self.lines]
 
     def line(self, offset: int) -> int:
         return bisect_right(self.starts, offset) - 1
@@ -78,10 +75,7 @@ class OffsetSpans:
         lines = self.lines
         if row >= len(lines):
             return 0
-        flag = self.ascii.get(row)
-        if flag is None:
-            flag = self.ascii[row] = lines[row].isascii()
-        if flag:
+        if self.ascii is None or self.ascii[row]:
             size = len(lines[row])
             return char_col if char_col < size else size
         return self.src.col_from_char(row, char_col)
