@@ -102,3 +102,46 @@ def test_deep_nesting_is_bounded() -> None:
     (extractor,) = [e for e in EXTRACTORS if e.wants("deep.py")]
     part = extractor.extract(src)
     assert all(u.kind == "http.call" for u in part.usages)
+
+
+def test_every_query_pattern_has_one_category() -> None:
+    from indexers.sources.code_facts import LANGS, file_query
+
+    for lang in set(LANGS.values()):
+        for late in (False, True):
+            fq = file_query(lang, late)
+            assert fq is None or len(fq.category) == fq.query.pattern_count
+
+
+@pytest.mark.parametrize(("name", "data", "want"), [
+    ("q.py", b'import psycopg\ncur.execute("SELECT email FROM users WHERE x = \'\x80\'")\n', ("sql.column", "users", "email")),
+    ("q.go", b'package q\nfunc f() { db.Query("SELECT email FROM users -- \xff") }\n', ("sql.column", "users", "email")),
+    ("q.ts", b'const q = require("pg\xfe");\nconst s = "SELECT email FROM users \xfe";\n', ("sql.column", "users", "email")),
+    ("r.ts", b'const s = "SELECT email FROM users \xfe";\n', ("sql.column", "users", "email")),
+])
+def test_invalid_utf8_meets_no_query_predicate(name: str, data: bytes, want: tuple[str, str, str]) -> None:
+    """tree-sitter raises when a `#match?`/`#eq?` predicate meets invalid UTF-8: `SourceFile` must have
+    replaced such bytes before any query runs."""
+    (extractor,) = [e for e in EXTRACTORS if e.wants(name)]
+    part = extractor.extract(SourceFile("r", name, data))
+    assert want in {(u.kind, u.qualifier, u.name) for u in part.usages}
+    assert part.errors == []
+
+
+def test_typed_predicate_keeps_client_declarations() -> None:
+    data = (b"package p\nimport (\n\tpb \"example.com/gen/cart\"\n)\n"
+            b"type S struct {\n\tcart pb.CartServiceClient\n\tn int\n}\n"
+            b"func (s *S) F(ctx context.Context) { s.cart.GetCart(ctx, nil) }\n")
+    part = EXTRACTORS[0].extract(SourceFile("r", "s.go", data))
+    assert [(u.kind, u.qualifier, u.name) for u in part.usages] == [("grpc.call", "CartService", "GetCart")]
+
+
+def test_file_without_hints_yields_nothing_and_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexers import ts
+
+    def no_parse(*_a: object) -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(ts, "parse", no_parse)
+    part = EXTRACTORS[0].extract(SourceFile("r", "a.py", b"def add(a, b):\n    return a + b\n"))
+    assert part.usages == [] and part.errors == []

@@ -14,10 +14,12 @@ import random
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -91,18 +93,39 @@ def assert_consistent(cache: Path) -> None:
 N_FILES = 200
 
 
-def _kill_after(args: list[str], delay: float) -> int | None:
-    """Start `lore ...` in its own process group and SIGKILL the whole group after `delay` seconds
-    (workers included, as an OOM killer or a closed laptop lid would). Returns the exit code when the
-    run finished before the kill, else None."""
+def _kill_after(args: list[str], delay: float, until: Callable[[], bool] | None = None) -> int | None:
+    """Start `lore ...` in its own process group and SIGKILL the whole group (workers included, as an OOM
+    killer or a closed laptop lid would) after `delay` seconds, or as soon as `until()` holds. Returns the
+    exit code when the run finished before the kill, else None."""
     proc = subprocess.Popen([*CLI, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
+    deadline = time.monotonic() + delay
+    while time.monotonic() < deadline and not (until is not None and until()):
+        if proc.poll() is not None:
+            return proc.returncode
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return None
+
+
+def _grew(cache: Path, before: int) -> bool:
+    return _records(cache) > before
+
+
+def _records(cache: Path) -> int:
+    """How many records the cache holds right now (read-only, beside a running writer)."""
+    db = cache / "v1" / "cache.db"
+    if not db.exists():
+        return 0
     try:
-        return proc.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        return None
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(con.execute("SELECT count(*) FROM Cache").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
 
 
 @pytest.fixture(scope="module")
@@ -118,20 +141,25 @@ def big_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 
 
 # Kill points as fractions of a cold run: start-up and discovery, extraction, batch writes, linking.
-KILL_FRACTIONS = (0.5, 0.75, 0.95)
+KILL_FRACTIONS = (0.3, 0.75, 0.95)
 
 
 def test_killed_first_index_resumes_and_loses_nothing(big_repo: tuple[Path, dict[str, Any], float], tmp_path: Path) -> None:
     path, reference, cold = big_repo
     cache = tmp_path / "cache"
     rng = random.Random(1234)
+    args = ["index", str(path), "--json", "--cache", str(cache)]
     killed = 0
     for frac in KILL_FRACTIONS:
-        delay = cold * frac * rng.uniform(0.9, 1.1)
-        if _kill_after(["index", str(path), "--json", "--cache", str(cache)], delay) is None:
+        if _kill_after(args, cold * frac * rng.uniform(0.9, 1.1)) is None:
             killed += 1
         assert_consistent(cache)
-    assert killed >= 2, "the kills should interrupt most runs"
+        # One more kill as soon as the first extracted batch is stored: mid-extraction, mid-writes.
+        stored = _records(cache)
+        if _kill_after(args, cold * 2, until=partial(_grew, cache, stored)) is None:
+            killed += 1
+        assert_consistent(cache)
+    assert killed >= 3, "the kills should interrupt most runs"
     final = index(path, cache)
     assert final["messages"] == [], final["messages"]
     assert final["files"]["failed"] == []
@@ -157,9 +185,14 @@ def test_killed_reindex_keeps_the_previous_index(big_repo: tuple[Path, dict[str,
 
 # -- damaged records ---------------------------------------------------------------------------------
 
+SMALL_FILES = 6
+
 def _small_repo(tmp_path: Path) -> GitRepo:
     repo = GitRepo(tmp_path / "small")
-    repo.commit("init", {f"proto/p{i}.proto": proto(i) for i in range(4)} | {"src/c.py": python(0)})
+    files: dict[str, str | bytes] = {f"proto/p{i}.proto": proto(i) for i in range(4)}
+    # One file with enough facts that its record is kept in a value file beside the database.
+    wide = "\n".join(f"  string f{j} = {j + 1};" for j in range(300))
+    repo.commit("init", {**files, "src/c.py": python(0), "proto/wide.proto": f"syntax = \"proto3\";\npackage wide;\nmessage W {{\n{wide}\n}}\n"})
     return repo
 
 
@@ -184,8 +217,16 @@ def _set_all(kind: str, value: Callable[[Any], Any]) -> Callable[[Store], None]:
 
 def _garbage_value_files(store: Store) -> None:
     """Overwrite every value file diskcache keeps beside the database (large records) with garbage."""
-    for p in store.path.rglob("*.val"):
+    files = list(store.path.rglob("*.val"))
+    assert files, "the fixture should have records in value files"
+    for p in files:
         p.write_bytes(b"\x80\x05garbage" + os.urandom(64))
+
+
+def _pickle_garbage_in_db(store: Store) -> None:
+    """Every pickled value stored inside the database (all but the header) becomes garbage."""
+    meta_key = store._cache._disk.put(("meta",))[0]  # noqa: SLF001
+    store._cache._sql("UPDATE Cache SET value = ? WHERE mode = 4 AND key != ?", (b"\x80\x05\x95garbage", meta_key))  # noqa: SLF001
 
 
 # Each variant damages the cache of an indexed repo in a different way (records of the wrong type, values
@@ -204,8 +245,7 @@ CORRUPTIONS: dict[str, Callable[[Store], None]] = {
     "history_head_wrong_type": _set_all("h", lambda v: {"head": 5, "commits": v["commits"]}),
     "header_not_a_dict": lambda s: s.set(("meta",), "not a header"),
     "header_other_schema": lambda s: s.set(("meta",), {"schema": 999}),
-    "pickle_garbage_in_db": lambda s: [s._cache._sql("UPDATE Cache SET value = ? WHERE mode = 4 AND key != ?",  # noqa: SLF001
-                                                     (b"\x80\x05\x95garbage", s._cache._disk.put(("meta",))[0]))],  # noqa: SLF001
+    "pickle_garbage_in_db": _pickle_garbage_in_db,
     "value_files_garbage": _garbage_value_files,
 }
 
@@ -238,13 +278,13 @@ def test_damaged_records_are_dropped_not_fatal(name: str, small_indexed: tuple[P
     # file's stat changed (manifest entries are re-checked against the per-file records).
     doc, got = index_here(path, cache)
     assert got == reference
-    assert doc["files"]["failed"] == [] and doc["files"]["indexed"] + doc["files"]["unchanged"] == 5
+    assert doc["files"]["failed"] == [] and doc["files"]["indexed"] + doc["files"]["unchanged"] == SMALL_FILES
     _rewrite(cache, CORRUPTIONS[name])
     for p in path.rglob("*.proto"):
         os.utime(p, ns=(time.time_ns(), time.time_ns()))
     doc, got = index_here(path, cache)
     assert got == reference
-    assert doc["files"]["failed"] == [] and doc["files"]["indexed"] + doc["files"]["unchanged"] == 5
+    assert doc["files"]["failed"] == [] and doc["files"]["indexed"] + doc["files"]["unchanged"] == SMALL_FILES
     if name.startswith("header_"):
         # A wrong header is the one damage that moves the whole cache aside (with a message).
         assert any("moved aside" in m for m in doc["messages"]), doc["messages"]

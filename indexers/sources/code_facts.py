@@ -42,18 +42,11 @@ def family(lang: str) -> str:
 LATE = frozenset({"select"})
 
 
-_PREDICATE = re.compile(r'\(#(match|eq)\? @(\w+) "((?:[^"\\]|\\.)*)"\)')
-
-Predicate = tuple[str, "re.Pattern[str]"]  # (capture, regex the capture's text must contain)
-
-
 @dataclass(frozen=True)
 class Pattern:
     category: str
     rank: int  # which query file it came from (0 = calls)
     text: str
-    plain: str  # the text without its #match?/#eq? predicates ...
-    predicates: tuple[Predicate, ...]  # ... which are then checked in Python
 
 
 @dataclass(frozen=True)
@@ -61,7 +54,6 @@ class FileQuery:
     query: Query
     category: tuple[str, ...]  # per pattern index
     rank: tuple[int, ...]  # per pattern index
-    predicates: tuple[tuple[Predicate, ...], ...] | None  # per pattern index, when checked in Python
 
 
 @cache
@@ -78,27 +70,22 @@ def _patterns(lang: str) -> tuple[Pattern, ...]:
             found = [c for c in CATEGORIES if c in set(_CAPTURE.findall(text))]
             if len(found) != 1:
                 raise ValueError(f"{filename}: pattern {i} must have exactly one category capture, has {found}")
-            preds = tuple((m.group(2), _predicate(m.group(1), re.sub(r"\\(.)", r"\1", m.group(3))))
-                          for m in _PREDICATE.finditer(text))
-            out.append(Pattern(found[0], rank, text, _PREDICATE.sub("", text), preds))
+            out.append(Pattern(found[0], rank, text))
     return tuple(out)
 
 
-def _predicate(kind: str, value: str) -> re.Pattern[str]:
-    return re.compile(value if kind == "match" else rf"\A{re.escape(value)}\Z")
-
-
 @cache
-def file_query(lang: str, late: bool = False, plain: bool = False) -> FileQuery | None:
+def file_query(lang: str, late: bool = False) -> FileQuery | None:
     """The language's patterns (those of the LATE categories, or all others) joined into one query, so
-    the tree is walked once for all of them; None if there are none. tree-sitter checks predicates on
-    strictly decoded text and raises on invalid UTF-8: the `plain` variant leaves those checks to `_run`."""
+    the tree is walked once for all of them; None if there are none.
+
+    Some patterns carry `#match?`/`#eq?` predicates, which tree-sitter checks on strictly decoded text:
+    they rely on `SourceFile` having replaced bytes that are not UTF-8."""
     pats = [p for p in _patterns(lang) if (p.category in LATE) == late]
     if not pats:
         return None
-    query = Query(ts.language(lang), "\n".join(p.plain if plain else p.text for p in pats))
-    return FileQuery(query, tuple(p.category for p in pats), tuple(p.rank for p in pats),
-                     tuple(p.predicates for p in pats) if plain else None)
+    query = Query(ts.language(lang), "\n".join(p.text for p in pats))
+    return FileQuery(query, tuple(p.category for p in pats), tuple(p.rank for p in pats))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -232,7 +219,7 @@ class Facts:
         if not self.selects and self.root is not None:
             fq = file_query(self.lang, late=True)
             if fq is not None:
-                _run(fq, self, self.lang, self.root, LATE, late=True)
+                _run(fq, self, self.lang, self.root, LATE)
             self.root = None
         return self.selects
 
@@ -247,22 +234,15 @@ def collect(lang: str, root: Any, need: frozenset[str] | set[str]) -> Facts:
     return facts
 
 
-def _run(fq: FileQuery, facts: Facts, lang: str, root: Any, need: frozenset[str] | set[str], late: bool = False) -> None:
-    try:
-        matches = QueryCursor(fq.query).matches(root)
-    except UnicodeDecodeError:  # a predicate met invalid UTF-8: check the predicates here instead
-        plain = file_query(lang, late, plain=True)
-        assert plain is not None
-        fq, matches = plain, QueryCursor(plain.query).matches(root)
+def _run(fq: FileQuery, facts: Facts, lang: str, root: Any, need: frozenset[str] | set[str]) -> None:
+    matches = QueryCursor(fq.query).matches(root)
     if len(matches) > MAX_MATCHES:
         raise OverflowError("too many syntax matches")
-    cats, ranks, preds = fq.category, fq.rank, fq.predicates
+    cats, ranks = fq.category, fq.rank
     late_matches: dict[str, list[tuple[int, Any]]] = {}
     for pi, caps in matches:
         cat = cats[pi]
         if cat != "import" and cat not in need:
-            continue
-        if preds and preds[pi] and not all(rx.search(node_text(caps[c][0])) for c, rx in preds[pi] if caps.get(c)):
             continue
         if ranks[pi] and cat in ("assign", "typed"):  # keep each query file's matches after the previous file's
             late_matches.setdefault(cat, []).append((pi, caps))
