@@ -2,9 +2,9 @@
 
 Files come from git (tracked plus untracked-not-ignored), so `.gitignore` holds. Then, by name and stat
 only (nothing is read yet): secrets are never read; symlinks are never followed (loops, links leaving the
-repo); vendored folders and generated code are skipped; files over the size limit are skipped; files no
-extractor wants are counted as unsupported. Binary content is detected after reading (a NUL byte in the
-first 8 KB). Every skip has a reason that is counted in the index report.
+repo); vendored folders, generated code and file names that are not UTF-8 are skipped; files over the
+size limit are skipped; files no extractor wants are counted as unsupported. Binary content is detected
+after reading (a NUL byte in the first 8 KB). Every skip has a reason that is counted in the index report.
 """
 
 from __future__ import annotations
@@ -47,6 +47,16 @@ class Candidate:
     mtime_ns: int
 
 
+def _utf8(path: str) -> bool:
+    """Whether a path git listed is UTF-8. A name in another encoding (kept openable through
+    surrogateescape) could not be shown, linked or sent over LSP, so its file is skipped with a reason."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def skip_reason_by_name(path: str, exclude: tuple[str, ...] = ()) -> str | None:
     parts = path.split("/")
     name = parts[-1]
@@ -54,6 +64,8 @@ def skip_reason_by_name(path: str, exclude: tuple[str, ...] = ()) -> str | None:
         return "secret"
     if any(p in VENDORED_DIRS for p in parts[:-1]):
         return "vendored"
+    if not path.isascii() and not _utf8(path):
+        return "undecodable_name"
     if GENERATED_NAMES.search(name):
         return "generated"
     for pattern in exclude:
@@ -62,10 +74,10 @@ def skip_reason_by_name(path: str, exclude: tuple[str, ...] = ()) -> str | None:
     return None
 
 
-def stat_file(root: Path, rel: str, max_size: int) -> tuple[Candidate | None, str | None]:
+def stat_file(root: Path | str, rel: str, max_size: int) -> tuple[Candidate | None, str | None]:
     """(candidate, None) for a readable regular file, else (None, reason)."""
     try:
-        st = os.lstat(root / rel)
+        st = os.lstat(f"{root}/{rel}")
     except FileNotFoundError:
         return None, "deleted"
     except OSError as exc:

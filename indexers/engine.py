@@ -7,14 +7,15 @@ in lore.toml are loaded here and merged as repos without a local checkout.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import git
-from .indexer import Indexer, IndexReport
+from .indexer import Indexer, IndexReport, RepoMemory
 from .model import Commit, FileFacts
 from .snapshot import RepoInfo, Snapshot, build
 from .store import CacheError, Store
@@ -33,13 +34,26 @@ class Engine:
         self._lock = threading.Lock()
         self.history: Any = None
         self.last_report: IndexReport | None = None
+        # Kept between refreshes so that a re-index in a long-lived process (the server) reads nothing it
+        # already has: per-repo manifests and facts, mined history, and the last Snapshot.
+        self._memory: dict[str, RepoMemory] = {}
+        self._history_mem: dict[str, dict[str, Any]] = {}
+        self._snapshot: Snapshot | None = None
 
-    def refresh(self, force: bool = False, on_progress: Callable[[int, int], None] | None = None) -> tuple[Snapshot, IndexReport]:
+    def refresh(self, force: bool = False, on_progress: Callable[[int, int], None] | None = None,
+                only: Mapping[str, Iterable[str]] | None = None) -> tuple[Snapshot, IndexReport]:
         """Index (incrementally) and link. Safe to call from a worker thread; one refresh at a time.
-        `on_progress(done, total)` is called from this thread as files are read."""
+        `on_progress(done, total)` is called from this thread as files are read. `only` ({repo: paths})
+        limits the look to paths a watcher reported (falls back to a full look when no earlier run is
+        in memory)."""
         with self._lock:
-            indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress)
-            report, facts_by_repo = indexer.run(force=force)
+            if force:
+                self._memory.clear()
+                self._history_mem.clear()
+                self._snapshot = None
+            indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress,
+                              memory=self._memory)
+            report, facts_by_repo = indexer.run(force=force, only=only)
             t0 = time.perf_counter()
             commits = self._mine_history(report, force)
             report.timings["history"] = time.perf_counter() - t0
@@ -48,6 +62,9 @@ class Engine:
             for info in report.repos:
                 spec = self.ws.repo(info["name"])
                 repo_infos[info["name"]] = RepoInfo(info["name"], spec.root if spec else None, info.get("head"))
+            quick = self._update_snapshot(report, repo_infos, commits)
+            if quick is not None:
+                return self._finish(quick, report, commits, t1)
             all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
             shard_commits: dict[str, dict[str, Commit]] = {}
             for shard_path in self.ws.shards:
@@ -69,14 +86,48 @@ class Engine:
             self._generation += 1
             history = self._history_index(repo_infos, commits)
             snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
-            report.timings["link"] = time.perf_counter() - t1
-            report.facts["link"] = len(snap.links)
-            report.facts["service"] = len(snap.services.services) if snap.services is not None else 0
-            report.facts["commit"] = sum(len(c) for c in commits.values())
-            report.facts["conflict"] = len(snap.conflicts)
-            report.seconds += report.timings["history"] + report.timings["link"]
-            self.last_report = report
-            return snap, report
+            return self._finish(snap, report, commits, t1)
+
+    def _finish(self, snap: Snapshot, report: IndexReport, commits: dict[str, dict[str, Commit]], t1: float) -> tuple[Snapshot, IndexReport]:
+        report.timings["link"] = time.perf_counter() - t1
+        report.facts["link"] = len(snap.links)
+        report.facts["service"] = len(snap.services.services) if snap.services is not None else 0
+        report.facts["commit"] = sum(len(c) for c in commits.values())
+        report.facts["conflict"] = len(snap.conflicts)
+        report.seconds += report.timings["history"] + report.timings["link"]
+        self.last_report = report
+        self._snapshot = snap
+        return snap, report
+
+    QUICK_LIMIT = 64  # changed files up to which the previous Snapshot is patched instead of rebuilt
+
+    def _update_snapshot(self, report: IndexReport, repos: dict[str, RepoInfo],
+                         commits: dict[str, dict[str, Commit]]) -> Snapshot | None:
+        """Patch the previous Snapshot when only a few code files changed (no contract, service or ADR
+        facts before or after, nothing removed, no shards): their links are recomputed alone, and a moved
+        HEAD swaps in the new history. Otherwise None: the caller rebuilds."""
+        prev = self._snapshot
+        if prev is None or self.ws.shards or report.removed or len(report.changed) > self.QUICK_LIMIT:
+            return None
+        if set(prev.repos) != set(repos):
+            return None
+        fresh = []
+        for repo, path in report.changed:
+            ff = self._memory[repo].facts.get(path) if repo in self._memory else None
+            old = prev.files.get((repo, path))
+            if ff is None or any(x is not None and (x.entities or x.services or x.decisions) for x in (ff, old)):
+                return None
+            fresh.append(ff)
+        snap = prev
+        for ff in fresh:
+            snap = snap.with_file(ff)
+        if any(prev.repos[name].head != info.head for name, info in repos.items()):
+            snap = dataclasses.replace(snap, repos=dict(repos), commits={k: dict(v) for k, v in commits.items()},
+                                       history=self._history_index(repos, commits))
+        if snap is not prev:
+            self._generation += 1
+            snap = dataclasses.replace(snap, generation=self._generation)
+        return snap
 
     # -- history ---------------------------------------------------------------------------------------
     def _mine_history(self, report: IndexReport, force: bool) -> dict[str, dict[str, Commit]]:
@@ -89,7 +140,7 @@ class Engine:
             if spec is None or info.get("error"):
                 continue
             key = ("h", spec.name)
-            state = None if force else self.store.get(key)
+            state = None if force else (self._history_mem.get(spec.name) or self.store.get(key))
             if not (isinstance(state, dict) and isinstance(state.get("commits"), list)
                     and isinstance(state.get("head"), (str, type(None)))
                     and all(isinstance(c, Commit) for c in state["commits"])):
@@ -108,6 +159,7 @@ class Engine:
                         self.store.set(key, state)
                     except CacheError as exc:
                         report.messages.append(str(exc))
+            self._history_mem[spec.name] = state
             out[spec.name] = {c.sha: c for c in state["commits"]}
             info["commits"] = len(state["commits"])
         return out

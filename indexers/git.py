@@ -84,8 +84,16 @@ def driver_overrides(repo: str | Path) -> tuple[str, ...]:
     return result
 
 
+# Commands that never run a filter, textconv or diff driver (they read the index, refs or raw objects):
+# they skip the per-repo config read that `driver_overrides` costs.
+_NO_DRIVERS = frozenset({"ls-files", "rev-parse", "ls-tree", "merge-base", "config", "for-each-ref", "symbolic-ref",
+                         "cat-file", "rev-list"})
+
+
 def command(repo: str | Path, *args: str) -> list[str]:
-    return ["git", "--no-pager", *HARDENING, *driver_overrides(repo), "-C", str(repo), *args]
+    needs_drivers = not args or args[0] not in _NO_DRIVERS or "--filters" in args or "--textconv" in args
+    drivers = driver_overrides(repo) if needs_drivers else ()
+    return ["git", "--no-pager", *HARDENING, *drivers, "-C", str(repo), *args]
 
 
 def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = None,
@@ -136,9 +144,13 @@ def head(repo: str | Path) -> str | None:
         return None
 
 
-def list_files(repo: str | Path) -> list[str]:
-    """Tracked files plus untracked files that are not ignored (so .gitignore holds), repo-relative."""
-    out = run(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
+def list_files(repo: str | Path, paths: Sequence[str] | None = None) -> list[str]:
+    """Tracked files plus untracked files that are not ignored (so .gitignore holds), repo-relative;
+    with `paths`, only those of them (literal pathspecs) that git lists."""
+    spec = ["--", *(f":(literal){p}" for p in paths)] if paths is not None else []
+    if paths is not None and not paths:
+        return []
+    out = run(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", *spec)
     seen: dict[str, None] = {}
     for raw in out.split(b"\0"):
         if raw:
@@ -154,6 +166,14 @@ def submodule_paths(repo: str | Path) -> set[str]:
         if rec.startswith(b"160000 "):
             paths.add(rec.split(b"\t", 1)[1].decode("utf-8", "surrogateescape"))
     return paths
+
+
+def head_and_shallow(repo: str | Path) -> tuple[str | None, bool]:
+    """HEAD's sha (None without commits) and whether the clone is shallow, in one git call."""
+    out = run(repo, "rev-parse", "--is-shallow-repository", "HEAD", check=False, timeout=30).decode("utf-8", "replace").split()
+    shallow = bool(out) and out[0] == "true"
+    sha = out[1] if len(out) > 1 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", out[1]) else None
+    return sha, shallow
 
 
 def is_shallow(repo: str | Path) -> bool:

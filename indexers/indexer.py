@@ -16,8 +16,8 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,8 @@ class IndexReport:
     timings: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     indexed_paths: list[str] = field(default_factory=list)
+    changed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) whose facts changed
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) gone since last run
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -156,23 +158,44 @@ class Progress:
             self._bar.close()
 
 
+@dataclass
+class RepoMemory:
+    """What a long-lived process (the server, an Engine refreshed repeatedly) keeps between runs so that
+    a re-index reads nothing from the cache for files that did not change."""
+
+    fingerprint: str
+    manifest: dict[str, FileState]
+    facts: dict[str, FileFacts]
+    head: str | None = None
+    shallow: bool = False
+
+
 class Indexer:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
-                 on_progress: Callable[[int, int], None] | None = None):
+                 on_progress: Callable[[int, int], None] | None = None, memory: dict[str, RepoMemory] | None = None):
+        self.memory = memory if memory is not None else {}
         self.ws = ws
         self.store = store
         self.jobs = jobs or os.cpu_count() or 1
         self.progress = progress
         self.on_progress = on_progress  # (files done, files to read): for the server's progress report
 
-    def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
+    def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None,
+            only: Mapping[str, Iterable[str]] | None = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
+        """Index the workspace. With `only` ({repo: paths}), look at just those paths (a file watcher's
+        events) and keep every other file as the previous run left it, without listing or stat-ing."""
+        if only is not None and (force or any(r.name not in self.memory for r in self.ws.repos)):
+            only = None  # a targeted run needs the previous run's state in memory
         t0 = time.perf_counter()
         registry.extractors()
         report = IndexReport(messages=list(self.store.messages) + list(registry.load_errors))
         facts_by_repo: dict[str, list[FileFacts]] = {}
         plans: list[tuple[RepoSpec, dict[str, FileState], dict[str, FileState], list[Job]]] = []
-        for repo in repos if repos is not None else self.ws.repos:
-            plan = self._plan(repo, force, report)
+        chosen = list(repos if repos is not None else self.ws.repos)
+        targets = {name: sorted(set(paths)) for name, paths in only.items()} if only is not None else None
+        listed = self._list_repos(chosen, targets)
+        for repo in chosen:
+            plan = self._plan(repo, force, report, listed[repo.name], targets.get(repo.name, []) if targets is not None else None)
             if plan is not None:
                 plans.append(plan)
         report.timings["discover"] = time.perf_counter() - t0
@@ -184,6 +207,7 @@ class Indexer:
         by_repo: dict[str, list[Result]] = {}
         for res in results:
             by_repo.setdefault(res[0], []).append(res)
+        fingerprint = registry.fingerprint()
         for repo, old, manifest, _jobs in plans:
             fresh: dict[str, FileFacts] = {}
             for _repo, path, state, facts, reused in by_repo.get(repo.name, []):
@@ -199,17 +223,25 @@ class Indexer:
                     else:
                         report.indexed += 1
                         report.indexed_paths.append(f"{repo.name}/{path}")
+                    if old_state is None or old_state.sha256 != state.sha256 or old_state.vkey != state.vkey or force:
+                        report.changed.append((repo.name, path))
                 elif state.status == "failed":
                     report.failed.append({"repo": repo.name, "path": path, "reason": state.reason})
+            report.removed.extend((repo.name, p) for p in old if p not in manifest)
             facts_list = self._assemble(repo, old, manifest, fresh, report)
             facts_by_repo[repo.name] = facts_list
-            if write_ok:
+            unchanged_repo = manifest == old and not force
+            if write_ok and not (unchanged_repo and self._stored_fingerprint(repo.name) == fingerprint):
                 try:
                     self.store.put_manifest(repo.name, manifest)
                     self.store.put_aggregate(repo.name, _digest(manifest), facts_list)
+                    self.store.put_fingerprint(repo.name, fingerprint)
                 except CacheError as exc:
                     write_ok = False
                     report.messages.append(str(exc))
+            info = next(i for i in report.repos if i["name"] == repo.name)
+            self.memory[repo.name] = RepoMemory(fingerprint, manifest, {ff.path: ff for ff in facts_list},
+                                                info.get("head"), bool(info.get("shallow")))
         report.timings["store"] = time.perf_counter() - t2
         for flist in facts_by_repo.values():
             for ff in flist:
@@ -225,40 +257,86 @@ class Indexer:
         return report, facts_by_repo
 
     # -- planning ------------------------------------------------------------------------------------
-    def _plan(self, repo: RepoSpec, force: bool, report: IndexReport) -> tuple[RepoSpec, dict[str, FileState], dict[str, FileState], list[Job]] | None:
+    def _list_repos(self, repos: list[RepoSpec], targets: dict[str, list[str]] | None) -> dict[str, tuple[list[str], str | None, bool] | str]:
+        """Per repo, (files, HEAD, shallow) from git, or the reason it cannot be read. The git calls of
+        all repos run concurrently: with dozens of repos, process start-up dominates a no-op run. In a
+        targeted run, repos without targets keep their previous HEAD and file list."""
+
+        def one(repo: RepoSpec) -> tuple[list[str], str | None, bool] | str:
+            if targets is not None:
+                mine = targets.get(repo.name)
+                if not mine:
+                    mem = self.memory[repo.name]
+                    return [], mem.head, mem.shallow
+            if not repo.root.is_dir():
+                return "not found"
+            try:
+                paths = git.list_files(repo.root, mine if targets is not None else None)
+            except git.GitError as exc:
+                return str(exc)
+            head, shallow = git.head_and_shallow(repo.root)
+            return paths, head, shallow
+
+        if len(repos) <= 1:
+            return {r.name: one(r) for r in repos}
+        with ThreadPoolExecutor(max_workers=min(8, len(repos))) as pool:
+            return dict(zip((r.name for r in repos), pool.map(one, repos), strict=True))
+
+    def _plan(self, repo: RepoSpec, force: bool, report: IndexReport, listed: tuple[list[str], str | None, bool] | str,
+              targets: list[str] | None = None) -> tuple[RepoSpec, dict[str, FileState], dict[str, FileState], list[Job]] | None:
         info: dict[str, Any] = {"name": repo.name, "path": str(repo.root)}
         report.repos.append(info)
-        if not repo.root.is_dir():
+        if listed == "not found":
             info["error"] = "not found"
             report.messages.append(f"{repo.name}: {repo.root}: no such folder; skipped")
             return None
-        try:
-            paths = git.list_files(repo.root)
-        except git.GitError as exc:
-            info["error"] = str(exc)
-            report.messages.append(f"{repo.name}: not a readable git repository ({exc}); skipped")
+        if isinstance(listed, str):
+            info["error"] = listed
+            report.messages.append(f"{repo.name}: not a readable git repository ({listed}); skipped")
             return None
-        info["head"] = git.head(repo.root)
-        if git.is_shallow(repo.root):
+        paths, info["head"], shallow = listed
+        if shallow:
             info["shallow"] = True
-        old = {} if force else self.store.manifest(repo.name)
+        fingerprint = registry.fingerprint()
+        mem = self.memory.get(repo.name)
+        if force:
+            old: dict[str, FileState] = {}
+        elif mem is not None:
+            old = mem.manifest
+        else:
+            old = self.store.manifest(repo.name)
+        same_extractors = bool(old) and (mem.fingerprint if mem is not None else self._stored_fingerprint(repo.name)) == fingerprint
         manifest: dict[str, FileState] = {}
         jobs: list[Job] = []
+        root = str(repo.root)
+        if targets is not None:  # targeted run: everything but the targets stays as it was
+            wanted_now = set(targets)
+            for path, prev_state in old.items():
+                if path not in wanted_now:
+                    manifest[path] = prev_state
+                    if prev_state.status.startswith("skipped:"):
+                        report.skipped[prev_state.status.split(":", 1)[1]] += 1
+                    else:
+                        report.unchanged += 1
+                        if prev_state.status == "failed":
+                            report.failed.append({"repo": repo.name, "path": path, "reason": prev_state.reason})
         for path in paths:
             reason = discover.skip_reason_by_name(path, self.ws.exclude)
             if reason is not None:
                 report.skipped[reason] += 1
                 continue
-            vkey = registry.version_key(path)
+            prev = old.get(path)
+            # The extractors that want a path depend on the path alone: with the same extractor set, the
+            # manifest's version key still holds and the registry need not be asked again.
+            vkey = prev.vkey if (prev is not None and same_extractors) else registry.version_key(path)
             if not vkey:
                 report.skipped["unsupported"] += 1
                 continue
-            cand, why = discover.stat_file(repo.root, path, self.ws.max_file_size)
+            cand, why = discover.stat_file(root, path, self.ws.max_file_size)
             if cand is None:
                 if why != "deleted":
                     report.skipped[why or "unknown"] += 1
                 continue
-            prev = old.get(path)
             if prev is not None and prev.size == cand.size and prev.mtime_ns == cand.mtime_ns and prev.vkey == vkey:
                 manifest[path] = prev
                 if prev.status.startswith("skipped:"):
@@ -269,8 +347,11 @@ class Indexer:
                         report.failed.append({"repo": repo.name, "path": path, "reason": prev.reason})
                 continue
             jobs.append((repo.name, str(repo.root), path, cand.size, cand.mtime_ns, vkey))
-        info["files"] = len(paths)
+        info["files"] = len(paths) if targets is None else len(manifest) + len(jobs)
         return repo, old, manifest, jobs
+
+    def _stored_fingerprint(self, repo: str) -> str:
+        return self.store.fingerprint(repo)
 
     def _execute(self, jobs: list[Job], reuse: bool, report: IndexReport) -> tuple[list[Result], bool]:
         """Run the jobs; each batch's new records are stored as it arrives, so that a run killed half way
@@ -315,13 +396,17 @@ class Indexer:
     def _assemble(self, repo: RepoSpec, old: dict[str, FileState], manifest: dict[str, FileState],
                   fresh: dict[str, FileFacts], report: IndexReport) -> list[FileFacts]:
         """The repo's FileFacts: fresh ones, plus unchanged ones from the aggregate or per-file records."""
-        agg = self.store.aggregate(repo.name, _digest(manifest))
-        if agg is not None and not fresh:
-            return list(agg)
+        mem = self.memory.get(repo.name)
         previous: dict[str, FileFacts] = {}
-        old_agg = self.store.get(("a", repo.name))
-        if isinstance(old_agg, tuple) and len(old_agg) == 2:
-            previous = {ff.path: ff for ff in old_agg[1] if isinstance(ff, FileFacts)}
+        if mem is not None and mem.manifest is old:
+            previous = mem.facts
+        else:
+            agg = self.store.aggregate(repo.name, _digest(manifest))
+            if agg is not None and not fresh:
+                return list(agg)
+            old_agg = self.store.get(("a", repo.name))
+            if isinstance(old_agg, tuple) and len(old_agg) == 2:
+                previous = {ff.path: ff for ff in old_agg[1] if isinstance(ff, FileFacts)}
         out: list[FileFacts] = []
         for path, state in sorted(manifest.items()):
             if state.status.startswith("skipped:") or not state.sha256:

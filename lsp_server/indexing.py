@@ -88,6 +88,7 @@ class Background:
         self._running = False
         self._pending = False
         self._force = False
+        self._paths: dict[str, set[str]] | None = None  # changed paths to look at; None: look at everything
         self.runs = 0
         self._poller: asyncio.Task[Any] | None = None
         self.idle = asyncio.Event()
@@ -114,9 +115,18 @@ class Background:
         self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)))
 
     # -- re-indexing ---------------------------------------------------------------------------------
-    def schedule(self, delay: float = DEBOUNCE, force: bool = False) -> None:
-        """Ask for a re-index; requests within `delay` of each other become one run."""
+    def schedule(self, delay: float = DEBOUNCE, force: bool = False, paths: dict[str, set[str]] | None = None) -> None:
+        """Ask for a re-index; requests within `delay` of each other become one run. With `paths`
+        ({repo: paths}) the run looks only at those files, unless a full run is already pending."""
         self._force = self._force or force
+        pending_full = self._timer is not None and self._paths is None
+        if paths is None or force or pending_full:
+            self._paths = None
+        else:
+            merged = self._paths if self._paths is not None else {}
+            for repo, ps in paths.items():
+                merged.setdefault(repo, set()).update(ps)
+            self._paths = merged
         self.idle.clear()
         loop = asyncio.get_running_loop()
         if self._timer is not None:
@@ -136,7 +146,8 @@ class Background:
             while True:
                 self._pending = False
                 force, self._force = self._force, False
-                await self._index_once(force)
+                only, self._paths = self._paths, None
+                await self._index_once(force, only)
                 if not self._pending:
                     break
         finally:
@@ -144,7 +155,7 @@ class Background:
             if self._timer is None:
                 self.idle.set()
 
-    async def _index_once(self, force: bool) -> None:
+    async def _index_once(self, force: bool, only: dict[str, set[str]] | None = None) -> None:
         engine = self.engine
         if engine is None:
             return
@@ -153,7 +164,7 @@ class Background:
         try:
             report_progress = self._reporter(progress, loop)
             snap, report = await loop.run_in_executor(
-                self.server.index_pool, lambda: engine.refresh(force=force, on_progress=report_progress))
+                self.server.index_pool, lambda: engine.refresh(force=force, on_progress=report_progress, only=only))
         except (CacheError, OSError, git.GitError) as exc:
             self.server.warn(f"indexing failed: {exc}")
             self._end(progress, f"failed: {exc}")
@@ -231,14 +242,29 @@ class Background:
             self._poller = self.server.spawn(self._poll(), "lore-poll")
 
     def on_watched(self, uris: list[str]) -> None:
-        """Re-index when a file an extractor reads (or lore.toml) changed; ignore build output and .git."""
+        """Re-index when a file an extractor reads (or lore.toml) changed; ignore build output and .git.
+        Changed files inside known repos are looked at alone; anything else asks for a full look."""
+        engine = self.engine
+        paths: dict[str, set[str]] = {}
+        full = False
         for u in uris:
             path = uri_to_path(u)
             if path is None or ".git" in path.parts:
                 continue
-            if path.name == "lore.toml" or wanted(path.as_posix()):
-                self.schedule()
-                return
+            if path.name == "lore.toml":
+                full = True
+                continue
+            if not wanted(path.as_posix()):
+                continue
+            found = engine.ws.locate(path) if engine is not None else None
+            if found is None:
+                full = True
+            else:
+                paths.setdefault(found[0].name, set()).add(found[1])
+        if full:
+            self.schedule()
+        elif paths:
+            self.schedule(paths=paths)
 
     async def _poll(self) -> None:
         loop = asyncio.get_running_loop()
@@ -248,7 +274,11 @@ class Background:
             if engine is not None:
                 scan = await loop.run_in_executor(self.server.pool, _scan, engine.ws)
                 if last is not None and scan != last:
-                    self.schedule()
+                    changed = [p for p in scan.keys() | last.keys() if scan.get(p) != last.get(p)]
+                    if any(p.endswith("/.git/HEAD") for p in changed):
+                        self.schedule()  # a commit or a branch switch: look at everything
+                    else:
+                        self.on_watched([Path(p).as_uri() for p in changed])
                 last = scan
             await asyncio.sleep(POLL_SECONDS)
 

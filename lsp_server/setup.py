@@ -140,7 +140,7 @@ def register(server: LoreServer) -> None:
     @server.feature(t.TEXT_DOCUMENT_DID_SAVE)
     def on_save(ls: LoreServer, params: t.DidSaveTextDocumentParams) -> None:
         documents.schedule(ls, params.text_document.uri)
-        ls.background.schedule()
+        ls.background.on_watched([params.text_document.uri])
 
     @server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
     def on_close(ls: LoreServer, params: t.DidCloseTextDocumentParams) -> None:

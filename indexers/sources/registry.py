@@ -33,6 +33,13 @@ def extractors() -> tuple[Extractor, ...]:
     return tuple(found)
 
 
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """Names and versions of every extractor: while it is unchanged, which extractors want a given path
+    (and so the path's version key) is unchanged too, and the indexer reuses the manifest's keys."""
+    return ",".join(f"{e.name}@{e.version}" for e in extractors())
+
+
 def for_path(path: str) -> list[Extractor]:
     return [e for e in extractors() if e.wants(path)]
 
