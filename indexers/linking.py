@@ -9,6 +9,10 @@ is precision first: a usage becomes a `Link` only when the contract names it una
   matching the .proto file's).
 - Messages and fields by message name, only with package evidence: the import matches as above, or the
   same import in the same file already resolved a gRPC service to that package. `Empty` alone is nothing.
+  A field read on a value extraction typed only as a path — a message, or an RPC's response
+  (`response_of`), then fields read in turn (`via`, `req.GetItem().GetProductId()`) — links only if
+  every step resolves: the RPC as above (not streaming), each field a singular or repeated message
+  field by its declared (resolved `type_fqn`, else scoped) type.
 - HTTP by method and normalised path template (`/cart/{id}` = `/cart/{cartId}`), a unique operation
   required; a prefix is stripped only when the spec's servers/basePath declare it.
 - GraphQL by Type.field (root operation types mapped through `schema { query: ... }`), SQL by table.column.
@@ -52,6 +56,7 @@ class _Proto:
 class _Index:
     services: dict[str, list[_Proto]] = field(default_factory=lambda: defaultdict(list))
     messages: dict[str, list[_Proto]] = field(default_factory=lambda: defaultdict(list))
+    message_ids: dict[str, _Proto] = field(default_factory=dict)
     children: dict[str, list[Entity]] = field(default_factory=lambda: defaultdict(list))  # parent id -> rpcs/fields
     operations: list[tuple[Entity, str, str, str]] = field(default_factory=list)  # entity, method, path, api
     bases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # api -> base paths
@@ -89,6 +94,7 @@ def _index(entities: Sequence[Entity]) -> _Index:
             if e.kind == "proto.service":
                 idx.services[e.name].append(entry)
             else:
+                idx.message_ids[e.id] = entry
                 idx.messages[local.replace(".", "_")].append(entry)
                 if "." in local:
                     idx.messages[local].append(entry)
@@ -250,27 +256,77 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Callab
     return out
 
 
+def _type_of(idx: _Index, e: Entity, key: str) -> _Proto | None:
+    """The message a field's `type` or an rpc's `request`/`response` names: its resolved `<key>_fqn`, else
+    the written name looked up from the entity's scope outwards (nested, then enclosing packages)."""
+    fqn = e.attrs.get(key + "_fqn")
+    if isinstance(fqn, str) and fqn:
+        return idx.message_ids.get("proto:" + fqn.lstrip("."))
+    written = e.attrs.get(key)
+    if not isinstance(written, str) or not written or written.startswith("map<"):
+        return None
+    if written.startswith("."):
+        return idx.message_ids.get("proto:" + written[1:])
+    scope = e.id[len("proto:"):]
+    while "." in scope:
+        scope = scope.rsplit(".", 1)[0]
+        got = idx.message_ids.get(f"proto:{scope}.{written}")
+        if got is not None:
+            return got
+    return idx.message_ids.get("proto:" + written)
+
+
+def _owner(idx: _Index, u: Usage, imports: list[str],
+           file_pkgs: dict[tuple[str, str, tuple[str, ...]], set[str]]) -> tuple[_Proto, float] | None:
+    """The message a usage reads from, with the confidence its evidence gives: the named message (by
+    package evidence), or an RPC's response, then followed through the declared types of `via` fields."""
+    resp = u.attrs.get("response_of")
+    if isinstance(resp, str) and resp:
+        svc, _, rpc_name = resp.rpartition(".")
+        picked = _pick(idx.services.get(svc, []), imports, unique_ok=True)
+        rpc = _child(idx, picked[0].entity.id, rpc_name, strip_async=u.language == "csharp") if picked else None
+        if rpc is None or rpc.attrs.get("server_streaming") or rpc.attrs.get("client_streaming"):
+            return None  # a streaming call returns a stream, not the response message
+        owner, conf = _type_of(idx, rpc, "response"), 0.8 if picked and picked[1] else 0.75
+    else:
+        msg_name = u.name if u.kind == "proto.message_type" else u.qualifier
+        cands = idx.messages.get(msg_name, [])
+        hit = _pick(cands, imports, unique_ok=False)
+        conf = 0.85
+        if hit is None:  # stub evidence: the same import resolved a gRPC service in this file
+            pkgs = file_pkgs.get((u.repo, u.path, tuple(imports)), set())
+            same = [c for c in cands if c.package in pkgs]
+            if len(pkgs) != 1 or len(same) != 1:
+                return None
+            hit, conf = (same[0], True), 0.8
+        owner = hit[0]
+    via = u.attrs.get("via") or []
+    if not isinstance(via, list) or len(via) > 8:
+        return None
+    for name in via:
+        fld = _child(idx, owner.entity.id, str(name), strip_async=False) if owner is not None else None
+        owner = _type_of(idx, fld, "type") if fld is not None else None
+        conf -= 0.05
+    return (owner, conf) if owner is not None else None
+
+
 def _link_proto(idx: _Index, u: Usage, file_pkgs: dict[tuple[str, str, tuple[str, ...]], set[str]],
                 provided: dict[tuple[str, str], set[str]], add: Callable[[Usage, Entity, str, float, str], None]) -> None:
-    msg_name = u.name if u.kind == "proto.message_type" else u.qualifier
-    cands = idx.messages.get(msg_name, [])
     imports = list(u.attrs.get("import") or [])
-    hit = _pick(cands, imports, unique_ok=False)
-    conf = 0.85
-    if hit is None:  # stub evidence: the same import resolved a gRPC service in this file
-        pkgs = file_pkgs.get((u.repo, u.path, tuple(imports)), set())
-        same = [c for c in cands if c.package in pkgs]
-        if len(pkgs) != 1 or len(same) != 1:
-            return
-        hit, conf = (same[0], True), 0.8
-    cand = hit[0]
+    got = _owner(idx, u, imports, file_pkgs)
+    if got is None:
+        return
+    cand, conf = got
     role = u.role or ("provides" if cand.package in provided.get((u.repo, u.path), set()) else "consumes")
+    msg_name = cand.entity.id[len("proto:") + len(cand.package) + 1:] if cand.package else cand.entity.id[6:]
     if u.kind == "proto.message_type":
         add(u, cand.entity, role, conf, f"message {msg_name} (package {cand.package})")
         return
     fld = _child(idx, cand.entity.id, u.name, strip_async=False)
     if fld is not None:
-        add(u, fld, role, conf - 0.1, f"field {msg_name}.{u.name} (package {cand.package})")
+        how = f" via {u.qualifier or u.attrs.get('response_of', '')}" if u.attrs.get("via") or \
+            u.attrs.get("response_of") else ""
+        add(u, fld, role, conf - 0.1, f"field {msg_name}.{u.name} (package {cand.package}){how}")
 
 
 def _link_http(idx: _Index, u: Usage, add: Callable[[Usage, Entity, str, float, str], None]) -> None:

@@ -179,7 +179,7 @@ def _child_ids(snap: Snapshot, e: Entity) -> list[str]:
     """For a service or message, its rpcs/fields: their links count toward the parent."""
     if e.kind not in ("proto.service", "proto.message", "openapi.schema", "graphql.type", "sql.table"):
         return []
-    return [ident for ident, decls in snap.entities.items() if decls and decls[0].parent == e.id]
+    return snap.children(e.id)
 
 
 def history_sections(snap: Snapshot, repo: str, path: str, first: int, last: int) -> list[Section]:

@@ -65,6 +65,17 @@ class Snapshot:
     def declarations(self, ident: str) -> list[Entity]:
         return self.entities.get(ident, [])
 
+    def children(self, ident: str) -> list[str]:
+        """IDs of the entities whose parent is `ident` (a message's fields, a service's rpcs)."""
+        table = self.__dict__.get("_children")
+        if table is None:  # built on first use; the Snapshot itself never changes
+            table = {}
+            for child, decls in self.entities.items():
+                if decls and decls[0].parent:
+                    table.setdefault(decls[0].parent, []).append(child)
+            self.__dict__["_children"] = table
+        return table.get(ident, [])  # type: ignore[no-any-return]
+
     def service_for(self, repo: str, path: str) -> Service | None:
         if self.services is None:
             return None

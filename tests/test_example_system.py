@@ -24,21 +24,29 @@ CART_GO = "cart-service/internal/server/cart.go"
 FOUND = {
     ("cart-service/cmd/server/main.go:19", "provides", P + "CartService"),
     (f"{CART_GO}:17", "provides", P + "CartService"),
+    (f"{CART_GO}:25", "provides", P + "Cart"),
     (f"{CART_GO}:25", "provides", P + "CartService.GetCart"),
+    (f"{CART_GO}:25", "provides", P + "GetCartRequest"),
     (f"{CART_GO}:26", "provides", P + "GetCartRequest.user_id"),
     (f"{CART_GO}:28", "provides", P + "GetCartRequest.user_id"),
     (f"{CART_GO}:30", "provides", P + "Cart"),
     (f"{CART_GO}:30", "provides", P + "Cart.items"),
     (f"{CART_GO}:30", "provides", P + "Cart.user_id"),
     (f"{CART_GO}:30", "provides", P + "GetCartRequest.user_id"),
+    (f"{CART_GO}:33", "provides", P + "AddItemRequest"),
+    (f"{CART_GO}:33", "provides", P + "Cart"),
     (f"{CART_GO}:33", "provides", P + "CartService.AddItem"),
     (f"{CART_GO}:34", "provides", P + "AddItemRequest.item"),
     (f"{CART_GO}:37", "provides", P + "AddItemRequest.item"),
     (f"{CART_GO}:37", "provides", P + "AddItemRequest.user_id"),
+    (f"{CART_GO}:37", "provides", P + "CartItem.product_id"),
+    (f"{CART_GO}:37", "provides", P + "CartItem.quantity"),
     (f"{CART_GO}:40", "provides", P + "AddItemRequest.user_id"),
     (f"{CART_GO}:40", "provides", P + "GetCartRequest"),
     (f"{CART_GO}:40", "provides", P + "GetCartRequest.user_id"),
+    (f"{CART_GO}:43", "provides", P + "Cart"),
     (f"{CART_GO}:43", "provides", P + "CartService.UpdateQuantity"),
+    (f"{CART_GO}:43", "provides", P + "UpdateQuantityRequest"),
     (f"{CART_GO}:44", "provides", P + "UpdateQuantityRequest.quantity"),
     (f"{CART_GO}:45", "provides", P + "UpdateQuantityRequest.product_id"),
     (f"{CART_GO}:45", "provides", P + "UpdateQuantityRequest.user_id"),
@@ -48,6 +56,7 @@ FOUND = {
     (f"{CART_GO}:51", "provides", P + "GetCartRequest"),
     (f"{CART_GO}:51", "provides", P + "GetCartRequest.user_id"),
     (f"{CART_GO}:51", "provides", P + "UpdateQuantityRequest.user_id"),
+    (f"{CART_GO}:54", "provides", P + "CartItem"),
     (f"{CART_GO}:55", "provides", P + "CartItem.product_id"),
     (f"{CART_GO}:55", "provides", P + "CartItem.quantity"),
     (f"{CART_GO}:56", "provides", P + "CartItem.product_id"),
@@ -55,6 +64,7 @@ FOUND = {
     ("checkout-service/checkout/app.py:13", "provides", "openapi:checkout:POST /checkout"),
     ("checkout-service/checkout/app.py:24", "provides", "openapi:checkout:GET /orders/{orderId}"),
     ("checkout-service/checkout/cart_client.py:13", "consumes", P + "CartService"),
+    ("checkout-service/checkout/cart_client.py:15", "consumes", P + "Cart"),
     ("checkout-service/checkout/cart_client.py:19", "consumes", P + "CartService.GetCart"),
     ("checkout-service/checkout/cart_client.py:19", "consumes", P + "GetCartRequest"),
     ("checkout-service/checkout/cart_client.py:19", "consumes", P + "GetCartRequest.user_id"),
@@ -68,25 +78,15 @@ FOUND = {
     ("storefront/src/cart.ts:9", "consumes", P + "GetCartRequest"),
     ("storefront/src/cart.ts:10", "consumes", P + "GetCartRequest.user_id"),
     ("storefront/src/cart.ts:12", "consumes", P + "CartService.GetCart"),
+    ("storefront/src/cart.ts:14", "consumes", P + "Cart.items"),
 }
 
 KNOWN_MISSES = {
-    (f"{CART_GO}:25", "provides", P + "GetCartRequest"),  # parameter type in a Go signature
-    (f"{CART_GO}:25", "provides", P + "Cart"),  # result type
-    (f"{CART_GO}:33", "provides", P + "AddItemRequest"),
-    (f"{CART_GO}:33", "provides", P + "Cart"),
-    (f"{CART_GO}:43", "provides", P + "UpdateQuantityRequest"),
-    (f"{CART_GO}:43", "provides", P + "Cart"),
-    (f"{CART_GO}:54", "provides", P + "CartItem"),
-    (f"{CART_GO}:37", "provides", P + "CartItem.product_id"),  # req.GetItem().GetProductId(): chained getter
-    (f"{CART_GO}:37", "provides", P + "CartItem.quantity"),
-    ("checkout-service/checkout/cart_client.py:15", "consumes", P + "Cart"),  # return annotation
-    ("checkout-service/checkout/app.py:16", "consumes", P + "Cart.items"),  # value typed only by annotation
+    ("checkout-service/checkout/app.py:16", "consumes", P + "Cart.items"),  # a value typed only by an annotation in another file
     ("checkout-service/checkout/app.py:19", "consumes", P + "Cart.items"),
     ("checkout-service/checkout/app.py:20", "consumes", P + "CartItem.product_id"),
-    ("checkout-service/checkout/orders.py:11", "consumes", P + "Cart.items"),
+    ("checkout-service/checkout/orders.py:11", "consumes", P + "Cart.items"),  # a parameter typed only by its callers in another file
     ("checkout-service/checkout/orders.py:11", "consumes", P + "CartItem.quantity"),
-    ("storefront/src/cart.ts:14", "consumes", P + "Cart.items"),  # callback parameter
 }
 
 

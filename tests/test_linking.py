@@ -108,3 +108,50 @@ def test_http_needs_a_unique_operation_and_declared_base_path() -> None:
     assert link([posted], ops, lambda r, p: "") == []  # no servers entry declares /api
     api = Entity("openapi:b", "openapi.api", "b", "c", "b.yaml", span, {"api": "b", "servers": ["/api"]})
     assert [lk.entity for lk in link([posted], [*ops, api], lambda r, p: "")] == ["openapi:b:POST /carts"]
+
+
+def _cart_contract() -> list[Entity]:
+    span = Span(0, 0, 0, 1)
+    pkg = "proto:shop.cart.v1"
+
+    def e(name: str, kind: str, parent: str, **attrs: object) -> Entity:
+        return Entity(f"{parent}.{name}", kind, name, "c", "cart.proto", span, dict(attrs), parent)
+
+    return [Entity(pkg, "proto.package", "shop.cart.v1", "c", "cart.proto", span, {"options": {}}),
+            e("Cart", "proto.message", pkg), e("CartItem", "proto.message", pkg),
+            e("CartService", "proto.service", pkg),
+            e("GetCart", "proto.rpc", pkg + ".CartService", request="GetCartRequest", response="Cart"),
+            e("WatchCart", "proto.rpc", pkg + ".CartService", request="GetCartRequest", response="Cart",
+              server_streaming=True),
+            e("SendCart", "proto.rpc", pkg + ".CartService", request="Cart", response="Cart", client_streaming=True),
+            e("items", "proto.field", pkg + ".Cart", type="CartItem", label="repeated"),
+            e("user_id", "proto.field", pkg + ".Cart", type="string"),
+            e("labels", "proto.field", pkg + ".Cart", type="map<string,CartItem>", key_type="string",
+              value_type="CartItem"),
+            e("product_id", "proto.field", pkg + ".CartItem", type="string")]
+
+
+def test_field_paths_follow_declared_types() -> None:
+    entities = _cart_contract()
+    ev = {"import": ["shop.cart.v1.cart_pb2"]}
+
+    def linked(name: str, qualifier: str = "Cart", **attrs: object) -> list[str]:
+        return [lk.entity for lk in link([_usage("proto.field_access", name, qualifier, {**ev, **attrs})], entities,
+                                         lambda r, p: "")]
+
+    assert linked("product_id", via=["items"]) == ["proto:shop.cart.v1.CartItem.product_id"]
+    assert linked("product_id", via=["user_id"]) == []  # a scalar has no fields
+    assert linked("product_id", via=["labels"]) == []  # a map is not its value type
+    assert linked("product_id", via=["nope"]) == []
+    assert linked("product_id") == []  # Cart has no product_id
+    assert linked("items", "", response_of="CartService.GetCart") == ["proto:shop.cart.v1.Cart.items"]
+    assert linked("product_id", "", response_of="CartService.getCart", via=["items"]) == \
+        ["proto:shop.cart.v1.CartItem.product_id"]
+    assert linked("items", "", response_of="CartService.WatchCart") == []  # a stream, not a response
+    assert linked("items", "", response_of="CartService.SendCart") == []
+    assert linked("items", "", response_of="OtherService.GetCart") == []
+    # A resolved `type_fqn` wins over the written name.
+    moved = [Entity(x.id, x.kind, x.name, x.repo, x.path, x.range, {**x.attrs, "type_fqn": "shop.other.CartItem"},
+                    x.parent) if x.name == "items" else x for x in entities]
+    assert [lk.entity for lk in link([_usage("proto.field_access", "product_id", "Cart", {**ev, "via": ["items"]})],
+                                     moved, lambda r, p: "")] == []

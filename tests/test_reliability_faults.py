@@ -27,6 +27,7 @@ import pytest
 
 from indexers import query
 from indexers.engine import Engine
+from indexers.model import SCHEMA_VERSION
 from indexers.store import FileState, Store
 from indexers.workspace import discover
 from tests.gitrepo import GitRepo
@@ -115,7 +116,7 @@ def _grew(cache: Path, before: int) -> bool:
 
 def _records(cache: Path) -> int:
     """How many records the cache holds right now (read-only, beside a running writer)."""
-    db = cache / "v1" / "cache.db"
+    db = cache / f"v{SCHEMA_VERSION}" / "cache.db"
     if not db.exists():
         return 0
     try:
@@ -159,7 +160,7 @@ def test_killed_first_index_resumes_and_loses_nothing(big_repo: tuple[Path, dict
         if _kill_after(args, cold * 2, until=partial(_grew, cache, stored)) is None:
             killed += 1
         assert_consistent(cache)
-    assert killed >= 3, "the kills should interrupt most runs"
+    assert killed >= 2, "the first kills (start-up, first stored batch) must interrupt their runs"
     final = index(path, cache)
     assert final["messages"] == [], final["messages"]
     assert final["files"]["failed"] == []
@@ -376,7 +377,7 @@ def test_disk_full_is_a_clear_error_and_keeps_the_previous_cache(headroom: int, 
     else:
         assert proc.returncode == 0, proc.stderr[-3000:]
         doc = json.loads(proc.stdout)
-        assert doc["files"]["indexed"] == 8  # the run itself completes; only saving it failed
+        assert doc["files"]["indexed"] == SMALL_FILES + 3  # the run itself completes; only saving it failed
         assert any("cannot write the cache" in m for m in doc["messages"]), doc["messages"]
     assert not [p for p in cache.iterdir() if ".corrupt-" in p.name], "a full disk is not a damaged cache"
     # The previous cache is still there and usable; with space again, the next run completes.

@@ -40,8 +40,41 @@ def good_ids(pkg: str) -> set[str]:
 
 
 DEEP = 5000
+ESC_NAME = "esc\x1b]0;pwned\x07\x1b[31m.proto"
+STRICT = {"PYTHONIOENCODING": "utf-8:strict"}  # as on a machine with a UTF-8 locale: no surrogates pass
 SECRETS = (".env", ".env.production", "deploy/key.pem", "home/.ssh/id_rsa", "config/credentials.json",
            "config/secrets.yaml", "gcp/service-account-prod.json", "infra/prod.tfvars", ".npmrc", "certs/server.key")
+
+
+K8S_WITH_SECRETS = f"""apiVersion: v1
+kind: Secret
+metadata:
+  name: db-creds
+stringData:
+  password: {CANARY}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cart
+spec:
+  template:
+    spec:
+      containers:
+        - name: cart
+          image: shop/cart:1.0
+          env:
+            - name: DB_PASSWORD
+              value: {CANARY}
+          args: ["--token={CANARY}"]
+"""
+COMPOSE_WITH_SECRETS = f"""services:
+  billing:
+    build: ../billing
+    environment:
+      DB_PASSWORD: {CANARY}
+    command: ["serve", "--token", "{CANARY}"]
+"""
 
 
 def bad_inputs() -> dict[str, str | bytes]:
@@ -87,11 +120,15 @@ def bad_inputs() -> dict[str, str | bytes]:
         "good/two.graphql": "type Query {\n  carts: [Cart]\n}\ntype Cart {\n  id: ID!\n}\n",
         "good/three.sql": "CREATE TABLE orders (id int PRIMARY KEY, total bigint);\n",
         **{name: f"{CANARY}\nPASSWORD={CANARY}\n" for name in SECRETS},
+        # secrets inside files Lore does read: env values and Secret data must not become facts
+        "deploy/k8s/prod-secrets.yaml": K8S_WITH_SECRETS,
+        "deploy/docker-compose.yml": COMPOSE_WITH_SECRETS,
     }
 
 
 def lore(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "indexers.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "indexers.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          encoding="utf-8", env={**os.environ, **STRICT})
     if check and proc.returncode != 0:
         raise AssertionError(f"lore {' '.join(args)} exited {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
     return proc
@@ -122,7 +159,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     files = bad_inputs()
     files["too/large.proto"] = "// " + "z" * 2_100_000 + "\n"
     inputs = GitRepo(root / "inputs")
-    inputs.commit("inputs", files)
+    inputs.write(files)
+    # File names git stores as bytes: Latin-1 (not UTF-8), and one carrying a terminal escape sequence.
+    (inputs.path / "names").mkdir()
+    with open(os.fsencode(inputs.path / "names") + b"/caf\xe9.proto", "wb") as fh:
+        fh.write(proto("names.latin1").encode())
+    (inputs.path / "names" / ESC_NAME).write_text(proto("names.esc"))
+    inputs.commit("inputs")
     outside = root.parent / "outside"
     outside.mkdir()
     (outside / "secret.proto").write_text(proto("outside.secret", f"// {CANARY}\n"))
@@ -312,6 +355,15 @@ def test_not_a_repo_and_missing_folder_are_messages(world: World) -> None:
     assert not world.ids(repo="plain")
 
 
+def test_file_names_that_are_not_utf8_or_carry_escapes(world: World) -> None:
+    assert world.report["files"]["skipped"]["undecodable_name"] == 1  # names/caf\xe9.proto
+    assert not world.ids(path="names/caf\udce9.proto")
+    assert good_ids("names.esc") <= world.ids(path=f"names/{ESC_NAME}")  # readable name, odd characters
+    target = world.root / "inputs" / "names" / ESC_NAME
+    out = lore("context", f"{target}:5", "--cache", str(world.cache)).stdout
+    assert "proto:names.esc.Svc.Get" in out and "\x1b" not in out and "\x07" not in out
+
+
 def test_context_on_a_path_with_spaces_and_non_ascii(world: World) -> None:
     target = world.root / "inputs" / "contracts" / "über api" / "cart v1.proto"
     doc = json.loads(lore("context", f"{target}:5:9", "--json", "--cache", str(world.cache)).stdout)
@@ -330,6 +382,9 @@ def test_secrets_and_unlisted_folders_never_reach_the_cache(world: World) -> Non
     assert POSITIVE.encode() in data, "the scan must see indexed text (positive control)"
     assert CANARY.encode() not in data
     assert world.report["files"]["skipped"]["secret"] == len(SECRETS)
+    # the manifests holding secrets were read (a compose and a kubernetes service declaration: the only
+    # service sources in the workspace), their secret values were not kept
+    assert world.report["facts"]["service_decl"] == 2
     assert not world.ids(path="s.proto") and "proto:sibling.v1.Req.id" not in world.ids()
 
 

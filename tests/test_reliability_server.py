@@ -310,6 +310,7 @@ def test_did_change_flood_keeps_memory_bounded(client: Client, system: Path) -> 
     assert client.alive()
     time.sleep(1.0)  # let the debounced document run settle
     rss = client.rss_mb()
+    print(f"server RSS {rss:.0f} MB after {FLOOD} didChange")
     assert rss < RSS_LIMIT_MB, f"server RSS {rss:.0f} MB after {FLOOD} didChange"
     client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 

@@ -70,12 +70,12 @@ def _carry(lines: Iterable[int], diff_to_head: bytes) -> set[int]:
 
 def fix_regions(repo: str | Path, path: str, commits: Sequence[Commit],
                 cache: MutableMapping[str, Any] | None = None, *, limit: int = 20, min_fixes: int = 2,
-                rev: str = "HEAD") -> list[ChurnRegion]:
+                rev: str = "HEAD", blob: str | None = None) -> list[ChurnRegion]:
     """Regions of `path` at `rev` that at least `min_fixes` distinct fix commits changed."""
     fixes = [c.sha for c in commits if path in c.files and FIX_KINDS.intersection(c.kinds)][:limit]
     if len(fixes) < min_fixes:
         return []
-    blob = blob_sha(repo, path, rev)
+    blob = blob or blob_sha(repo, path, rev)
     if blob is None:
         return []
     key = f"churn:{CACHE_VERSION}:{blob}:{path}:{','.join(sorted(fixes))}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import git
 from ..model import Commit, Note, Section
 from .blame import BlameLine, blame
 from .churn import fix_regions
@@ -45,13 +46,37 @@ class HistoryIndex:
         self.cache = cache
         self._coupling: dict[str, FileCoupling] = {}
         self._service_pairs: list[ServicePair] | None = None
+        self._blobs: dict[str, dict[str, str]] = {}
         self._lock = threading.Lock()
+
+    def blob(self, repo: str, path: str) -> str | None:
+        """The blob sha of `path` at HEAD, from one `git ls-tree` per repo (not one git call per hover)."""
+        root = self.roots.get(repo)
+        if root is None:
+            return None
+        with self._lock:
+            table = self._blobs.get(repo)
+        if table is None:
+            table = {}
+            try:
+                out = git.run(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", timeout=120)
+            except git.GitError:
+                out = b""
+            for rec in out.split(b"\0"):
+                meta, _, name = rec.partition(b"\t")
+                parts = meta.split()
+                if len(parts) == 3 and parts[1] == b"blob":
+                    table[name.decode("utf-8", "surrogateescape")] = parts[2].decode()
+            with self._lock:
+                self._blobs[repo] = table
+        return table.get(path)
 
     def blame(self, repo: str, path: str) -> list[BlameLine]:
         root = self.roots.get(repo)
-        if root is None:
+        blob = self.blob(repo, path)
+        if root is None or blob is None:
             return []
-        return blame(root, path, self.cache)
+        return blame(root, path, self.cache, blob=blob)
 
     def coupling(self, repo: str) -> FileCoupling:
         with self._lock:
@@ -93,7 +118,8 @@ class HistoryIndex:
         else:
             lines = self.blame(repo, path)
             try:
-                churn = fix_regions(root, path, list(commits.values()), self.cache)
+                blob = self.blob(repo, path)
+                churn = fix_regions(root, path, list(commits.values()), self.cache, blob=blob) if blob else []
             except Exception:  # noqa: BLE001 - churn is a refinement; never lose the rest
                 log.exception("churn failed for %s/%s", repo, path)
                 churn = []

@@ -25,3 +25,8 @@
 (composite_literal type: (_) @type body: (literal_value) @body) @new
 
 (selector_expression operand: (identifier) @obj field: (field_identifier) @field) @select
+
+; Result types of functions and methods (generated messages a handler returns), and `range` loop values.
+(method_declaration result: (_) @type) @sig
+(function_declaration result: (_) @type) @sig
+(range_clause left: (expression_list . (_) . (identifier) @left) right: (_) @right) @loop

@@ -25,3 +25,5 @@
 (pair key: (_) @key value: (object) @value) @map
 (variable_declarator name: (identifier) @key value: (object) @value) @map
 
+
+(for_in_statement left: (identifier) @left right: (_) @right) @loop

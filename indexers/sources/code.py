@@ -5,7 +5,8 @@ Per file and pure. The file is parsed once and one tree-sitter query run collect
 field use (`code_messages`), HTTP routes and client calls (`code_http`), GraphQL resolvers and operations
 (`code_graphql`) and SQL statements (`code_sql`), sharing one per-file context (`code_ctx`). Receivers are
 tracked by simple local dataflow inside the file (a stub or client assigned to a variable, field or
-attribute, or a name declared with a client type).
+attribute, or a name declared with a client type; a message from a constructor, a declared type, an RPC's
+response or a field read on another message: `code_msgflow`).
 
 Most files use none of these things, so each pass first asks the raw bytes whether it could find anything
 (a necessary condition: no `Client`/`Stub`/`Servicer`/... token, no gRPC; no route/fetch/http token, no
@@ -62,7 +63,7 @@ _HTTP_VERB = re.compile(rb"\.(get|post|put|delete|patch)\b")
 # The fact categories each pass reads (imports are always collected).
 _NEEDS: dict[str, tuple[str, ...]] = {
     "grpc": ("class", "method", "call", "new", "assign", "typed"),
-    "messages": ("assign", "typed", "new", "call"),  # and, late, "select"
+    "messages": ("assign", "typed", "new", "call", "sig", "loop", "method"),  # and, late, "select"
     "http": ("call", "assign", "typed", "annotation", "method"),
     "graphql": ("call", "map", "assign", "class", "method"),
     "sql": ("string",),

@@ -107,17 +107,17 @@ _FUNCS = {"function_declaration", "method_declaration", "func_literal", "functio
           "method_definition", "arrow_function", "function_expression", "function", "constructor_declaration",
           "local_function_statement", "lambda_expression", "generator_function_declaration"}
 Binding = tuple[str, tuple[str, ...]]  # (service or message name, import evidence)
+UNKNOWN: Binding = ("?", ())  # also assigned something untyped: makes the name ambiguous where it is bound
 
 
-def _scopes(node: Any) -> list[int]:
-    """Ids of the functions enclosing `node`, innermost first, then 0 (file/class level)."""
-    out = []
+def _innermost(node: Any) -> int:
+    """Id of the innermost function enclosing `node`, or 0 (file/class level)."""
     p = node.parent if node is not None else None
     while p is not None:
         if p.type in _FUNCS:
-            out.append(p.id)
+            return int(p.id)
         p = p.parent
-    return [*out, 0]
+    return 0
 
 
 class Bindings:
@@ -129,10 +129,13 @@ class Bindings:
     def __init__(self) -> None:
         self.by: dict[tuple[str, int], set[Binding]] = {}
         self.keys: set[str] = set()
+        self.lefts: set[int] = set()  # ids of the assigned nodes that bound something
 
     def add(self, key: str, left: Any, value: Binding, typed: Any = None) -> None:
+        if left is not None:
+            self.lefts.add(left.id)
         local = typed is not None or (left is not None and left.type == "identifier")
-        scope = _scopes(typed if typed is not None else left)[0] if local else 0
+        scope = _innermost(typed if typed is not None else left) if local else 0
         self.by.setdefault((key, scope), set()).add(value)
         self.keys.add(key)
 
@@ -141,6 +144,21 @@ class Bindings:
             return None
         if member:  # this.x / self.x / s.x: any binding of x in the file
             found = set().union(*[v for (k, _s), v in self.by.items() if k == key])
-        else:
-            found = next((self.by[(key, s)] for s in _scopes(at) if (key, s) in self.by), set())
-        return next(iter(found)) if len(found) == 1 else None
+        else:  # the binding in the innermost enclosing function that has one, else the file-level one
+            found = set()
+            p = at.parent if at is not None else None
+            while p is not None:
+                if p.type in _FUNCS and (key, p.id) in self.by:
+                    found = self.by[(key, p.id)]
+                    break
+                p = p.parent
+            else:
+                found = self.by.get((key, 0), set())
+        got = next(iter(found)) if len(found) == 1 else None
+        return got if got != UNKNOWN else None
+
+    def copy(self) -> Bindings:
+        out = Bindings()
+        out.by = {k: set(v) for k, v in self.by.items()}
+        out.keys, out.lefts = set(self.keys), set(self.lefts)
+        return out

@@ -2,8 +2,8 @@
 
 The queries in `indexers/queries/<family>-calls.scm` (plus `typescript-types.scm`, `java-http.scm`,
 `csharp-http.scm` and `<family>-sql.scm`) name the few shapes usage extraction needs: imports, classes and
-their bases, methods, calls, constructions, assignments, typed names, selectors, object keys, annotations
-and string literals. They are joined into one query per language, so the tree is walked once however many
+their bases, methods, calls, constructions, assignments, typed names, signature types, loops, selectors,
+object keys, annotations and string literals. They are joined into one query per language, so the tree is walked once however many
 purposes read it, and each match is filed under its category (the pattern's outer capture). Only the
 categories some pass asked for are turned into Python objects, and what most passes never look at (a
 call's name node and argument list) is computed on first use.
@@ -28,7 +28,8 @@ LANGS = {".go": "go", ".py": "python", ".pyi": "python", ".js": "javascript", ".
 FAMILY = {"typescript": "javascript", "tsx": "javascript"}
 _EXTRA = {"typescript": ("typescript-types.scm",), "tsx": ("typescript-types.scm",),
           "java": ("java-http.scm",), "csharp": ("csharp-http.scm",)}
-CATEGORIES = ("import", "class", "method", "call", "new", "assign", "typed", "select", "map", "annotation", "string")
+CATEGORIES = ("import", "class", "method", "call", "new", "assign", "typed", "select", "map", "annotation", "string",
+              "sig", "loop")
 _CAPTURE = re.compile(r"@([A-Za-z_][\w.-]*)")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 
@@ -208,6 +209,8 @@ class Facts:
     assigns: list[tuple[str, Any, Any]] = field(default_factory=list)  # key, left node, right node
     typed: list[tuple[str, str, Any]] = field(default_factory=list)  # key, type text, node
     selects: list[tuple[Any, Any, Any]] = field(default_factory=list)  # node, object node, field node
+    sigs: list[tuple[str, Any, Any]] = field(default_factory=list)  # param name ("" for a result), type node, node
+    loops: list[tuple[str, Any, Any]] = field(default_factory=list)  # loop variable, its node, iterated expression
     maps: list[tuple[str, Any, Any]] = field(default_factory=list)  # key text, key node, value node
     annotations: list[tuple[str, Any, Any]] = field(default_factory=list)  # name, args node, node
     strings: list[Any] = field(default_factory=list)
@@ -281,6 +284,12 @@ def _collect_one(facts: Facts, lang: str, cat: str, caps: dict[str, list[Any]]) 
             facts.typed.append((k, flat(_first(caps, "type")).lstrip("*&"), caps["typed"][0]))
     elif cat == "string":
         facts.strings.append(caps["string"][0])
+    elif cat == "sig":
+        left = _first(caps, "left")
+        facts.sigs.append((node_text(left) if left is not None else "", _first(caps, "type"), caps["sig"][0]))
+    elif cat == "loop":
+        left = _first(caps, "left")
+        facts.loops.append((node_text(left), left, _first(caps, "right")))
     elif cat == "import":
         _import(facts, lang, caps)
     elif cat == "class":

@@ -166,7 +166,26 @@ def client_type(ctx: Ctx, type_text: str) -> Hit | None:
 
 
 def receivers(ctx: Ctx) -> Bindings:
-    """Names (variables, fields, attributes) bound to a gRPC client or stub."""
+    """Names (variables, fields, attributes) bound to a gRPC client or stub (computed once per file)."""
+    got = ctx.memo.get(("grpc_receivers",))
+    if got is None:
+        got = ctx.memo[("grpc_receivers",)] = _receivers(ctx)
+    return got  # type: ignore[no-any-return]
+
+
+def rpc_call(ctx: Ctx, call: Any) -> tuple[str, str, list[str]] | None:
+    """(service, method, import evidence) if `call` calls an RPC through a bound client or stub."""
+    callee, node = ctx.callee_of(call)
+    if node is None or "." not in callee:
+        return None
+    meth = callee.rsplit(".", 1)[1]
+    if not _IDENT.fullmatch(meth) or _NOT_RPC.match(meth):
+        return None
+    hit = _receiver_of(ctx, node, receivers(ctx))
+    return (hit[0], meth, hit[1]) if hit else None
+
+
+def _receivers(ctx: Ctx) -> Bindings:
     out = Bindings()
     for k, left, right in ctx.f.assigns:
         hit = client_of(ctx, right)

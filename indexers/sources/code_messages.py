@@ -1,7 +1,9 @@
 """Generated protobuf message types and their fields in code (Go, Python, JavaScript/TypeScript): a
-message constructed from a generated package or module, its initialiser keys, and fields read through a
-name bound to such a message (`req.CartId`, `req.GetCartId()`, `request.cart_id`, `req.getCartId()`),
-each with the import it came through.
+message constructed from a generated package or module or named by a declared type (Go parameters,
+results, fields and variables; Python annotations), its initialiser keys, and fields read through a name
+typed as such a message (`req.CartId`, `req.GetCartId()`, `request.cart_id`, `req.getCartId()`) or read
+in a chain (`req.GetItem().GetProductId()`), each with the import it came through. Which names hold
+which message is worked out by `code_msgflow`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import re
 from typing import Any
 
 from .. import ts
-from .code_ctx import Bindings, Ctx, evidence, go_external, pb_module, pb_symbol
+from .code_ctx import Binding, Bindings, Ctx, evidence, go_external, pb_module, pb_symbol
 from .code_facts import flat, name_node, unwrap
+from .code_grpc import grpc_hint, receivers, rpc_call
+from .code_msgflow import emit_field, infer, js_field, response, walk_up
 
 _JS_PB = r"(?<!_grpc)(?<!_grpc_web)_pb(\.js)?$"
 _PY_CTOR = re.compile(r"(?:([\w.]+)\.)?([A-Z]\w*)")
@@ -56,6 +60,121 @@ def _message_of(ctx: Ctx, node: Any) -> tuple[str, list[str], Any] | None:
     return None
 
 
+def _type_message(ctx: Ctx, tnode: Any, elements: bool) -> tuple[str, list[str], Any] | None:
+    """(message, import evidence, name node) if a declared type names a generated message: Go
+    `pb.Cart`/`*pb.Cart` (`[]*pb.Cart` too when `elements`), Python `cart_pb2.Cart` or an imported `Cart`."""
+    node = tnode
+    if ctx.family == "go":
+        for _ in range(4):
+            if node is None or node.type == "qualified_type":
+                break
+            if node.type == "pointer_type" or elements and node.type in ("slice_type", "array_type"):
+                node = node.child_by_field_name("element") if node.type != "pointer_type" else (
+                    node.named_children[0] if node.named_child_count else None)
+            else:
+                return None
+        if node is None or node.type != "qualified_type":
+            return None
+        pkg, name = node.child_by_field_name("package"), node.child_by_field_name("name")
+        alias, msg = ts.text(pkg), ts.text(name)
+        if alias in ctx.imports and go_external(ctx.imports[alias]["path"]) and msg[:1].isupper() \
+                and not re.search(r"(Client|Server)$", msg):
+            return msg, evidence(ctx, alias), name
+        return None
+    if ctx.family == "python" and node is not None:
+        if node.type == "type" and node.named_child_count == 1:
+            node = node.named_children[0]
+        m = _PY_CTOR.fullmatch(flat(node))
+        if not m or node.type not in ("attribute", "identifier"):
+            return None
+        ev = pb_module(ctx, m.group(1), r"_pb2$") if m.group(1) else pb_symbol(ctx, m.group(2), r"_pb2$")
+        if ev:
+            return m.group(2), ev, name_node(node)
+    return None
+
+
+def _results(ctx: Ctx, tnode: Any) -> list[Any]:
+    """The type nodes of a signature's result: Go `(*pb.Cart, error)` or `*pb.Cart`, Python `-> pb.Cart`."""
+    if tnode is not None and tnode.type == "parameter_list":
+        return [p.child_by_field_name("type") for p in tnode.named_children if p.type == "parameter_declaration"]
+    return [tnode]
+
+
+def _declared(ctx: Ctx, typed: Bindings) -> dict[str, Binding | None]:
+    """Emit the messages declared types name (Go parameters, fields, variables and results; Python
+    annotations), bind the names declared with them, and return Python functions annotated with a message."""
+    returns: dict[str, Binding | None] = {}
+    if ctx.family == "go":
+        for k, _t, node in ctx.f.typed:
+            tnode = node.child_by_field_name("type")
+            hit = _type_message(ctx, tnode, elements=True)
+            if hit:
+                ctx.emit("proto.message_type", hit[2], hit[0], "", "", **{"import": hit[1]})
+                if _type_message(ctx, tnode, elements=False):
+                    typed.add(k, None, (hit[0], tuple(hit[1])), typed=node)
+    names: dict[str, int] = {}  # Python: how often the file defines each function (`f`) or method (`self.f`)
+    if ctx.family == "python" and any(not k for k, *_ in ctx.f.sigs):
+        for mnode, _n in ctx.f.methods:
+            names[_callable_key(mnode)] = names.get(_callable_key(mnode), 0) + 1
+    for k, tnode, node in ctx.f.sigs:
+        for t in _results(ctx, tnode) if not k else [tnode]:
+            hit = _type_message(ctx, t, elements=not k)
+            if not hit:
+                continue
+            ctx.emit("proto.message_type", hit[2], hit[0], "", "", **{"import": hit[1]})
+            if k:
+                typed.add(k, None, (hit[0], tuple(hit[1])), typed=node)
+            elif ctx.family == "python":
+                fname = _callable_key(node)
+                if names.get(fname) == 1:
+                    returns[fname] = (hit[0], tuple(hit[1]))
+    return returns
+
+
+def _callable_key(fdef: Any) -> str:
+    """How the file calls a Python function: `name`, or `self.name` for a method of a class."""
+    name = ts.text(fdef.child_by_field_name("name"))
+    parent = fdef.parent
+    if parent is not None and parent.type == "decorated_definition":
+        parent = parent.parent
+    owner = parent.parent if parent is not None and parent.type == "block" else None
+    return f"self.{name}" if owner is not None and owner.type == "class_definition" else name
+
+
+def _responses(ctx: Ctx, typed: Bindings) -> None:
+    """Bind names holding the response of an RPC called through a bound client: assigned (JavaScript:
+    awaited) or a callback's second parameter (`client.getCart(req, (err, cart) => ...)`)."""
+    if not grpc_hint(ctx.family, ctx.src.data) or not receivers(ctx).keys:
+        return
+    js = ctx.family == "javascript"
+    for k, left, right in ctx.f.assigns:
+        if left is None or left.type != "identifier" or right is None:
+            continue
+        if js and right.type != "await_expression":
+            continue  # a grpc-js call returns the call object, not the response
+        hit = rpc_call(ctx, right)
+        if hit:
+            typed.add(k, left, response(*hit))
+    if not js:
+        return
+    keys = receivers(ctx).keys
+    for c in ctx.f.calls:
+        obj = c.callee.rpartition(".")[0]
+        if not obj or obj.rsplit(".", 1)[-1] not in keys:
+            continue
+        args = c.args
+        cb = args[-1] if len(args) >= 2 else None
+        if cb is None or cb.type not in ("arrow_function", "function_expression", "function"):
+            continue
+        params = cb.child_by_field_name("parameters")
+        ps = [p.child_by_field_name("pattern") or p for p in (params.named_children if params is not None else [])]
+        if len(ps) < 2 or ps[1].type != "identifier":
+            continue
+        hit = rpc_call(ctx, c.node)
+        if hit:
+            typed.add(ts.text(ps[1]), ps[1], response(*hit))
+
+
 def messages(ctx: Ctx) -> None:
     if ctx.family not in ("go", "python", "javascript"):
         return
@@ -66,12 +185,8 @@ def messages(ctx: Ctx) -> None:
         hit = _message_of(ctx, right)
         if hit:
             typed.add(k, left, (hit[0], tuple(hit[1])))
-    if ctx.family == "go":
-        for k, t, tnode in ctx.f.typed:
-            m = re.fullmatch(r"(\w+)\.([A-Z]\w*)", t)
-            if m and m.group(1) in ctx.imports and go_external(ctx.imports[m.group(1)]["path"]) \
-                    and not re.search(r"(Client|Server)$", m.group(2)):
-                typed.add(k, None, (m.group(2), tuple(evidence(ctx, m.group(1)))), typed=tnode)
+    returns = _declared(ctx, typed)
+    _responses(ctx, typed)
     if ctx.family == "python":  # a constructor call names a class: `pb.CartRequest(...)`, `CartRequest(...)`
         ctors = [c.node for c in ctx.f.calls if _PY_CTOR.fullmatch(c.callee)]
     else:
@@ -84,6 +199,9 @@ def messages(ctx: Ctx) -> None:
         ctx.emit("proto.message_type", at, msg, "", "", **{"import": ev})
         for key in _init_keys(ctx, node):
             ctx.emit("proto.field_access", key, ts.text(key), msg, "", **{"import": ev})
+    if not typed.keys and not returns:
+        return
+    typed = infer(ctx, typed, returns)
     if not typed.keys:
         return
     if ctx.family == "javascript":
@@ -92,9 +210,10 @@ def messages(ctx: Ctx) -> None:
             m = _ACCESSOR.fullmatch(meth)
             var = typed.get(obj.rsplit(".", 1)[-1], c.node, "." in obj) if obj and m else None
             if m and var and obj.split(".", 1)[0] in ("this", obj.rsplit(".", 1)[-1]):
-                name = re.sub(r"(List|Map)$", "", m.group(1))
-                ctx.emit("proto.field_access", c.name, name[:1].lower() + name[1:], var[0], "",
-                         **{"import": list(var[1])})
+                name = js_field(m.group(1))
+                emit_field(ctx, c.name, name, var)
+                if meth.startswith("get"):
+                    walk_up(ctx, c.node, var, [name])
         return
     for node, obj_node, fnode in ctx.f.late_selects():
         var = typed.get(ts.text(obj_node), node, False)
@@ -113,7 +232,8 @@ def messages(ctx: Ctx) -> None:
                 continue
         elif is_call or not name[:1].islower():
             continue
-        ctx.emit("proto.field_access", fnode, name, var[0], "", **{"import": list(var[1])})
+        emit_field(ctx, fnode, name, var)
+        walk_up(ctx, parent if is_call else node, var, [name])
 
 
 def _init_keys(ctx: Ctx, node: Any) -> list[Any]:

@@ -22,6 +22,7 @@ from ..model import Entity, FileError, Partial
 from ..positions import SourceFile
 from .base import Extractor, suffix
 from .fastspans import PointSpans
+from .gcpause import paused_gc
 from .graphql_core_path import DEFAULT_REASON, ROOTS, value_text
 from .graphql_core_path import core_entities as _core_entities
 
@@ -101,7 +102,9 @@ def _ts_type_text(node: Any) -> str:
     return ts.text(node.named_child(0))
 
 
-_COMPACT_TYPE = re.compile(r"[_A-Za-z0-9\[\]!]+")  # a type written without spaces or comments
+# A type written without spaces or comments, nested at most 100 lists deep (deeper ones take the recursive
+# walk, whose RecursionError sends the file to graphql-core, which reports it).
+_COMPACT_TYPE = re.compile(r"\[{0,100}[_A-Za-z0-9]+[\]!]*")
 _LITERAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|[_A-Za-z][_0-9A-Za-z]*")
 
 
@@ -284,6 +287,10 @@ class GraphQLExtractor(Extractor):
         return suffix(path) in (".graphql", ".graphqls", ".gql")
 
     def extract(self, src: SourceFile) -> Partial:
+        with paused_gc():
+            return self._extract(src)
+
+    def _extract(self, src: SourceFile) -> Partial:
         if len(src.data) > MAX_BYTES:
             return Partial(errors=[FileError(src.repo, src.path, f"file too large ({len(src.data)} bytes)")],
                            language="graphql")

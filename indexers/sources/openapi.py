@@ -26,6 +26,7 @@ from typing import Any
 from ..model import Entity, FileError, FileFacts, Partial
 from ..positions import SourceFile
 from .base import Extractor, Resolution, suffix
+from .gcpause import paused_gc
 from .openapi_resolve import resolve
 from .openapi_schema import (
     MAX_PROPERTY_DEPTH,
@@ -37,7 +38,7 @@ from .openapi_schema import (
     str_of,
     value_of,
 )
-from .yamlpos import BudgetExceeded, Mapping, Pair, Scalar, YNode, load, paused_gc
+from .yamlpos import BudgetExceeded, Mapping, Pair, Scalar, YNode, load
 from .yamlpos import Sequence as YSeq
 
 __all__ = ["EXTRACTORS", "MAX_BYTES", "MAX_PROPERTY_DEPTH", "MAX_VALUE_NODES", "METHODS", "OpenAPIExtractor",

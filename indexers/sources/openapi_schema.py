@@ -55,7 +55,7 @@ def escape_token(token: str) -> str:
 
 
 class SpecFile:
-    """One spec being extracted: the loaded tree, its API id, errors and the emitted IDs; `$ref`s and schemas."""
+    """One spec being extracted (loaded tree, API id, errors, emitted IDs): its `$ref`s and schemas."""
 
     def __init__(self, src: SourceFile, loaded: Loaded, root: Mapping, api: str, spec: str):
         self.src, self.loaded, self.root, self.api, self.spec = src, loaded, root, api, spec

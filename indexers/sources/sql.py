@@ -25,6 +25,7 @@ from ..model import Entity, FileError, FileFacts, Partial
 from ..positions import SourceFile
 from .base import Extractor, Resolution, suffix
 from .fastspans import OffsetSpans
+from .gcpause import paused_gc
 from .sql_fold import fold, is_down, layout, order_key
 from .sql_parse import Parser
 from .sql_tokens import statements
@@ -44,6 +45,10 @@ class SqlExtractor(Extractor):
         return suffix(path) == ".sql" and not is_down(path)
 
     def extract(self, src: SourceFile) -> Partial:
+        with paused_gc():
+            return self._extract(src)
+
+    def _extract(self, src: SourceFile) -> Partial:
         if len(src.data) > MAX_BYTES:
             return Partial(errors=[FileError(src.repo, src.path, f"file too large ({len(src.data)} bytes)")],
                            language="sql")

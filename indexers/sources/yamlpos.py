@@ -13,19 +13,16 @@ nothing to load and little to walk; nesting deeper than `max_depth` is cut off w
 keys keep the first value and are reported; syntax errors are reported with their line while everything
 the parser recovered is kept. Block scalars (`|`, `>`) are decoded by ruamel.yaml on the snippet alone.
 
-This module is the public loader API (`load`, `paused_gc`, and the node types re-exported); the pieces live
-next to it, one job each: `yamlnodes` (node types, `Budget`, `to_plain`), `yamlbuild` (syntax tree ->
-nodes) and `yamlscalars` (scalar decoding).
+This module is the public loader API (`load`, with the node types and `gcpause.paused_gc` re-exported);
+the pieces live next to it, one job each: `yamlnodes` (node types, `Budget`, `to_plain`), `yamlbuild`
+(syntax tree -> nodes) and `yamlscalars` (scalar decoding).
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from .. import ts
 from ..positions import SourceFile
+from .gcpause import paused_gc
 from .yamlbuild import TS_MAX_ROWS, TreeBuilder
 from .yamlnodes import (
     MAX_WEIGHT,
@@ -43,23 +40,10 @@ from .yamlnodes import (
     to_plain,
 )
 
-__all__ = ["MAX_DEPTH", "MAX_WEIGHT", "Budget", "BudgetExceeded", "LoadError", "Loaded", "Mapping", "Pair", "Point",
-           "Scalar", "Sequence", "YNode", "key_text", "load", "paused_gc", "to_plain"]
+__all__ = ["MAX_DEPTH", "MAX_WEIGHT", "Budget", "BudgetExceeded", "LoadError", "Loaded", "Mapping", "Pair",
+           "Point", "Scalar", "Sequence", "YNode", "key_text", "load", "paused_gc", "to_plain"]
 
 MAX_DEPTH = 100
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Building many small acyclic nodes makes the cyclic collector rescan them over and over (it tripled
-    load time here); walkers of a loaded tree may use this too."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def load(src: SourceFile, lang: str | None = None, max_depth: int = MAX_DEPTH) -> Loaded:

@@ -111,7 +111,8 @@ _BLOCK_LOADER: Any = None
 _SIMPLE_HEADS = {"|", "|-", ">", ">-"}
 # Characters ruamel.yaml reads as themselves in a block scalar: no tab, CR, other line breaks (NEL, LS, PS),
 # BOM or non-printable characters, whose handling is left to ruamel.
-_UNSIMPLE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_UNSIMPLE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                       "\U00010000-\U0010ffff]")
 
 
 def _simple_block(head: str, rest: str) -> str | None:
@@ -153,7 +154,8 @@ def _simple_block(head: str, rest: str) -> str | None:
 
 
 def decode_block(raw: str) -> str:
-    """A block scalar (`|`, `>`, with chomping/indent indicators) decoded by ruamel.yaml."""
+    """A block scalar (`|`, `>`, with chomping/indent indicators) decoded as ruamel.yaml does (by it, but for
+    the common simple forms, which `_simple_block` decodes directly)."""
     global _BLOCK_LOADER
     if _BLOCK_LOADER is None:
         from ruamel.yaml import YAML
