@@ -69,6 +69,16 @@ class SourceFile:
         self.path = path
         self.data = normalise(data)
 
+    def tree(self, lang: str) -> Any:
+        """The tree-sitter tree of this file in grammar `lang`, parsed once and shared by every extractor
+        that reads the file (code usages, comment markers)."""
+        trees = self.__dict__.setdefault("_trees", {})
+        if lang not in trees:
+            from . import ts
+
+            trees[lang] = ts.parse(lang, self.data)
+        return trees[lang]
+
     @cached_property
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")

@@ -27,7 +27,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import ts
 from ..model import FileError, Partial
 from ..positions import SourceFile
 from .base import Extractor, basename, suffix
@@ -114,7 +113,7 @@ class CodeExtractor(Extractor):
         if not passes:  # nothing to find: not even parsed
             return Partial(language=lang)
         need = {cat for p in passes for cat in _NEEDS[p]}
-        tree = ts.parse(lang, src.data)
+        tree = src.tree(lang)
         try:
             ctx = Ctx(src, lang, collect(lang, tree.root_node, need))
         except OverflowError as exc:

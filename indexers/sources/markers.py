@@ -117,7 +117,7 @@ class MarkersExtractor(Extractor):
         if not _PREFILTER.search(src.data):
             return Partial(language=lang)
         try:
-            tree = ts.parse(lang, src.data)
+            tree = src.tree(lang)
             nodes = [n for ns in QueryCursor(_query(lang)).captures(tree.root_node).values() for n in ns]
         except Exception as exc:  # noqa: BLE001 - a grammar problem must not lose the file's other facts
             return Partial(errors=[FileError(src.repo, src.path, f"markers: cannot parse comments ({exc})")])
