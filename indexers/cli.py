@@ -198,6 +198,19 @@ def serve(stdio: bool, tcp: str | None, log_file: Path | None) -> None:
     server_main.run(tcp=tcp, log_file=log_file)
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(args: tuple[str, ...]) -> None:
+    """Run the benchmarks (same options as `python -m benchmarks`, e.g. --quick, --sizes S,M,L)."""
+    import importlib
+
+    try:
+        bench_main = importlib.import_module("benchmarks.__main__").main
+    except ImportError as exc:
+        raise click.ClickException(f"benchmarks are not installed with this copy of Lore ({exc})") from exc
+    sys.exit(bench_main(list(args)))
+
+
 from .check_cli import check  # noqa: E402 - the command lives beside the breaking-change package
 
 main.add_command(check)
