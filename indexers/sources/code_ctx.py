@@ -110,16 +110,6 @@ Binding = tuple[str, tuple[str, ...]]  # (service or message name, import eviden
 UNKNOWN: Binding = ("?", ())  # also assigned something untyped: makes the name ambiguous where it is bound
 
 
-def _innermost(node: Any) -> int:
-    """Id of the innermost function enclosing `node`, or 0 (file/class level)."""
-    p = node.parent if node is not None else None
-    while p is not None:
-        if p.type in _FUNCS:
-            return int(p.id)
-        p = p.parent
-    return 0
-
-
 class Bindings:
     """Names bound to a client or message within a file. A plain variable is bound in its function (so
     `req` may be a different type in each handler); a field or attribute (`self.stub`, `s.client`,
@@ -130,13 +120,35 @@ class Bindings:
         self.by: dict[tuple[str, int], set[Binding]] = {}
         self.keys: set[str] = set()
         self.lefts: set[int] = set()  # ids of the assigned nodes that bound something
+        self._fn: dict[int, Any] = {}  # node id -> the innermost function enclosing it (None: file level)
+
+    def function_of(self, node: Any) -> Any:
+        """The innermost function enclosing `node` (strictly), or None; remembered for every node passed
+        on the way, so the nodes of one function cost one walk."""
+        passed = []
+        p = node.parent if node is not None else None
+        found = None
+        while p is not None:
+            if p.id in self._fn:
+                found = self._fn[p.id]
+                break
+            if p.type in _FUNCS:
+                found = p
+                break
+            passed.append(p.id)
+            p = p.parent
+        for i in passed:
+            self._fn[i] = found
+        return found
 
     def add(self, key: str, left: Any, value: Binding, typed: Any = None) -> None:
+        if key == "_":  # Go's blank identifier, Python's throwaway name: holds nothing
+            return
         if left is not None:
             self.lefts.add(left.id)
         local = typed is not None or (left is not None and left.type == "identifier")
-        scope = _innermost(typed if typed is not None else left) if local else 0
-        self.by.setdefault((key, scope), set()).add(value)
+        fn = self.function_of(typed if typed is not None else left) if local else None
+        self.by.setdefault((key, fn.id if fn is not None else 0), set()).add(value)
         self.keys.add(key)
 
     def get(self, key: str, at: Any, member: bool) -> Binding | None:
@@ -144,21 +156,16 @@ class Bindings:
             return None
         if member:  # this.x / self.x / s.x: any binding of x in the file
             found = set().union(*[v for (k, _s), v in self.by.items() if k == key])
-        else:  # the binding in the innermost enclosing function that has one, else the file-level one
-            found = set()
-            p = at.parent if at is not None else None
-            while p is not None:
-                if p.type in _FUNCS and (key, p.id) in self.by:
-                    found = self.by[(key, p.id)]
-                    break
-                p = p.parent
-            else:
-                found = self.by.get((key, 0), set())
+        else:  # the binding of the innermost enclosing function that has one, else the file-level one
+            fn = self.function_of(at)
+            while fn is not None and (key, fn.id) not in self.by:
+                fn = self.function_of(fn)
+            found = self.by.get((key, fn.id if fn is not None else 0), set())
         got = next(iter(found)) if len(found) == 1 else None
         return got if got != UNKNOWN else None
 
     def copy(self) -> Bindings:
         out = Bindings()
         out.by = {k: set(v) for k, v in self.by.items()}
-        out.keys, out.lefts = set(self.keys), set(self.lefts)
+        out.keys, out.lefts, out._fn = set(self.keys), set(self.lefts), self._fn
         return out

@@ -20,6 +20,7 @@ from .code_msgflow import emit_field, infer, js_field, response, walk_up
 _JS_PB = r"(?<!_grpc)(?<!_grpc_web)_pb(\.js)?$"
 _PY_CTOR = re.compile(r"(?:([\w.]+)\.)?([A-Z]\w*)")
 _ACCESSOR = re.compile(r"(?:get|set|has|clear|add)([A-Z]\w*)")
+_GO_TYPE = re.compile(r"((?:\[\w*\])?)\*?(\w+)\.([A-Z]\w*)")  # [ ]*pkg.Name
 
 
 def messages_hint(family: str, data: bytes) -> bool:
@@ -65,22 +66,17 @@ def _type_message(ctx: Ctx, tnode: Any, elements: bool) -> tuple[str, list[str],
     `pb.Cart`/`*pb.Cart` (`[]*pb.Cart` too when `elements`), Python `cart_pb2.Cart` or an imported `Cart`."""
     node = tnode
     if ctx.family == "go":
+        m = _GO_TYPE.fullmatch(flat(tnode))
+        if not m or m.group(1) and not elements or not _go_message(ctx, m.group(2), m.group(3)):
+            return None
         for _ in range(4):
             if node is None or node.type == "qualified_type":
                 break
-            if node.type == "pointer_type" or elements and node.type in ("slice_type", "array_type"):
-                node = node.child_by_field_name("element") if node.type != "pointer_type" else (
-                    node.named_children[0] if node.named_child_count else None)
-            else:
-                return None
+            node = node.child_by_field_name("element") if node.type != "pointer_type" else (
+                node.named_children[0] if node.named_child_count else None)
         if node is None or node.type != "qualified_type":
             return None
-        pkg, name = node.child_by_field_name("package"), node.child_by_field_name("name")
-        alias, msg = ts.text(pkg), ts.text(name)
-        if alias in ctx.imports and go_external(ctx.imports[alias]["path"]) and msg[:1].isupper() \
-                and not re.search(r"(Client|Server)$", msg):
-            return msg, evidence(ctx, alias), name
-        return None
+        return m.group(3), evidence(ctx, m.group(2)), node.child_by_field_name("name")
     if ctx.family == "python" and node is not None:
         if node.type == "type" and node.named_child_count == 1:
             node = node.named_children[0]
@@ -91,6 +87,12 @@ def _type_message(ctx: Ctx, tnode: Any, elements: bool) -> tuple[str, list[str],
         if ev:
             return m.group(2), ev, name_node(node)
     return None
+
+
+def _go_message(ctx: Ctx, alias: str, name: str) -> bool:
+    """Whether `alias.name` may be a generated message: a non-standard package's type, not a client or server."""
+    imp = ctx.imports.get(alias)
+    return imp is not None and go_external(imp["path"]) and not name.endswith(("Client", "Server"))
 
 
 def _results(ctx: Ctx, tnode: Any) -> list[Any]:
@@ -107,15 +109,17 @@ def _declared(ctx: Ctx, typed: Bindings) -> dict[str, Binding | None]:
     if ctx.family == "go":
         for k, _t, node in ctx.f.typed:
             tnode = node.child_by_field_name("type")
-            hit = _type_message(ctx, tnode, elements=True)
+            hit = _type_message(ctx, tnode, elements=True) if tnode is not None else None
             if hit:
                 ctx.emit("proto.message_type", hit[2], hit[0], "", "", **{"import": hit[1]})
-                if _type_message(ctx, tnode, elements=False):
+                if tnode.type != "slice_type" and tnode.type != "array_type":
                     typed.add(k, None, (hit[0], tuple(hit[1])), typed=node)
     names: dict[str, int] = {}  # Python: how often the file defines each function (`f`) or method (`self.f`)
-    if ctx.family == "python" and any(not k for k, *_ in ctx.f.sigs):
-        for mnode, _n in ctx.f.methods:
-            names[_callable_key(mnode)] = names.get(_callable_key(mnode), 0) + 1
+    if ctx.family == "python":
+        annotated = {ts.text(node.child_by_field_name("name")) for k, _t, node in ctx.f.sigs if not k}
+        for mnode, nnode in ctx.f.methods if annotated else ():
+            if ts.text(nnode) in annotated:
+                names[_callable_key(mnode)] = names.get(_callable_key(mnode), 0) + 1
     for k, tnode, node in ctx.f.sigs:
         for t in _results(ctx, tnode) if not k else [tnode]:
             hit = _type_message(ctx, t, elements=not k)
@@ -147,20 +151,21 @@ def _responses(ctx: Ctx, typed: Bindings) -> None:
     if not grpc_hint(ctx.family, ctx.src.data) or not receivers(ctx).keys:
         return
     js = ctx.family == "javascript"
+    keys = receivers(ctx).keys
     for k, left, right in ctx.f.assigns:
         if left is None or left.type != "identifier" or right is None:
             continue
         if js and right.type != "await_expression":
             continue  # a grpc-js call returns the call object, not the response
+        if not _through(ctx.callee_of(right)[0], keys):
+            continue
         hit = rpc_call(ctx, right)
         if hit:
             typed.add(k, left, response(*hit))
     if not js:
         return
-    keys = receivers(ctx).keys
     for c in ctx.f.calls:
-        obj = c.callee.rpartition(".")[0]
-        if not obj or obj.rsplit(".", 1)[-1] not in keys:
+        if not _through(c.callee, keys):
             continue
         args = c.args
         cb = args[-1] if len(args) >= 2 else None
@@ -173,6 +178,12 @@ def _responses(ctx: Ctx, typed: Bindings) -> None:
         hit = rpc_call(ctx, c.node)
         if hit:
             typed.add(ts.text(ps[1]), ps[1], response(*hit))
+
+
+def _through(callee: str, keys: set[str]) -> bool:
+    """Whether a callee's receiver (`self._stub` in `self._stub.GetCart`) is a name bound to a client."""
+    obj = callee.rpartition(".")[0]
+    return bool(obj) and obj.rsplit(".", 1)[-1].lstrip("&*") in keys
 
 
 def messages(ctx: Ctx) -> None:

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from .code_ctx import UNKNOWN, Binding, Bindings, Ctx
-from .code_facts import unwrap
+from .code_facts import flat, unwrap
 
 MAX_CHAIN = 8
 _ACCESSOR = re.compile(r"(?:get|set|has|clear|add)([A-Z]\w*)")
@@ -155,21 +155,27 @@ _CHAIN_TYPES = frozenset({"call", "call_expression", "selector_expression", "att
 Derivation = tuple[str, Any, str, list[str]]  # name, its node, the typed name read, fields read from it
 
 
-def derivations(ctx: Ctx, returns: dict[str, Binding | None]) -> list[Derivation]:
+def derivations(ctx: Ctx, typed: Bindings, returns: dict[str, Binding | None]) -> list[Derivation]:
     """Names assigned or looped over a chain of field reads on a plain name (read once per file; which
     of them are typed depends on the bindings), or (Python) the result of a same-file annotated function,
     written as a read of the function's key with no fields."""
     out: list[Derivation] = []
-    for k, left, right in [*ctx.f.assigns, *ctx.f.loops]:
-        if left is None or right is None or left.type != "identifier" or right.type not in _CHAIN_TYPES:
+    cands = [(k, left, right) for k, left, right in [*ctx.f.assigns, *ctx.f.loops]
+             if k != "_" and left is not None and right is not None and left.type == "identifier"
+             and right.type in _CHAIN_TYPES]
+    names = typed.keys | {k for k, _l, _r in cands}  # what a chain's base must be to be typed at all
+    for k, left, right in cands:
+        callee, call = ctx.callee_of(right)
+        text = callee if call is not None else flat(right)
+        if text.split(".", 1)[0] not in names and text not in returns:
             continue
+        if ctx.family == "go" and left.parent is not None and left.parent.type == "literal_element":
+            continue  # a key of a composite literal (`{CartId: req.CartId}`) names a field, not a variable
         got = chain_of(ctx, right)
         if got is not None:
             out.append((k, left, got[0].text.decode() if got[0].text else "", got[1]))
-        elif returns:
-            callee, call = ctx.callee_of(right)
-            if call is not None and callee in returns:
-                out.append((k, left, "()" + callee, []))
+        elif call is not None and callee in returns:
+            out.append((k, left, "()" + callee, []))
     return out
 
 
@@ -192,26 +198,36 @@ def derive(typed: Bindings, found: list[Derivation], returns: dict[str, Binding 
             return
 
 
-def unbound(ctx: Ctx, typed: Bindings) -> list[tuple[str, Any]]:
-    """Plain names of the file's typed names that are also assigned (or looped over) something untyped."""
+def unbound(ctx: Ctx, typed: Bindings, skip: set[int]) -> list[tuple[str, Any]]:
+    """Plain names of the file's typed names also assigned (or looped over) something untyped (their
+    binding nodes, except those in `skip`)."""
     return [(k, left) for k, left, _right in [*ctx.f.assigns, *ctx.f.loops]
-            if k in typed.keys and left is not None and left.type == "identifier" and left.id not in typed.lefts]
+            if k in typed.keys and left is not None and left.type == "identifier" and left.id not in typed.lefts
+            and left.id not in skip]
 
 
 def infer(ctx: Ctx, typed: Bindings, returns: dict[str, Binding | None]) -> Bindings:
     """`typed` (the names typed by what they were built from) with the names derived from them. A name
     also assigned something untyped in the same function is ambiguous there (`item := req.GetItem();
     item = lookup(id); item.GetProductId()` reads no message field), and so is what was derived from it."""
-    found = derivations(ctx, returns) if typed.keys or returns else []
-    base = typed.copy()
-    derive(typed, found, returns)
-    unknown = unbound(ctx, typed)
-    if not unknown:
-        return typed
-    typed = base
-    for k, left in unknown:
+    found = derivations(ctx, typed, returns) if typed.keys or returns else []
+    if found:  # names derived from others are ambiguous only if the derivation fails: decided below
+        typed.keys.update(k for k, *_ in found)
+    for k, left in unbound(ctx, typed, {left.id for _k, left, *_ in found}):
         typed.add(k, left, UNKNOWN)
+    if not found:
+        return typed
+    before = typed.copy()
     derive(typed, found, returns)
-    for k, left in unbound(ctx, typed):
+    failed = unbound(ctx, typed, set())  # derivations whose base is untyped
+    if not failed:
+        return typed
+    if {k for k, _ in failed} & {base for _k, left, base, _f in found if left.id in typed.lefts}:
+        typed = before  # a name something was derived from is ambiguous after all: derive again
+        for k, left in failed:
+            typed.add(k, left, UNKNOWN)
+        derive(typed, found, returns)
+        failed = unbound(ctx, typed, set())
+    for k, left in failed:
         typed.add(k, left, UNKNOWN)
     return typed
