@@ -1,22 +1,28 @@
 """The language server object: pygls' LanguageServer plus Lore's session, worker pools and background
 tasks. Handlers reach all state through the server they receive; there are no module globals.
 
-Positions are UTF-16 (what facts use): the protocol narrows the client's offered position encodings
-to UTF-16 before pygls picks one, so a client preferring UTF-8 (Neovim) still gets UTF-16.
+The transports are pygls' (stdio, TCP) read through `Framing`, which keeps a hostile or vanishing client
+from crashing or hanging the server: an oversized Content-Length is discarded in chunks instead of
+allocated, and end of input in the middle of a body ends the session (pygls 2.1 raises out of its TCP
+loop there and serves forever). The JSON-RPC envelope is lsp_server/protocol.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from threading import Event
+from typing import Any, BinaryIO, TypeVar
 
 from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
 
+from .protocol import LoreProtocol
 from .state import Session
 
 log = logging.getLogger(__name__)
@@ -24,15 +30,49 @@ T = TypeVar("T")
 
 NAME = "lore"
 VERSION = "0.1.0"
+MAX_BODY = 128 * 1024 * 1024  # bytes; a larger body is read in chunks and discarded, never allocated
+CHUNK = 1024 * 1024
+SKIPPED_LINE = b"X-Lore-Skipped: an overlong header line\r\n"  # any non-blank line the read loop ignores
 
 
-class LoreProtocol(LanguageServerProtocol):
-    @lsp_method(t.INITIALIZE)
-    def lsp_initialize(self, params: t.InitializeParams) -> Any:
-        general = params.capabilities.general
-        if general is not None and general.position_encodings:
-            general.position_encodings = [e for e in general.position_encodings if e == t.PositionEncodingKind.Utf16] or None
-        return (yield from super().lsp_initialize(params))
+class Framing:
+    """pygls' message reader (stdin read on a thread, or an asyncio.StreamReader) made safe for its read
+    loop, which treats an empty body as end of input and lets reader exceptions escape."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+
+    async def readline(self) -> bytes:
+        try:
+            return bytes(await self.reader.readline())
+        except ValueError:  # asyncio.StreamReader: a line past its limit (already discarded)
+            log.warning("skipped an overlong header line")
+            return SKIPPED_LINE
+
+    async def readexactly(self, n: int) -> bytes:
+        if n > MAX_BODY:
+            return await self._discard(n)
+        body = await self._read(n)
+        if len(body) < n:
+            log.warning("end of input %d bytes into a %d-byte message body", len(body), n)
+            return b""
+        return body
+
+    async def _read(self, n: int) -> bytes:
+        try:
+            return bytes(await self.reader.readexactly(n))
+        except asyncio.IncompleteReadError as exc:
+            return bytes(exc.partial)
+
+    async def _discard(self, n: int) -> bytes:
+        log.warning("discarding a %d-byte message body (the limit is %d)", n, MAX_BODY)
+        left = n
+        while left:
+            want = min(left, CHUNK)
+            if len(await self._read(want)) < want:
+                return b""
+            left -= want
+        return b" "  # unparsable: the read loop reports it and the client gets a Parse error
 
 
 class LoreServer(LanguageServer):
@@ -46,6 +86,57 @@ class LoreServer(LanguageServer):
         self.tasks: set[asyncio.Task[Any]] = set()
         self.pending_docs: dict[str, asyncio.Task[Any]] = {}  # uri -> its debounced document run
         self.background: Any = None  # lsp_server.indexing.Background, set on initialize
+
+    # -- transports: pygls' own, reading through Framing ----------------------------------------------
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        self._stop_event = Event()
+        reader = Framing(StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool))
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
+                                  error_handler=self.report_server_error))
+        except BrokenPipeError:
+            log.error("lost the connection to the client; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """One connection is one session: it ends at end of input, or at `exit` with its exit code."""
+        self._stop_event = stop_event = Event()
+        exit_codes: list[Any] = []
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)  # type: ignore[arg-type]
+            try:
+                await run_async(stop_event=stop_event, reader=Framing(reader), protocol=self.protocol,
+                                error_handler=self.report_server_error)
+            except SystemExit as exc:  # raised by the exit notification's handler
+                exit_codes.append(exc.code)
+            finally:
+                self.shutdown()
+
+        async def serve() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            log.info("serving on %s", ", ".join(str(sock.getsockname()) for sock in self._server.sockets))
+            async with self._server:
+                await self._server.serve_forever()
+
+        try:
+            asyncio.run(serve())
+        except asyncio.CancelledError:
+            log.debug("server cancelled")
+        if exit_codes:
+            raise SystemExit(exit_codes[0])
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls' read loop reports what `json.loads` raised with source JsonRpcException (LoreProtocol's
+        handle_message never raises): that is an unparsable body, answered with a Parse error."""
+        if source is JsonRpcException and isinstance(error, ValueError | RecursionError) and isinstance(self.protocol, LoreProtocol):
+            self.protocol.reply_parse_error(error)
+            return
+        super().report_server_error(error, source)
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a pure feature function on the request pool."""

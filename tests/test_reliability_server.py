@@ -192,8 +192,6 @@ def test_malformed_bodies_leave_the_server_alive(client: Client, body: bytes) ->
     assert client.proc.poll() is None
 
 
-@pytest.mark.xfail(strict=True, reason="pygls 2.1 (lsp_server): an unparsable body is logged and dropped; JSON-RPC 2.0 "
-                   "requires a Parse error response (-32700, id null)")
 def test_unparsable_body_gets_a_parse_error(client: Client) -> None:
     body = b'{"jsonrpc": "2.0", "id": 90, "method": "textDocument/hover", '
     client.raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
@@ -231,9 +229,6 @@ def test_invalid_params_leave_the_server_alive(client: Client) -> None:
     assert client.alive()
 
 
-@pytest.mark.xfail(strict=True, reason="lsp_server/pygls 2.1: a request whose params do not deserialize "
-                   "(JsonRpcInvalidParams in JsonRPCProtocol.structure_message) is logged and never answered, "
-                   "so the client waits forever; JSON-RPC requires an Invalid params error (-32602) with its id")
 def test_invalid_params_get_an_invalid_params_error(client: Client) -> None:
     reply = client.wait(client.request_async("textDocument/hover", BAD_PARAMS[0]), timeout=3)
     assert reply["error"]["code"] == -32602
