@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -140,7 +141,11 @@ class Engine:
             if spec is None or info.get("error"):
                 continue
             key = ("h", spec.name)
-            state = None if force else (self._history_mem.get(spec.name) or self.store.get(key))
+            state = None if force else self._history_mem.get(spec.name)
+            if state is None and not force:
+                state = self.store.get(key)
+                if isinstance(state, dict) and isinstance(state.get("commits"), list):
+                    state["commits"] = share_commit_strings(state["commits"])
             if not (isinstance(state, dict) and isinstance(state.get("commits"), list)
                     and isinstance(state.get("head"), (str, type(None)))
                     and all(isinstance(c, Commit) for c in state["commits"])):
@@ -169,3 +174,21 @@ class Engine:
 
         roots = {name: info.root for name, info in repos.items() if info.root is not None}
         return HistoryIndex(roots, commits, self.store.namespace("blame"))
+
+
+def share_commit_strings(commits: list[Any]) -> list[Any]:
+    """Commits loaded from the cache with one object per distinct author, file path (interned, so shared
+    with the manifests) and kinds/refs tuple: each repo's history record is unpickled on its own, and at
+    tens of thousands of commits the copies add up. Values are unchanged; anything that is not a Commit
+    is passed through for the caller's validation."""
+    tuples: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
+    out: list[Any] = []
+    for c in commits:
+        if not isinstance(c, Commit) or not all(isinstance(x, str) for x in (c.author, *c.files, *c.kinds, *c.refs)):
+            out.append(c)
+            continue
+        kinds = tuples.setdefault(c.kinds, tuple(sys.intern(k) for k in c.kinds))
+        refs = tuples.setdefault(c.refs, c.refs)
+        out.append(Commit(c.sha, c.date, sys.intern(c.author), c.subject, kinds, refs, c.reverts, c.body,
+                          tuple(map(sys.intern, c.files))))
+    return out

@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,47 @@ def _reason(facts: FileFacts) -> str:
 
 
 # -- main side -------------------------------------------------------------------------------------
+def share_strings(repo: str, manifest: dict[str, FileState], facts: list[FileFacts]) -> tuple[dict[str, FileState], list[FileFacts]]:
+    """The manifest and facts with one string object per distinct repo name, path, content hash and
+    version key. Records unpickled separately (manifest, aggregate, per-file facts, worker results) each
+    carry their own copies of the same strings; at tens of thousands of files those copies are a large
+    part of a long-lived process's memory. Paths are interned, so commit file lists share them too.
+    Values are unchanged; objects that already share are kept as they are (no-op re-runs stay cheap)."""
+    intern = sys.intern
+    repo = intern(repo)
+    out: list[FileFacts] = []
+    sha_of: dict[str, str] = {}
+    for ff in facts:
+        path = intern(ff.path)
+        if ff.repo is not repo or ff.path is not path:
+            if ff.entities or ff.usages or ff.services or ff.markers or ff.decisions or ff.errors:
+                ff = FileFacts(repo, path, ff.sha256, intern(ff.language), ff.generated,
+                               *(_share_located(items, repo, path) for items in
+                                 (ff.entities, ff.usages, ff.services, ff.markers, ff.decisions, ff.errors)))
+            else:  # most files: nothing but the header
+                ff = FileFacts(repo, path, ff.sha256, intern(ff.language), ff.generated)
+        sha_of[ff.path] = ff.sha256
+        out.append(ff)
+    shared: dict[str, FileState] = {}
+    for path, st in manifest.items():
+        vkey, status = intern(st.vkey), intern(st.status)
+        sha = sha_of.get(path)
+        if sha is None or sha != st.sha256:
+            sha = st.sha256
+        if vkey is not st.vkey or status is not st.status or sha is not st.sha256:
+            st = FileState(st.size, st.mtime_ns, sha, vkey, status, st.reason)
+        shared[intern(path)] = st
+    return shared, out
+
+
+def _share_located(items: tuple[Any, ...], repo: str, path: str) -> tuple[Any, ...]:
+    """Facts of one file with the file's repo and path strings (equal values) shared."""
+    if not items:
+        return items
+    return tuple(replace(x, repo=repo, path=path) if x.repo == repo and x.path == path and (x.repo is not repo or x.path is not path)
+                 else x for x in items)
+
+
 def _digest(manifest: dict[str, FileState]) -> str:
     h = hashlib.sha256()
     for path in sorted(manifest):
@@ -229,6 +270,7 @@ class Indexer:
                     report.failed.append({"repo": repo.name, "path": path, "reason": state.reason})
             report.removed.extend((repo.name, p) for p in old if p not in manifest)
             facts_list = self._assemble(repo, old, manifest, fresh, report)
+            manifest, facts_list = share_strings(repo.name, manifest, facts_list)
             facts_by_repo[repo.name] = facts_list
             unchanged_repo = manifest == old and not force
             if write_ok and not (unchanged_repo and self._stored_fingerprint(repo.name) == fingerprint):
@@ -328,7 +370,7 @@ class Indexer:
             prev = old.get(path)
             # The extractors that want a path depend on the path alone: with the same extractor set, the
             # manifest's version key still holds and the registry need not be asked again.
-            vkey = prev.vkey if (prev is not None and same_extractors) else registry.version_key(path)
+            vkey = prev.vkey if (prev is not None and same_extractors) else sys.intern(registry.version_key(path))
             if not vkey:
                 report.skipped["unsupported"] += 1
                 continue

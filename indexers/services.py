@@ -316,8 +316,8 @@ def derive_services(decls: Sequence[ServiceDecl], files: Mapping[str, Sequence[s
     for repo, paths in files.items():
         for path in paths:
             lang = LANGUAGES.get(path[path.rfind("."):].lower()) if "." in path.rsplit("/", 1)[-1] else None
-            if lang and not skipped(path) and (svc := smap.service_for(repo, path)) is not None:
-                counts.setdefault((repo, svc.root), Counter())[lang] += 1
+            if lang and not skipped(path) and (owner := smap.service_for(repo, path)) is not None:
+                counts.setdefault((repo, owner.root), Counter())[lang] += 1
     final: list[Service] = []
     for svc, indexed in services:
         langs = counts.get((svc.repo, svc.root)) if indexed else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -59,7 +60,7 @@ class _Raw:
         self.sha = _text(header[0][1:])
         self.parents = _text(header[1]).split()
         self.date = _text(header[2])
-        self.author = _text(header[3])
+        self.author = sys.intern(_text(header[3]))  # interned: a repo's authors repeat thousands of times
         self.subject = _text(header[4])
         self.body = _text(header[5]).strip("\n")
         self.files: list[str] = []
@@ -73,7 +74,7 @@ def _parse(tokens: Iterator[bytes]) -> Iterator[_Raw]:
     for tok in tokens:
         if pending_paths:
             if current is not None and len(current.files) < _MAX_FILES:
-                current.files.append(_path(tok))
+                current.files.append(sys.intern(_path(tok)))  # shared with other commits and the manifest
             pending_paths -= 1
             continue
         if tok.startswith(b"\x1e") and not header:
