@@ -3,9 +3,9 @@ provides/consumes link against a hand-labelled truth set. Prints precision and r
 
 The truth set was labelled by reading examples/shop line by line. `FOUND` is what Lore must report,
 exactly (no unexpected link, none missing); `KNOWN_MISSES` are true links Lore does not find today
-(types in Go signatures, chained getters, Python/TS values whose message type is only inferable from
-annotations or callbacks) — they count against recall, and a test fails if one starts being found
-without being moved to `FOUND`."""
+(Python values whose message type is only inferable across files: a method's return annotation in
+another module, a parameter typed only by its callers) — they count against recall, and a test fails
+if one starts being found without being moved to `FOUND`."""
 
 from __future__ import annotations
 

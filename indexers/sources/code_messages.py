@@ -112,7 +112,8 @@ def _declared(ctx: Ctx, typed: Bindings) -> dict[str, Binding | None]:
             hit = _type_message(ctx, tnode, elements=True) if tnode is not None else None
             if hit:
                 ctx.emit("proto.message_type", hit[2], hit[0], "", "", **{"import": hit[1]})
-                if tnode.type != "slice_type" and tnode.type != "array_type":
+                # a struct field is read as `x.field`, never as a bare name: it types no variable
+                if tnode.type not in ("slice_type", "array_type") and node.type != "field_declaration":
                     typed.add(k, None, (hit[0], tuple(hit[1])), typed=node)
     names: dict[str, int] = {}  # Python: how often the file defines each function (`f`) or method (`self.f`)
     if ctx.family == "python":

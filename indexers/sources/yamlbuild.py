@@ -2,8 +2,9 @@
 
 One `TreeBuilder` per file: it resolves anchors and aliases (shared nodes, weights added up), applies
 merge keys (`<<`), keeps the first of duplicate keys and reports the rest, cuts nesting deeper than
-`max_depth`, and reports the first syntax error with its line while keeping everything the parser
-recovered. Files longer than tree-sitter-yaml can count rows for are parsed region by region.
+`max_depth`, and builds whatever tree it is given (`yamlpos` locates syntax errors and hands it a
+recovered tree; `syntax_error` is the fallback report). Files longer than tree-sitter-yaml can count rows
+for are parsed region by region.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class TreeBuilder:
             self.errors.append(LoadError(line, reason))
 
     # -- YAML ---------------------------------------------------------------------------------------
-    def yaml_documents(self, root: Any) -> list[YNode | None]:
+    def yaml_documents(self, root: Any, report: bool = True) -> list[YNode | None]:
         docs: list[YNode | None] = []
         if root.type == "ERROR":
             docs.append(self.yaml_node(root, 0))
@@ -57,7 +58,7 @@ class TreeBuilder:
                 docs.append(self.yaml_node(body[0], 0) if body else None)
             elif doc.type == "ERROR":
                 docs.append(self.yaml_node(doc, 0))
-        if root.has_error:
+        if report and root.has_error:
             self.syntax_error(root, "YAML")
         return docs
 
