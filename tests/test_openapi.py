@@ -23,6 +23,8 @@ from tests.annotations import Fixture, check, load_fixture, parse_fixture
 FIXTURES = Path(__file__).parent / "fixtures" / "openapi"
 EX = OpenAPIExtractor()
 SINGLE = ["cart.yaml", "petstore.yaml", "store.json", "bad.yaml", "bad_syntax.yaml"]
+# broken specs: each names its error line and keeps (exactly) the operations outside the broken block
+RECOVER = sorted(p.name for p in FIXTURES.glob("recover_*.yaml"))
 
 
 def _decoded(fx: Fixture) -> Fixture:
@@ -37,7 +39,7 @@ def _extract(path: str, text: str | bytes, repo: str = "repo"):
 
 
 @pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
-@pytest.mark.parametrize("name", SINGLE)
+@pytest.mark.parametrize("name", SINGLE + RECOVER)
 def test_fixture(name: str, crlf: bool) -> None:
     fx = _decoded(load_fixture(FIXTURES / name))
     text = fx.text.replace("\n", "\r\n") if crlf else fx.text
@@ -253,3 +255,67 @@ def fx_span():
     from indexers.model import Span
 
     return Span(0, 0, 0, 1)
+
+
+MID_JSON = """{
+  "openapi": "3.0.0",
+  "info": {"title": "T", "version": "1"},
+  "paths": {
+    "/a": {
+      "get": {"responses": {}}
+    },
+    "/b": {
+      "get": {
+        "parameters": [{"name": "q", "in": "query", "required": true}],
+        "responses": {
+      }
+    },
+    "/c": {
+      "put": {"responses": {}}
+    }
+  }
+}
+"""
+
+
+def test_json_unterminated_object_keeps_the_rest() -> None:
+    part = _extract("specs/mid.json", MID_JSON)
+    assert [(e.line, "JSON syntax error" in e.reason and "missing '}'" in e.reason) for e in part.errors] == [(10, True)]
+    ops = {e.id: e.range.start_line for e in part.entities if e.kind == "openapi.operation"}
+    assert ops == {"openapi:mid:GET /a": 5, "openapi:mid:PUT /c": 14}  # /b's operation was broken: not guessed
+    assert not [e for e in part.entities if "/b" in e.id]
+
+
+def test_one_line_json_falls_back_to_what_tree_sitter_kept() -> None:
+    text = '{"openapi": "3.0.0", "paths": {"/a": {"get": {"responses": {}}}, "/b": {"get": {"responses": }}}'
+    part = _extract("specs/min.json", text)
+    assert [e.line for e in part.errors if "JSON syntax error" in e.reason] == [0]
+    assert "openapi:min" in {e.id for e in part.entities}
+
+
+def test_syntax_errors_each_at_their_line_and_valid_files_skip_recovery(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = "a: 1\nb:\n  c: [x\n  d: 2\ne:\n  f: 'open\ng: 3\n"
+    loaded = yamlpos.load(SourceFile("r", "x.yaml", broken.encode()))
+    assert [e.line for e in loaded.errors] == [2, 5]
+    assert yamlpos.to_plain(loaded.root) == {"a": 1, "b": {"d": 2}, "e": None, "g": 3}
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("recovery ran on a valid file")
+
+    monkeypatch.setattr(yamlpos, "_Recovery", refuse)
+    assert yamlpos.load(SourceFile("r", "s.yaml", SCALARS.encode())).errors == []
+    assert yamlpos.load(SourceFile("r", "p.json", b'{"a": [1, 2]}')).errors == []
+
+
+def test_locating_errors_in_a_large_spec_is_bounded() -> None:
+    item = "  /p{i}:\n    get:\n      parameters:\n        - {{name: a, in: query}}\n      responses:\n        '200': {{description: ok}}\n"
+    paths = [item.format(i=i) for i in range(1500)]
+    paths[500] = paths[500].replace("ok}", "ok")
+    paths[1000] = paths[1000].replace("in: query}", "in: query")
+    text = "openapi: 3.0.0\ninfo: {title: L, version: '1'}\npaths:\n" + "".join(paths)
+    start = time.perf_counter()
+    part = _extract("big.yaml", text)
+    assert time.perf_counter() - start < 5
+    assert [e.line for e in part.errors] == [3 + 500 * 6 + 5, 3 + 1000 * 6 + 3]
+    ops = {e.id for e in part.entities if e.kind == "openapi.operation"}
+    assert len(ops) == 1498 and "openapi:big:GET /p500" not in ops and "openapi:big:GET /p1000" not in ops

@@ -310,8 +310,6 @@ def test_malformed_contracts_name_file_and_line(world: World, path: str, line: i
         assert keep in world.ids(path=path)  # what parsed before the error is kept
 
 
-@pytest.mark.xfail(strict=True, reason="yamlpos.py (tree-sitter YAML errors): an unclosed flow sequence on line 5 is "
-                   "reported at line 1 ('near openapi: 3.0.0'): the outermost ERROR node is used, not the innermost")
 def test_yaml_syntax_error_line_is_the_broken_line(world: World) -> None:
     assert world.failed("bad/openapi.yaml").startswith("line 5:")
 
