@@ -215,6 +215,10 @@ from .check_cli import check  # noqa: E402 - the command lives beside the breaki
 
 main.add_command(check)
 
+from .mcp_cli import mcp  # noqa: E402 - the MCP server for AI agents (optional dependency, imported lazily)
+
+main.add_command(mcp)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,140 @@
+"""`lore mcp` over stdio with the official SDK's client, on the bundled example system: the tools are
+listed, each answers with cited plain text and structured data, bad input is a tool error (isError) and
+the server keeps answering, and an edit to a contract is seen by the next call (refresh per call).
+
+Skipped only when the `mcp` SDK is not installed and LORE_REQUIRE_MCP is unset (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+try:
+    from mcp import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+except ImportError:  # pragma: no cover - depends on the environment
+    if os.environ.get("LORE_REQUIRE_MCP"):
+        raise
+    pytest.skip("the mcp SDK is not installed (pip install 'lore[mcp]'; set LORE_REQUIRE_MCP=1 to fail instead)",
+                allow_module_level=True)
+
+from indexers.cli import main
+from indexers.mcp_server import LoreTools, ToolFailure
+
+ROOT = Path(__file__).resolve().parents[1]
+CART_PROTO = "contracts/proto/shop/cart/v1/cart.proto"
+CART_GO = "cart-service/internal/server/cart.go"
+GET_CART = "proto:shop.cart.v1.CartService.GetCart"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("mcp") / "shop"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "materialize.py"), str(target)], check=True, capture_output=True)
+    return target
+
+
+def _text(result: Any) -> str:
+    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
+
+
+def test_cli_registers_the_command() -> None:
+    assert "mcp" in main.commands, "add `from .mcp_cli import mcp` and `main.add_command(mcp)` to indexers/cli.py"
+
+
+async def test_stdio_session(shop: Path, tmp_path: Path) -> None:
+    module = "indexers.cli" if "mcp" in main.commands else "indexers.mcp_cli"
+    args = ["-m", module] + (["mcp"] if module == "indexers.cli" else []) + ["--root", str(shop), "--cache", str(tmp_path / "cache")]
+    params = StdioServerParameters(command=sys.executable, args=args, cwd=str(ROOT))
+    with open(tmp_path / "stderr.log", "w+", encoding="utf-8") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            names = {t.name for t in (await session.list_tools()).tools}
+            assert names == {"lore_context", "lore_consumers", "lore_search", "lore_check"}
+
+            # A declaration: the rpc, its provider and both consumers, cited.
+            res = await session.call_tool("lore_context", {"path": CART_PROTO, "line": 9})
+            text = _text(res)
+            assert not res.is_error, text
+            assert GET_CART in text and "checkout-service" in text and "storefront" in text
+            assert "checkout-service/checkout/cart_client.py:19" in text and "cart-service/internal/server/cart.go:25" in text
+            assert GET_CART in res.structured_content["entity_ids"]
+            assert res.structured_content["path"] == "proto/shop/cart/v1/cart.proto"
+
+            # History on a code line, with an absolute path this time.
+            res = await session.call_tool("lore_context", {"path": str(shop / CART_GO), "line": 13})
+            assert not res.is_error, _text(res)
+            assert "Work around Redis timeout on large carts (#42)" in _text(res)
+            names_of = {s["name"] for s in res.structured_content["sections"] if s["notes"]}
+            assert {"service", "history", "markers"} <= names_of
+
+            res = await session.call_tool("lore_consumers", {"entity_id": GET_CART})
+            text = _text(res)
+            assert not res.is_error, text
+            consumers = {(c["service"], c["repo"], c["path"], c["line"]) for c in res.structured_content["consumers"]}
+            assert consumers == {("checkout-service", "checkout-service", "checkout/cart_client.py", 19),
+                                 ("storefront", "storefront", "src/cart.ts", 12)}
+            assert [p["service"] for p in res.structured_content["providers"]] == ["cart-service"]
+            assert "storefront/src/cart.ts:12" in text
+
+            res = await session.call_tool("lore_search", {"query": "CartService"})
+            assert not res.is_error, _text(res)
+            first = res.structured_content["results"][0]
+            assert first["id"] == "proto:shop.cart.v1.CartService" and first["line"] == 8
+            assert "proto:shop.cart.v1.CartService (proto.service" in _text(res)
+
+            # Bad input: tool errors with a clear message, and the server keeps going.
+            bad: list[tuple[str, dict[str, Any], str]] = [
+                ("lore_context", {"path": "no/such/file.go", "line": 1}, "not inside any repo"),
+                ("lore_context", {"path": "cart-service/../../../etc/passwd", "line": 1}, "not inside any repo"),
+                ("lore_context", {"path": CART_PROTO, "line": 10_000}, "outside"),
+                ("lore_context", {"path": CART_PROTO, "line": 0}, "line"),
+                ("lore_consumers", {"entity_id": "proto:nope.Nothing"}, "unknown contract entity"),
+                ("lore_check", {"repo": "nope"}, "unknown repo"),
+                ("lore_check", {"base": "no-such-ref"}, "no-such-ref"),
+            ]
+            for name, arguments, needle in bad:
+                res = await session.call_tool(name, arguments)
+                assert res.is_error, (name, arguments, _text(res))
+                assert needle in _text(res), (name, _text(res))
+
+            res = await session.call_tool("lore_check", {})
+            assert not res.is_error, _text(res)
+            assert res.structured_content["breaking"] == 0 and "No breaking" in _text(res)
+
+            # Delete the rpc in the working tree: the next call sees it and names who breaks.
+            proto = shop / CART_PROTO
+            proto.write_text(proto.read_text(encoding="utf-8").replace("  rpc GetCart(GetCartRequest) returns (Cart);\n", ""),
+                             encoding="utf-8")
+            res = await session.call_tool("lore_check", {"repo": "contracts"})
+            text = _text(res)
+            assert not res.is_error, text
+            assert res.structured_content["breaking"] >= 1, text
+            finding = next(f for f in res.structured_content["results"][0]["findings"] if f["entity"] == GET_CART)
+            assert {c["service"] for c in finding["consumers"]} == {"checkout-service", "storefront"}
+            assert "checkout-service" in text and "GetCart" in text
+
+
+def test_paths_resolve_inside_the_workspace_only(shop: Path) -> None:
+    tools = LoreTools(shop)
+    repo, rel, _real = tools.locate(CART_GO)
+    assert (repo.name, rel) == ("cart-service", "internal/server/cart.go")
+    assert tools.locate((shop / CART_GO).as_uri())[1] == "internal/server/cart.go"
+    for bad in ["", "lore.toml", "cart-service", "cart-service/internal/../../lore.toml", "/etc/passwd"]:
+        with pytest.raises(ToolFailure):
+            tools.locate(bad)
+    outside = shop.parent / "secret.txt"
+    outside.write_text("x\n", encoding="utf-8")
+    (shop / "cart-service" / "link.txt").symlink_to(outside)
+    with pytest.raises(ToolFailure, match="outside"):
+        tools.locate("cart-service/link.txt")
+    (shop / "cart-service" / "link.txt").unlink()
+    with pytest.raises(ToolFailure, match="between"):
+        tools.context(CART_GO, 13, 12)
+    with pytest.raises(ToolFailure, match="empty"):
+        tools.search("   ")
