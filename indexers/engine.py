@@ -26,10 +26,12 @@ log = logging.getLogger(__name__)
 
 
 class Engine:
-    def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False):
+    def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
+                 isolate: bool = False):
         self.ws = ws
         self.store = store
         self.jobs = jobs
+        self.isolate = isolate  # extract in worker processes even with one job (see Indexer)
         self.progress = progress
         self._generation = 0
         self._lock = threading.Lock()
@@ -53,7 +55,7 @@ class Engine:
                 self._history_mem.clear()
                 self._snapshot = None
             indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress,
-                              memory=self._memory)
+                              memory=self._memory, isolate=self.isolate)
             report, facts_by_repo = indexer.run(force=force, only=only)
             t0 = time.perf_counter()
             commits = self._mine_history(report, force)

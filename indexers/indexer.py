@@ -110,6 +110,21 @@ def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True) -> list[
     return out
 
 
+def _stop_helpers() -> None:
+    """Stop the forkserver and resource-tracker processes a pool leaves running (a long-lived process
+    would keep them, ~25 MB, until it exits; the next pool starts them again). Private multiprocessing
+    API, so guarded: where it is missing or fails, the helpers just stay."""
+    from multiprocessing import forkserver, resource_tracker
+
+    for helper in (getattr(forkserver, "_forkserver", None), getattr(resource_tracker, "_resource_tracker", None)):
+        stop = getattr(helper, "_stop", None)
+        if callable(stop):
+            try:
+                stop()
+            except Exception as exc:  # noqa: BLE001 - an optimisation only
+                log.debug("could not stop a multiprocessing helper: %s", exc)
+
+
 def _reason(facts: FileFacts) -> str:
     if not facts.errors:
         return ""
@@ -213,8 +228,12 @@ class RepoMemory:
 
 class Indexer:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
-                 on_progress: Callable[[int, int], None] | None = None, memory: dict[str, RepoMemory] | None = None):
+                 on_progress: Callable[[int, int], None] | None = None, memory: dict[str, RepoMemory] | None = None,
+                 isolate: bool = False):
         self.memory = memory if memory is not None else {}
+        # Extract in worker processes even with one job (a long-lived process: the parsers' libraries and
+        # the heap a large extraction leaves behind go away with the worker instead of staying resident).
+        self.isolate = isolate
         self.ws = ws
         self.store = store
         self.jobs = jobs or os.cpu_count() or 1
@@ -251,7 +270,8 @@ class Indexer:
         fingerprint = registry.fingerprint()
         for repo, old, manifest, _jobs in plans:
             fresh: dict[str, FileFacts] = {}
-            for _repo, path, state, facts, reused in by_repo.get(repo.name, []):
+            for _repo, raw_path, state, facts, reused in by_repo.get(repo.name, []):
+                path = sys.intern(raw_path)  # the one string share_strings keeps (report.changed holds it too)
                 old_state = old.get(path)
                 manifest[path] = state
                 if state.status.startswith("skipped:"):
@@ -421,19 +441,23 @@ class Indexer:
     def _run_batches(self, jobs: list[Job], reuse: bool) -> Iterator[list[Result]]:
         cache_root = str(self.store.root)
         batches = [jobs[i:i + BATCH] for i in range(0, len(jobs), BATCH)]
-        if len(jobs) < POOL_THRESHOLD or self.jobs <= 1:
+        if len(jobs) < POOL_THRESHOLD or (self.jobs <= 1 and not self.isolate):
             for b in batches:
                 yield process_batch(cache_root, b, reuse)
             return
         ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=min(self.jobs, len(batches)), mp_context=ctx) as pool:
-            futures = [pool.submit(process_batch, cache_root, b, reuse) for b in batches]
-            for fut, batch in zip(futures, batches, strict=True):
-                try:
-                    yield fut.result()
-                except Exception as exc:  # noqa: BLE001 - a crashed worker fails its batch, not the run
-                    log.warning("worker failed: %s", exc)
-                    yield [(r, p, FileState(s, m, "", v, "failed", f"worker crashed: {exc}"), None, False) for r, _root, p, s, m, v in batch]
+        try:
+            with ProcessPoolExecutor(max_workers=min(self.jobs, len(batches)), mp_context=ctx) as pool:
+                futures = [pool.submit(process_batch, cache_root, b, reuse) for b in batches]
+                for fut, batch in zip(futures, batches, strict=True):
+                    try:
+                        yield fut.result()
+                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails its batch, not the run
+                        log.warning("worker failed: %s", exc)
+                        yield [(r, p, FileState(s, m, "", v, "failed", f"worker crashed: {exc}"), None, False) for r, _root, p, s, m, v in batch]
+        finally:
+            if self.isolate:
+                _stop_helpers()
 
     def _assemble(self, repo: RepoSpec, old: dict[str, FileState], manifest: dict[str, FileState],
                   fresh: dict[str, FileFacts], report: IndexReport) -> list[FileFacts]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -112,7 +113,9 @@ class Background:
         for msg in store.messages:
             self.server.warn(msg)
         store.messages.clear()
-        self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)))
+        # Extraction always in worker processes (isolate), even with one job: what parsing leaves behind
+        # (parser libraries, a fragmented heap) goes away with the workers instead of staying resident.
+        self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)), isolate=True)
 
     # -- re-indexing ---------------------------------------------------------------------------------
     def schedule(self, delay: float = DEBOUNCE, force: bool = False, paths: dict[str, set[str]] | None = None) -> None:
@@ -268,13 +271,14 @@ class Background:
 
     async def _poll(self) -> None:
         loop = asyncio.get_running_loop()
-        last: dict[str, int] | None = None
+        last: dict[str, dict[str, int]] | None = None
         while True:
             engine = self.engine
             if engine is not None:
                 scan = await loop.run_in_executor(self.server.pool, _scan, engine.ws)
                 if last is not None and scan != last:
-                    changed = [p for p in scan.keys() | last.keys() if scan.get(p) != last.get(p)]
+                    changed = [os.path.join(base, name) for base in scan.keys() | last.keys()
+                               for name in _differ(scan.get(base, {}), last.get(base, {}))]
                     if any(p.endswith("/.git/HEAD") for p in changed):
                         self.schedule()  # a commit or a branch switch: look at everything
                     else:
@@ -289,20 +293,32 @@ class Background:
             self._poller.cancel()
 
 
-def _scan(ws: Workspace) -> dict[str, int]:
-    """mtime (ns) and size of every git-listed file of the workspace, plus lore.toml."""
-    out: dict[str, int] = {}
-    paths: list[Path] = [ws.config_path] if ws.config_path else []
+def _scan(ws: Workspace) -> dict[str, dict[str, int]]:
+    """mtime (ns) and size of every git-listed file of the workspace, of each repo's .git/HEAD and of
+    lore.toml, as {folder: {relative path: stamp}}. The relative paths are interned (the indexer's
+    manifests hold the same strings), so the two scans a poll compares cost little more than an int per
+    file instead of a fresh absolute path each."""
+    groups: list[tuple[str, list[str]]] = []
+    if ws.config_path:
+        groups.append((str(ws.config_path.parent), [ws.config_path.name]))
     for repo in ws.repos:
         try:
-            paths += [repo.root / p for p in git.list_files(repo.root)]
+            names = git.list_files(repo.root)
         except git.GitError:
             continue
-        paths.append(repo.root / ".git" / "HEAD")
-    for p in paths:
-        try:
-            st = p.stat()
-        except OSError:
-            continue
-        out[str(p)] = st.st_mtime_ns ^ (st.st_size << 1)
+        names.append(".git/HEAD")
+        groups.append((str(repo.root), names))
+    out: dict[str, dict[str, int]] = {}
+    for base, names in groups:
+        stamps = out.setdefault(base, {})
+        for name in names:
+            try:
+                st = os.stat(os.path.join(base, name))
+            except OSError:
+                continue
+            stamps[sys.intern(name)] = st.st_mtime_ns ^ (st.st_size << 1)
     return out
+
+
+def _differ(new: dict[str, int], old: dict[str, int]) -> list[str]:
+    return [name for name in new.keys() | old.keys() if new.get(name) != old.get(name)]

@@ -9,6 +9,7 @@ commit last wrote (for the "you are editing a workaround" diagnostic).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -66,7 +67,8 @@ class HistoryIndex:
                 meta, _, name = rec.partition(b"\t")
                 parts = meta.split()
                 if len(parts) == 3 and parts[1] == b"blob":
-                    table[name.decode("utf-8", "surrogateescape")] = parts[2].decode()
+                    # interned: the same path strings the manifests and commit file lists hold
+                    table[sys.intern(name.decode("utf-8", "surrogateescape"))] = parts[2].decode()
             with self._lock:
                 self._blobs[repo] = table
         return table.get(path)
