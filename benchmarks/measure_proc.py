@@ -42,9 +42,16 @@ class TreeSampler:
         except psutil.Error:
             return
         total = 0
+        try:
+            own_cmd = root.cmdline()
+        except psutil.Error:
+            own_cmd = []
         for p in procs:
             try:
-                total += main if p is root else p.memory_info().rss
+                if p is root:
+                    total += main
+                elif p.cmdline() != own_cmd:  # a child between fork and exec still shows the parent's pages
+                    total += p.memory_info().rss
             except psutil.Error:
                 continue
         self.samples += 1

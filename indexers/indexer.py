@@ -184,6 +184,17 @@ def _digest(manifest: dict[str, FileState]) -> str:
     return h.hexdigest()
 
 
+def _keep(manifest: dict[str, FileState], repo: str, path: str, state: FileState, report: IndexReport) -> None:
+    """Carry a file's previous state into the new manifest (it did not change) and count it."""
+    manifest[path] = state
+    if state.status.startswith("skipped:"):
+        report.skipped[state.status.split(":", 1)[1]] += 1
+        return
+    report.unchanged += 1
+    if state.status == "failed":
+        report.failed.append({"repo": repo, "path": path, "reason": state.reason})
+
+
 class Progress:
     """A progress bar on a terminal, periodic plain lines otherwise, nothing when quiet."""
 
@@ -375,13 +386,7 @@ class Indexer:
             wanted_now = set(targets)
             for path, prev_state in old.items():
                 if path not in wanted_now:
-                    manifest[path] = prev_state
-                    if prev_state.status.startswith("skipped:"):
-                        report.skipped[prev_state.status.split(":", 1)[1]] += 1
-                    else:
-                        report.unchanged += 1
-                        if prev_state.status == "failed":
-                            report.failed.append({"repo": repo.name, "path": path, "reason": prev_state.reason})
+                    _keep(manifest, repo.name, path, prev_state, report)
         for path in paths:
             reason = discover.skip_reason_by_name(path, self.ws.exclude)
             if reason is not None:
@@ -400,13 +405,7 @@ class Indexer:
                     report.skipped[why or "unknown"] += 1
                 continue
             if prev is not None and prev.size == cand.size and prev.mtime_ns == cand.mtime_ns and prev.vkey == vkey:
-                manifest[path] = prev
-                if prev.status.startswith("skipped:"):
-                    report.skipped[prev.status.split(":", 1)[1]] += 1
-                else:
-                    report.unchanged += 1
-                    if prev.status == "failed":
-                        report.failed.append({"repo": repo.name, "path": path, "reason": prev.reason})
+                _keep(manifest, repo.name, path, prev, report)
                 continue
             jobs.append((repo.name, str(repo.root), path, cand.size, cand.mtime_ns, vkey))
         info["files"] = len(paths) if targets is None else len(manifest) + len(jobs)
@@ -427,13 +426,13 @@ class Indexer:
                 bar.advance(len(chunk))
                 if self.on_progress is not None:
                     self.on_progress(len(results), len(jobs))
-                for repo, path, state, facts, reused in chunk:
-                    if write_ok and facts is not None and not reused:
-                        try:
-                            self.store.put_facts(repo, path, state.sha256, state.vkey, facts)
-                        except CacheError as exc:
-                            write_ok = False
-                            report.messages.append(str(exc))
+                new = [(r, p, st, ff) for r, p, st, ff, reused in chunk if ff is not None and not reused]
+                if write_ok and new:
+                    try:
+                        self.store.put_many_facts(new)
+                    except CacheError as exc:
+                        write_ok = False
+                        report.messages.append(str(exc))
         finally:
             bar.close()
         return results, write_ok

@@ -110,7 +110,8 @@ class Store:
     def _connect(self) -> diskcache.Cache:
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.path, 0o700)
-        return diskcache.Cache(str(self.path), size_limit=2**40, eviction_policy="none", timeout=60)
+        # No memory-mapped I/O: mapped pages count toward a long-running server's resident memory.
+        return diskcache.Cache(str(self.path), size_limit=2**40, eviction_policy="none", timeout=60, sqlite_mmap_size=0)
 
     @staticmethod
     def _verify(cache: diskcache.Cache) -> None:
@@ -147,10 +148,13 @@ class Store:
         try:
             self._cache.set(key, value, retry=True)
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
-            if _cannot_write(exc) or isinstance(exc, (sqlite3.DatabaseError, diskcache.Timeout)):
-                raise CacheError(f"cannot write the cache at {self.path}: {exc or exc.__class__.__name__} "
-                                 "(the previous index stays usable)") from exc
-            raise
+            self._raise_write_error(exc)
+
+    def _raise_write_error(self, exc: BaseException) -> None:
+        if _cannot_write(exc) or isinstance(exc, (sqlite3.DatabaseError, diskcache.Timeout)):
+            raise CacheError(f"cannot write the cache at {self.path}: {exc or exc.__class__.__name__} "
+                             "(the previous index stays usable)") from exc
+        raise exc
 
     def delete(self, key: tuple[Any, ...]) -> None:
         try:
@@ -186,6 +190,16 @@ class Store:
 
     def put_facts(self, repo: str, path: str, sha256: str, vkey: str, facts: Any) -> None:
         self.set(("f", repo, path, sha256, vkey), facts)
+
+    def put_many_facts(self, records: list[tuple[str, str, Any, Any]]) -> None:
+        """Store (repo, path, FileState, FileFacts) records in one transaction: one commit per batch
+        instead of one per file. All or none of a batch is written."""
+        try:
+            with self._cache.transact(retry=True):
+                for repo, path, state, facts in records:
+                    self._cache.set(("f", repo, path, state.sha256, state.vkey), facts, retry=True)
+        except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
+            self._raise_write_error(exc)
 
     def aggregate(self, repo: str, digest: str) -> Any:
         value = self.get(("a", repo))

@@ -164,9 +164,14 @@ class Session:
         if root is None:
             return None
         with self._readers_lock:
-            reader = self._readers.get(key[0])
+            reader = self._readers.pop(key[0], None)
             if reader is None:
-                reader = self._readers[key[0]] = git.BlobReader(root)
+                reader = git.BlobReader(root)
+            self._readers[key[0]] = reader  # most recently used last
+            # A cat-file process per repo ever touched would pile up across a large workspace: keep a few.
+            while len(self._readers) > MAX_READERS:
+                stale = self._readers.pop(next(iter(self._readers)))
+                stale.close()
         data = reader.read(f"HEAD:{key[1]}")
         if data is None:
             return None
@@ -177,6 +182,9 @@ class Session:
             readers, self._readers = list(self._readers.values()), {}
         for r in readers:
             r.close()
+
+
+MAX_READERS = 4
 
 
 def locate(snap: Snapshot, doc: Doc) -> FileKey | None:
