@@ -10,17 +10,17 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from . import query
+from .cli_errors import friendly
 from .engine import Engine
 from .model import to_plain
 from .render import render_text
-from .store import CacheError, Store
+from .store import Store
 from .workspace import Workspace, WorkspaceError, discover
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,26 +33,6 @@ class LoreUsageError(click.UsageError):
 def cache_option(fn: F) -> F:
     return click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                         help="Cache folder (default: $LORE_CACHE or $XDG_CACHE_HOME/lore).")(fn)
-
-
-def friendly(fn: F) -> F:
-    """Turn expected failures into one line and an exit code instead of a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except WorkspaceError as exc:
-            click.echo(f"lore: {exc}", err=True)
-            sys.exit(2)
-        except CacheError as exc:
-            click.echo(f"lore: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("lore: interrupted", err=True)
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = False, jobs: int | None = None,

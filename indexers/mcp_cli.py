@@ -11,8 +11,7 @@ from pathlib import Path
 
 import click
 
-from .store import CacheError
-from .workspace import WorkspaceError
+from .cli_errors import friendly
 
 
 def _sdk_missing() -> str | None:
@@ -36,16 +35,7 @@ def mcp(root: Path, cache_dir: Path | None) -> None:
         sys.exit(2)
     from .mcp_server import run
 
-    try:
-        run(root, cache_dir)
-    except WorkspaceError as exc:
-        click.echo(f"lore: {exc}", err=True)
-        sys.exit(2)
-    except CacheError as exc:
-        click.echo(f"lore: {exc}", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    friendly(run)(root, cache_dir)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m indexers.mcp_cli` before cli.py registers it
