@@ -13,8 +13,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 STAMP="$VENV/.lore-installed"
 if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[test,bench]"
+  echo "lore: installing into $VENV (log: $VENV/install.log)" >&2
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >"$VENV/install.log" 2>&1 || true
+  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[test,bench,mcp]" >>"$VENV/install.log" 2>&1; then
+    tail -n 40 "$VENV/install.log" >&2
+    echo "lore: installation failed (full log: $VENV/install.log)" >&2
+    exit 1
+  fi
   touch "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
