@@ -179,6 +179,10 @@ class Background:
             return
         self.runs += 1
         self.server.session.set_snapshot(snap)
+        if snap.history is not None and hasattr(snap.history, "warm"):
+            # history tables the first hovers would otherwise build: in the background, never awaited
+            fut = self.server.index_pool.submit(snap.history.warm, snap)
+            fut.add_done_callback(_log_failure)
         files = report.as_json().get("files", {})
         self._end(progress, f"{files.get('indexed', 0)} indexed, {files.get('unchanged', 0)} unchanged, "
                             f"{len(snap.links)} links")
@@ -291,6 +295,12 @@ class Background:
             self._timer.cancel()
         if self._poller is not None:
             self._poller.cancel()
+
+
+def _log_failure(fut: Any) -> None:
+    exc = fut.exception() if not fut.cancelled() else None
+    if exc is not None:
+        log.warning("history warm-up failed: %s", exc)
 
 
 def _scan(ws: Workspace) -> dict[str, dict[str, int]]:

@@ -86,6 +86,14 @@ class HistoryIndex:
                 self._coupling[repo] = FileCoupling(list(self.commits.get(repo, {}).values()))
             return self._coupling[repo]
 
+    def warm(self, snap: Any) -> None:
+        """Compute the per-repo tables the first hovers would otherwise pay for (blob shas, file coupling,
+        service coupling). Meant for a background thread right after a new Snapshot is published."""
+        for repo in sorted(self.roots):
+            self.blob(repo, "")
+            self.coupling(repo)
+        self.service_pairs(snap)
+
     def service_pairs(self, snap: Any) -> list[ServicePair]:
         """Services (across repos) that change together: shared issue references, or the same author
         within a short window. Computed once per snapshot's history."""
