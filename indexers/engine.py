@@ -35,7 +35,6 @@ class Engine:
         self.progress = progress
         self._generation = 0
         self._lock = threading.Lock()
-        self.history: Any = None
         self.last_report: IndexReport | None = None
         # Kept between refreshes so that a re-index in a long-lived process (the server) reads nothing it
         # already has: per-repo manifests and facts, mined history, and the last Snapshot.

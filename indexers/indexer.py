@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from . import discover, git
@@ -46,7 +45,6 @@ class IndexReport:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
-    indexed_paths: list[str] = field(default_factory=list)
     changed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) whose facts changed
     removed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) gone since last run
 
@@ -294,7 +292,6 @@ class Indexer:
                         report.unchanged += 1
                     else:
                         report.indexed += 1
-                        report.indexed_paths.append(f"{repo.name}/{path}")
                     if old_state is None or old_state.sha256 != state.sha256 or old_state.vkey != state.vkey or force:
                         report.changed.append((repo.name, path))
                 elif state.status == "failed":
@@ -304,7 +301,7 @@ class Indexer:
             manifest, facts_list = share_strings(repo.name, manifest, facts_list)
             facts_by_repo[repo.name] = facts_list
             unchanged_repo = manifest == old and not force
-            if write_ok and not (unchanged_repo and self._stored_fingerprint(repo.name) == fingerprint):
+            if write_ok and not (unchanged_repo and self.store.fingerprint(repo.name) == fingerprint):
                 try:
                     self.store.put_manifest(repo.name, manifest)
                     self.store.put_aggregate(repo.name, _digest(manifest), facts_list)
@@ -378,7 +375,7 @@ class Indexer:
             old = mem.manifest
         else:
             old = self.store.manifest(repo.name)
-        same_extractors = bool(old) and (mem.fingerprint if mem is not None else self._stored_fingerprint(repo.name)) == fingerprint
+        same_extractors = bool(old) and (mem.fingerprint if mem is not None else self.store.fingerprint(repo.name)) == fingerprint
         manifest: dict[str, FileState] = {}
         jobs: list[Job] = []
         root = str(repo.root)
@@ -410,9 +407,6 @@ class Indexer:
             jobs.append((repo.name, str(repo.root), path, cand.size, cand.mtime_ns, vkey))
         info["files"] = len(paths) if targets is None else len(manifest) + len(jobs)
         return repo, old, manifest, jobs
-
-    def _stored_fingerprint(self, repo: str) -> str:
-        return self.store.fingerprint(repo)
 
     def _execute(self, jobs: list[Job], reuse: bool, report: IndexReport) -> tuple[list[Result], bool]:
         """Run the jobs; each batch's new records are stored as it arrives, so that a run killed half way
@@ -497,6 +491,3 @@ class Indexer:
             out.append(ff)
         return out
 
-
-def cache_path(store: Store) -> Path:
-    return store.path

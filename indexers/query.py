@@ -99,7 +99,7 @@ def entities_for_position(snap: Snapshot, repo: str, path: str, line: int, col: 
         return declared[:1], []
     links = snap.links_at(repo, path, line, col)
     seen: dict[str, Entity] = {}
-    for lk in sorted(links, key=lambda lk: (_KIND_RANK.get(lk.entity.split(":", 1)[0], 9), _entity_rank(snap, lk.entity),
+    for lk in sorted(links, key=lambda lk: (_entity_rank(snap, lk.entity),
                                              -lk.confidence, lk.range.size)):
         ent = snap.entity(lk.entity)
         if ent is not None and ent.id not in seen:
@@ -107,7 +107,6 @@ def entities_for_position(snap: Snapshot, repo: str, path: str, line: int, col: 
     return list(seen.values()), links
 
 
-_KIND_RANK = {"proto": 0, "openapi": 0, "graphql": 0, "sql": 0}
 # At a usage site the operation (rpc, HTTP operation) matters most, then messages/schemas, then fields.
 _ENTITY_KIND_RANK = {"proto.rpc": 0, "openapi.operation": 0, "graphql.field": 1, "sql.table": 1, "proto.service": 1,
                      "proto.message": 2, "openapi.schema": 2, "proto.enum": 2, "proto.field": 3, "openapi.property": 3,
@@ -138,10 +137,10 @@ def contract_section(snap: Snapshot, ents: list[Entity], usage_links: list[Link]
     return Section("contract", "Contract", tuple(notes), "No contract entity here.")
 
 
-def link_groups(snap: Snapshot, ident: str, role: str) -> list[tuple[str, str, list[Link]]]:
-    """Links of a role grouped by (service, repo), largest group first."""
+def link_groups(links: list[Link]) -> list[tuple[str, str, list[Link]]]:
+    """Links grouped by (service, repo), largest group first, each group in file order."""
     groups: dict[tuple[str, str], list[Link]] = defaultdict(list)
-    for lk in snap.links_for(ident, role):
+    for lk in links:
         groups[(lk.service, lk.repo)].append(lk)
     ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     return [(svc, repo, sorted(lks, key=lambda lk: (lk.path, lk.range))) for (svc, repo), lks in ordered]
@@ -160,11 +159,7 @@ def links_section(snap: Snapshot, ents: list[Entity], max_locations: int = 3) ->
             notes.append(Note(f"{len(all_links)} {label} site{'s' if len(all_links) != 1 else ''} in {len(repos)} repo{'s' if len(repos) != 1 else ''} for {e.id}",
                               cite(e.repo, e.path, e.range.start_line), f"{label}s_summary",
                               data={"count": len(all_links), "repos": sorted(repos)}))
-            groups: dict[tuple[str, str], list[Link]] = defaultdict(list)
-            for lk in all_links:
-                groups[(lk.service, lk.repo)].append(lk)
-            for (svc, repo), lks in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-                lks.sort(key=lambda lk: (lk.path, lk.range))
+            for svc, repo, lks in link_groups(all_links):
                 first = lks[0]
                 more = f" (+{len(lks) - 1} more)" if len(lks) > 1 else ""
                 places = ", ".join(cite(lk.repo, lk.path, lk.range.start_line) for lk in lks[:max_locations])

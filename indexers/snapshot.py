@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .linking import link
 from .model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
+from .services import derive_services
+from .workspace import locate_in
 
 FileKey = tuple[str, str]  # (repo, path)
 
@@ -112,23 +115,7 @@ class Snapshot:
 
     def locate(self, path: str | Path) -> FileKey | None:
         """(repo, repo-relative path) for an absolute path inside a workspace repo."""
-        p = Path(path).absolute()
-        best: FileKey | None = None
-        best_len = -1
-        for name, info in self.repos.items():
-            if info.root is None:
-                continue
-            root = info.root
-            try:
-                rel = p.relative_to(root)
-            except ValueError:
-                try:
-                    rel = p.resolve().relative_to(root.resolve())
-                except (ValueError, OSError):
-                    continue
-            if len(str(root)) > best_len:
-                best, best_len = (name, rel.as_posix()), len(str(root))
-        return best
+        return locate_in(((name, info.root) for name, info in self.repos.items() if info.root is not None), path)
 
     def with_file(self, facts: FileFacts) -> Snapshot:
         """A new Snapshot where one file's facts are replaced (an unsaved buffer); the rest is shared.
@@ -259,10 +246,6 @@ def build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services
 
 
 def _derive_services(files: Sequence[FileFacts]) -> Any:
-    try:
-        from .services import derive_services
-    except ImportError:  # during development, before the services layer lands
-        return None
     decls = [d for ff in files for d in ff.services]
     paths: dict[str, list[str]] = defaultdict(list)
     for ff in files:
@@ -272,9 +255,5 @@ def _derive_services(files: Sequence[FileFacts]) -> Any:
 
 def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any) -> list[Link]:
     if not usages:
-        return []
-    try:
-        from .linking import link
-    except ImportError:
         return []
     return list(link(usages, entities, service_of))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,19 +57,27 @@ class Workspace:
 
     def locate(self, path: str | Path) -> tuple[RepoSpec, str] | None:
         """The repo containing an absolute path and the repo-relative POSIX path."""
-        p = Path(path).absolute()
-        best: tuple[RepoSpec, str] | None = None
-        for repo in self.repos:
+        found = locate_in(((r.name, r.root) for r in self.repos), path)
+        return (self.repo(found[0]), found[1]) if found else None  # type: ignore[return-value]
+
+
+def locate_in(roots: Iterable[tuple[str, Path]], path: str | Path) -> tuple[str, str] | None:
+    """(name, repo-relative POSIX path) of the innermost root containing `path` (symlinks resolved when
+    the plain path is outside every root), or None."""
+    p = Path(path).absolute()
+    best: tuple[str, str] | None = None
+    best_len = -1
+    for name, root in roots:
+        try:
+            rel = p.relative_to(root)
+        except ValueError:
             try:
-                rel = p.relative_to(repo.root)
-            except ValueError:
-                try:
-                    rel = p.resolve().relative_to(repo.root.resolve())
-                except (ValueError, OSError):
-                    continue
-            if best is None or len(str(repo.root)) > len(str(best[0].root)):
-                best = (repo, rel.as_posix() if str(rel) != "." else "")
-        return best
+                rel = p.resolve().relative_to(root.resolve())
+            except (ValueError, OSError):
+                continue
+        if len(str(root)) > best_len:
+            best, best_len = (name, rel.as_posix() if str(rel) != "." else ""), len(str(root))
+    return best
 
 
 def _line_of(text: str, pattern: str, occurrence: int = 0) -> int:
