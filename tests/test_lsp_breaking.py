@@ -8,10 +8,8 @@ clear them."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +18,9 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from tests import lsp_helpers
 from tests.gitrepo import GitRepo
+from tests.lsp_helpers import diagnostics, open_doc
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -107,26 +107,10 @@ def line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.split("\n")) if needle in line)
 
 
-def open_doc(client: LanguageClient, path: Path, language: str) -> None:
-    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(
-        uri=path.as_uri(), language_id=language, version=1, text=path.read_text(encoding="utf-8"))))
-
-
 def change_doc(client: LanguageClient, path: Path, text: str) -> None:
+    """A whole-document change with the next version number (kept on the client for the edits' checks)."""
     version = client.version = next(client.versions)  # type: ignore[attr-defined]
-    client.text_document_did_change(t.DidChangeTextDocumentParams(
-        t.VersionedTextDocumentIdentifier(version=version, uri=path.as_uri()), [t.TextDocumentContentChangeWholeDocument(text=text)]))
-
-
-async def diagnostics(client: LanguageClient, path: Path, want: Callable[[list[t.Diagnostic]], bool],
-                      timeout: float = 20.0) -> list[t.Diagnostic]:
-    deadline = time.monotonic() + timeout
-    while True:
-        diags = list(client.diagnostics.get(path.as_uri()) or [])
-        if path.as_uri() in client.diagnostics and want(diags):
-            return diags
-        assert time.monotonic() < deadline, f"diagnostics never matched; last: {diags}"
-        await asyncio.sleep(0.05)
+    lsp_helpers.change_doc(client, path, version, text)
 
 
 def has(code: str) -> Callable[[list[t.Diagnostic]], bool]:

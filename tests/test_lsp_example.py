@@ -7,18 +7,16 @@ dependency with its catalog-info.yaml fix, definition across repos, references, 
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
+
+from tests.lsp_helpers import change_doc, diagnostics, open_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -53,40 +51,9 @@ def shop(client: LanguageClient) -> Path:
     return client.shop  # type: ignore[attr-defined,no-any-return]
 
 
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.1)
-
-
 async def hover_text(client: LanguageClient, path: Path, pos: tuple[int, int]) -> str:
     res = await client.text_document_hover_async(t.HoverParams(t.TextDocumentIdentifier(path.as_uri()), t.Position(*pos)))
     return res.contents.value if res is not None else ""
-
-
-def open_doc(client: LanguageClient, path: Path, text: str | None = None, language: str = "go") -> None:
-    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(
-        uri=path.as_uri(), language_id=language, version=1, text=text if text is not None else path.read_text(encoding="utf-8"))))
-
-
-def change_doc(client: LanguageClient, path: Path, version: int, text: str) -> None:
-    client.text_document_did_change(t.DidChangeTextDocumentParams(
-        t.VersionedTextDocumentIdentifier(version=version, uri=path.as_uri()), [t.TextDocumentContentChangeWholeDocument(text=text)]))
-
-
-async def diagnostics(client: LanguageClient, path: Path, want: Callable[[list[t.Diagnostic]], bool]) -> list[t.Diagnostic]:
-    async def check() -> list[t.Diagnostic] | None:
-        if path.as_uri() not in client.diagnostics:
-            return None
-        diags = list(client.diagnostics[path.as_uri()] or [])
-        return diags if want(diags) else None
-
-    found = await until(check)
-    assert found is not None, f"diagnostics never matched; last: {client.diagnostics.get(path.as_uri())}"
-    return found  # type: ignore[no-any-return]
 
 
 async def test_hover_on_contract_rpc_names_providers_and_consumers(client: LanguageClient, shop: Path):
@@ -113,7 +80,7 @@ async def test_hover_on_workaround_line_cites_the_commit(client: LanguageClient,
 async def test_editing_a_workaround_line_raises_a_diagnostic(client: LanguageClient, shop: Path):
     go = shop / "cart-service/internal/server/cart.go"
     original = go.read_text(encoding="utf-8")
-    open_doc(client, go, original)
+    open_doc(client, go, "go", original)
     line, _ = locate(go, "const maxItems = 500")
     change_doc(client, go, 2, original.replace("const maxItems = 500", "const maxItems = 5000"))
     diags = await diagnostics(client, go, lambda ds: any(d.code == "edits-workaround" for d in ds))
@@ -127,7 +94,7 @@ async def test_editing_a_workaround_line_raises_a_diagnostic(client: LanguageCli
 
 async def test_deprecated_rpc_use_is_flagged(client: LanguageClient, shop: Path):
     py = shop / "checkout-service/checkout/cart_client.py"
-    open_doc(client, py, language="python")
+    open_doc(client, py, "python")
     line, _ = locate(py, "self._stub.RemoveItem(")
     diags = await diagnostics(client, py, lambda ds: any(d.code == "deprecated-use" for d in ds))
     dep = next(d for d in diags if d.code == "deprecated-use")
@@ -137,7 +104,7 @@ async def test_deprecated_rpc_use_is_flagged(client: LanguageClient, shop: Path)
 
 async def test_undeclared_dependency_and_catalog_fix(client: LanguageClient, shop: Path):
     ts = shop / "storefront/src/cart.ts"
-    open_doc(client, ts, language="typescript")
+    open_doc(client, ts, "typescript")
     diags = await diagnostics(client, ts, lambda ds: any(d.code == "undeclared-dependency" for d in ds))
     und = next(d for d in diags if d.code == "undeclared-dependency")
     assert "cart" in und.message

@@ -7,12 +7,8 @@ both with catalog-info.yaml. Everything goes through the real pipeline (extract,
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_lsp
@@ -22,6 +18,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from ruamel.yaml import YAML
 
 from tests.gitrepo import GitRepo
+from tests.lsp_helpers import change_doc, diagnostics, open_doc, until
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -156,38 +153,9 @@ def env(client: LanguageClient) -> Env:
     return client.lore_env  # type: ignore[attr-defined,no-any-return]
 
 
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value or time.monotonic() > deadline:
-            return value
-        await asyncio.sleep(0.1)
-
-
 def hover_params(path: Path | str, pos: tuple[int, int]) -> t.HoverParams:
     u = path if isinstance(path, str) else uri(path)
     return t.HoverParams(t.TextDocumentIdentifier(u), t.Position(*pos))
-
-
-def open_doc(client: LanguageClient, path: Path, language: str = "python") -> None:
-    client.text_document_did_open(t.DidOpenTextDocumentParams(
-        text_document=t.TextDocumentItem(uri=uri(path), language_id=language, version=1, text=path.read_text(encoding="utf-8"))))
-
-
-def change_doc(client: LanguageClient, path: Path, version: int, text: str) -> None:
-    client.text_document_did_change(t.DidChangeTextDocumentParams(
-        text_document=t.VersionedTextDocumentIdentifier(version=version, uri=uri(path)),
-        content_changes=[t.TextDocumentContentChangeWholeDocument(text=text)]))
-
-
-async def diagnostics_for(client: LanguageClient, path: Path, want: Callable[[list[t.Diagnostic]], bool]) -> list[t.Diagnostic]:
-    async def check() -> list[t.Diagnostic] | None:
-        diags = list(client.diagnostics.get(uri(path), []) or [])
-        return diags if uri(path) in client.diagnostics and want(diags) else None
-
-    return await until(check) or list(client.diagnostics.get(uri(path), []))
 
 
 # -- session ------------------------------------------------------------------------------------------
@@ -312,8 +280,8 @@ async def test_context_request(env: Env):
 
 async def test_diagnostics_appear_follow_edits_and_clear(env: Env):
     client, path = env.client, env.paths["billing"]
-    open_doc(client, path)
-    diags = await diagnostics_for(client, path, lambda ds: any(d.code == "deprecated-use" for d in ds))
+    open_doc(client, path, "python")
+    diags = await diagnostics(client, path, timeout=15.0, want=lambda ds: any(d.code == "deprecated-use" for d in ds))
     codes = {d.code for d in diags}
     assert codes == {"deprecated-use", "undeclared-dependency"}
     dep = next(d for d in diags if d.code == "deprecated-use")
@@ -324,17 +292,17 @@ async def test_diagnostics_appear_follow_edits_and_clear(env: Env):
     # remove the deprecated call in the buffer (unsaved): its diagnostic goes, the others stay
     edited = BILLING_PY.replace("    stub.CancelOrder(orders_pb2.CancelOrderRequest(id=order_id))\n", "")
     change_doc(client, path, 2, edited)
-    diags = await diagnostics_for(client, path, lambda ds: not any(d.code == "deprecated-use" for d in ds))
+    diags = await diagnostics(client, path, timeout=15.0, want=lambda ds: not any(d.code == "deprecated-use" for d in ds))
     assert {d.code for d in diags} == {"undeclared-dependency"}
     # add it back on another line: the overlay follows the text
     moved = edited.replace("    return order.total\n", "    print(order)\n    stub.CancelOrder(orders_pb2.CancelOrderRequest(id=order_id))\n    return order.total\n")
     change_doc(client, path, 3, moved)
-    diags = await diagnostics_for(client, path, lambda ds: any(d.code == "deprecated-use" for d in ds))
+    diags = await diagnostics(client, path, timeout=15.0, want=lambda ds: any(d.code == "deprecated-use" for d in ds))
     assert next(d for d in diags if d.code == "deprecated-use").range.start.line == 9
     hovered = await client.text_document_hover_async(hover_params(path, (9, 12)))
     assert hovered is not None and "CancelOrder" in hovered.contents.value
     change_doc(client, path, 4, BILLING_PY)
-    await diagnostics_for(client, path, lambda ds: any(d.code == "deprecated-use" and d.range.start.line == 8 for d in ds))
+    await diagnostics(client, path, timeout=15.0, want=lambda ds: any(d.code == "deprecated-use" and d.range.start.line == 8 for d in ds))
 
 
 async def test_code_actions_and_commands(env: Env):
@@ -371,13 +339,13 @@ async def test_code_actions_and_commands(env: Env):
         client.workspace_did_change_watched_files(t.DidChangeWatchedFilesParams(
             [t.FileEvent(uri(catalog), t.FileChangeType.Changed)]))
     # else the server's own polling watcher notices the change
-    diags = await diagnostics_for(client, path, lambda ds: not any(d.code == "undeclared-dependency" for d in ds))
+    diags = await diagnostics(client, path, timeout=15.0, want=lambda ds: not any(d.code == "undeclared-dependency" for d in ds))
     assert {d.code for d in diags} == {"deprecated-use"}
 
 
 async def test_saved_edit_is_reindexed(env: Env):
     client, path = env.client, env.paths["server"]
-    open_doc(client, path)
+    open_doc(client, path, "python")
     text = SERVER_PY + "\n    def CancelOrder(self, request, context):\n        return orders_pb2.Order(id=request.id)\n"
     change_doc(client, path, 2, text)
     path.write_text(text)
@@ -387,7 +355,7 @@ async def test_saved_edit_is_reindexed(env: Env):
         refs = await client.text_document_references_async(t.ReferenceParams(text_document=t.TextDocumentIdentifier(uri(env.paths["billing"])), position=t.Position(*CANCEL_CALL), context=t.ReferenceContext(include_declaration=False)))
         return any(r.uri == uri(path) and r.range.start.line == 8 for r in refs)
 
-    assert await until(provider_found)
+    assert await until(provider_found, 15.0)
     lenses = await client.text_document_code_lens_async(t.CodeLensParams(t.TextDocumentIdentifier(uri(env.paths["proto"]))))
     cancel = next(lens for lens in lenses if lens.range.start.line == 5)
     assert cancel.command.title == "1 consumer in 1 repo · 1 provider"

@@ -1,0 +1,50 @@
+"""Shared pieces of the end-to-end LSP tests (pytest-lsp clients): polling, document sync, waiting for
+diagnostics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as t
+from pytest_lsp import LanguageClient
+
+
+async def until(check: Callable[[], Awaitable[Any]], timeout: float = 20.0) -> Any:
+    """Poll an async check until it returns something truthy (or the timeout passes: its last value)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.05)
+
+
+def open_doc(client: LanguageClient, path: Path, language: str, text: str | None = None) -> None:
+    client.text_document_did_open(t.DidOpenTextDocumentParams(t.TextDocumentItem(
+        uri=path.as_uri(), language_id=language, version=1,
+        text=text if text is not None else path.read_text(encoding="utf-8"))))
+
+
+def change_doc(client: LanguageClient, path: Path, version: int, text: str) -> None:
+    client.text_document_did_change(t.DidChangeTextDocumentParams(
+        t.VersionedTextDocumentIdentifier(version=version, uri=path.as_uri()),
+        [t.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+async def diagnostics(client: LanguageClient, path: Path, want: Callable[[list[t.Diagnostic]], bool],
+                      timeout: float = 20.0) -> list[t.Diagnostic]:
+    """The document's published diagnostics once `want` accepts them; fails naming the last ones seen."""
+
+    async def check() -> list[t.Diagnostic] | None:
+        if path.as_uri() not in client.diagnostics:
+            return None
+        diags = list(client.diagnostics[path.as_uri()] or [])
+        return diags if want(diags) else None
+
+    found = await until(check, timeout)
+    assert found is not None, f"diagnostics never matched; last: {client.diagnostics.get(path.as_uri())}"
+    return found  # type: ignore[no-any-return]
