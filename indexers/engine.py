@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import git
-from .indexer import Indexer, IndexReport, RepoMemory
-from .model import Commit, FileFacts
-from .snapshot import RepoInfo, Snapshot, build
-from .store import CacheError, Store
-from .workspace import Workspace
+from indexers import git
+from indexers.indexer import Indexer, IndexReport, RepoMemory
+from indexers.model import Commit, FileFacts
+from indexers.snapshot import RepoInfo, Snapshot, build
+from indexers.store import CacheError, Store
+from indexers.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Engine:
             all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
             shard_commits: dict[str, dict[str, Commit]] = {}
             for shard_path in self.ws.shards:
-                from .shard import ShardError, read_shard
+                from indexers.shard import ShardError, read_shard
 
                 try:
                     shard = read_shard(shard_path)
@@ -134,7 +134,7 @@ class Engine:
     # -- history ---------------------------------------------------------------------------------------
     def _mine_history(self, report: IndexReport, force: bool) -> dict[str, dict[str, Commit]]:
         """Mine each repo's commits since the last indexed HEAD; returns repo -> sha -> Commit."""
-        from .history.mine import mine_update
+        from indexers.history.mine import mine_update
 
         out: dict[str, dict[str, Commit]] = {}
         for info in report.repos:
@@ -171,7 +171,7 @@ class Engine:
         return out
 
     def _history_index(self, repos: dict[str, RepoInfo], commits: dict[str, dict[str, Commit]]) -> Any:
-        from .history.index import HistoryIndex
+        from indexers.history.index import HistoryIndex
 
         roots = {name: info.root for name, info in repos.items() if info.root is not None}
         return HistoryIndex(roots, commits, self.store.namespace("blame"))

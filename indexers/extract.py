@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from .model import FileError, FileFacts, Partial
-from .positions import SourceFile
-from .sources import registry
+from indexers.model import FileError, FileFacts, Partial
+from indexers.positions import SourceFile
+from indexers.sources import registry
 
 log = logging.getLogger(__name__)
 

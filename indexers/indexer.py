@@ -21,12 +21,12 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import discover, git
-from .extract import extract_file, sha256
-from .model import FileFacts
-from .sources import registry
-from .store import CacheError, FileState, Store
-from .workspace import RepoSpec, Workspace
+from indexers import discover, git
+from indexers.extract import extract_file, sha256
+from indexers.model import FileFacts
+from indexers.sources import registry
+from indexers.store import CacheError, FileState, Store
+from indexers.workspace import RepoSpec, Workspace
 
 log = logging.getLogger(__name__)
 

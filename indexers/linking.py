@@ -29,8 +29,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Entity, Link, Usage
-from .sources.code import url_path
+from indexers.model import Entity, Link, Usage
+from indexers.sources.code.extract import url_path
 
 _GEN_SUFFIX = re.compile(r"(_pb2_grpc|_pb2|_grpc_web_pb|_grpc_pb|_pb|_grpc|Grpc)$")
 _ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}

@@ -15,7 +15,7 @@ import re
 from functools import cached_property
 from typing import Any
 
-from .model import Span
+from indexers.model import Span
 
 _BOM = b"\xef\xbb\xbf"
 _LONE_CR = re.compile(rb"\r(?!\n)")
@@ -74,7 +74,7 @@ class SourceFile:
         that reads the file (code usages, comment markers)."""
         trees = self.__dict__.setdefault("_trees", {})
         if lang not in trees:
-            from . import ts
+            from indexers import ts
 
             trees[lang] = ts.parse(lang, self.data)
         return trees[lang]

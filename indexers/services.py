@@ -1,6 +1,6 @@
 """Service boundaries for the whole workspace: which folder of which repo is which service, who owns it.
 
-Per-file `ServiceDecl`s (see `indexers.sources.services`) are claims of different strength. They are
+Per-file `ServiceDecl`s (see `indexers.sources.systems.catalog`) are claims of different strength. They are
 merged by (repo, root) in order of trust: catalog > codeowners (owner only) > compose > kubernetes/helm >
 dockerfile > module; a name read from a file beats a name guessed from a folder. A folder with only
 module/Dockerfile evidence inside a catalog component is part of that component; otherwise the innermost
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from .model import Evidence, Service, ServiceDecl
-from .sources.services import join_rel, skipped
+from indexers.model import Evidence, Service, ServiceDecl
+from indexers.sources.systems.catalog import join_rel, skipped
 
 TRUST = {"catalog": 0, "codeowners": 1, "compose": 2, "kubernetes": 3, "helm": 3, "dockerfile": 4, "module": 5}
 CODEOWNERS_ORDER = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import SCHEMA_VERSION, Commit, FileFacts, from_plain, to_plain
-from .sources import registry
+from indexers.model import SCHEMA_VERSION, Commit, FileFacts, from_plain, to_plain
+from indexers.sources import registry
 
 FORMAT = "lore-shard"
 

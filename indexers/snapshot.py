@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .linking import link
-from .model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
-from .services import derive_services
-from .workspace import locate_in
+from indexers.linking import link
+from indexers.model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
+from indexers.services import derive_services
+from indexers.workspace import locate_in
 
 FileKey = tuple[str, str]  # (repo, path)
 
@@ -183,7 +183,7 @@ def _differences(decls: Sequence[Entity]) -> tuple[str, ...]:
 
 def _resolve_contracts(files: Sequence[FileFacts]) -> tuple[list[Entity], list[FileError]]:
     """Per-file entities, with every extractor's workspace-level resolve step applied."""
-    from .sources import registry
+    from indexers.sources import registry
 
     entities: list[Entity] = [e for ff in files for e in ff.entities]
     errors: list[FileError] = []

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import diskcache
 
-from .model import SCHEMA_VERSION, FileFacts
+from indexers.model import SCHEMA_VERSION, FileFacts
 
 
 class CacheError(RuntimeError):

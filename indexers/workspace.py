@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import git
+from indexers import git
 
 CONFIG_NAME = "lore.toml"
 DEFAULT_MAX_FILE_SIZE = 2_000_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .main import run
+from lsp_server.main import run
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ def to_location(snap: Snapshot, loc: Location) -> t.Location | None:
 
 def hover_link(snap: Snapshot, loc: Location) -> str | None:
     """A `file://...#L<line>` link for a hover citation (render.file_uri encodes the path)."""
-    from indexers.render import file_uri
+    from lore.query.render import file_uri
 
     path = file_of(snap, loc)
     return file_uri(path, loc.range.start_line) if path is not None else None

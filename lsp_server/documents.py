@@ -13,15 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
-from indexers.breaking.suppress import ConfigError, IgnoreRule, parse_config
 from indexers.snapshot import Snapshot
-
-from .features import breaking
-from .features import diagnostics as diag_feature
-from .state import BreakingRun, Doc, Overlay, locate, overlay
+from lore.check.suppress import ConfigError, IgnoreRule, parse_config
+from lsp_server.features import breaking
+from lsp_server.features import diagnostics as diag_feature
+from lsp_server.state import BreakingRun, Doc, Overlay, locate, overlay
 
 if TYPE_CHECKING:
-    from .server import LoreServer
+    from lsp_server.server import LoreServer
 
 log = logging.getLogger(__name__)
 

@@ -26,12 +26,11 @@ from indexers.engine import Engine
 from indexers.extract import wanted
 from indexers.store import CacheError, Store
 from indexers.workspace import RepoSpec, Workspace, WorkspaceError, discover
-
-from . import documents
-from .convert import uri_to_path
+from lsp_server import documents
+from lsp_server.convert import uri_to_path
 
 if TYPE_CHECKING:
-    from .server import LoreServer
+    from lsp_server.server import LoreServer
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .server import build_server
+from lsp_server.setup import build_server
 
 
 def parse_tcp(spec: str) -> tuple[str, int]:

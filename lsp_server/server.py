@@ -22,8 +22,8 @@ from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
-from .protocol import LoreProtocol
-from .state import Session
+from lsp_server.protocol import LoreProtocol
+from lsp_server.state import Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -166,11 +166,3 @@ class LoreServer(LanguageServer):
         self.session.shutdown()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.index_pool.shutdown(wait=False, cancel_futures=True)
-
-
-def build_server() -> LoreServer:
-    from .setup import register
-
-    server = LoreServer()
-    register(server)
-    return server

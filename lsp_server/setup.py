@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
-from . import documents, settings
-from .convert import uri_to_path
-from .features import code_actions, code_lens, commands, definition, hover, references, symbols
-from .indexing import Background
-from .server import LoreServer
+from lsp_server import documents, settings
+from lsp_server.convert import uri_to_path
+from lsp_server.features import code_actions, code_lens, commands, definition, hover, references, symbols
+from lsp_server.indexing import Background
+from lsp_server.server import LoreServer
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -280,3 +280,9 @@ def _context_params(p: Any) -> tuple[str, int, int | None, int | None]:
         return uri, line, None, max(end, line)
     line, col = _pos(p.get("position"), "position")
     return uri, line, col, None
+
+
+def build_server() -> LoreServer:
+    server = LoreServer()
+    register(server)
+    return server

@@ -18,13 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from indexers import git
-from indexers.breaking import baseline
 from indexers.extract import extract_file, sha256, wanted
 from indexers.positions import SourceFile
 from indexers.snapshot import FileKey, Snapshot, build
-
-from .convert import uri_to_path
-from .settings import Settings
+from lore.check import baseline
+from lsp_server.convert import uri_to_path
+from lsp_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class BreakingRun:
 
 
 class Baselines:
-    """The text of a file at the breaking-change baseline (`indexers.breaking.baseline`: merge-base with
+    """The text of a file at the breaking-change baseline (`lore.check.baseline`: merge-base with
     the default branch, else HEAD). The base commit is resolved once per repo and indexing generation
     (a commit or branch switch re-indexes), the text once per (repo, path, base sha), so typing never
     runs git. Thread-safe: called from the request pool."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from indexers.positions import SourceFile
-from indexers.sources.adr import AdrExtractor
+from indexers.sources.notes.adr import AdrExtractor
 
 FIXTURES = Path(__file__).parent / "fixtures" / "history" / "adr"
 EXTRACTOR = AdrExtractor()

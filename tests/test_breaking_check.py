@@ -1,5 +1,5 @@
 """`lore check` end to end on a small real system: a contracts repo and a consumer whose code calls the
-rpcs (links come from indexers/sources/code.py), through the engine, git baselines and the CLI."""
+rpcs (links come from indexers/sources/code/extract.py), through the engine, git baselines and the CLI."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from indexers.breaking.compare import check_repo
-from indexers.breaking.findings import ERROR, WARNING
-from indexers.breaking.suppress import parse_config
-from indexers.check_cli import check
-from indexers.cli import main
 from indexers.engine import Engine
 from indexers.store import Store
 from indexers.workspace import discover
+from lore.check.compare import check_repo
+from lore.check.findings import ERROR, WARNING
+from lore.check.suppress import parse_config
+from lore.cli.check import check
+from lore.cli.main import main
 from tests.gitrepo import GitRepo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "breaking"
@@ -212,7 +212,7 @@ def test_sql_migration_drop_and_rename(tmp_path: Path) -> None:
 
 def test_real_cli_process(system: dict[str, object]) -> None:
     _edit(system, CART_PROTO.replace("rpc EmptyCart(GetCartRequest) returns (Cart);", ""))
-    code = ("from indexers.cli import main\nfrom indexers.check_cli import check\n"
+    code = ("from lore.cli.main import main\nfrom lore.cli.check import check\n"
             "if 'check' not in main.commands:\n    main.add_command(check)\nmain()")
     proc = subprocess.run([sys.executable, "-c", code, "check", str(system["root"]), "--format", "json", "--cache",
                            str(system["cache"])], capture_output=True, text=True, timeout=120)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from indexers.positions import SourceFile
-from indexers.sources.yamlpos import Budget, load, to_plain
+from indexers.sources.yaml.load import Budget, load, to_plain
 
 CI = Path(__file__).parent.parent / "ci"
 

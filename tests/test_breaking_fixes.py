@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexers.breaking.compare import extract, findings_for_text
-from indexers.breaking.findings import Edit, Finding
 from indexers.snapshot import build
+from lore.check.compare import extract, findings_for_text
+from lore.check.findings import Edit, Finding
 
 SNAP = build({}, [])
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from indexers.breaking.compare import findings_for_text
 from indexers.snapshot import build
+from lore.check.compare import findings_for_text
 
 CASES = sorted((Path(__file__).parent / "fixtures" / "breaking" / "cases").glob("*.case"))
 
@@ -44,7 +44,7 @@ def test_rule_case(case: Path) -> None:
 
 
 def test_cases_cover_every_rule() -> None:
-    from indexers.breaking.sarif import DESCRIPTIONS
+    from lore.check.sarif import DESCRIPTIONS
 
     seen = {line.split()[0] for c in CASES for line in parse_case(c)[3]}
     # rules that need several files (a new migration, a rename in history) are covered in test_breaking_check

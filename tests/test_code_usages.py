@@ -15,7 +15,7 @@ import pytest
 
 from indexers.model import Span, Usage
 from indexers.positions import SourceFile
-from indexers.sources.code import EXTRACTORS, url_path
+from indexers.sources.code.extract import EXTRACTORS, url_path
 from tests.annotations import Expectation, Fixture, load_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "code"
@@ -105,7 +105,7 @@ def test_deep_nesting_is_bounded() -> None:
 
 
 def test_every_query_pattern_has_one_category() -> None:
-    from indexers.sources.code_facts import LANGS, file_query
+    from indexers.sources.code.facts import LANGS, file_query
 
     for lang in set(LANGS.values()):
         for late in (False, True):

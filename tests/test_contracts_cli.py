@@ -38,7 +38,7 @@ paths:
 
 
 def lore(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "indexers.cli", *args], capture_output=True, text=True, check=True,
+    return subprocess.run([sys.executable, "-m", "lore", *args], capture_output=True, text=True, check=True,
                           env={**os.environ, "LORE_CACHE": str(cache)})
 
 

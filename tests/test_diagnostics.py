@@ -1,4 +1,4 @@
-"""Problems (indexers.diagnostics) on a real Snapshot of the small three-repo system: deprecated
+"""Problems (lore.query.diagnostics) on a real Snapshot of the small three-repo system: deprecated
 contract use, calls into services the catalog does not declare, and edits of lines last touched by a
 workaround/hotfix/revert commit (through the `snap.history.flagged_lines` interface)."""
 
@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from indexers import diagnostics
 from indexers.engine import Engine
 from indexers.extract import extract_file
 from indexers.snapshot import Snapshot, build
 from indexers.store import Store
 from indexers.workspace import discover
+from lore.query import diagnostics
 from tests.test_lsp_server import BILLING_CATALOG, BILLING_PY, CANCEL_CALL, GET_ORDER_CALL, build_system
 
 

@@ -97,7 +97,7 @@ def graph(tmp_path_factory: pytest.TempPathFactory) -> dict:
     subprocess.run([sys.executable, str(ROOT / "examples" / "materialize.py"), str(shop)], check=True, capture_output=True)
     env = {**os.environ, "LORE_CACHE": str(base / "cache")}
     # run from outside the project folder: package data (queries) must load from the installed package
-    out = subprocess.run([sys.executable, "-m", "indexers.cli", "graph", str(shop), "--json"], check=True,
+    out = subprocess.run([sys.executable, "-m", "lore", "graph", str(shop), "--json"], check=True,
                          capture_output=True, text=True, env=env, cwd=base)
     assert "extractor" not in out.stderr, out.stderr
     return json.loads(out.stdout)

@@ -8,7 +8,7 @@ import pytest
 
 from indexers.model import Span
 from indexers.positions import SourceFile
-from indexers.sources.graphql import EXTRACTORS, GraphQLExtractor, _core_entities, _ts_entities
+from indexers.sources.contracts.graphql.sdl import EXTRACTORS, GraphQLExtractor, _core_entities, _ts_entities
 from tests.annotations import check, load_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "graphql"

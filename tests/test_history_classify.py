@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from indexers.history.classify import KINDS, classify
-from indexers.history.refs import find_refs
+from indexers.refs import find_refs
 
 SHA = "8f3c2a1b9d0e4f5a6b7c8d9e0f1a2b3c4d5e6f7a"
 GO = ("pkg/server/handler.go",)

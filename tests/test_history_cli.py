@@ -24,7 +24,7 @@ BASE = """def charge(amount):
 
 
 def context(path: Path, line: int, cache: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "indexers.cli", "context", f"{path}:{line}", "--json"], check=True,
+    out = subprocess.run([sys.executable, "-m", "lore", "context", f"{path}:{line}", "--json"], check=True,
                          capture_output=True, text=True, env={**os.environ, "LORE_CACHE": str(cache)})
     return json.loads(out.stdout)
 

@@ -12,7 +12,7 @@ import pytest
 
 from indexers.model import Entity
 from indexers.positions import SourceFile
-from indexers.sources.markers import MarkersExtractor
+from indexers.sources.notes.markers import MarkersExtractor
 from tests.annotations import check, load_fixture
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "history" / "markers").iterdir())

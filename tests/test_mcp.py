@@ -23,8 +23,8 @@ except ImportError:  # pragma: no cover - depends on the environment
     pytest.skip("the mcp SDK is not installed (pip install 'lore[mcp]'; set LORE_REQUIRE_MCP=1 to fail instead)",
                 allow_module_level=True)
 
-from indexers.cli import main
-from indexers.mcp_server import LoreTools, ToolFailure
+from lore.cli.main import main
+from lore.mcp.server import LoreTools, ToolFailure
 
 ROOT = Path(__file__).resolve().parents[1]
 CART_PROTO = "contracts/proto/shop/cart/v1/cart.proto"
@@ -44,12 +44,12 @@ def _text(result: Any) -> str:
 
 
 def test_cli_registers_the_command() -> None:
-    assert "mcp" in main.commands, "add `from .mcp_cli import mcp` and `main.add_command(mcp)` to indexers/cli.py"
+    assert "mcp" in main.commands, "add `from .mcp_cli import mcp` and `main.add_command(mcp)` to lore/cli/main.py"
 
 
 async def test_stdio_session(shop: Path, tmp_path: Path) -> None:
-    module = "indexers.cli" if "mcp" in main.commands else "indexers.mcp_cli"
-    args = ["-m", module] + (["mcp"] if module == "indexers.cli" else []) + ["--root", str(shop), "--cache", str(tmp_path / "cache")]
+    module = "lore" if "mcp" in main.commands else "lore.cli.mcp"
+    args = ["-m", module] + (["mcp"] if module == "lore" else []) + ["--root", str(shop), "--cache", str(tmp_path / "cache")]
     params = StdioServerParameters(command=sys.executable, args=args, cwd=str(ROOT))
     with open(tmp_path / "stderr.log", "w+", encoding="utf-8") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:

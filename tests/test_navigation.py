@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from indexers import navigation
 from indexers.engine import Engine
 from indexers.snapshot import Snapshot
 from indexers.store import Store
 from indexers.workspace import discover
+from lore.query import navigation
 from tests.test_lsp_server import CANCEL_CALL, GET_ORDER_CALL, GET_ORDER_RPC, build_system
 
 PROTO = "proto/orders/v1/orders.proto"

@@ -16,8 +16,8 @@ from ruamel.yaml import YAML
 from indexers.extract import extract_file
 from indexers.model import Entity, FileError, FileFacts
 from indexers.positions import SourceFile
-from indexers.sources import yamlpos
-from indexers.sources.openapi import MAX_BYTES, OpenAPIExtractor, api_name
+from indexers.sources.contracts.openapi.spec import MAX_BYTES, OpenAPIExtractor, api_name
+from indexers.sources.yaml import load as yamlpos
 from tests.annotations import Fixture, check, load_fixture, parse_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "openapi"

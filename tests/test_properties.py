@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from indexers.extract import extract_file
 from indexers.model import FileFacts, Location, Note, Section, Span
 from indexers.positions import SourceFile, utf16_len, utf16_to_char_col
-from indexers.query import Context
-from indexers.render import escape_md, render_markdown, render_text
 from indexers.sources import registry
+from lore.query.context import Context
+from lore.query.render import escape_md, render_markdown, render_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MAX_SEED = 30_000
@@ -41,7 +41,7 @@ def _seeds() -> dict[str, list[tuple[str, bytes]]]:
         wanted = registry.for_path(rel)
         if not wanted:
             continue
-        modules = {type(e).__module__.rsplit(".", 1)[-1] for e in wanted}
+        modules = {type(e).__module__.removeprefix(f"{registry.__package__}.") for e in wanted}
         for mod in modules:
             groups[mod].append((rel, f.read_bytes()))
     return dict(groups)

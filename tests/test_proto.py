@@ -11,8 +11,8 @@ import pytest
 
 from indexers.model import Entity, FileFacts
 from indexers.positions import SourceFile
-from indexers.sources import proto
-from indexers.sources.proto import EXTRACTORS, ProtoExtractor, json_name, string_value
+from indexers.sources.contracts import proto
+from indexers.sources.contracts.proto import EXTRACTORS, ProtoExtractor, json_name, string_value
 from tests.annotations import Fixture, check, load_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "proto"

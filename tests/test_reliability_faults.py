@@ -25,15 +25,15 @@ from typing import Any
 
 import pytest
 
-from indexers import query
 from indexers.engine import Engine
 from indexers.model import SCHEMA_VERSION
 from indexers.store import FileState, Store
 from indexers.workspace import discover
+from lore.query import context as query
 from tests.gitrepo import GitRepo
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = [sys.executable, "-m", "indexers.cli"]
+CLI = [sys.executable, "-m", "lore"]
 
 
 def lore(*args: str, check: bool = True, preexec: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:

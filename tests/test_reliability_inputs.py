@@ -127,7 +127,7 @@ def bad_inputs() -> dict[str, str | bytes]:
 
 
 def lore(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "indexers.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
+    proc = subprocess.run([sys.executable, "-m", "lore", *args], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           encoding="utf-8", env={**os.environ, **STRICT})
     if check and proc.returncode != 0:
         raise AssertionError(f"lore {' '.join(args)} exited {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")

@@ -147,7 +147,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def client(system: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     log = tmp_path_factory.mktemp("srvlog") / "stderr.log"
     with log.open("wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "indexers.cli", "serve"], cwd=ROOT, stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", "lore", "serve"], cwd=ROOT, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=err, env={**os.environ, "LORE_CACHE": str(system.parent / "cache")})
     c = Client(proc)
     init = c.request("initialize", {
@@ -316,7 +316,7 @@ def test_server_and_cli_index_the_same_workspace(client: Client, system: Path) -
     cache = system.parent / "cache"
     (system / "contracts" / "more.proto").write_text(PROTO.replace("orders.v1", "more.v1"))
     ident = client.request_async("workspace/executeCommand", {"command": "lore.reindex"})
-    cli = subprocess.run([sys.executable, "-m", "indexers.cli", "index", str(system), "--json", "--cache", str(cache)],
+    cli = subprocess.run([sys.executable, "-m", "lore", "index", str(system), "--json", "--cache", str(cache)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert cli.returncode == 0, cli.stderr[-3000:]
     doc = json.loads(cli.stdout)
@@ -336,7 +336,7 @@ def test_server_and_cli_index_the_same_workspace(client: Client, system: Path) -
 def test_desynchronised_stream_then_end_of_input(system: Path, tmp_path: Path) -> None:
     """A Content-Length shorter or longer than the body desynchronises the stream for good (LSP framing
     has no resynchronisation); the server must neither crash nor hang: at end of input it exits."""
-    proc = subprocess.Popen([sys.executable, "-m", "indexers.cli", "serve"], cwd=ROOT, stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "lore", "serve"], cwd=ROOT, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "LORE_CACHE": str(tmp_path / "cache")})
     c = Client(proc)

@@ -76,7 +76,7 @@ def test_nothing_from_the_repository_runs(tmp_path: Path) -> None:
         leftover.unlink()
 
     env = {**os.environ, "LORE_CACHE": str(tmp_path / "cache")}
-    cli = [sys.executable, "-m", "indexers.cli"]
+    cli = [sys.executable, "-m", "lore"]
     out = subprocess.run([*cli, "index", str(repo.path), "--json", "--export", str(tmp_path / "evil.shard")],
                          capture_output=True, text=True, env=env, check=True)
     assert json.loads(out.stdout)["files"]["indexed"] >= 2

@@ -12,7 +12,7 @@ from indexers import git
 from indexers.model import Entity, ServiceDecl
 from indexers.positions import SourceFile
 from indexers.services import derive_services, entity_ref, image_keys, owners_for
-from indexers.sources.services import EXTRACTORS
+from indexers.sources.systems.catalog import EXTRACTORS
 from tests.annotations import check, load_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "services"

@@ -15,7 +15,7 @@ import pytest
 
 from indexers.model import FileFacts
 from indexers.positions import SourceFile
-from indexers.sources.sql import EXTRACTORS, SqlExtractor, order_key, statements
+from indexers.sources.contracts.sql.ddl import EXTRACTORS, SqlExtractor, order_key, statements
 from tests.annotations import check, load_fixture, parse_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sql"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from .. import git
+from indexers import git
 
 CACHE_VERSION = 1
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import git
-from ..model import Commit
-from .blame import blob_sha
-from .classify import FIX_KINDS
+from indexers import git
+from indexers.history.blame import blob_sha
+from indexers.history.classify import FIX_KINDS
+from indexers.model import Commit
 
 CACHE_VERSION = 2
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)

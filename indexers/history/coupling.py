@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..model import Commit
+from indexers.model import Commit
 
 MAX_FILES = 50
 

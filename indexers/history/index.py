@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import git
-from ..model import Commit, Note, Section
-from .blame import BlameLine, blame
-from .churn import fix_regions
-from .coupling import FileCoupling, ServicePair, service_pairs
-from .notes import coupling_section, decisions_section, history_section, markers_section
+from indexers import git
+from indexers.history.blame import BlameLine, blame
+from indexers.history.churn import fix_regions
+from indexers.history.coupling import FileCoupling, ServicePair, service_pairs
+from indexers.history.notes import coupling_section, decisions_section, history_section, markers_section
+from indexers.model import Commit, Note, Section
 
 log = logging.getLogger(__name__)
 

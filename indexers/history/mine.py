@@ -16,9 +16,9 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .. import git
-from ..model import Commit
-from .classify import KINDS, classify
+from indexers import git
+from indexers.history.classify import KINDS, classify
+from indexers.model import Commit
 
 # Header fields per commit; the record starts with \x1e so a commit boundary is unmistakable.
 _FORMAT = "%x1e%H%x00%P%x00%aI%x00%an%x00%s%x00%b%x00"

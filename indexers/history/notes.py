@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..model import Commit, Decision, Location, Marker, Note, Section, Span
-from .blame import BlameLine
-from .churn import ChurnRegion
-from .coupling import FilePair
+from indexers.history.blame import BlameLine
+from indexers.history.churn import ChurnRegion
+from indexers.history.coupling import FilePair
+from indexers.model import Commit, Decision, Location, Marker, Note, Section, Span
 
 # Most telling first.
 _PRIORITY = ("incident", "hotfix", "security", "regression_fix", "workaround", "temporary", "reapply", "revert")

@@ -1,4 +1,4 @@
-; Structural facts of a C# file that usage extraction interprets (indexers/sources/code_facts.py).
+; Structural facts of a C# file that usage extraction interprets (indexers/sources/code/facts.py).
 (using_directive [(identifier) (qualified_name)] @path) @import
 
 (class_declaration name: (identifier) @name (base_list (_) @base)) @class

@@ -1,4 +1,4 @@
-; Structural facts of a Go file that usage extraction interprets (indexers/sources/code_facts.py):
+; Structural facts of a Go file that usage extraction interprets (indexers/sources/code/facts.py):
 ; imports, structs and their embedded types, methods, calls, assignments, typed names, literals.
 (import_spec name: (_)? @alias path: (interpreted_string_literal) @path) @import
 

@@ -1,4 +1,4 @@
-; Structural facts of a Java file that usage extraction interprets (indexers/sources/code_facts.py).
+; Structural facts of a Java file that usage extraction interprets (indexers/sources/code/facts.py).
 (import_declaration (scoped_identifier) @path) @import
 
 (class_declaration name: (identifier) @name superclass: (superclass (_) @base)) @class

@@ -1,5 +1,5 @@
 ; Structural facts of a JavaScript/TypeScript file (also used for the typescript and tsx grammars, so
-; only nodes the three grammars share) that usage extraction interprets (indexers/sources/code_facts.py).
+; only nodes the three grammars share) that usage extraction interprets (indexers/sources/code/facts.py).
 (import_statement
   (import_clause (named_imports (import_specifier name: (identifier) @name alias: (identifier)? @alias)))
   source: (string) @path) @import

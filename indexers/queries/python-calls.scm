@@ -1,4 +1,4 @@
-; Structural facts of a Python file that usage extraction interprets (indexers/sources/code_facts.py).
+; Structural facts of a Python file that usage extraction interprets (indexers/sources/code/facts.py).
 (import_statement name: [(dotted_name) @path (aliased_import name: (dotted_name) @path alias: (identifier) @alias)]) @import
 (import_from_statement
   module_name: (_) @from

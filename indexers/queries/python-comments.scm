@@ -1,2 +1,2 @@
-;; Comment nodes, for TODO/FIXME/HACK markers (indexers/sources/markers.py).
+;; Comment nodes, for TODO/FIXME/HACK markers (indexers/sources/notes/markers.py).
 (comment) @comment

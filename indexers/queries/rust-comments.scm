@@ -1,3 +1,3 @@
-;; Comment nodes, for TODO/FIXME/HACK markers (indexers/sources/markers.py).
+;; Comment nodes, for TODO/FIXME/HACK markers (indexers/sources/notes/markers.py).
 (line_comment) @comment
 (block_comment) @comment

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..model import Entity, FileError, FileFacts, Partial
-from ..positions import SourceFile
+from indexers.model import Entity, FileError, FileFacts, Partial
+from indexers.positions import SourceFile
 
 
 @dataclass

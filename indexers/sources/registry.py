@@ -10,11 +10,14 @@ import importlib
 import logging
 from functools import lru_cache
 
-from .base import Extractor
+from indexers.sources.base import Extractor
 
 log = logging.getLogger(__name__)
 
-MODULES = ("proto", "openapi", "graphql", "sql", "services", "code", "markers", "adr")
+# By family: contract formats, system descriptions (catalog, deploy, modules), code usages, and notes
+# written in the code (markers, ADRs). Paths relative to this package.
+MODULES = ("contracts.proto", "contracts.openapi.spec", "contracts.graphql.sdl", "contracts.sql.ddl",
+           "systems.catalog", "code.extract", "notes.markers", "notes.adr")
 
 load_errors: list[str] = []
 

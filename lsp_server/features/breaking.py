@@ -1,11 +1,11 @@
 """Breaking changes of an open contract file, as you type: the buffer compared with the file at the
-baseline (`indexers.breaking`), published as diagnostics that name the consumers that would break, with
+baseline (`lore.check`), published as diagnostics that name the consumers that would break, with
 the findings' fixes (reserve, mark deprecated, restore) offered as quick fixes.
 
 Pure: the caller supplies the Snapshot, the buffer text and the base text (read from git and cached by
 the session). A deleted element is reported on the buffer line where it was (the deletion point,
 found by diffing the base with the buffer), since that is the line the user just changed; anything else
-is reported where `indexers.breaking` places it.
+is reported where `lore.check` places it.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types as t
 
-from indexers.breaking.compare import findings_for_text, is_contract_path
-from indexers.breaking.findings import ERROR, Consumer, Finding
-from indexers.breaking.suppress import IgnoreRule
-from indexers.diagnostics import changed_head_lines
 from indexers.model import Location, Span
 from indexers.positions import utf16_len
 from indexers.snapshot import Snapshot
-
-from ..convert import file_of, path_to_uri, to_location, to_range
+from lore.check.compare import findings_for_text, is_contract_path
+from lore.check.findings import ERROR, Consumer, Finding
+from lore.check.suppress import IgnoreRule
+from lore.query.diagnostics import changed_head_lines
+from lsp_server.convert import file_of, path_to_uri, to_location, to_range
 
 SOURCE = "lore"
 MAX_SERVICES_NAMED = 4

@@ -11,13 +11,12 @@ from pathlib import Path
 
 from lsprotocol import types as t
 
-from indexers import diagnostics as problems_mod
-from indexers import navigation
 from indexers.snapshot import Snapshot
-
-from ..convert import clamp, file_of, path_to_uri
-from ..state import Doc, locate
-from . import breaking, catalog_edit
+from lore.query import diagnostics as problems_mod
+from lore.query import navigation
+from lsp_server.convert import clamp, file_of, path_to_uri
+from lsp_server.features import breaking, catalog_edit
+from lsp_server.state import Doc, locate
 
 log = logging.getLogger(__name__)
 

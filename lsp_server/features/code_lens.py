@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
-from indexers import navigation
 from indexers.snapshot import Snapshot
-
-from ..convert import to_range
-from ..state import Doc, locate
+from lore.query import navigation
+from lsp_server.convert import to_range
+from lsp_server.state import Doc, locate
 
 SHOW_CONSUMERS = "lore.showConsumers"
 

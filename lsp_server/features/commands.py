@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexers import query
 from indexers.model import to_plain
-from indexers.render import render_sections_plain
 from indexers.snapshot import Snapshot
-
-from ..convert import clamp, converter_location
-from ..state import Doc, locate
-from .references import entity_locations
+from lore.query import context as query
+from lore.query.render import render_sections_plain
+from lsp_server.convert import clamp, converter_location
+from lsp_server.features.references import entity_locations
+from lsp_server.state import Doc, locate
 
 
 class BadArguments(ValueError):

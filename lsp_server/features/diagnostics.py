@@ -1,15 +1,14 @@
-"""Diagnostics of one open document: `indexers.diagnostics` problems as LSP diagnostics, source "lore",
+"""Diagnostics of one open document: `lore.query.diagnostics` problems as LSP diagnostics, source "lore",
 one code per kind, related information pointing at the evidence."""
 
 from __future__ import annotations
 
 from lsprotocol import types as t
 
-from indexers import diagnostics as problems_mod
 from indexers.snapshot import Snapshot
-
-from ..convert import to_location, to_range
-from ..state import Doc, locate
+from lore.query import diagnostics as problems_mod
+from lsp_server.convert import to_location, to_range
+from lsp_server.state import Doc, locate
 
 SEVERITY = {"error": t.DiagnosticSeverity.Error, "warning": t.DiagnosticSeverity.Warning,
             "information": t.DiagnosticSeverity.Information, "hint": t.DiagnosticSeverity.Hint}

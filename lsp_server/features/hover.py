@@ -1,17 +1,16 @@
-"""Hover: the system context at a position, rendered by `indexers.render` (the one place that escapes
+"""Hover: the system context at a position, rendered by `lore.query.render` (the one place that escapes
 repository text), with file:// links for every cited location."""
 
 from __future__ import annotations
 
 from lsprotocol import types as t
 
-from indexers import query
-from indexers.render import render_markdown
 from indexers.snapshot import Snapshot
-
-from ..convert import clamp, hover_link, to_range
-from ..settings import Settings
-from ..state import Doc, locate
+from lore.query import context as query
+from lore.query.render import render_markdown
+from lsp_server.convert import clamp, hover_link, to_range
+from lsp_server.settings import Settings
+from lsp_server.state import Doc, locate
 
 # Notes that hold everywhere in a file; alone they do not deserve a hover on every identifier.
 QUIET_KINDS = frozenset({"service", "owner", "last_change"})

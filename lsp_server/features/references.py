@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
-from indexers import navigation
 from indexers.snapshot import Snapshot
-
-from ..convert import clamp, to_location
-from ..state import Doc, locate
+from lore.query import navigation
+from lsp_server.convert import clamp, to_location
+from lsp_server.state import Doc, locate
 
 
 def references(snap: Snapshot, doc: Doc, position: t.Position, include_declaration: bool) -> list[t.Location]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from lsprotocol import types as t
 
-from indexers import navigation
 from indexers.snapshot import Snapshot
-
-from ..convert import to_location
+from lore.query import navigation
+from lsp_server.convert import to_location
 
 KINDS = {
     "service": t.SymbolKind.Module, "proto.service": t.SymbolKind.Interface, "proto.rpc": t.SymbolKind.Method,

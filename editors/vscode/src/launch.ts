@@ -1,6 +1,6 @@
 // Which command starts the server. Order: lore.serverPath (a `lore` executable), lore.pythonPath, the
 // Python extension's active interpreter (optional, when ms-python.python is installed), `lore` on PATH,
-// python3. A Python interpreter runs `-m indexers.cli serve`, the same entry point as `lore serve`.
+// python3. A Python interpreter runs `-m lore serve`, the same entry point as `lore serve`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -12,7 +12,7 @@ export interface Launch {
   origin: string;
 }
 
-const SERVE_MODULE = ['-m', 'indexers.cli', 'serve'];
+const SERVE_MODULE = ['-m', 'lore', 'serve'];
 
 function expand(p: string): string {
   if (p.startsWith('~/') || p === '~') {

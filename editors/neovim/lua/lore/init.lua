@@ -15,7 +15,7 @@ M.name = 'lore'
 
 M.defaults = {
   -- Command that starts the server. nil: `lore serve` when `lore` is executable, else
-  -- `<python> -m indexers.cli serve`.
+  -- `<python> -m lore serve`.
   cmd = nil,
   -- Interpreter with Lore installed, used when cmd is nil and `lore` is not on PATH.
   python = nil,
@@ -38,7 +38,7 @@ local function server_cmd(opts)
   if not opts.python and vim.fn.executable('lore') == 1 then
     return { 'lore', 'serve' }
   end
-  return { opts.python or 'python3', '-m', 'indexers.cli', 'serve' }
+  return { opts.python or 'python3', '-m', 'lore', 'serve' }
 end
 
 --- The root of the system a file belongs to: the nearest folder up with a root marker, in marker order.

@@ -1,0 +1,320 @@
+"""gRPC in code: servers (generated base classes and registrations), their methods, clients and stubs
+(constructed, assigned or declared with a client type), and calls made through them.
+
+Every usage carries the import it came through (a generated package or module), which linking checks
+against the proto package. Each check starts with a plain substring test on the callee or type text
+(`Client`, `Stub`, `Register`, ...), so the common call that is not gRPC costs no regex and no tree walk.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from indexers import ts
+from indexers.sources.code.ctx import Bindings, Ctx, evidence, go_external, pb_module, pb_symbol
+from indexers.sources.code.facts import Call, arg_list, flat, key_of, name_node
+
+# A file with none of these bytes can hold no gRPC usage of its language (see `grpc_hint`).
+_HINT = {"go": (b"Server", b"Client"), "python": (b"Servicer", b"Stub"), "java": (b"Grpc",),
+         "csharp": (b"Base", b"Client"), "javascript": (b"Client", b"grpc", b"addService")}
+# The text every client-creating callee of a language contains (JavaScript: unless the file imports gRPC).
+_CLIENT_TOKEN = {"go": "Client", "python": "Stub", "java": "Stub", "csharp": "Client", "javascript": "Client"}
+
+_OBJECT_METHODS = {"toString", "equals", "hashCode", "ToString", "Equals", "GetHashCode", "Dispose", "finalize"}
+_NOT_RPC = re.compile(r"^(with\w*|close|Close|getChannel|shutdown\w*|awaitTermination|Dispose|toString|equals|hashCode)$")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_WITH = re.compile(r"\.with\w+$")
+
+_GO_SERVER = re.compile(r"(\w+)\.(?:Unimplemented|Unsafe)(\w+)Server")
+_PY_SERVER = re.compile(r"(?:([\w.]+)\.)?(\w+)Servicer")
+_JAVA_SERVER = re.compile(r"(?:[\w.]+\.)?(\w+)Grpc\.(\w+)ImplBase")
+_CS_SERVER = re.compile(r"(?:[\w.]+\.)?(\w+)\.(\w+)Base")
+_GO_NEW_CLIENT = re.compile(r"(\w+)\.New(\w+)Client")
+_PY_STUB = re.compile(r"(?:([\w.]+)\.)?(\w+)Stub")
+_JAVA_NEW_STUB = re.compile(r"(?:[\w.]+\.)?(\w+)Grpc\.new(?:Blocking|Future)?Stub")
+_CS_NEW_CLIENT = re.compile(r"new (?:[\w.]+\.)?(\w+)\.(\w+)Client")
+_JS_NEW = re.compile(r"new ((?:[\w$]+\.)*)([\w$]+)")
+_GO_CLIENT_TYPE = re.compile(r"(\w+)\.(\w+)Client")
+_JAVA_STUB_TYPE = re.compile(r"(?:[\w.]+\.)?(\w+)Grpc\.(\w+?)(?:Blocking|Future)?Stub")
+_CS_CLIENT_TYPE = re.compile(r"(?:[\w.]+\.)?(\w+)\.(\w+)Client")
+_JS_CLIENT_TYPE = re.compile(r"(\w+)Client")
+_GO_REGISTER = re.compile(r"(\w+)\.Register(\w+)Server")
+_PY_REGISTER = re.compile(r"(?:([\w.]+)\.)?add_(\w+)Servicer_to_server")
+_JS_SERVICE = re.compile(r"(?:((?:[\w$]+\.)*)([\w$]+)\.service|([\w$]+)Service)")
+_JS_GRPC_IMPORT = re.compile(r"(^|/)(@grpc/grpc-js|grpc|@grpc/proto-loader)$|_grpc_pb(\.js)?$")
+
+Hit = tuple[str, list[str]]  # (service, import evidence)
+
+
+def grpc_hint(family: str, data: bytes) -> bool:
+    """Whether the file's bytes could hold a gRPC usage at all (a necessary condition, never sufficient)."""
+    return any(tok in data for tok in _HINT.get(family, ()))
+
+
+def server_base(ctx: Ctx, base: str) -> Hit | None:
+    fam = ctx.family
+    if fam == "go":
+        m = _GO_SERVER.fullmatch(base)
+        if m and m.group(1) in ctx.imports:
+            return m.group(2), evidence(ctx, m.group(1))
+    elif fam == "python":
+        m = _PY_SERVER.fullmatch(base)
+        if m:
+            ev = pb_module(ctx, m.group(1), r"_pb2_grpc$") if m.group(1) else pb_symbol(ctx, base, r"_pb2_grpc$")
+            if ev:
+                return m.group(2), ev
+    elif fam == "java":
+        m = _JAVA_SERVER.fullmatch(base)
+        if m and m.group(1) == m.group(2):
+            return m.group(1), evidence(ctx, m.group(1) + "Grpc") or evidence(ctx)
+    elif fam == "csharp":
+        m = _CS_SERVER.fullmatch(base)
+        if m and m.group(1) == m.group(2):
+            return m.group(1), evidence(ctx)
+    return None
+
+
+def client_of(ctx: Ctx, node: Any) -> Hit | None:
+    """The gRPC service whose client/stub `node` creates, with its import evidence."""
+    callee, n = ctx.callee_of(node)
+    return _client_from(ctx, callee, n) if callee else None
+
+
+def _js_grpc_file(ctx: Ctx) -> bool:
+    key = ("js_grpc_file",)
+    if key not in ctx.memo:
+        ctx.memo[key] = any(_JS_GRPC_IMPORT.search(i["path"]) for i in ctx.f.imports)
+    return bool(ctx.memo[key])
+
+
+def _client_from(ctx: Ctx, callee: str, n: Any) -> Hit | None:
+    """`client_of` for a callee already read (`n` is the call or construction node)."""
+    fam = ctx.family
+    if fam == "go":
+        if "Client" not in callee:
+            return None
+        m = _GO_NEW_CLIENT.fullmatch(callee)
+        if m and m.group(1) in ctx.imports and go_external(ctx.imports[m.group(1)]["path"]):
+            return m.group(2), evidence(ctx, m.group(1))
+    elif fam == "python":
+        if "Stub" not in callee:
+            return None
+        m = _PY_STUB.fullmatch(callee)
+        if m:
+            ev = pb_module(ctx, m.group(1), r"_pb2_grpc$") if m.group(1) else pb_symbol(ctx, callee, r"_pb2_grpc$")
+            if ev:
+                return m.group(2), ev
+    elif fam == "java":
+        if "Stub" not in callee:
+            return None
+        m = _JAVA_NEW_STUB.fullmatch(callee)
+        if m:
+            return m.group(1), evidence(ctx, m.group(1) + "Grpc") or evidence(ctx)
+    elif fam == "csharp":
+        if "Client" not in callee:
+            return None
+        m = _CS_NEW_CLIENT.fullmatch(callee)
+        if m and m.group(1) == m.group(2):
+            return m.group(1), evidence(ctx)
+    elif fam == "javascript":
+        m = _JS_NEW.fullmatch(callee) if callee.startswith("new ") else None
+        if not m:
+            return None
+        ns, name = m.group(1).rstrip("."), m.group(2)
+        if not ns and name.endswith("Client") and pb_symbol(ctx, name, r"(_grpc_pb|_pb|_grpc_web_pb|_connect)(\.js)?$"):
+            return name[: -len("Client")], pb_symbol(ctx, name, r".") or []
+        if ns and _js_grpc_file(ctx) and len(arg_list(n.child_by_field_name("arguments"))) >= 2:
+            root = ns.split(".", 1)[0]
+            imp = ctx.imports.get(root)
+            if imp is not None and re.search(r"_grpc_pb(\.js)?$", imp["path"]):
+                return name.removesuffix("Client"), [imp["path"]]
+            if imp is None or "grpc" in imp["path"]:
+                return name, [ns]
+    return None
+
+
+def client_type(ctx: Ctx, type_text: str) -> Hit | None:
+    fam = ctx.family
+    if _CLIENT_TOKEN[fam] not in type_text:
+        return None
+    if fam == "go":
+        m = _GO_CLIENT_TYPE.fullmatch(type_text)
+        if m and m.group(1) in ctx.imports and go_external(ctx.imports[m.group(1)]["path"]):
+            return m.group(2), evidence(ctx, m.group(1))
+    elif fam == "java":
+        m = _JAVA_STUB_TYPE.fullmatch(type_text)
+        if m and m.group(1) == m.group(2):
+            return m.group(1), evidence(ctx, m.group(1) + "Grpc") or evidence(ctx)
+    elif fam == "csharp":
+        m = _CS_CLIENT_TYPE.fullmatch(type_text)
+        if m and m.group(1) == m.group(2):
+            return m.group(1), evidence(ctx)
+    elif fam == "python":
+        m = _PY_STUB.fullmatch(type_text)
+        if m:
+            ev = pb_module(ctx, m.group(1), r"_pb2_grpc$") if m.group(1) else pb_symbol(ctx, type_text, r"_pb2_grpc$")
+            if ev:
+                return m.group(2), ev
+    elif fam == "javascript":
+        m = _JS_CLIENT_TYPE.fullmatch(type_text)
+        if m:
+            ev = pb_symbol(ctx, type_text, r"(_grpc_pb|_grpc_web_pb|_connect)(\.js)?$")
+            if ev:
+                return m.group(1), ev
+    return None
+
+
+def receivers(ctx: Ctx) -> Bindings:
+    """Names (variables, fields, attributes) bound to a gRPC client or stub (computed once per file)."""
+    got = ctx.memo.get(("grpc_receivers",))
+    if got is None:
+        got = ctx.memo[("grpc_receivers",)] = _receivers(ctx)
+    return got  # type: ignore[no-any-return]
+
+
+def rpc_call(ctx: Ctx, call: Any) -> tuple[str, str, list[str]] | None:
+    """(service, method, import evidence) if `call` calls an RPC through a bound client or stub."""
+    callee, node = ctx.callee_of(call)
+    if node is None or "." not in callee:
+        return None
+    meth = callee.rsplit(".", 1)[1]
+    if not _IDENT.fullmatch(meth) or _NOT_RPC.match(meth):
+        return None
+    hit = _receiver_of(ctx, node, receivers(ctx))
+    return (hit[0], meth, hit[1]) if hit else None
+
+
+def _receivers(ctx: Ctx) -> Bindings:
+    out = Bindings()
+    for k, left, right in ctx.f.assigns:
+        hit = client_of(ctx, right)
+        if hit:
+            out.add(k, left, (hit[0], tuple(hit[1])))
+    for k, t, node in ctx.f.typed:
+        hit = client_type(ctx, t)
+        if hit:
+            out.add(k, None, (hit[0], tuple(hit[1])), typed=node)
+    return out
+
+
+def grpc(ctx: Ctx) -> None:
+    fam = ctx.family
+    _servers(ctx)
+    recv = receivers(ctx)
+    token = None if fam == "javascript" and _js_grpc_file(ctx) else _CLIENT_TOKEN[fam]
+    keys = tuple(recv.keys)
+    creates = fam in ("go", "python", "java")  # C# and JavaScript clients are `new` expressions
+    for c in ctx.f.calls:
+        callee = c.callee
+        _registration(ctx, c)
+        if creates:
+            created = _client_from(ctx, callee, c.node)
+            if created:
+                ctx.emit("grpc.client", c.name, "", created[0], "consumes", **{"import": created[1]})
+        if "." not in callee:
+            continue
+        # The receiver's text is part of the callee text: it can name a bound receiver or create a client
+        # only if the callee text holds that receiver's name or the client token.
+        if token is not None and token not in callee and not any(k in callee for k in keys):
+            continue
+        meth = callee.rsplit(".", 1)[1]
+        if not _IDENT.fullmatch(meth) or _NOT_RPC.match(meth):
+            continue
+        hit = _receiver_of(ctx, c.node, recv)
+        if hit:
+            ctx.emit("grpc.call", c.name, meth, hit[0], "consumes", **{"import": hit[1]})
+    if fam in ("csharp", "javascript"):
+        for node, _t, tnode in ctx.f.news:
+            created = client_of(ctx, node)
+            if created:
+                ctx.emit("grpc.client", name_node(tnode), "", created[0], "consumes", **{"import": created[1]})
+
+
+def _servers(ctx: Ctx) -> None:
+    """Classes (Go: structs) extending a generated server base, and their RPC methods."""
+    by_class: dict[int, Hit] = {}
+    go_structs: dict[str, Hit] = {}
+    for name, node, bases in ctx.f.classes:
+        for b in bases:
+            hit = server_base(ctx, flat(b).split("<", 1)[0])
+            if not hit:
+                continue
+            by_class[node.id] = hit
+            go_structs[name] = hit
+            at = name_node(b) if ctx.family == "go" else node.child_by_field_name("name")
+            ctx.emit("grpc.server", at or node, "", hit[0], "provides", **{"import": hit[1]})
+    if not by_class:
+        return
+    for mnode, nnode in ctx.f.methods:
+        name = ts.text(nnode)
+        if ctx.family == "go":
+            owner = go_structs.get(ctx.f.owners.get(mnode.id, ""))
+            if owner and name[:1].isupper() and not name.startswith("mustEmbed"):
+                ctx.emit("grpc.server_method", nnode, name, owner[0], "provides", **{"import": owner[1]})
+            continue
+        cls = ctx.enclosing(mnode, ("class_definition", "class_declaration"))
+        if cls is None or cls.id not in by_class:
+            continue
+        mods = " ".join(ts.text(c) for c in mnode.children if c.type in ("modifiers", "modifier"))
+        if ctx.family == "python" and (name.startswith("_") or ctx.enclosing(mnode, ("function_definition",))):
+            continue
+        if ctx.family == "java" and "@Override" not in mods:
+            continue
+        if ctx.family == "csharp" and "override" not in mods.split() or name in _OBJECT_METHODS:
+            continue
+        svc, ev = by_class[cls.id]
+        ctx.emit("grpc.server_method", nnode, name, svc, "provides", **{"import": ev})
+
+
+def _object_of(call: Any) -> Any:
+    fn = call.child_by_field_name("function")
+    if fn is None:
+        return call.child_by_field_name("object")
+    return next((fn.child_by_field_name(f) for f in ("operand", "object", "expression") if fn.child_by_field_name(f)),
+                None)
+
+
+def _receiver_of(ctx: Ctx, call: Any, recv: Bindings) -> Hit | None:
+    obj = _object_of(call)
+    for _ in range(4):  # java/csharp: stub.withDeadlineAfter(...).getCart(...)
+        if obj is None:
+            return None
+        c, inner = ctx.callee_of(obj)
+        if inner is None or not _WITH.search(c):
+            break
+        obj = _object_of(inner)
+    if obj is None:
+        return None
+    if ctx.callee_of(obj)[1] is not None:
+        return client_of(ctx, obj)
+    k = key_of(obj)
+    hit = recv.get(k, call, obj.type != "identifier") if k else None
+    return (hit[0], list(hit[1])) if hit else None
+
+
+def _registration(ctx: Ctx, c: Call) -> None:
+    fam, callee = ctx.family, c.callee
+    if fam == "go":
+        m = _GO_REGISTER.fullmatch(callee) if "Register" in callee else None
+        if m and m.group(1) in ctx.imports and go_external(ctx.imports[m.group(1)]["path"]):
+            ctx.emit("grpc.server", c.name, "", m.group(2), "provides", **{"import": evidence(ctx, m.group(1))})
+    elif fam == "python":
+        m = _PY_REGISTER.fullmatch(callee) if "_to_server" in callee else None
+        if m:
+            ev = pb_module(ctx, m.group(1), r"_pb2_grpc$") if m.group(1) else pb_symbol(ctx, callee, r"_pb2_grpc$")
+            if ev:
+                ctx.emit("grpc.server", c.name, "", m.group(2), "provides", **{"import": ev})
+    elif fam == "javascript" and callee.endswith(".addService") and len(c.args) >= 2:
+        args = c.args
+        m = _JS_SERVICE.fullmatch(flat(args[0]))
+        if not m or args[1].type != "object":
+            return
+        svc = m.group(2) or m.group(3)
+        ev = [m.group(1).rstrip(".")] if m.group(1) else pb_symbol(ctx, flat(args[0]), r".") or []
+        ctx.emit("grpc.server", c.name, "", svc, "provides", **{"import": ev})
+        for prop in args[1].named_children:
+            key = prop.child_by_field_name("key") or prop.child_by_field_name("name") or (
+                prop if prop.type == "shorthand_property_identifier" else None)
+            if key is not None:
+                ctx.emit("grpc.server_method", key, ts.text(key).strip("'\""), svc, "provides", **{"import": ev})

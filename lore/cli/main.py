@@ -1,0 +1,204 @@
+"""`lore`: the one command line. A thin view over the engine and the query layer.
+
+Errors are one clear line on stderr and a non-zero exit code (2 for usage and configuration errors).
+`lore serve` starts the LSP server; it is imported only then, so this package never loads pygls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from indexers.engine import Engine
+from indexers.model import to_plain
+from indexers.store import Store
+from indexers.workspace import Workspace, WorkspaceError, discover
+from lore.cli.errors import friendly
+from lore.query import context as query
+from lore.query.render import render_text
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LoreUsageError(click.UsageError):
+    exit_code = 2
+
+
+def cache_option(fn: F) -> F:
+    return click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Cache folder (default: $LORE_CACHE or $XDG_CACHE_HOME/lore).")(fn)
+
+
+def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = False, jobs: int | None = None,
+                max_file_size: int | None = None) -> tuple[Workspace, Engine]:
+    ws = discover(path, max_file_size=max_file_size)
+    store = Store(cache_dir)
+    return ws, Engine(ws, store, jobs=jobs, progress=progress)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lore")
+@click.option("-v", "--verbose", count=True, help="More logging on stderr.")
+def main(verbose: int) -> None:
+    """Lore: system context (services, contracts, history) at the line you are editing."""
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), format="lore: %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@cache_option
+@click.option("--force", is_flag=True, help="Ignore cached records and re-extract everything.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the report.")
+@click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path), help="Write a shard of one repo's facts.")
+@click.option("--repo", "repo_name", help="With --export: which repo of the workspace (default: the only one).")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: all cores).")
+@click.option("--max-file-size", type=click.IntRange(1), default=None, help="Skip files larger than this many bytes (default 2 MB).")
+@friendly
+def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export: Path | None, repo_name: str | None,
+          jobs: int | None, max_file_size: int | None) -> None:
+    """Index the workspace at PATH (incremental; only changed files are re-read)."""
+    ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, max_file_size=max_file_size)
+    snap, report = engine.refresh(force=force)
+    if export is not None:
+        _export(ws, snap, export, repo_name, report)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        return
+    f = report.as_json()["files"]
+    click.echo(f"Indexed {len(ws.repos)} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
+               f"{sum(f['skipped'].values())} skipped, {len(f['failed'])} with errors")
+    if f["skipped"]:
+        click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
+    click.echo("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
+    for fail in f["failed"][:20]:
+        click.echo(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
+    if len(f["failed"]) > 20:
+        click.echo(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
+    for msg in report.messages:
+        click.echo(f"  note: {msg}")
+
+
+def _export(ws: Workspace, snap: Any, export: Path, repo_name: str | None, report: Any) -> None:
+    from indexers.shard import write_shard
+
+    if repo_name is None:
+        if len(ws.repos) != 1:
+            raise WorkspaceError(f"--export needs --repo NAME in a workspace of {len(ws.repos)} repos ({', '.join(r.name for r in ws.repos)})")
+        repo_name = ws.repos[0].name
+    if ws.repo(repo_name) is None:
+        raise WorkspaceError(f"--repo {repo_name!r}: no such repo in the workspace")
+    files = [ff for (r, _p), ff in sorted(snap.files.items()) if r == repo_name]
+    commits = list(snap.commits.get(repo_name, {}).values())
+    head = snap.repos[repo_name].head if repo_name in snap.repos else None
+    size = write_shard(export, repo_name, head, files, commits)
+    report.messages.append(f"exported {len(files)} files of {repo_name} at {head[:12] if head else 'no commit'} to {export} ({size} bytes)")
+
+
+def parse_location(spec: str) -> tuple[Path, int, int | None]:
+    """FILE:LINE[:COL] with 1-based line and column."""
+    parts = spec.rsplit(":", 2)
+    try:
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            return Path(parts[0]), int(parts[1]), int(parts[2])
+        head, _, tail = spec.rpartition(":")
+        if head and tail.isdigit():
+            return Path(head), int(tail), None
+    except ValueError:
+        pass
+    raise LoreUsageError(f"expected FILE:LINE[:COL], got {spec!r}")
+
+
+@main.command()
+@click.argument("location")
+@cache_option
+@click.option("--json", "as_json", is_flag=True, help="Print the context as JSON (the agent interface).")
+@click.option("--end-line", type=click.IntRange(1), default=None, help="Last line of a range (1-based).")
+@friendly
+def context(location: str, cache_dir: Path | None, as_json: bool, end_line: int | None) -> None:
+    """Everything Lore knows about FILE:LINE[:COL] (1-based)."""
+    path, line, col = parse_location(location)
+    if not path.exists():
+        raise WorkspaceError(f"{path}: no such file")
+    ws, engine = open_engine(path, cache_dir)
+    found = ws.locate(path.absolute())
+    if found is None:
+        raise WorkspaceError(f"{path}: not inside any repo of the workspace at {ws.root}")
+    snap, report = engine.refresh()
+    for msg in report.messages:
+        click.echo(f"lore: {msg}", err=True)
+    repo, rel = found
+    ctx = query.context(snap, repo.name, rel, line - 1, None if col is None else col - 1,
+                        end_line - 1 if end_line else None)
+    if as_json:
+        click.echo(json.dumps(to_plain(ctx), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(ctx))
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@cache_option
+@click.option("--json", "as_json", is_flag=True, help="Print the graph as JSON.")
+@friendly
+def graph(path: Path, cache_dir: Path | None, as_json: bool) -> None:
+    """The system graph: contract entities, services and links."""
+    _ws, engine = open_engine(path, cache_dir)
+    snap, _report = engine.refresh()
+    doc = query.graph(snap)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{len(doc['entities'])} entity declarations, {len(doc['services'])} services, {len(doc['links'])} links")
+    for s in doc["services"]:
+        owner = f" owner {s['owner']}" if s["owner"] else ""
+        click.echo(f"service {s['name']} ({s['repo']}/{s['root'] or '.'}){owner} [{', '.join(s['languages'])}]")
+    for e in doc["entities"]:
+        click.echo(f"{e['id']}  {e['kind']}  {e['repo']}/{e['path']}:{e['range']['start_line'] + 1}")
+    for lk in doc["links"]:
+        click.echo(f"{lk['repo']}/{lk['path']}:{lk['range']['start_line'] + 1}  {lk['role']}  {lk['entity']}  ({lk['service'] or '-'})")
+    for c in doc["conflicts"]:
+        click.echo(f"conflict {c['id']}: {c['differences'][0]}")
+
+
+@main.command()
+@click.option("--stdio", is_flag=True, default=True, help="Talk LSP over stdin/stdout (default).")
+@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT", help="Listen on TCP instead of stdio.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also log to this file.")
+def serve(stdio: bool, tcp: str | None, log_file: Path | None) -> None:
+    """Run the LSP server (stdio by default)."""
+    import importlib
+
+    server_main = importlib.import_module("lsp_server.main")
+    server_main.run(tcp=tcp, log_file=log_file)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(args: tuple[str, ...]) -> None:
+    """Run the benchmarks (same options as `python -m benchmarks`, e.g. --quick, --sizes S,M,L)."""
+    import importlib
+
+    try:
+        bench_main = importlib.import_module("benchmarks.__main__").main
+    except ImportError as exc:
+        raise click.ClickException(f"benchmarks are not installed with this copy of Lore ({exc})") from exc
+    sys.exit(bench_main(list(args)))
+
+
+from lore.cli.check import check  # noqa: E402 - the command lives beside the breaking-change package
+
+main.add_command(check)
+
+from lore.cli.mcp import mcp  # noqa: E402 - the MCP server for AI agents (optional dependency, imported lazily)
+
+main.add_command(mcp)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,232 @@
+"""Queries over a Snapshot, returning plain data. The CLI, the LSP server and the agent output are thin
+views over these functions; none of them computes context on its own.
+
+`context()` is the single query behind `lore context`, the hover and agent prompts: a list of Sections
+(service, contract, links, history, markers, decisions, coupling), each note citing its source.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexers.model import Entity, Link, Location, Note, Section, Span
+from indexers.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+SECTION_ORDER = ("service", "contract", "links", "history", "markers", "decisions", "coupling")
+
+
+@dataclass(frozen=True)
+class Context:
+    repo: str
+    path: str
+    line: int  # 0-based
+    col: int | None
+    sections: tuple[Section, ...]
+    entity_ids: tuple[str, ...] = ()
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+def cite(repo: str, path: str, line: int | None = None) -> str:
+    return f"{repo}/{path}:{line + 1}" if line is not None else f"{repo}/{path}"
+
+
+def loc(repo: str, path: str, span: Span) -> Location:
+    return Location(repo, path, span)
+
+
+# -- entity description ----------------------------------------------------------------------------
+def describe_entity(e: Entity) -> str:
+    """A one-line plain-text description of a contract entity from its attributes."""
+    a = e.attrs
+    kind = e.kind.split(".", 1)[-1]
+    bits: list[str] = []
+    if e.kind == "proto.rpc":
+        req = ("stream " if a.get("client_streaming") else "") + str(a.get("request", "?"))
+        resp = ("stream " if a.get("server_streaming") else "") + str(a.get("response", "?"))
+        bits.append(f"rpc {e.name}({req}) returns ({resp})")
+    elif e.kind == "proto.field":
+        label = f"{a['label']} " if a.get("label") else ""
+        bits.append(f"field {label}{a.get('type', '?')} {e.name} = {a.get('number', '?')}")
+        if a.get("oneof"):
+            bits.append(f"oneof {a['oneof']}")
+    elif e.kind == "proto.enum_value":
+        bits.append(f"enum value {e.name} = {a.get('number', '?')}")
+    elif e.kind == "openapi.operation":
+        bits.append(f"{a.get('method', '').upper()} {a.get('path', '')}".strip())
+        if a.get("operationId"):
+            bits.append(f"operationId {a['operationId']}")
+    elif e.kind in ("openapi.property", "graphql.field", "sql.column"):
+        typ = a.get("type")
+        bits.append(f"{kind} {e.name}" + (f": {typ}" if typ else ""))
+        if a.get("required") is True:
+            bits.append("required")
+        if a.get("nullable") is False and e.kind == "sql.column":
+            bits.append("not null")
+    else:
+        bits.append(f"{kind} {e.name}")
+    if a.get("deprecated"):
+        bits.append("deprecated")
+    return ", ".join(bits)
+
+
+# -- sections --------------------------------------------------------------------------------------
+def service_section(snap: Snapshot, repo: str, path: str) -> Section:
+    svc = snap.service_for(repo, path)
+    notes: list[Note] = []
+    if svc is not None:
+        ev = svc.evidence[0] if svc.evidence else None
+        src = cite(ev.repo, ev.path, ev.line) if ev and ev.path else cite(svc.repo, svc.root or ".")
+        root = svc.root or "."
+        notes.append(Note(f"{svc.name} (repo {svc.repo}, root {root})", src, "service", data={"service": svc.name}))
+    owner = snap.owner_for(repo, path)
+    if owner:
+        who, ev = owner
+        src = cite(ev.repo, ev.path, ev.line) if getattr(ev, "path", "") else ""
+        notes.append(Note(f"owner {who if isinstance(who, str) else ', '.join(who)}", src, "owner"))
+    return Section("service", "Service", tuple(notes), "No service owns this file.")
+
+
+def entities_for_position(snap: Snapshot, repo: str, path: str, line: int, col: int | None) -> tuple[list[Entity], list[Link]]:
+    """Entities declared here (in a spec) or used here (links at a usage site)."""
+    declared = snap.entities_at(repo, path, line, col)
+    if declared:
+        return declared[:1], []
+    links = snap.links_at(repo, path, line, col)
+    seen: dict[str, Entity] = {}
+    for lk in sorted(links, key=lambda lk: (_entity_rank(snap, lk.entity),
+                                             -lk.confidence, lk.range.size)):
+        ent = snap.entity(lk.entity)
+        if ent is not None and ent.id not in seen:
+            seen[ent.id] = ent
+    return list(seen.values()), links
+
+
+# At a usage site the operation (rpc, HTTP operation) matters most, then messages/schemas, then fields.
+_ENTITY_KIND_RANK = {"proto.rpc": 0, "openapi.operation": 0, "graphql.field": 1, "sql.table": 1, "proto.service": 1,
+                     "proto.message": 2, "openapi.schema": 2, "proto.enum": 2, "proto.field": 3, "openapi.property": 3,
+                     "sql.column": 3, "proto.enum_value": 3}
+
+
+def _entity_rank(snap: Snapshot, ident: str) -> int:
+    ent = snap.entity(ident)
+    return _ENTITY_KIND_RANK.get(ent.kind, 5) if ent is not None else 9
+
+
+def contract_section(snap: Snapshot, ents: list[Entity], usage_links: list[Link]) -> Section:
+    notes: list[Note] = []
+    for e in ents:
+        decls = snap.declarations(e.id)
+        where = f" (declared in {len(decls)} places)" if len(decls) > 1 else ""
+        text = f"{e.id}: {describe_entity(e)}{where}"
+        notes.append(Note(text, cite(e.repo, e.path, e.range.start_line), "entity", loc(e.repo, e.path, e.range),
+                          data={"id": e.id, "kind": e.kind, "attrs": e.attrs}))
+        for conflict in snap.conflicts:
+            if conflict.id == e.id:
+                notes.append(Note(f"declarations differ: {conflict.differences[0]}", cite(e.repo, e.path, e.range.start_line), "conflict"))
+        if usage_links:
+            lk = next((lk for lk in usage_links if lk.entity == e.id), None)
+            if lk is not None:
+                notes.append(Note(f"this line {lk.role} it ({lk.evidence or lk.kind}, confidence {lk.confidence:.2f})",
+                                  cite(lk.repo, lk.path, lk.range.start_line), "usage"))
+    return Section("contract", "Contract", tuple(notes), "No contract entity here.")
+
+
+def link_groups(links: list[Link]) -> list[tuple[str, str, list[Link]]]:
+    """Links grouped by (service, repo), largest group first, each group in file order."""
+    groups: dict[tuple[str, str], list[Link]] = defaultdict(list)
+    for lk in links:
+        groups[(lk.service, lk.repo)].append(lk)
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [(svc, repo, sorted(lks, key=lambda lk: (lk.path, lk.range))) for (svc, repo), lks in ordered]
+
+
+def links_section(snap: Snapshot, ents: list[Entity], max_locations: int = 3) -> Section:
+    notes: list[Note] = []
+    for e in ents:
+        ids = [e.id] + _child_ids(snap, e)
+        for role in ("provides", "consumes"):
+            label = "provider" if role == "provides" else "consumer"
+            all_links = [lk for i in ids for lk in snap.links_for(i, role)]
+            if not all_links:
+                continue
+            repos = {lk.repo for lk in all_links}
+            notes.append(Note(f"{len(all_links)} {label} site{'s' if len(all_links) != 1 else ''} in {len(repos)} repo{'s' if len(repos) != 1 else ''} for {e.id}",
+                              cite(e.repo, e.path, e.range.start_line), f"{label}s_summary",
+                              data={"count": len(all_links), "repos": sorted(repos)}))
+            for svc, repo, lks in link_groups(all_links):
+                first = lks[0]
+                more = f" (+{len(lks) - 1} more)" if len(lks) > 1 else ""
+                places = ", ".join(cite(lk.repo, lk.path, lk.range.start_line) for lk in lks[:max_locations])
+                who = svc or "(no service)"
+                notes.append(Note(f"{label}: {who} in {repo}: {places}{more}", cite(first.repo, first.path, first.range.start_line),
+                                  label, loc(first.repo, first.path, first.range),
+                                  data={"service": svc, "repo": repo, "count": len(lks), "entity": first.entity}))
+    return Section("links", "Providers and consumers", tuple(notes), "No known providers or consumers.")
+
+
+def _child_ids(snap: Snapshot, e: Entity) -> list[str]:
+    """For a service or message, its rpcs/fields: their links count toward the parent."""
+    if e.kind not in ("proto.service", "proto.message", "openapi.schema", "graphql.type", "sql.table"):
+        return []
+    return snap.children(e.id)
+
+
+def history_sections(snap: Snapshot, repo: str, path: str, first: int, last: int) -> list[Section]:
+    if snap.history is None:
+        return [Section("history", "History", (), "No history for this line.")]
+    try:
+        return list(snap.history.sections(snap, repo, path, first, last))
+    except Exception as exc:  # noqa: BLE001 - history must never break the rest of the context
+        log.exception("history failed for %s/%s", repo, path)
+        return [Section("history", "History", (), f"History unavailable: {exc}")]
+
+
+def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = None, end_line: int | None = None,
+            include: Callable[[str], bool] | None = None) -> Context:
+    """Everything Lore knows about a location (a 0-based line, optionally a column or a line range)."""
+    last = end_line if end_line is not None else line
+    sections: list[Section] = [service_section(snap, repo, path)]
+    ents, usage_links = entities_for_position(snap, repo, path, line, col)
+    sections.append(contract_section(snap, ents, usage_links))
+    # Providers/consumers of the primary entity only: a usage line often touches an rpc, its request
+    # message and a field; listing everyone for all three drowns the one that matters.
+    sections.append(links_section(snap, ents[:1]))
+    sections.extend(history_sections(snap, repo, path, line, last))
+    ordered = sorted(sections, key=lambda s: SECTION_ORDER.index(s.name) if s.name in SECTION_ORDER else 99)
+    if include is not None:
+        ordered = [s for s in ordered if include(s.name)]
+    problems = tuple(f"line {e.line + 1}: {e.reason}" if e.line is not None else e.reason
+                     for e in snap.files[(repo, path)].errors) if (repo, path) in snap.files else ()
+    return Context(repo, path, line, col, tuple(ordered), tuple(e.id for e in ents), problems)
+
+
+# -- graph -------------------------------------------------------------------------------------------
+def graph(snap: Snapshot) -> dict[str, Any]:
+    """The whole system as one JSON-able document: entities, services, links, conflicts."""
+
+    def rng(s: Span) -> dict[str, int]:
+        return {"start_line": s.start_line, "start_col": s.start_col, "end_line": s.end_line, "end_col": s.end_col}
+
+    entities = []
+    for ident in sorted(snap.entities):
+        for e in snap.entities[ident]:
+            entities.append({"id": e.id, "kind": e.kind, "name": e.name, "repo": e.repo, "path": e.path,
+                             "range": rng(e.range), "attrs": e.attrs, "parent": e.parent})
+    services = []
+    if snap.services is not None:
+        for s in sorted(snap.services.services, key=lambda s: (s.repo, s.root, s.name)):
+            services.append({"name": s.name, "repo": s.repo, "root": s.root, "owner": s.owner,
+                             "languages": list(s.languages),
+                             "evidence": [{"repo": ev.repo, "path": ev.path, "line": ev.line, "detail": ev.detail} for ev in s.evidence]})
+    links = [{"service": lk.service, "entity": lk.entity, "role": lk.role, "repo": lk.repo, "path": lk.path,
+              "range": rng(lk.range), "confidence": round(lk.confidence, 3), "kind": lk.kind, "evidence": lk.evidence}
+             for lk in sorted(snap.links, key=lambda lk: (lk.entity, lk.role, lk.repo, lk.path, lk.range))]
+    conflicts = [{"id": c.id, "declarations": [{"repo": d.repo, "path": d.path, "line": d.range.start_line + 1} for d in c.declarations],
+                  "differences": list(c.differences)} for c in snap.conflicts]
+    return {"entities": entities, "services": services, "links": links, "conflicts": conflicts}
