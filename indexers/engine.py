@@ -56,6 +56,7 @@ class Engine:
             indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress,
                               memory=self._memory, isolate=self.isolate)
             report, facts_by_repo = indexer.run(force=force, only=only)
+            report.messages.extend(self.ws.warnings)
             t0 = time.perf_counter()
             commits = self._mine_history(report, force)
             report.timings["history"] = time.perf_counter() - t0

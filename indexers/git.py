@@ -1,6 +1,12 @@
 """The only module that runs git. Every invocation is hardened so that nothing from the repository
-runs: no hooks, no fsmonitor, no pager, no external diff or textconv, no filters, no ssh, no network
-protocols; system config ignored; optional locks off so that reading never writes into the repo.
+runs: no hooks, no fsmonitor, no pager, no external diff or textconv, no filters, no ssh, no transport
+at all (every protocol set to `never` on the command line, which beats a repository's per-protocol
+setting, and `GIT_NO_LAZY_FETCH=1`, so a partial clone's missing object is an error, never a fetch from
+a promisor remote); system config ignored; optional locks off so that reading never writes into the repo.
+Repository-set options that would change what history says (`blame.ignoreRevsFile`, replace refs) are
+ignored. Git's ownership check (`safe.directory`) stays on: a repository owned by another account is
+refused with `UntrustedRepo`, unless the user trusts its path (git's own global `safe.directory`, or
+`LORE_TRUST`, a list of paths separated by the OS path separator).
 
 Committed content is read with one long-lived `git cat-file --batch` process (`BlobReader`), never
 through checkouts or filters.
@@ -26,12 +32,26 @@ HARDENING = (
     "-c", "core.quotePath=false",
     "-c", "color.ui=false",
     "-c", "log.showSignature=false",
-    "-c", "safe.directory=*",
+    # Transports: a repository's own `protocol.<name>.allow=always` would beat `protocol.allow=never`,
+    # so every transport and remote helper git ships is named (the repo's other names: `repo_overrides`).
+    *(arg for name in ("ext", "fd", "file", "ssh", "git", "http", "https", "ftp", "ftps", "testgit")
+      for arg in ("-c", f"protocol.{name}.allow=never")),
+    "-c", "credential.helper=",
+    "-c", "core.alternateRefsCommand=",
+    "-c", "gc.auto=0",
+    "-c", "maintenance.auto=false",
+    # History as committed: a repository may not hide commits from blame.
+    "-c", "blame.ignoreRevsFile=",
+    "-c", "blame.markIgnoredLines=false",
+    "-c", "blame.markUnblamableLines=false",
 )
-
 
 class GitError(RuntimeError):
     """git failed; the message names the repository and git's own reason."""
+
+
+class UntrustedRepo(GitError):
+    """git refused a repository owned by another account (its `safe.directory` check)."""
 
 
 def _env() -> dict[str, str]:
@@ -44,6 +64,9 @@ def _env() -> dict[str, str]:
         SSH_ASKPASS="/bin/false",
         GIT_PAGER="cat",
         GIT_EXTERNAL_DIFF="",
+        GIT_NO_LAZY_FETCH="1",
+        GIT_NO_REPLACE_OBJECTS="1",
+        GIT_PROTOCOL_FROM_USER="0",
         LC_ALL="C.UTF-8",
     )
     # Never let a repository's global-config lookalike redirect us.
@@ -51,14 +74,27 @@ def _env() -> dict[str, str]:
     return env
 
 
+def trusted_paths() -> tuple[str, ...]:
+    """Paths the user trusts although another account owns them (`LORE_TRUST`)."""
+    raw = os.environ.get("LORE_TRUST", "")
+    return tuple(str(Path(p).absolute()) for p in raw.split(os.pathsep) if p.strip())
+
+
+def _trust_args() -> tuple[str, ...]:
+    return tuple(arg for p in trusted_paths() for arg in ("-c", f"safe.directory={p}"))
+
+
 _OVERRIDES: dict[str, tuple[float, tuple[str, ...]]] = {}
 _DRIVER_KEY = re.compile(r"^(filter|diff|merge)\.(.+)\.(clean|smudge|process|textconv|command|driver)$")
+_PROTOCOL_KEY = re.compile(r"^protocol\.(.+)\.allow$")
+_DUBIOUS = re.compile(r"detected dubious ownership in repository at '(?P<path>[^']*)'")
 
 
-def driver_overrides(repo: str | Path) -> tuple[str, ...]:
+def repo_overrides(repo: str | Path) -> tuple[str, ...]:
     """`-c` settings that blank every filter/diff/merge driver the repository's config defines, so that
     no clean/smudge/process filter, textconv or external diff command can run even where git would
-    apply .gitattributes. Reading config runs nothing; cached per repo until its config changes."""
+    apply .gitattributes, and set every transport it allows by name to `never`. Reading config runs
+    nothing; cached per repo until its config changes."""
     cfg = Path(repo) / ".git" / "config"
     try:
         mtime = cfg.stat().st_mtime
@@ -68,12 +104,15 @@ def driver_overrides(repo: str | Path) -> tuple[str, ...]:
     hit = _OVERRIDES.get(key)
     if hit is not None and hit[0] == mtime:
         return hit[1]
-    proc = subprocess.run(["git", "--no-pager", *HARDENING, "-C", key, "config", "--null", "--get-regexp",
-                           r"^(filter|diff|merge)\..*\.(clean|smudge|process|textconv|command|driver)$"],
+    proc = subprocess.run(["git", "--no-pager", *HARDENING, *_trust_args(), "-C", key, "config", "--null", "--get-regexp",
+                           r"^((filter|diff|merge)\..*\.(clean|smudge|process|textconv|command|driver)|protocol\..*\.allow)$"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=_env(), timeout=30)
     out: list[str] = []
     for rec in proc.stdout.split(b"\0"):
         name = rec.split(b"\n", 1)[0].decode("utf-8", "replace")
+        if _PROTOCOL_KEY.match(name):
+            out += ["-c", f"{name}=never"]
+            continue
         m = _DRIVER_KEY.match(name)
         if m:
             out += ["-c", f"{name}="]
@@ -84,16 +123,29 @@ def driver_overrides(repo: str | Path) -> tuple[str, ...]:
     return result
 
 
-# Commands that never run a filter, textconv or diff driver (they read the index, refs or raw objects):
-# they skip the per-repo config read that `driver_overrides` costs.
-_NO_DRIVERS = frozenset({"ls-files", "rev-parse", "ls-tree", "merge-base", "config", "for-each-ref", "symbolic-ref",
-                         "cat-file", "rev-list"})
-
-
 def command(repo: str | Path, *args: str) -> list[str]:
-    needs_drivers = not args or args[0] not in _NO_DRIVERS or "--filters" in args or "--textconv" in args
-    drivers = driver_overrides(repo) if needs_drivers else ()
-    return ["git", "--no-pager", *HARDENING, *drivers, "-C", str(repo), *args]
+    if args and args[0] == "blame":  # the config reset above does not reach a repo-set list; the flag does
+        args = ("blame", "--ignore-revs-file=", *args[1:])
+    return ["git", "--no-pager", *HARDENING, *_trust_args(), *repo_overrides(repo), "-C", str(repo), *args]
+
+
+def _failure(repo: str | Path, args: Sequence[str], stderr: bytes, code: int) -> GitError:
+    reason = stderr.decode("utf-8", "replace").strip()
+    m = _DUBIOUS.search(reason)
+    if m:
+        return UntrustedRepo(untrusted_message(m.group("path") or str(repo)))
+    lines = [ln for ln in reason.splitlines() if ln.strip()]
+    return GitError(f"{repo}: git {args[0] if args else ''} failed: {lines[-1] if lines else f'exit {code}'}")
+
+
+def untrusted_message(path: str) -> str:
+    try:
+        owner = Path(path).stat().st_uid
+        whose = f"owned by uid {owner}, not by you (uid {os.geteuid()})"
+    except OSError:
+        whose = "owned by another account"
+    return (f"{path}: skipped: the repository is {whose}; git refuses it and so does Lore. "
+            f"If you trust it, run `git config --global --add safe.directory {path}` or set LORE_TRUST={path}")
 
 
 def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = None,
@@ -107,8 +159,7 @@ def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = 
     except subprocess.TimeoutExpired as exc:
         raise GitError(f"{repo}: git {args[0]} timed out") from exc
     if check and proc.returncode != 0:
-        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"{repo}: git {args[0]} failed: {reason[-1] if reason else proc.returncode}")
+        raise _failure(repo, args, proc.stderr, proc.returncode)
     return proc.stdout
 
 
@@ -127,9 +178,22 @@ def toplevel(path: str | Path) -> Path | None:
         return None
     try:
         out = run(p, "rev-parse", "--show-toplevel", timeout=30).decode("utf-8", "replace").strip()
+    except UntrustedRepo:
+        raise
     except GitError:
         return None
     return Path(out) if out else None
+
+
+def ownership_problem(path: str | Path) -> str | None:
+    """Why git would refuse the repository at `path` (another account owns it), or None."""
+    try:
+        run(path, "rev-parse", "--git-dir", timeout=30)
+    except UntrustedRepo as exc:
+        return str(exc)
+    except GitError:
+        return None
+    return None
 
 
 def is_repo_root(path: Path) -> bool:

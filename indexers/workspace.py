@@ -15,11 +15,19 @@
 
 Without it: the git repository that contains the path; or, for a folder of checkouts, every git
 repository directly under it. Errors in `lore.toml` name the line and the key.
+
+Trust: a `lore.toml` is read only when it is owned by the user (or root) and nobody else may write it,
+so another account cannot plant one in a shared parent folder; a repository owned by another account
+is skipped with a message (git's own ownership check, see `indexers.git`). What was skipped is in
+`Workspace.warnings`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +59,7 @@ class Workspace:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     exclude: tuple[str, ...] = ()
     check: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # what discovery skipped and why (untrusted lore.toml or repos)
 
     def repo(self, name: str) -> RepoSpec | None:
         return next((r for r in self.repos if r.name == name), None)
@@ -163,15 +172,51 @@ def load_config(path: Path) -> Workspace:
         raise WorkspaceError(f"{path}:{at}: 'check' must be a table")
     if not repos and not shards:
         raise WorkspaceError(f"{path}:1: no [[repo]] or [[shard]] entries")
-    return Workspace(base.resolve(), tuple(repos), tuple(shards), path, max_size, tuple(exclude), check)
+    trusted, warnings = _trusted_repos(repos)
+    if repos and not trusted and not shards:
+        raise WorkspaceError("; ".join(warnings))
+    return Workspace(base.resolve(), tuple(trusted), tuple(shards), path, max_size, tuple(exclude), check,
+                     tuple(warnings))
 
 
-def find_config(start: Path) -> Path | None:
+def _trusted_repos(repos: Iterable[RepoSpec]) -> tuple[list[RepoSpec], list[str]]:
+    """The repos git accepts as the user's; a message for each one another account owns."""
+    kept: list[RepoSpec] = []
+    warnings: list[str] = []
+    for spec in repos:
+        problem = git.ownership_problem(spec.root) if spec.root.is_dir() else None
+        if problem:
+            warnings.append(problem)
+        else:
+            kept.append(spec)
+    return kept, warnings
+
+
+def config_problem(path: Path) -> str | None:
+    """Why a lore.toml may not be trusted: owned by another account, or writable by others."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return f"{path}: cannot read: {exc}"
+    if st.st_uid not in (os.geteuid(), 0):
+        return f"{path}: ignored: owned by uid {st.st_uid}, not by you or root"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"{path}: ignored: others may write it (mode {stat.S_IMODE(st.st_mode):o}); run chmod go-w on it"
+    return None
+
+
+def find_config(start: Path, warnings: list[str] | None = None) -> Path | None:
+    """The nearest trusted lore.toml at or above `start`; untrusted ones are skipped (and named in
+    `warnings`)."""
     p = start if start.is_dir() else start.parent
     for folder in (p, *p.parents):
         cand = folder / CONFIG_NAME
         if cand.is_file():
-            return cand
+            problem = config_problem(cand)
+            if problem is None:
+                return cand
+            if warnings is not None:
+                warnings.append(problem)
     return None
 
 
@@ -181,20 +226,28 @@ def discover(path: str | Path = ".", *, max_file_size: int | None = None) -> Wor
     start = Path(path).absolute()
     if not start.exists():
         raise WorkspaceError(f"{start}: no such file or folder")
-    cfg = find_config(start)
+    warnings: list[str] = []
+    cfg = find_config(start, warnings)
     if cfg is not None:
         ws = load_config(cfg)
     else:
-        top = git.toplevel(start)
+        try:
+            top = git.toplevel(start)
+        except git.UntrustedRepo as exc:  # a .git another account owns, here or in a parent folder
+            warnings.append(str(exc))
+            top = None
         if top is not None:
             ws = Workspace(top, (RepoSpec(top.name, top),))
         elif start.is_dir():
             found = sorted(d for d in start.iterdir() if d.is_dir() and git.is_repo_root(d))
-            if not found:
-                raise WorkspaceError(f"{start}: not a git repository, no lore.toml, and no git repositories directly under it")
-            ws = Workspace(start, tuple(RepoSpec(d.name, d.resolve()) for d in found))
+            trusted, skipped = _trusted_repos(RepoSpec(d.name, d.resolve()) for d in found)
+            warnings += skipped
+            if not trusted:
+                why = f" ({'; '.join(warnings)})" if warnings else ""
+                raise WorkspaceError(f"{start}: not a git repository, no lore.toml, and no git repositories directly under it{why}")
+            ws = Workspace(start, tuple(trusted))
         else:
-            raise WorkspaceError(f"{start}: not inside a git repository and no lore.toml found")
-    if max_file_size is not None:
-        ws = Workspace(ws.root, ws.repos, ws.shards, ws.config_path, max_file_size, ws.exclude, ws.check)
-    return ws
+            why = f" ({'; '.join(warnings)})" if warnings else ""
+            raise WorkspaceError(f"{start}: not inside a git repository and no lore.toml found{why}")
+    return dataclasses.replace(ws, max_file_size=max_file_size if max_file_size is not None else ws.max_file_size,
+                               warnings=(*warnings, *ws.warnings))

@@ -50,7 +50,11 @@ def build_workspace(roots: list[Path], repos: tuple[str, ...]) -> tuple[Workspac
         for raw in repos:
             p = Path(os.path.expanduser(raw))
             p = (base / p) if not p.is_absolute() else p
-            top = git.toplevel(p) if p.exists() else None
+            try:
+                top = git.toplevel(p) if p.exists() else None
+            except git.UntrustedRepo as exc:
+                problems.append(f"lore.repos: {exc}")
+                continue
             if top is None:
                 problems.append(f"lore.repos: {raw!r} is not a git repository; ignored")
             elif any(s.name == top.name for s in specs):

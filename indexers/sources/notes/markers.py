@@ -20,9 +20,9 @@ from typing import Any
 from tree_sitter import Query, QueryCursor
 
 from indexers import ts
-from indexers.refs import find_refs
 from indexers.model import FileError, Marker, Partial, Span
 from indexers.positions import SourceFile
+from indexers.refs import find_refs
 from indexers.sources.base import Extractor, basename, suffix
 
 LANGUAGES = {
