@@ -24,7 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     langs = supported_languages()
     rows: list[dict[str, Any]] = []
     print(f"languages scored: {', '.join(sorted(langs))}")
-    print(f"| system | layout | gold links | predicted | TP | FP | FN | precision | recall |")
+    print("| system | layout | gold links | predicted | TP | FP | FN | precision | recall |")
     print("|---|---|---|---|---|---|---|---|---|")
     details: list[str] = []
     for spec in args.systems:
