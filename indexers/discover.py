@@ -47,6 +47,25 @@ class Candidate:
     mtime_ns: int
 
 
+# Source files by language, for saying what Lore did not read: a consumer list is a lower bound while
+# code in a language Lore does not extract usages from is in the workspace.
+CODE_LANGUAGES = {
+    ".go": "Go", ".py": "Python", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript", ".jsx": "JavaScript",
+    ".ts": "TypeScript", ".tsx": "TypeScript", ".mts": "TypeScript", ".cts": "TypeScript", ".java": "Java", ".cs": "C#",
+    ".kt": "Kotlin", ".kts": "Kotlin", ".scala": "Scala", ".rs": "Rust", ".cc": "C++", ".cpp": "C++", ".cxx": "C++",
+    ".hpp": "C++", ".c": "C", ".rb": "Ruby", ".php": "PHP", ".ex": "Elixir", ".exs": "Elixir", ".erl": "Erlang",
+    ".swift": "Swift", ".m": "Objective-C", ".mm": "Objective-C", ".dart": "Dart", ".clj": "Clojure", ".cljs": "Clojure",
+    ".hs": "Haskell", ".fs": "F#", ".vb": "Visual Basic", ".lua": "Lua", ".pl": "Perl", ".pm": "Perl", ".r": "R",
+    ".groovy": "Groovy", ".elm": "Elm", ".ml": "OCaml", ".zig": "Zig", ".nim": "Nim", ".cr": "Crystal", ".jl": "Julia",
+}
+
+
+def code_language(path: str) -> str:
+    """The language of a source file by its name, or ''."""
+    dot = path.rfind(".")
+    return CODE_LANGUAGES.get(path[dot:].lower(), "") if dot > path.rfind("/") else ""
+
+
 def _utf8(path: str) -> bool:
     """Whether a path git listed is UTF-8. A name in another encoding (kept openable through
     surrogateescape) could not be shown, linked or sent over LSP, so its file is skipped with a reason."""

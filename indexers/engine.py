@@ -64,10 +64,11 @@ class Engine:
             repo_infos: dict[str, RepoInfo] = {}
             for info in report.repos:
                 spec = self.ws.repo(info["name"])
-                repo_infos[info["name"]] = RepoInfo(info["name"], spec.root if spec else None, info.get("head"))
+                repo_infos[info["name"]] = RepoInfo(info["name"], spec.root if spec else None, info.get("head"),
+                                                    unindexed=tuple(sorted((info.get("unindexed") or {}).items())))
             quick = self._update_snapshot(report, repo_infos, commits)
             if quick is not None:
-                return self._finish(quick, report, commits, t1)
+                return self._finish(quick, report, commits, t1, repo_infos)
             all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
             shard_commits: dict[str, dict[str, Commit]] = {}
             for shard_path in self.ws.shards:
@@ -89,14 +90,31 @@ class Engine:
             self._generation += 1
             history = self._history_index(repo_infos, commits)
             snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
-            return self._finish(snap, report, commits, t1)
+            return self._finish(snap, report, commits, t1, repo_infos)
 
-    def _finish(self, snap: Snapshot, report: IndexReport, commits: dict[str, dict[str, Commit]], t1: float) -> tuple[Snapshot, IndexReport]:
+    def _finish(self, snap: Snapshot, report: IndexReport, commits: dict[str, dict[str, Commit]], t1: float,
+                repos: dict[str, RepoInfo]) -> tuple[Snapshot, IndexReport]:
+        missing = tuple([f"{i['name']}: {i['error']}" for i in report.repos if i.get("error")] + list(self.ws.warnings))
+        if snap.repos != repos or snap.missing != missing:  # what was read, and what could not be, changed
+            snap = dataclasses.replace(snap, repos=dict(repos), missing=missing)
         report.timings["link"] = time.perf_counter() - t1
         report.facts["link"] = len(snap.links)
         report.facts["service"] = len(snap.services.services) if snap.services is not None else 0
         report.facts["commit"] = sum(len(c) for c in commits.values())
         report.facts["conflict"] = len(snap.conflicts)
+        report.facts["copied"] = len(snap.copies)
+        drifted = sorted({(dr.copy.repo, dr.copy.path, dr.canonical.repo, dr.canonical.path)
+                          for g in snap.copies.values() if not g.conflict for dr in g.drift})
+        for repo, path, crepo, cpath in drifted[:10]:
+            report.messages.append(f"{repo}/{path}: a copy of {crepo}/{cpath} that has drifted from it (lore check names the differences)")
+        if len(drifted) > 10:
+            report.messages.append(f"... and {len(drifted) - 10} more drifted copies (lore graph --json: copies)")
+        for c in snap.conflicts[:10]:
+            where = ", ".join(f"{d.repo}/{d.path}:{d.range.start_line + 1}" for d in c.declarations[:3])
+            report.messages.append(f"conflict {c.id}: declared differently in {where} and none can be preferred; "
+                                   f"to resolve: {c.what_to_do}")
+        if len(snap.conflicts) > 10:
+            report.messages.append(f"... and {len(snap.conflicts) - 10} more conflicts (lore graph --json: conflicts)")
         report.seconds += report.timings["history"] + report.timings["link"]
         self.last_report = report
         self._snapshot = snap

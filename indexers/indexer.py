@@ -233,6 +233,7 @@ class RepoMemory:
     facts: dict[str, FileFacts]
     head: str | None = None
     shallow: bool = False
+    unindexed: dict[str, int] = field(default_factory=dict)  # language -> source files not read for usages
 
 
 class Indexer:
@@ -311,7 +312,7 @@ class Indexer:
                     report.messages.append(str(exc))
             info = next(i for i in report.repos if i["name"] == repo.name)
             self.memory[repo.name] = RepoMemory(fingerprint, manifest, {ff.path: ff for ff in facts_list},
-                                                info.get("head"), bool(info.get("shallow")))
+                                                info.get("head"), bool(info.get("shallow")), info.get("unindexed", {}))
         report.timings["store"] = time.perf_counter() - t2
         for flist in facts_by_repo.values():
             for ff in flist:
@@ -384,6 +385,7 @@ class Indexer:
             for path, prev_state in old.items():
                 if path not in wanted_now:
                     _keep(manifest, repo.name, path, prev_state, report)
+        unindexed: Counter[str] = Counter()  # source files in languages Lore reads no usages from
         for path in paths:
             reason = discover.skip_reason_by_name(path, self.ws.exclude)
             if reason is not None:
@@ -393,6 +395,8 @@ class Indexer:
             # The extractors that want a path depend on the path alone: with the same extractor set, the
             # manifest's version key still holds and the registry need not be asked again.
             vkey = prev.vkey if (prev is not None and same_extractors) else sys.intern(registry.version_key(path))
+            if registry.USAGES not in vkey and (lang := discover.code_language(path)):
+                unindexed[lang] += 1
             if not vkey:
                 report.skipped["unsupported"] += 1
                 continue
@@ -406,6 +410,8 @@ class Indexer:
                 continue
             jobs.append((repo.name, str(repo.root), path, cand.size, cand.mtime_ns, vkey))
         info["files"] = len(paths) if targets is None else len(manifest) + len(jobs)
+        mem = self.memory.get(repo.name)
+        info["unindexed"] = dict(unindexed) if targets is None or mem is None else dict(mem.unindexed)
         return repo, old, manifest, jobs
 
     def _execute(self, jobs: list[Job], reuse: bool, report: IndexReport) -> tuple[list[Result], bool]:

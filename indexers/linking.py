@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexers.copies import copy_key
 from indexers.model import Entity, Link, Usage
 from indexers.sources.code.extract import url_path
 
@@ -49,7 +50,9 @@ class _Proto:
     entity: Entity
     package: str
     evidence: set[str] = field(default_factory=set)  # lowercased package-ish strings naming it
-    stem: str = ""  # .proto file stem
+    stems: set[str] = field(default_factory=set)  # .proto file stems (one per copy)
+    # every declaration (copies of one contract in several files): (entity, its own evidence, its stem)
+    copies: list[tuple[Entity, set[str], str]] = field(default_factory=list)
 
 
 @dataclass
@@ -68,14 +71,29 @@ class _Index:
 
 def _index(entities: Sequence[Entity]) -> _Index:
     idx = _Index()
-    by_id = {e.id: e for e in entities}
+    by_id: dict[str, Entity] = {}
+    for e in entities:
+        by_id.setdefault(e.id, e)  # the first declaration is the canonical one (see indexers.copies)
+
+    packages: dict[tuple[str, str, str], Entity] = {}  # (repo, path, id) -> the file's package entity
+    for e in entities:
+        if e.kind == "proto.package":
+            packages[(e.repo, e.path, e.id)] = e
+    protos: dict[str, _Proto] = {}  # copies of one service or message are one _Proto
+    kids_seen: set[tuple[str, str]] = set()
 
     def package_of(e: Entity) -> Entity | None:
         seen = 0
-        p = by_id.get(e.parent or "")
-        while p is not None and p.kind != "proto.package" and seen < 64:
-            p, seen = by_id.get(p.parent or ""), seen + 1
-        return p
+        pid = e.parent or ""
+        while pid and seen < 64:
+            own = packages.get((e.repo, e.path, pid))
+            if own is not None:
+                return own
+            p = by_id.get(pid)
+            if p is None or p.kind == "proto.package":
+                return p
+            pid, seen = p.parent or "", seen + 1
+        return None
 
     for e in entities:
         if e.kind in ("proto.service", "proto.message"):
@@ -90,7 +108,13 @@ def _index(entities: Sequence[Entity]) -> _Index:
                 if isinstance(val, str) and val:
                     ev.add(val.split(";", 1)[0].lower())
             stem = e.path.rsplit("/", 1)[-1].removesuffix(".proto").lower()
-            entry = _Proto(e, pname, ev, stem)
+            known = protos.get(e.id)
+            if known is not None:  # another copy: its options and file name are evidence too
+                known.evidence |= ev
+                known.stems.add(stem)
+                known.copies.append((e, ev, stem))
+                continue
+            entry = protos[e.id] = _Proto(e, pname, set(ev), {stem}, [(e, ev, stem)])
             if e.kind == "proto.service":
                 idx.services[e.name].append(entry)
             else:
@@ -99,7 +123,9 @@ def _index(entities: Sequence[Entity]) -> _Index:
                 if "." in local:
                     idx.messages[local].append(entry)
         elif e.kind in ("proto.rpc", "proto.field") and e.parent:
-            idx.children[e.parent].append(e)
+            if (e.parent, e.id) not in kids_seen:  # copies declare the same children
+                kids_seen.add((e.parent, e.id))
+                idx.children[e.parent].append(e)
         elif e.kind == "openapi.operation":
             method = str(e.attrs.get("method", "")).upper()
             path = e.attrs.get("path")
@@ -167,9 +193,23 @@ def package_match(cand: _Proto, imports: Iterable[str]) -> int:
                 return 2
             if generated and ".".join(parts[:-1]).lower() in cand.evidence:
                 return 2
-        if generated and _GEN_SUFFIX.sub("", parts[-1]).lower() == cand.stem:
+        if generated and _GEN_SUFFIX.sub("", parts[-1]).lower() in cand.stems:
             best = 1
     return best
+
+
+def _copy_for(cand: _Proto, imports: list[str], repo: str) -> str:
+    """The copy a usage resolved through: the one declaration its import names, else the one in its
+    own repo; '' when the contract has one declaration or nothing picks a copy."""
+    if len(cand.copies) < 2:
+        return ""
+    scored = [(package_match(_Proto(e, cand.package, ev, {stem}), imports), e) for e, ev, stem in cand.copies]
+    top = max(s for s, _ in scored)
+    named = [e for s, e in scored if s == top] if top else []
+    if len(named) == 1:
+        return copy_key(named[0])
+    own = [e for e in (named or [e for e, _, _ in cand.copies]) if e.repo == repo]
+    return copy_key(own[0]) if len({copy_key(e) for e in own}) == 1 else ""
 
 
 def _pick(cands: list[_Proto], imports: list[str], unique_ok: bool) -> tuple[_Proto, bool] | None:
@@ -203,13 +243,21 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Callab
     file_pkgs: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     provided_pkgs: dict[tuple[str, str], set[str]] = defaultdict(set)
 
-    def add(u: Usage, e: Entity, role: str, conf: float, why: str) -> None:
+    spread: dict[str, list[Entity]] = defaultdict(list)  # id -> declarations in several files (copies)
+    for decl in entities:
+        spread[decl.id].append(decl)
+    spread = {k: v for k, v in spread.items() if len({(d.repo, d.path) for d in v}) > 1}
+
+    def add(u: Usage, e: Entity, role: str, conf: float, why: str, copy: str = "") -> None:
         key = (e.id, role, u.repo, u.path, u.range)
         if key in seen:
             return
         seen.add(key)
+        if not copy and e.id in spread:  # a spec copied into several repos: the one in the usage's own repo
+            own = {copy_key(d) for d in spread[e.id] if d.repo == u.repo}
+            copy = own.pop() if len(own) == 1 else ""
         out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, round(conf, 2), why,
-                        u.kind))
+                        u.kind, copy))
 
     for u in usages:  # gRPC first: resolved services give package evidence to messages in the same file
         if not u.kind.startswith("grpc."):
@@ -225,12 +273,13 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Callab
             provided_pkgs[(u.repo, u.path)].add(cand.package)
         conf = 0.95 if by_pkg else 0.85
         why = f"{u.kind} {u.qualifier}" + (f" (package {cand.package} from import)" if by_pkg else "")
+        copy = _copy_for(cand, imports, u.repo)
         if u.kind in ("grpc.server", "grpc.client"):
-            add(u, cand.entity, role, conf, why)
+            add(u, cand.entity, role, conf, why, copy)
         else:
             rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
             if rpc is not None:
-                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}")
+                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
 
     for u in usages:
         if u.kind in ("proto.message_type", "proto.field_access"):
@@ -311,7 +360,7 @@ def _owner(idx: _Index, u: Usage, imports: list[str],
 
 
 def _link_proto(idx: _Index, u: Usage, file_pkgs: dict[tuple[str, str, tuple[str, ...]], set[str]],
-                provided: dict[tuple[str, str], set[str]], add: Callable[[Usage, Entity, str, float, str], None]) -> None:
+                provided: dict[tuple[str, str], set[str]], add: Callable[..., None]) -> None:
     imports = list(u.attrs.get("import") or [])
     got = _owner(idx, u, imports, file_pkgs)
     if got is None:
@@ -320,16 +369,17 @@ def _link_proto(idx: _Index, u: Usage, file_pkgs: dict[tuple[str, str, tuple[str
     role = u.role or ("provides" if cand.package in provided.get((u.repo, u.path), set()) else "consumes")
     msg_name = cand.entity.id[len("proto:") + len(cand.package) + 1:] if cand.package else cand.entity.id[6:]
     if u.kind == "proto.message_type":
-        add(u, cand.entity, role, conf, f"message {msg_name} (package {cand.package})")
+        add(u, cand.entity, role, conf, f"message {msg_name} (package {cand.package})", _copy_for(cand, imports, u.repo))
         return
     fld = _child(idx, cand.entity.id, u.name, strip_async=False)
     if fld is not None:
         how = f" via {u.qualifier or u.attrs.get('response_of', '')}" if u.attrs.get("via") or \
             u.attrs.get("response_of") else ""
-        add(u, fld, role, conf - 0.1, f"field {msg_name}.{u.name} (package {cand.package}){how}")
+        add(u, fld, role, conf - 0.1, f"field {msg_name}.{u.name} (package {cand.package}){how}",
+            _copy_for(cand, imports, u.repo))
 
 
-def _link_http(idx: _Index, u: Usage, add: Callable[[Usage, Entity, str, float, str], None]) -> None:
+def _link_http(idx: _Index, u: Usage, add: Callable[..., None]) -> None:
     path = u.attrs.get("path")
     method = str(u.attrs.get("method", "")).upper()
     if not isinstance(path, str) or not path.strip("/") or all(s == "{}" for s in path.strip("/").split("/")):

@@ -151,6 +151,9 @@ class Link:
     confidence: float
     evidence: str = ""
     kind: str = ""  # the usage kind it came from
+    # 'repo/path' of the declaration the usage resolved through, when the entity is declared in several
+    # files (copies of one contract) and the usage's import or repo names one of them; '' otherwise
+    copy: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from indexers.copies import CopyGroup, catalog_definitions
+from indexers.copies import group as group_copies
 from indexers.linking import link
 from indexers.model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
 from indexers.services import derive_services
@@ -29,27 +31,33 @@ class RepoInfo:
     root: Path | None  # None for repos known only through an imported shard
     head: str | None = None
     shard: str = ""  # the shard file it came from
+    unindexed: tuple[tuple[str, int], ...] = ()  # (language, files) of code Lore reads no usages from
 
 
 @dataclass(frozen=True)
 class Conflict:
-    """The same entity ID declared in several places with different attributes."""
+    """The same entity ID declared in several places with different wire shapes, and nothing that
+    decides which one is the contract (see `indexers.copies`)."""
 
     id: str
     declarations: tuple[Entity, ...]
     differences: tuple[str, ...]
+    what_to_do: str = ("exclude the copy that is not the contract ([index] exclude in lore.toml), or name the "
+                       "definition in a catalog API entity (catalog-info.yaml, kind: API, spec.definition)")
 
 
 @dataclass
 class Snapshot:
     repos: dict[str, RepoInfo]
     files: dict[FileKey, FileFacts]
-    entities: dict[str, list[Entity]]  # id -> declarations (first = canonical)
+    entities: dict[str, list[Entity]]  # id -> declarations (first = canonical, see indexers.copies)
     links: list[Link]
     services: Any  # indexers.services.ServiceMap (or None when no service facts)
     commits: dict[str, dict[str, Commit]] = field(default_factory=dict)  # repo -> sha -> Commit
     decisions: list[Decision] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    copies: dict[str, CopyGroup] = field(default_factory=dict)  # ids declared in several files
+    missing: tuple[str, ...] = ()  # repos of the workspace that could not be indexed, each with its reason
     errors: list[FileError] = field(default_factory=list)
     history: Any = None  # lazily blames lines; see indexers.history
     generation: int = 0
@@ -131,7 +139,7 @@ class Snapshot:
             return build(self.repos, files.values(), services=None, commits=self.commits,
                          history=self.history, generation=self.generation)
         service_of = _service_namer(self.services)
-        all_entities = [e for decls in self.entities.values() for e in decls]
+        all_entities = [e for decls in self.entities.values() for e in decls]  # canonical declarations first
         new_links = _link(list(facts.usages), all_entities, service_of)
         old_links = self.links_by_file.get(key, [])
         links = [lk for lk in self.links if (lk.repo, lk.path) != key] + new_links if old_links or new_links else self.links
@@ -170,17 +178,6 @@ def _service_namer(services: Any) -> Any:
     return lambda repo, path: (s.name if (s := services.service_for(repo, path)) else "")
 
 
-def _differences(decls: Sequence[Entity]) -> tuple[str, ...]:
-    base = decls[0]
-    diffs: list[str] = []
-    for other in decls[1:]:
-        for key in sorted(set(base.attrs) | set(other.attrs)):
-            if base.attrs.get(key) != other.attrs.get(key):
-                diffs.append(f"{key}: {base.attrs.get(key)!r} in {base.repo}/{base.path}:{base.range.start_line + 1} "
-                             f"vs {other.attrs.get(key)!r} in {other.repo}/{other.path}:{other.range.start_line + 1}")
-    return tuple(diffs)
-
-
 def _resolve_contracts(files: Sequence[FileFacts]) -> tuple[list[Entity], list[FileError]]:
     """Per-file entities, with every extractor's workspace-level resolve step applied."""
     from indexers.sources import registry
@@ -209,30 +206,30 @@ def build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services
     file_map = {(ff.repo, ff.path): ff for ff in files_list}
     entities, errors = _resolve_contracts(files_list)
     errors = [e for ff in files_list for e in ff.errors] + errors
+    if services is None:
+        services = _derive_services(files_list)
     by_id: dict[str, list[Entity]] = defaultdict(list)
     for e in entities:
         by_id[e.id].append(e)
-    conflicts = []
-    for ident, decls in by_id.items():
-        if len(decls) > 1:
-            decls.sort(key=lambda e: (e.repo, e.path, e.range))
-            diffs = _differences(decls)
-            if diffs:
-                conflicts.append(Conflict(ident, tuple(decls), diffs))
-    if services is None:
-        services = _derive_services(files_list)
+    copies = group_copies(entities, catalog_definitions(services))
+    for ident, grp in copies.items():  # the canonical declaration first; the rest of the id's in file order
+        rest = sorted((e for e in by_id[ident] if e not in grp.declarations), key=lambda e: (e.repo, e.path, e.range))
+        by_id[ident] = [*grp.declarations, *rest]
+    conflicts = [Conflict(g.id, g.declarations, tuple(d for dr in g.drift for d in dr.differences))
+                 for g in copies.values() if g.conflict]
+    ordered = [e for decls in by_id.values() for e in decls]
     service_of = _service_namer(services)
     usages = [u for ff in files_list for u in ff.usages]
-    links = _link(usages, entities, service_of)
+    links = _link(usages, ordered, service_of)
     if extra_links:
         links.extend(extra_links)
     snap = Snapshot(
         repos=dict(repos), files=file_map, entities=dict(by_id), links=links, services=services,
         commits={k: dict(v) for k, v in (commits or {}).items()},
-        decisions=[d for ff in files_list for d in ff.decisions], conflicts=conflicts, errors=errors,
+        decisions=[d for ff in files_list for d in ff.decisions], conflicts=conflicts, copies=copies, errors=errors,
         history=history, generation=generation,
     )
-    for e in entities:
+    for e in ordered:
         snap.entities_by_file.setdefault((e.repo, e.path), []).append(e)
     for lk in links:
         snap.links_by_entity.setdefault(lk.entity, []).append(lk)

@@ -62,17 +62,27 @@ def test_graph_json_shape_and_copied_declarations(tmp_path: Path) -> None:
         assert set(e) >= {"id", "kind", "name", "repo", "path", "range", "attrs"}
         assert e["kind"] == "proto.field" and e["name"] == "quantity"
         assert e["range"] == {"start_line": 5, "start_col": 8, "end_line": 5, "end_col": 16}
-    (conflict,) = [c for c in doc["conflicts"] if c["id"] == "proto:shop.cart.v1.CartItem.quantity"]
-    assert any("int32" in d and "int64" in d for d in conflict["differences"])
-    # identical copies are one entity and no conflict
-    assert not [c for c in doc["conflicts"] if c["id"] == "proto:shop.cart.v1.CartItem.product_id"]
+    # a vendored copy that drifted is drift from the canonical declaration (the contracts repo's), not a conflict
+    assert doc["conflicts"] == []
+    (copy,) = [g for g in doc["copies"] if g["id"] == "proto:shop.cart.v1.CartItem.quantity"]
+    assert copy["canonical"] == {"repo": "cart", "path": "proto/cart.proto", "line": 6}
+    (drift,) = copy["drift"]
+    assert (drift["repo"], drift["path"]) == ("checkout", "third/cart.proto")
+    assert any("int32" in d and "int64" in d for d in drift["differences"])
+    # identical copies are one entity with no drift
+    (same,) = [g for g in doc["copies"] if g["id"] == "proto:shop.cart.v1.CartItem.product_id"]
+    assert same["drift"] == [] and same["copies"] == [{"repo": "checkout", "path": "third/cart.proto", "line": 5}]
 
 
 def test_context_on_contract_line_shows_attributes_and_conflict(tmp_path: Path) -> None:
     ws = system(tmp_path)
     out = lore("context", f"{ws}/cart/proto/cart.proto:6", cache=tmp_path / "c").stdout
-    assert "proto:shop.cart.v1.CartItem.quantity: field int32 quantity = 2 (declared in 2 places)" in out
-    assert "declarations differ: type: 'int32'" in out
+    assert "proto:shop.cart.v1.CartItem.quantity: field int32 quantity = 2" in out
+    assert "canonical declaration (in a contracts repo or folder); 1 copy: checkout/third/cart.proto:6" in out
+    assert 'drift: the copy at checkout/third/cart.proto:6 differs from the canonical declaration: type: "int32" in cart/proto/cart.proto:6 vs "int64" in checkout/third/cart.proto:6' in out
+    copy = lore("context", f"{ws}/checkout/third/cart.proto:6", cache=tmp_path / "c").stdout
+    assert "a copy; the canonical declaration is cart/proto/cart.proto:6" in copy
+    assert "drift: this copy differs from the canonical declaration" in copy
 
 
 def test_malformed_spec_keeps_what_parsed(tmp_path: Path) -> None:

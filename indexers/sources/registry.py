@@ -21,6 +21,10 @@ MODULES = ("contracts.proto", "contracts.openapi.spec", "contracts.graphql.sdl",
 
 load_errors: list[str] = []
 
+# The extractor that reads contract usages from code: a file whose version key lacks it is code Lore did
+# not read for providers and consumers (see `indexers.discover.code_language`).
+USAGES = "code@"
+
 
 @lru_cache(maxsize=1)
 def extractors() -> tuple[Extractor, ...]:

@@ -10,20 +10,24 @@ usages against the *base* contracts, since a deleted element has no links left i
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from indexers.copies import NEVER_COPIES, CopyGroup, catalog_definitions
+from indexers.copies import group as group_copies
 from indexers.discover import looks_binary, skip_reason_by_name
 from indexers.extract import sha256
 from indexers.model import Entity, FileError, FileFacts, Link, Location, Span
 from indexers.positions import SourceFile
 from indexers.sources import registry
 from lore.check import baseline, graphql_rules, openapi_rules, proto_rules, sql_rules
-from lore.check.findings import ERROR, WARNING, Change, CheckResult, Consumer, Finding
+from lore.check.findings import ERROR, NOTE, WARNING, Change, CheckResult, Consumer, Finding
 from lore.check.fixes import fixes_for
 from lore.check.suppress import IgnoreRule, config_reason, inline
 from lore.check.view import View
+from lore.query.context import unseen
 
 FORMATS: dict[str, Callable[[View, View], list[Change]]] = {
     "proto": proto_rules.compare, "openapi": openapi_rules.compare, "graphql": graphql_rules.compare, "sql": sql_rules.compare,
@@ -93,22 +97,79 @@ def proto_context(files: Iterable[FileFacts], exclude_repo: str) -> list[FileFac
     return out
 
 
-def diff(base: Sequence[Entity], head: Sequence[Entity]) -> tuple[list[Change], dict[str, tuple[View, View]]]:
+def copy_colours(base: Sequence[Entity], head: Sequence[Entity]) -> dict[tuple[str, str], int]:
+    """Files that declare an id another file declares too (copies of one contract), coloured so that no
+    two files of one colour declare the same id: each colour is one copy, compared on its own. Files
+    with no such id are left out (they belong to every colour)."""
+    files_of: dict[str, set[tuple[str, str]]] = {}
+    ids_of: dict[tuple[str, str], set[str]] = {}
+    for e in (*base, *head):
+        if e.kind in NEVER_COPIES:
+            continue
+        files_of.setdefault(e.id, set()).add((e.repo, e.path))
+        ids_of.setdefault((e.repo, e.path), set()).add(e.id)
+    shared = {i for i, fs in files_of.items() if len(fs) > 1}
+    colours: dict[tuple[str, str], int] = {}
+    taken: list[set[str]] = []
+    for f in sorted(f for f, ids in ids_of.items() if ids & shared):
+        mine = ids_of[f] & shared
+        c = next((k for k, used in enumerate(taken) if not used & mine), len(taken))
+        if c == len(taken):
+            taken.append(set())
+        taken[c] |= mine
+        colours[f] = c
+    return colours
+
+
+class Views:
+    """The base and head Views each change was found in (one pair per format and copy colour)."""
+
+    def __init__(self) -> None:
+        self.pairs: dict[tuple[str, int], tuple[View, View]] = {}
+        self.colour_of: dict[int, int] = {}  # id(change) -> colour
+
+    def of(self, ch: Change) -> tuple[View, View]:
+        fmt = ch.entity.split(":", 1)[0]
+        return self.pairs.get((fmt, self.colour_of.get(id(ch), 0)), (View(()), View(())))
+
+
+def diff(base: Sequence[Entity], head: Sequence[Entity]) -> tuple[list[Change], Views]:
+    """Breaking changes from `base` to `head`. Every copy of a contract is compared with its own base,
+    so that deleting an element from one copy is found although another copy still declares it."""
+    colours = copy_colours(base, head)
     changes: list[Change] = []
-    views: dict[str, tuple[View, View]] = {}
-    for fmt, rules in FORMATS.items():
-        b = View(e for e in base if _fmt(e) == fmt)
-        h = View(e for e in head if _fmt(e) == fmt)
-        views[fmt] = (b, h)
-        if b.by_id:
-            changes += rules(b, h)
+    views = Views()
+    seen: set[tuple[str, str, str, str, str]] = set()
+    for colour in range(max(colours.values(), default=0) + 1):
+        def mine(e: Entity, c: int = colour) -> bool:
+            return colours.get((e.repo, e.path), c) == c
+
+        for fmt, rules in FORMATS.items():
+            b = View(e for e in base if _fmt(e) == fmt and mine(e))
+            h = View(e for e in head if _fmt(e) == fmt and mine(e))
+            views.pairs[(fmt, colour)] = (b, h)
+            if not b.by_id:
+                continue
+            for ch in rules(b, h):
+                at = ch.old or ch.new
+                where = (at.repo, at.path) if at is not None else ("", "")
+                if colours.get(where, 0) != colour:
+                    continue  # a file outside every copy: its changes are reported once, with colour 0
+                key = (ch.rule, ch.entity, ch.message, *where)
+                if key not in seen:
+                    seen.add(key)
+                    changes.append(ch)
+                    views.colour_of[id(ch)] = colour
     return changes, views
 
 
 class Consumers:
-    """Consumer links by entity id, for 'the entity or any of its children' look-ups."""
+    """Consumer links by entity id, for 'the entity or any of its children' look-ups. With `copies`
+    (the base's copy groups), a change to one copy of a contract breaks the consumers of that copy and
+    of the copies that agree with it, and those bound to no copy."""
 
-    def __init__(self, links: Iterable[Link]):
+    def __init__(self, links: Iterable[Link], copies: Mapping[str, CopyGroup] | None = None):
+        self.copies = dict(copies or {})
         seen: set[tuple[Any, ...]] = set()
         rows: list[tuple[str, Link]] = []
         for lk in links:
@@ -120,16 +181,29 @@ class Consumers:
         self.keys = [r[0] for r in rows]
         self.links = [r[1] for r in rows]
 
-    def of(self, ident: str) -> list[Consumer]:
+    def of(self, ident: str, at: Entity | None = None) -> list[Consumer]:
         out: list[Consumer] = []
+        keys = self._copy_keys(ident, at)
         i = bisect.bisect_left(self.keys, ident)
         while i < len(self.keys) and self.keys[i].startswith(ident):
             rest = self.keys[i][len(ident):]
             if rest == "" or rest[0] in ".:":
                 lk = self.links[i]
-                out.append(Consumer(lk.service, lk.repo, lk.path, lk.range.start_line, lk.entity, lk.confidence))
+                if keys is None or not lk.copy or lk.copy in keys:
+                    out.append(Consumer(lk.service, lk.repo, lk.path, lk.range.start_line, lk.entity, lk.confidence))
             i += 1
         return out
+
+    def _copy_keys(self, ident: str, at: Entity | None) -> set[str] | None:
+        """The copies whose consumers a change at `at` reaches; None: every consumer."""
+        grp = self.copies.get(ident)
+        if grp is None or at is None or not grp.drift:
+            return None
+        here = (at.repo, at.path)
+        agreeing = {(d.repo, d.path) for d in grp.agreeing}
+        if here in agreeing:
+            return {f"{r}/{p}" for r, p in agreeing}
+        return {f"{at.repo}/{at.path}"}
 
 
 def consumer_links(usages: Sequence[Any], entities: Sequence[Entity], service_of: Callable[[str, str], str]) -> list[Link]:
@@ -158,7 +232,7 @@ def _broken(base_files: Mapping[str, FileFacts], head_files: Mapping[str, FileFa
 _DELETIONS = ("NO_DELETE", "REMOVED", "DROPPED", "removed-without-deprecation")
 
 
-def assemble(repo: str, changes: Sequence[Change], views: Mapping[str, tuple[View, View]], *, consumers: Consumers,
+def assemble(repo: str, changes: Sequence[Change], views: Views, *, consumers: Consumers,
              base_text: Callable[[str], str | None], head_text: Callable[[str], str | None],
              ignore: Sequence[IgnoreRule] = (), broken: Iterable[str] = (), notes: list[str] | None = None) -> list[Finding]:
     out: list[Finding] = []
@@ -170,9 +244,9 @@ def assemble(repo: str, changes: Sequence[Change], views: Mapping[str, tuple[Vie
             skipped.add(old_path or "")
             continue
         fmt = ch.entity.split(":", 1)[0]
-        bview, hview = views.get(fmt, (View(()), View(())))
+        bview, hview = views.of(ch)
         at = _at(ch, head_text)
-        found = consumers.of(ch.entity)
+        found = consumers.of(ch.entity, ch.old)
         editions = False
         if fmt == "proto" and ch.old is not None:
             pkg = next((e for e in hview.by_id.values() if e.path == ch.old.path and e.kind in ("proto.package", "proto.file")), None)
@@ -232,15 +306,16 @@ def findings_for_text(snapshot: Any, repo: str, path: str, new_text: str, base_t
     changes = [c for c in changes if (c.old is not None and c.old.path == path) or (c.new is not None and c.new.path == path)]
     if not changes:
         return []
-    consumers = Consumers(_links_for_base(snapshot, repo, base_ents))
+    consumers = Consumers(*_links_for_base(snapshot, repo, base_ents))
     texts_b = {path: base_text}
     texts_h = {path: new_text}
     return assemble(repo, changes, views, consumers=consumers, base_text=texts_b.get, head_text=texts_h.get, ignore=ignore,
                     broken=_broken({path: base_ff}, {path: head_ff}))
 
 
-def _links_for_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> list[Link]:
-    """Links of the workspace's code to the base contracts of `repo` (plus the Snapshot's own links).
+def _links_for_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> tuple[list[Link], dict[str, CopyGroup]]:
+    """Links of the workspace's code to the base contracts of `repo` (plus the Snapshot's own links), and
+    the copy groups of the contracts at the base.
 
     Memoized on the snapshot (a per-snapshot cache, never shared across snapshots): while a contract is
     edited the base entities stay the same, so each keystroke reuses the links instead of re-linking the
@@ -250,16 +325,19 @@ def _links_for_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> li
     hit = memo.get(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
-    links = _link_base(snapshot, repo, base_ents)
+    found = _link_base(snapshot, repo, base_ents)
     if len(memo) > 16:
         memo.clear()
-    memo[key] = links
-    return links
+    memo[key] = found
+    return found
 
 
-def _link_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> list[Link]:
+def _link_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> tuple[list[Link], dict[str, CopyGroup]]:
     world = [e for decls in snapshot.entities.values() for e in decls if not (e.repo == repo and _fmt(e) in FORMATS)]
     world += base_ents
+    groups = group_copies(world, catalog_definitions(snapshot.services))
+    order = {id(d): i for g in groups.values() for i, d in enumerate(g.declarations)}
+    world.sort(key=lambda e: order.get(id(e), 0))  # canonical declarations first, as in the Snapshot
     usages = [u for us in snapshot.usages_by_file.values() for u in us]
     services = snapshot.services
 
@@ -269,7 +347,7 @@ def _link_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> list[Li
         s = services.service_for(r, p)
         return s.name if s is not None else ""
 
-    return consumer_links(usages, world, service_of) + list(snapshot.links)
+    return consumer_links(usages, world, service_of) + list(snapshot.links), groups
 
 
 # -- the CLI's entry point ---------------------------------------------------------------------------
@@ -304,6 +382,7 @@ def check_repo(snapshot: Any, repo: str, root: Path, *, base: str | None = None,
     base_ents = resolve(base_files.values(), context)
     head_ents = resolve(head_files.values(), context)
     changes, views = diff(base_ents, head_ents)
+    result.findings = new_drift(snapshot, repo, base_ents, head_ents, changes)
     if not changes:
         return result
 
@@ -321,11 +400,55 @@ def check_repo(snapshot: Any, repo: str, root: Path, *, base: str | None = None,
                 data = None
         return SourceFile(repo, p, data).text if data is not None else None
 
-    consumers = Consumers(_links_for_base(snapshot, repo, base_ents))
+    consumers = Consumers(*_links_for_base(snapshot, repo, base_ents))
+    not_read = unseen(snapshot)
+    if not_read:
+        result.notes.append("consumer lists are a lower bound; not read: " + "; ".join(not_read))
     result.findings = assemble(repo, changes, views, consumers=consumers, base_text=_cached(base_text),
                                head_text=_cached(head_text), ignore=ignore, broken=_broken(base_files, head_files),
-                               notes=result.notes)
+                               notes=result.notes) + result.findings
     return result
+
+
+def _unlined(text: str) -> str:
+    """A difference without its line numbers, so that the same drift matches at the base and now."""
+    return re.sub(r":\d+\b", "", text)
+
+
+def new_drift(snapshot: Any, repo: str, base_ents: Sequence[Entity], head_ents: Sequence[Entity],
+              changes: Sequence[Change]) -> list[Finding]:
+    """COPY_DRIFT notes: copies of a contract that agreed at the base and differ now, because this repo
+    changed its copy or the canonical declaration. Drift that a breaking change already explains (the
+    same element changed in the same file), and drift that was there at the base, are not repeated."""
+    others = [e for decls in snapshot.entities.values() for e in decls if not (e.repo == repo and _fmt(e) in FORMATS)]
+    defs = catalog_definitions(snapshot.services)
+    before = group_copies([*others, *base_ents], defs)
+    after = group_copies([*others, *head_ents], defs)
+    old = {(g.id, d.copy.repo, d.copy.path): {_unlined(x) for x in d.differences} for g in before.values() for d in g.drift}
+    explained = {(ch.entity, (ch.old or ch.new).path) for ch in changes if (ch.old or ch.new) is not None}  # type: ignore[union-attr]
+    out: list[Finding] = []
+    for g in sorted(after.values(), key=lambda g: g.id):
+        if g.conflict:
+            continue
+        drifted = {d.copy.path for d in g.drift}
+        for d in g.drift:
+            mine = d.copy if d.copy.repo == repo else d.canonical if d.canonical.repo == repo else None
+            fresh = [x for x in d.differences if _unlined(x) not in old.get((g.id, d.copy.repo, d.copy.path), set())]
+            if mine is None or not fresh:
+                continue
+            parent = after.get(d.copy.parent or "")
+            if parent is not None and any(x.copy.path in drifted and (x.copy.repo, x.copy.path) == (d.copy.repo, d.copy.path)
+                                          for x in parent.drift):
+                continue  # reported once, at the enclosing message or service
+            if any(ent == g.id or g.id.startswith(ent + ".") for ent, path in explained if path == mine.path):
+                continue
+            c = d.canonical
+            out.append(Finding(
+                "COPY_DRIFT", f"the copy of {g.id} in {d.copy.repo}/{d.copy.path}:{d.copy.range.start_line + 1} no longer "
+                              f"matches the canonical declaration in {c.repo}/{c.path}:{c.range.start_line + 1}: "
+                              f"{fresh[0]}" + (f" (+{len(fresh) - 1} more)" if len(fresh) > 1 else ""),
+                g.id, None, Location(mine.repo, mine.path, mine.range), Location(mine.repo, mine.path, mine.range), NOTE))
+    return out
 
 
 def _present(root: Path, path: str, blobs: Mapping[str, bytes] | None) -> bool:

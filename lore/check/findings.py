@@ -13,6 +13,7 @@ from indexers.model import Entity, Location, Span
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"  # reported, never a reason for `lore check` to fail (copy drift)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,8 @@ class Finding:
 
     @property
     def breaking(self) -> bool:
-        return not self.suppressed
+        """Whether it fails `lore check`: not accepted, and not a note (copy drift is reported, not a blocker)."""
+        return not self.suppressed and self.severity != NOTE
 
 
 @dataclass

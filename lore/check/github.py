@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lore.check.findings import ERROR, Finding
+from lore.check.findings import ERROR, NOTE, Finding
 
 
 def _data(text: str) -> str:
@@ -23,7 +23,7 @@ def commands(findings: Sequence[Finding], prefix: str = "") -> list[str]:
     for f in findings:
         if f.suppressed:
             continue
-        level = "error" if f.severity == ERROR else "warning"
+        level = "error" if f.severity == ERROR else ("notice" if f.severity == NOTE else "warning")
         path = f"{prefix.rstrip('/')}/{f.at.path}" if prefix else f.at.path
         r = f.at.range
         props = [f"file={_prop(path)}", f"line={r.start_line + 1}"]

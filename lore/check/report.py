@@ -16,6 +16,9 @@ def render_text(results: list[tuple[str, CheckResult]]) -> str:
             lines += _finding_text(f)
         for f in accepted:
             lines.append(f"  accepted  {f.at.path}:{f.at.range.start_line + 1}  {f.rule}  {f.message}  ({f.suppressed})")
+        for f in res.findings:
+            if not f.suppressed and not f.breaking:
+                lines += _finding_text(f)
         lines += [f"  note: {n}" for n in res.notes]
     return "\n".join(lines)
 

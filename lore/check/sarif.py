@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from indexers.model import Location
-from lore.check.findings import ERROR, Finding
+from lore.check.findings import ERROR, NOTE, Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -25,6 +25,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ENUM_NO_DELETE": "A protobuf enum was deleted.",
     "SERVICE_NO_DELETE": "A protobuf service was deleted.",
     "RPC_NO_DELETE": "A protobuf rpc was deleted.",
+    "COPY_DRIFT": "A copy of a contract now differs from its canonical declaration (update or remove the copy).",
     "FIELD_NO_DELETE": "A protobuf field was deleted without reserving its number and name.",
     "FIELD_SAME_TYPE": "A protobuf field changed to a wire- or JSON-incompatible type.",
     "FIELD_SAME_NAME": "A protobuf field changed its name (JSON and text formats use it).",
@@ -128,7 +129,7 @@ def to_sarif(findings: Sequence[Finding], prefixes: Mapping[str, str] | None = N
         fp = hashlib.sha256(f"{f.rule}\0{f.entity}".encode()).hexdigest()[:32]
         res: dict[str, Any] = {
             "ruleId": f.rule, "ruleIndex": index[f.rule],
-            "level": "error" if f.severity == ERROR else "warning",
+            "level": "error" if f.severity == ERROR else ("note" if f.severity == NOTE else "warning"),
             "message": {"text": text},
             "locations": [{"physicalLocation": _physical(f.at, prefixes)}],
             "partialFingerprints": {"loreBreakingChange/v1": fp},

@@ -162,8 +162,14 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool) -> None:
         click.echo(f"{e['id']}  {e['kind']}  {e['repo']}/{e['path']}:{e['range']['start_line'] + 1}")
     for lk in doc["links"]:
         click.echo(f"{lk['repo']}/{lk['path']}:{lk['range']['start_line'] + 1}  {lk['role']}  {lk['entity']}  ({lk['service'] or '-'})")
+    for g in doc["copies"]:
+        for dr in g["drift"]:
+            click.echo(f"drift {g['id']}: {dr['repo']}/{dr['path']}:{dr['line']} differs from the canonical "
+                       f"{g['canonical']['repo']}/{g['canonical']['path']}:{g['canonical']['line']}: "
+                       f"{dr['differences'][0] if dr['differences'] else 'shape differs'}")
     for c in doc["conflicts"]:
-        click.echo(f"conflict {c['id']}: {c['differences'][0]}")
+        first = c["differences"][0] if c["differences"] else "shapes differ"
+        click.echo(f"conflict {c['id']}: {first}; to resolve: {c['what_to_do']}")
 
 
 @main.command()

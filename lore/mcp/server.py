@@ -161,8 +161,14 @@ class LoreTools:
             raise ToolFailure(f"unknown contract entity {ident!r}; find IDs with lore_search or lore_context")
         decls = [{"repo": d.repo, "path": d.path, "line": d.range.start_line + 1} for d in snap.declarations(ident)]
         out = [f"{ident}: {query.describe_entity(ent)}"]
-        out += [f"- declared at {d['repo']}/{d['path']}:{d['line']}" for d in decls]
-        data: dict[str, Any] = {"entity": {"id": ident, "kind": ent.kind, "name": ent.name, "declarations": decls}}
+        out += [f"- {'canonical declaration' if i == 0 and len(decls) > 1 else 'declared'} at {d['repo']}/{d['path']}:{d['line']}"
+                if i == 0 else f"- copy at {d['repo']}/{d['path']}:{d['line']}" for i, d in enumerate(decls)]
+        out += [f"- {n.text}" for n in query.copy_notes(snap, ent) if n.kind in ("drift", "conflict")]
+        not_read = query.unseen(snap)
+        if not_read:
+            out.append(f"Counts below are a lower bound; not read: {'; '.join(not_read)}")
+        data: dict[str, Any] = {"entity": {"id": ident, "kind": ent.kind, "name": ent.name, "declarations": decls},
+                                "lower_bound": bool(not_read), "not_read": not_read}
         for role, label in (("provides", "providers"), ("consumes", "consumers")):
             links = sorted(_sites(snap, ident, role), key=lambda lk: (lk.service, lk.repo, lk.path, lk.range))
             repos = sorted({lk.repo for lk in links})

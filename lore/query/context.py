@@ -121,20 +121,59 @@ def _entity_rank(snap: Snapshot, ident: str) -> int:
 def contract_section(snap: Snapshot, ents: list[Entity], usage_links: list[Link]) -> Section:
     notes: list[Note] = []
     for e in ents:
-        decls = snap.declarations(e.id)
-        where = f" (declared in {len(decls)} places)" if len(decls) > 1 else ""
-        text = f"{e.id}: {describe_entity(e)}{where}"
+        text = f"{e.id}: {describe_entity(e)}"
         notes.append(Note(text, cite(e.repo, e.path, e.range.start_line), "entity", loc(e.repo, e.path, e.range),
                           data={"id": e.id, "kind": e.kind, "attrs": e.attrs}))
-        for conflict in snap.conflicts:
-            if conflict.id == e.id:
-                notes.append(Note(f"declarations differ: {conflict.differences[0]}", cite(e.repo, e.path, e.range.start_line), "conflict"))
+        notes += copy_notes(snap, e)
         if usage_links:
             lk = next((lk for lk in usage_links if lk.entity == e.id), None)
             if lk is not None:
-                notes.append(Note(f"this line {lk.role} it ({lk.evidence or lk.kind}, confidence {lk.confidence:.2f})",
+                through = f"; through the copy in {lk.copy}" if lk.copy and snap.copies.get(e.id) else ""
+                notes.append(Note(f"this line {lk.role} it ({lk.evidence or lk.kind}, confidence {lk.confidence:.2f}{through})",
                                   cite(lk.repo, lk.path, lk.range.start_line), "usage"))
     return Section("contract", "Contract", tuple(notes), "No contract entity here.")
+
+
+def _at(e: Entity) -> str:
+    return cite(e.repo, e.path, e.range.start_line)
+
+
+def copy_notes(snap: Snapshot, e: Entity) -> list[Note]:
+    """Where the other declarations of `e`'s id are: the canonical one, the copies, drift, a conflict."""
+    grp = snap.copies.get(e.id)
+    if grp is None:
+        return []
+    notes: list[Note] = []
+    is_canonical = (e.repo, e.path, e.range) == (grp.canonical.repo, grp.canonical.path, grp.canonical.range)
+    others = [d for d in grp.declarations if (d.repo, d.path, d.range) != (e.repo, e.path, e.range)]
+    shown = ", ".join(_at(d) for d in others[:4]) + (f" (+{len(others) - 4} more)" if len(others) > 4 else "")
+    if grp.conflict:
+        diff = grp.drift[0].differences[0] if grp.drift and grp.drift[0].differences else "their shapes differ"
+        notes.append(Note(f"conflict: {len(grp.declarations)} declarations differ and none can be preferred ({diff}); "
+                          f"to resolve: {snap_what_to_do(snap, e.id)}", _at(e), "conflict",
+                          data={"declarations": [_at(d) for d in grp.declarations]}))
+        return notes
+    if is_canonical:
+        notes.append(Note(f"canonical declaration ({grp.why}); {len(others)} cop{'y' if len(others) == 1 else 'ies'}: {shown}",
+                          _at(e), "copies", data={"copies": [_at(d) for d in others]}))
+    else:
+        notes.append(Note(f"a copy; the canonical declaration is {_at(grp.canonical)} ({grp.why})", _at(grp.canonical),
+                          "canonical", loc(grp.canonical.repo, grp.canonical.path, grp.canonical.range),
+                          data={"canonical": _at(grp.canonical), "copies": [_at(d) for d in others]}))
+    for dr in grp.drift:
+        mine = (dr.copy.repo, dr.copy.path, dr.copy.range) == (e.repo, e.path, e.range)
+        if not (mine or is_canonical) or not dr.differences:
+            continue
+        more = f" (+{len(dr.differences) - 1} more)" if len(dr.differences) > 1 else ""
+        who = "this copy" if mine else f"the copy at {_at(dr.copy)}"
+        notes.append(Note(f"drift: {who} differs from the canonical declaration: {dr.differences[0]}{more}", _at(dr.copy),
+                          "drift", loc(dr.copy.repo, dr.copy.path, dr.copy.range), data={"differences": list(dr.differences)}))
+    return notes
+
+
+def snap_what_to_do(snap: Snapshot, ident: str) -> str:
+    found = next((c for c in snap.conflicts if c.id == ident), None)
+    return found.what_to_do if found is not None else ""
 
 
 def link_groups(links: list[Link]) -> list[tuple[str, str, list[Link]]]:
@@ -146,8 +185,38 @@ def link_groups(links: list[Link]) -> list[tuple[str, str, list[Link]]]:
     return [(svc, repo, sorted(lks, key=lambda lk: (lk.path, lk.range))) for (svc, repo), lks in ordered]
 
 
+def unseen(snap: Snapshot) -> list[str]:
+    """What Lore could not read, so that every list of providers or consumers is a lower bound: repos
+    not indexed, code in languages it reads no usages from, code files whose extraction failed."""
+    parts: list[str] = []
+    if snap.missing:
+        names = sorted({m.split(":", 1)[0] for m in snap.missing})
+        parts.append(f"{len(names)} repo{'s' if len(names) != 1 else ''} not indexed ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})")
+    by_lang: dict[str, list[str]] = defaultdict(list)
+    counts: dict[str, int] = defaultdict(int)
+    for name, info in sorted(snap.repos.items()):
+        for lang, n in info.unindexed:
+            by_lang[lang].append(name)
+            counts[lang] += n
+    for lang in sorted(by_lang, key=lambda la: -counts[la]):
+        repos = by_lang[lang]
+        where = f"{len(repos)} repos" if len(repos) > 1 else f"repo {repos[0]}"
+        parts.append(f"{counts[lang]} {lang} file{'s' if counts[lang] != 1 else ''} in {where}")
+    failed = {(e.repo, e.path) for e in snap.errors if e.path and (ff := snap.files.get((e.repo, e.path))) is not None
+              and ff.language}
+    if failed:
+        parts.append(f"{len(failed)} code file{'s' if len(failed) != 1 else ''} failed")
+    return parts
+
+
+def lower_bound(snap: Snapshot) -> str:
+    parts = unseen(snap)
+    return f"lower bound; not read: {'; '.join(parts)}" if parts else ""
+
+
 def links_section(snap: Snapshot, ents: list[Entity], max_locations: int = 3) -> Section:
     notes: list[Note] = []
+    bound = lower_bound(snap)
     for e in ents:
         ids = [e.id] + _child_ids(snap, e)
         for role in ("provides", "consumes"):
@@ -156,9 +225,11 @@ def links_section(snap: Snapshot, ents: list[Entity], max_locations: int = 3) ->
             if not all_links:
                 continue
             repos = {lk.repo for lk in all_links}
-            notes.append(Note(f"{len(all_links)} {label} site{'s' if len(all_links) != 1 else ''} in {len(repos)} repo{'s' if len(repos) != 1 else ''} for {e.id}",
+            notes.append(Note(f"{len(all_links)} {label} site{'s' if len(all_links) != 1 else ''} in {len(repos)} repo{'s' if len(repos) != 1 else ''} for {e.id}"
+                              + (f" ({bound})" if bound else ""),
                               cite(e.repo, e.path, e.range.start_line), f"{label}s_summary",
-                              data={"count": len(all_links), "repos": sorted(repos)}))
+                              data={"count": len(all_links), "repos": sorted(repos), "lower_bound": bool(bound),
+                                    "not_read": unseen(snap)}))
             for svc, repo, lks in link_groups(all_links):
                 first = lks[0]
                 more = f" (+{len(lks) - 1} more)" if len(lks) > 1 else ""
@@ -167,7 +238,8 @@ def links_section(snap: Snapshot, ents: list[Entity], max_locations: int = 3) ->
                 notes.append(Note(f"{label}: {who} in {repo}: {places}{more}", cite(first.repo, first.path, first.range.start_line),
                                   label, loc(first.repo, first.path, first.range),
                                   data={"service": svc, "repo": repo, "count": len(lks), "entity": first.entity}))
-    return Section("links", "Providers and consumers", tuple(notes), "No known providers or consumers.")
+    empty = "No known providers or consumers" + (f" ({bound})." if bound and ents else ".")
+    return Section("links", "Providers and consumers", tuple(notes), empty)
 
 
 def _child_ids(snap: Snapshot, e: Entity) -> list[str]:
@@ -225,8 +297,15 @@ def graph(snap: Snapshot) -> dict[str, Any]:
                              "languages": list(s.languages),
                              "evidence": [{"repo": ev.repo, "path": ev.path, "line": ev.line, "detail": ev.detail} for ev in s.evidence]})
     links = [{"service": lk.service, "entity": lk.entity, "role": lk.role, "repo": lk.repo, "path": lk.path,
-              "range": rng(lk.range), "confidence": round(lk.confidence, 3), "kind": lk.kind, "evidence": lk.evidence}
+              "range": rng(lk.range), "confidence": round(lk.confidence, 3), "kind": lk.kind, "evidence": lk.evidence,
+              **({"copy": lk.copy} if lk.copy else {})}
              for lk in sorted(snap.links, key=lambda lk: (lk.entity, lk.role, lk.repo, lk.path, lk.range))]
-    conflicts = [{"id": c.id, "declarations": [{"repo": d.repo, "path": d.path, "line": d.range.start_line + 1} for d in c.declarations],
-                  "differences": list(c.differences)} for c in snap.conflicts]
-    return {"entities": entities, "services": services, "links": links, "conflicts": conflicts}
+    def decl(d: Entity) -> dict[str, Any]:
+        return {"repo": d.repo, "path": d.path, "line": d.range.start_line + 1}
+
+    conflicts = [{"id": c.id, "declarations": [decl(d) for d in c.declarations], "differences": list(c.differences),
+                  "what_to_do": c.what_to_do} for c in snap.conflicts]
+    copies = [{"id": g.id, "canonical": decl(g.canonical), "why": g.why, "copies": [decl(d) for d in g.declarations[1:]],
+               "drift": [{**decl(dr.copy), "differences": list(dr.differences)} for dr in g.drift], "conflict": g.conflict}
+              for g in sorted(snap.copies.values(), key=lambda g: g.id)]
+    return {"entities": entities, "services": services, "links": links, "conflicts": conflicts, "copies": copies}

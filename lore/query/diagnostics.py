@@ -9,6 +9,9 @@ text at HEAD and in the buffer. Three kinds, each citing its evidence:
   that service provides. Only when a provider is known from a provides link (precision over recall).
 - `edits-<kind>`: the buffer changes or deletes a line whose last commit at HEAD is a workaround, hotfix
   or revert (from `snap.history.flagged_lines`, when the history layer provides it).
+- `copy-drift`: a declaration in this file is a copy of a contract whose canonical declaration is
+  elsewhere, and its wire shape differs from it (see `indexers.copies`); `copy-conflict` when the
+  declarations differ and none can be preferred.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class Problem:
 def problems(snap: Snapshot, repo: str, path: str, *, head_lines: Sequence[str] | None = None,
              buffer_lines: Sequence[str] | None = None) -> list[Problem]:
     """All problems of one file, sorted by position."""
-    out = deprecated_uses(snap, repo, path) + undeclared_dependencies(snap, repo, path)
+    out = deprecated_uses(snap, repo, path) + undeclared_dependencies(snap, repo, path) + copy_drift(snap, repo, path)
     if head_lines is not None and buffer_lines is not None:
         out += edited_flagged_lines(snap, repo, path, head_lines, buffer_lines)
     return sorted(out, key=lambda p: (p.range, p.code))
@@ -65,6 +68,34 @@ def deprecated_uses(snap: Snapshot, repo: str, path: str) -> list[Problem]:
         out.append(Problem("deprecated-use", f"{ent.id} is deprecated in {ent.repo}/{ent.path}:{ent.range.start_line + 1}",
                            "warning", lk.range, (Related(f"{ent.id} declared deprecated here", where),),
                            {"entity": ent.id}))
+    return out
+
+
+def copy_drift(snap: Snapshot, repo: str, path: str) -> list[Problem]:
+    """Declarations of this file that drifted from their canonical copy, or that conflict."""
+    out: list[Problem] = []
+    for e in snap.entities_by_file.get((repo, path), []):
+        grp = snap.copies.get(e.id)
+        if grp is None:
+            continue
+        here = (e.repo, e.path, e.range)
+        if grp.conflict and here == (grp.canonical.repo, grp.canonical.path, grp.canonical.range):
+            others = [d for d in grp.declarations if (d.repo, d.path, d.range) != here]
+            related = tuple(Related("another declaration", Location(d.repo, d.path, d.range)) for d in others[:5])
+            what = next((c.what_to_do for c in snap.conflicts if c.id == e.id), "")
+            out.append(Problem("copy-conflict", f"{e.id} is declared differently in {len(grp.declarations)} places and "
+                                                f"none can be preferred; to resolve: {what}", "warning", e.range, related,
+                               {"entity": e.id}))
+            continue
+        for dr in grp.drift:
+            if (dr.copy.repo, dr.copy.path, dr.copy.range) != here or not dr.differences or grp.conflict:
+                continue
+            c = dr.canonical
+            more = f" (+{len(dr.differences) - 1} more)" if len(dr.differences) > 1 else ""
+            out.append(Problem("copy-drift", f"this copy of {e.id} differs from the canonical declaration in "
+                                             f"{c.repo}/{c.path}:{c.range.start_line + 1}: {dr.differences[0]}{more}",
+                               "warning", e.range, (Related("the canonical declaration", Location(c.repo, c.path, c.range)),),
+                               {"entity": e.id, "differences": list(dr.differences)}))
     return out
 
 

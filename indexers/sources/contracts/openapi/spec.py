@@ -57,7 +57,11 @@ _JSONISH = ("application/json", "application/problem+json")
 REF_KEYS = ("ref", "schema", "items")  # attrs `<k>_ref` (raw), `<k>_id` (resolved), `<k>_file`/`<k>_pointer` (pending)
 
 
-def api_name(path: str, root: Mapping | None) -> str:
+def api_name(path: str, root: Mapping | None, repo: str = "") -> str:
+    """The API's name in entity IDs: `info.x-api-id`; else the spec's file name; for a generic file name
+    (`openapi.yml` in every service) the nearest telling folder; at a repository's root, the spec's
+    `info.title`, else the repository's name. So five services' `openapi.yml` are five APIs, while copies
+    of one spec (same file name, or same title) stay one."""
     info = root.get("info") if root is not None else None
     if isinstance(info, Mapping):
         explicit = info.get("x-api-id")
@@ -70,7 +74,15 @@ def api_name(path: str, root: Mapping | None) -> str:
     for folder in reversed(parts[:-1]):
         if folder.lower() not in GENERIC_DIRS and not _VERSION_DIR.match(folder):
             return folder
-    return stem
+    title = info.get("title") if isinstance(info, Mapping) else None
+    if isinstance(title, Scalar) and isinstance(title.value, str):
+        slug = _SLUG.sub("-", title.value.strip().lower()).strip("-")
+        if slug and slug not in GENERIC_STEMS:
+            return slug
+    return repo or stem
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 class _File(SpecFile):
@@ -271,7 +283,7 @@ def _spec_version(node: YNode | None, f: _File | None = None) -> str:
 
 class OpenAPIExtractor(Extractor):
     name = "openapi"
-    version = 1
+    version = 2  # 2: API names for generic file names at a repo root (info.title, else the repo)
 
     def wants(self, path: str) -> bool:
         return suffix(path) in (".yaml", ".yml", ".json")
@@ -309,7 +321,7 @@ class OpenAPIExtractor(Extractor):
                 reason = f"unsupported {word} version {version!r}; only Swagger 2.0 and OpenAPI 3.x are read"
                 return Partial(errors=load_errors + [FileError(src.repo, src.path, reason, key_pair.key.start[0])])
             spec = "3.1" if spec not in ("2.0", "3.0") else spec
-        f = _File(src, loaded, root, api_name(src.path, root), spec)
+        f = _File(src, loaded, root, api_name(src.path, root, src.repo), spec)
         f.errors.extend(load_errors)
         try:
             if key_pair is not None:
