@@ -319,3 +319,51 @@ def test_locating_errors_in_a_large_spec_is_bounded() -> None:
     assert [e.line for e in part.errors] == [3 + 500 * 6 + 5, 3 + 1000 * 6 + 3]
     ops = {e.id for e in part.entities if e.kind == "openapi.operation"}
     assert len(ops) == 1498 and "openapi:big:GET /p500" not in ops and "openapi:big:GET /p1000" not in ops
+
+
+# A multi-line double-quoted description continued at its key's indentation, as controller-gen writes
+# Kubernetes CRD schemas (seen in real CRDs): valid YAML that the tree-sitter grammar rejects.
+GRAMMAR_REJECTS = '''openapi: 3.0.3
+info:
+  title: Exports
+  version: "1"
+paths:
+  /exports/{name}:
+    get:
+      operationId: getExport
+      description: "Returns the export's current condition. \\n Once KEP-1623
+      is implemented, this will be replaced by a Condition."
+      parameters:
+        - name: name
+          in: path
+          required: true
+          schema:
+            type: string
+      responses:
+        '200':
+          description: ok
+'''
+
+
+def test_valid_yaml_the_grammar_rejects_is_read_whole() -> None:
+    from indexers import ts
+
+    assert ts.parse("yaml", GRAMMAR_REJECTS.encode()).root_node.has_error  # the grammar disagrees
+    loaded = yamlpos.load(SourceFile("r", "api/exports.yaml", GRAMMAR_REJECTS.encode()))
+    assert loaded.errors == []
+    get = loaded.root.get("paths").get("/exports/{name}").get("get")  # type: ignore[union-attr]
+    assert get.get("description").value == ("Returns the export's current condition. \n Once KEP-1623 is implemented, "
+                                             "this will be replaced by a Condition.")
+    pair = get.pair("parameters")
+    assert pair.key.start == (10, 6)  # exact positions from the conforming parser
+    facts = _extract("api/exports.yaml", GRAMMAR_REJECTS)
+    assert not facts.errors
+    (op,) = [e for e in facts.entities if e.kind == "openapi.operation"]
+    assert op.id == "openapi:exports:GET /exports/{name}" and op.range.start_line == 6
+    assert [p.attrs["name"] for p in facts.entities if p.kind == "openapi.parameter"] == ["name"]
+
+
+def test_broken_yaml_is_still_reported_at_its_line() -> None:
+    broken = GRAMMAR_REJECTS.replace("          in: path\n", "          in: [path\n")
+    loaded = yamlpos.load(SourceFile("r", "api/exports.yaml", broken.encode()))
+    assert loaded.errors and loaded.errors[0].line is not None

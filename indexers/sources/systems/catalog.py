@@ -50,7 +50,7 @@ CATALOG_LISTS = ("providesApis", "consumesApis", "dependsOn", "dependencyOf", "s
 
 class CatalogExtractor(Extractor):
     name = "services.catalog"
-    version = 1
+    version = 2  # 2: YAML the tree-sitter grammar rejects is read by a conforming parser
 
     def wants(self, path: str) -> bool:
         base = basename(path)

@@ -40,7 +40,7 @@ def is_remote(ref: str) -> bool:
 
 class ComposeExtractor(Extractor):
     name = "services.compose"
-    version = 1
+    version = 2  # 2: YAML the tree-sitter grammar rejects is read by a conforming parser
 
     def wants(self, path: str) -> bool:
         return bool(_COMPOSE.match(basename(path))) and not skipped(path)
@@ -106,7 +106,7 @@ def pod_spec(doc: Node, kind: str) -> Node | None:
 
 class KubernetesExtractor(Extractor):
     name = "services.kubernetes"
-    version = 1
+    version = 2  # 2: YAML the tree-sitter grammar rejects is read by a conforming parser
 
     def wants(self, path: str) -> bool:
         return suffix(path) in (".yaml", ".yml") and not _OWN_YAML.match(basename(path)) and not skipped(path) \
@@ -167,7 +167,7 @@ def helm_image(node: Node | None) -> str | None:
 
 class HelmExtractor(Extractor):
     name = "services.helm"
-    version = 1
+    version = 2  # 2: YAML the tree-sitter grammar rejects is read by a conforming parser
 
     def wants(self, path: str) -> bool:
         return basename(path) in ("Chart.yaml", "Chart.yml", "values.yaml", "values.yml") and not skipped(path)
@@ -254,7 +254,7 @@ def instructions(lines: list[str]) -> Iterator[tuple[int, str, str]]:
 
 class DockerfileExtractor(Extractor):
     name = "services.dockerfile"
-    version = 1
+    version = 2  # 2: YAML the tree-sitter grammar rejects is read by a conforming parser
 
     def wants(self, path: str) -> bool:
         return is_dockerfile(basename(path)) and not skipped(path) and ".devcontainer" not in path.split("/")

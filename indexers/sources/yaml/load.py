@@ -13,6 +13,8 @@ nothing to load and little to walk; nesting deeper than `max_depth` is cut off w
 keys keep the first value and are reported. A syntax error is reported at the line that is wrong (not
 where tree-sitter's ERROR node starts, often line 1), and the block around it is blanked and the file
 parsed again, so the rest of the file is kept with exact positions; valid files never pay for this.
+Where the grammar rejects a document that a conforming parser (ruamel.yaml) accepts, the conforming
+parser decides (`conform`): valid YAML or JSON is never reported as broken.
 Block scalars (`|`, `>`) are decoded by ruamel.yaml on the snippet alone.
 
 This module is the public loader API (`load`, with the node types and `gcpause.paused_gc` re-exported);
@@ -28,6 +30,7 @@ from indexers import ts
 from indexers.positions import SourceFile
 from indexers.sources.gcpause import paused_gc
 from indexers.sources.yaml.build import TS_MAX_ROWS, TreeBuilder
+from indexers.sources.yaml.conform import conforming_load
 from indexers.sources.yaml.nodes import (
     MAX_WEIGHT,
     Budget,
@@ -71,6 +74,12 @@ def _load_into(out: Loaded, builder: TreeBuilder, lang: str) -> None:
         out.documents = [builder.yaml_region(0, len(src.line_bytes), 0)]
         return
     root = ts.parse(lang, src.data).root_node
+    if root.has_error:  # the grammar rejects it: a conforming parser decides whether it is broken
+        conforming = conforming_load(src, builder.max_depth)
+        if conforming is not None:
+            out.documents, errors = conforming
+            builder.errors.extend(errors)
+            return
     if root.has_error:  # valid files never get here: recovery costs only broken ones
         found, root = _Recovery(src.line_bytes, lang, len(src.data)).run(root)
         if root.has_error:  # not located (budget, rounds, one-line JSON): tree-sitter's own recovery

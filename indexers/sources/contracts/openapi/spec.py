@@ -283,7 +283,7 @@ def _spec_version(node: YNode | None, f: _File | None = None) -> str:
 
 class OpenAPIExtractor(Extractor):
     name = "openapi"
-    version = 2  # 2: API names for generic file names at a repo root (info.title, else the repo)
+    version = 3  # 2: API names for generic file names at a repo root; 3: YAML read by a conforming parser
 
     def wants(self, path: str) -> bool:
         return suffix(path) in (".yaml", ".yml", ".json")
