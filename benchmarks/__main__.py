@@ -75,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ready-timeout", type=float, default=None, help="seconds to wait for the server's index")
     ap.add_argument("--skip-lore", action="store_true", help="baselines only")
     ap.add_argument("--generate-only", action="store_true", help="build the workspaces and stop")
+    ap.add_argument("--repo", action="append", type=Path, default=[], metavar="PATH",
+                    help="measure a real checkout instead of the synthetic sizes (repeatable); results in results/real/")
     args = ap.parse_args(argv)
+    if args.repo:
+        return run_real(args)
     sizes = ["S"] if args.quick else [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in generate.SIZES]
     if unknown:
@@ -101,6 +105,32 @@ def main(argv: list[str] | None = None) -> int:
     paths = report.write(results, out)
     print(paths["md"].read_text())
     log(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+
+
+def run_real(args: argparse.Namespace) -> int:
+    """The same figures on real checkouts (see benchmarks/real_repo.py)."""
+    import json
+
+    from benchmarks import real_repo
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    bad = [p for p in args.repo if not (p / ".git").exists()]
+    if bad:
+        print(f"lore bench: {bad[0]}: not a git checkout", file=sys.stderr)
+        return 2
+    runs = [real_repo.measure(p, positions=args.positions or 50, iterations=args.iterations or 5,
+                              timeout=args.timeout, ready_timeout=args.ready_timeout or 900, log=log) for p in args.repo]
+    out = args.out or RESULTS / "real"
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": report.machine(), "repos": runs}
+    name = "-".join(p.resolve().name for p in args.repo)
+    (out / f"{name}.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    text = f"# lore bench --repo ({doc['generated_at']})\n\n" + real_repo.markdown(runs)
+    (out / f"{name}.md").write_text(text)
+    print(text)
     return 0
 
 

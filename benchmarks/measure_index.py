@@ -75,7 +75,8 @@ def _index(cmd: list[str], ws: Path, cache: Path, timeout: float) -> dict[str, A
 
 def _pick_edit_target(ws: Path) -> Path | None:
     """A source file to edit for the incremental run: the first one, in a stable order."""
-    for repo in sorted(p for p in ws.iterdir() if (p / ".git").exists()):
+    repos = [ws] if (ws / ".git").exists() else sorted(p for p in ws.iterdir() if (p / ".git").exists())
+    for repo in repos:
         for root, dirs, names in os.walk(repo):
             dirs[:] = sorted(d for d in dirs if d != ".git")
             for n in sorted(names):
