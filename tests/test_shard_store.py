@@ -93,3 +93,69 @@ def test_pull_gives_cross_repo_links_and_check_consumers(s3: S3Server, org: dict
     findings = json.loads(proc.stdout)
     text = json.dumps(findings)
     assert "RPC_NO_DELETE" in text and "checkout-service" in text and "cart_client.py" in text
+
+
+def _consumer_links(graph: dict, repo: str) -> int:
+    return sum(1 for lk in graph["links"] if lk["repo"] == repo)
+
+
+def _republish_broken(s3: S3Server, org: dict[str, Path], repo: str, broken: bytes, *, size: int, sha: str) -> None:
+    """Point the repo's index at a shard object holding `broken`, as a faulty uploader would."""
+    key = f"shards/shards/{repo}/{'f' * 40}/{sha}.lore-shard"
+    client = s3.client()
+    client.put_object(Bucket=BUCKET, Key=key, Body=broken)
+    index = {"format": "lore-shard-index", "version": 1, "repo": repo, "commit": "f" * 40, "branch": "main",
+             "key": key, "sha256": sha, "size": size, "published": 0}
+    client.put_object(Bucket=BUCKET, Key=f"shards/index/{repo}.json", Body=json.dumps(index).encode())
+
+
+def test_corrupt_or_truncated_shard_is_rejected_and_the_last_good_one_kept(s3: S3Server, org: dict[str, Path]) -> None:
+    lore(s3, "shards", "pull", str(org["ws"]), "--cache", str(org["cache"]))
+    before = _consumer_links(_graph(s3, org), "checkout-service")
+    assert before > 0
+    good = (org["base"] / "ci" / "checkout-service.lore-shard").read_bytes()
+    # 1. truncated in transit or upload: the bytes do not match the digest the index names
+    newer = gzip.compress(gzip.decompress(good), compresslevel=1, mtime=1)
+    _republish_broken(s3, org, "checkout-service", newer[: len(newer) // 2], size=len(newer),
+                      sha=hashlib.sha256(newer).hexdigest())
+    proc = lore(s3, "shards", "pull", str(org["ws"]), "--cache", str(org["cache"]))
+    assert "corrupt or truncated" in proc.stderr and "keeping the last good shard of checkout-service" in proc.stderr
+    assert _consumer_links(_graph(s3, org), "checkout-service") == before
+    # 2. published truncated (the digest matches the broken bytes): the gzip stream ends early
+    cut = good[: len(good) - 20]
+    _republish_broken(s3, org, "checkout-service", cut, size=len(cut), sha=hashlib.sha256(cut).hexdigest())
+    proc = lore(s3, "shards", "pull", str(org["ws"]), "--cache", str(org["cache"]), "--strict", check=False)
+    assert proc.returncode == 1
+    assert "truncated" in proc.stderr and "keeping the last good shard of checkout-service" in proc.stderr
+    # 3. corrupt content: valid gzip, but not a shard's structure
+    bad = gzip.compress(json.dumps({"format": "lore-shard", "schema": json.loads(gzip.decompress(good))["schema"],
+                                    "repo": "checkout-service", "commit": "f" * 40, "files": [{"repo": "checkout-service"}]}).encode())
+    _republish_broken(s3, org, "checkout-service", bad, size=len(bad), sha=hashlib.sha256(bad).hexdigest())
+    proc = lore(s3, "shards", "pull", str(org["ws"]), "--cache", str(org["cache"]))
+    assert "malformed shard: files[0]: missing key 'path'" in proc.stderr
+    assert _consumer_links(_graph(s3, org), "checkout-service") == before
+    # the good shard published again: the index names the digest the mirror already has, nothing to fetch
+    lore(s3, "shards", "publish", str(org["base"] / "ci" / "checkout-service.lore-shard"), "--to", STORE)
+    out = json.loads(lore(s3, "shards", "pull", str(org["ws"]), "--json", "--cache", str(org["cache"])).stdout)
+    assert out["updated"] == [] and out["unchanged"] == 2 and out["failed"] == []
+
+
+def test_unreachable_store_keeps_the_mirror_working(s3: S3Server, org: dict[str, Path]) -> None:
+    lore(s3, "shards", "pull", str(org["ws"]), "--cache", str(org["cache"]))
+    dead = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1"}
+    proc = lore(s3, "shards", "pull", str(org["ws"]), "--cache", str(org["cache"]), extra_env=dead)
+    assert "store unreachable" in proc.stderr and "using the 2 shard(s) pulled before" in proc.stderr
+    graph = json.loads(lore(s3, "graph", str(org["ws"]), "--json", "--cache", str(org["cache"]), extra_env=dead).stdout)
+    assert _consumer_links(graph, "checkout-service") > 0
+
+
+def test_publish_refuses_a_bad_shard_and_usage_errors(s3: S3Server, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.lore-shard"
+    bad.write_bytes(b"not gzip")
+    proc = lore(s3, "shards", "publish", str(bad), "--to", STORE, check=False)
+    assert proc.returncode == 2 and str(bad) in proc.stderr and "not a readable Lore shard" in proc.stderr
+    proc = lore(s3, "shards", "publish", str(bad), "--to", "ftp://x/y", check=False)
+    assert proc.returncode == 1 and "not a shard store URL" in proc.stderr
+    (tmp_path / "lore.toml").write_text('[shards]\nsource = "https://example.org"\n')
+    proc = lore(s3, "shards", "pull", str(tmp_path), check=False)
+    assert proc.returncode == 2 and "lore.toml" in proc.stderr and "'source'" in proc.stderr
