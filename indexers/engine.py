@@ -108,14 +108,14 @@ class Engine:
                 shard = hit[1] if hit is not None and hit[0] == ident else read_shard(shard_path)
                 cache[shard_path] = (ident, shard)
             except FileNotFoundError:
-                report.messages.append(f"{shard_path}: shard not found")
+                self._reject(report, f"{shard_path}: shard not found")
                 continue
             except ShardError as exc:
-                report.messages.append(str(exc))
+                self._reject(report, str(exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - a shard is untrusted input: never stop indexing for one
                 log.exception("reading shard %s failed", shard_path)
-                report.messages.append(f"{shard_path}: unreadable shard ({exc.__class__.__name__}: {exc})")
+                self._reject(report, f"{shard_path}: unreadable shard ({exc.__class__.__name__}: {exc})")
                 continue
             if shard.repo in repo_infos and repo_infos[shard.repo].root is not None:
                 report.messages.append(f"{shard_path}: shard of {shard.repo!r} ignored: that repo is checked out in this workspace")
@@ -130,6 +130,27 @@ class Engine:
             report.repos.append({"name": shard.repo, "shard": str(shard_path), "head": shard.commit})
         self._shards = cache
         return out
+
+    @staticmethod
+    def _reject(report: IndexReport, message: str) -> None:
+        report.messages.append(message)
+        report.rejected_shards.append(message)
+
+    def pull_shards(self) -> Any:
+        """Bring the local mirror of the `[shards]` store up to date (a `PullReport`), or None without one.
+        Network I/O: callers choose when (`lore shards pull`, the server's periodic pull)."""
+        src = self.ws.shard_source
+        if src is None:
+            return None
+        from indexers.shardstore.layout import StoreError
+        from indexers.shardstore.mirror import PullReport, mirror_dir, pull
+        from indexers.shardstore.s3 import open_store
+
+        try:
+            store = open_store(src.url, src.endpoint_url, src.region)
+        except StoreError as exc:
+            return PullReport(src.url, offline=str(exc))
+        return pull(store, mirror_dir(self.store.root, src.url), src.repos)
 
     def _finish(self, snap: Snapshot, report: IndexReport, commits: dict[str, dict[str, Commit]], t1: float,
                 repos: dict[str, RepoInfo]) -> tuple[Snapshot, IndexReport]:
