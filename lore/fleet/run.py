@@ -31,8 +31,12 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
         from distributed import Client, LocalCluster
     except ImportError as exc:
         raise WorkspaceError("lore fleet needs Dask: pip install 'lore[org]'") from exc
+    import logging
+
     import dask
 
+    for name in ("distributed", "tornado"):  # the scheduler and nannies run in this process: only errors
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     with dask.config.set({"distributed.worker.daemon": False, "distributed.logging.distributed": "error"}):
         if scheduler:
             try:
@@ -48,8 +52,15 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
 
         n = workers or max(1, min(os.cpu_count() or 1, 8))
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+                          dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
+            client.run(_quiet_worker)  # a failed task is reported once, by the summary, not by worker logs
             yield client
+
+
+def _quiet_worker() -> None:
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
 @dataclass

@@ -7,6 +7,7 @@ publish) is the reason the summary groups failures by. Nothing here runs reposit
 
 from __future__ import annotations
 
+import functools
 import shutil
 import time
 from dataclasses import dataclass
@@ -29,6 +30,14 @@ class StoreConfig:
     url: str
     endpoint_url: str | None = None
     region: str | None = None
+
+
+@functools.lru_cache(maxsize=4)
+def _store(cfg: StoreConfig) -> Any:
+    """One S3 client per worker process and store (creating one costs a few hundred milliseconds)."""
+    from indexers.shardstore.s3 import open_store
+
+    return open_store(cfg.url, cfg.endpoint_url, cfg.region)
 
 
 def index_repo(name: str, url: str, work: str, store_cfg: StoreConfig | None, depth: int | None,
@@ -67,10 +76,9 @@ def index_repo(name: str, url: str, work: str, store_cfg: StoreConfig | None, de
     published = ""
     if store_cfg is not None:
         from indexers.shardstore.publish import publish_bytes
-        from indexers.shardstore.s3 import open_store
 
         try:
-            pub = publish_bytes(open_store(store_cfg.url, store_cfg.endpoint_url, store_cfg.region), data, f"{name} shard")
+            pub = publish_bytes(_store(store_cfg), data, f"{name} shard")
         except (StoreError, ShardError) as exc:
             raise TaskFailed("publish", str(exc)) from None
         published = pub.url
