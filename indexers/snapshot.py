@@ -261,3 +261,10 @@ def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any) 
     if not usages:
         return []
     return list(link(usages, entities, service_of))
+
+
+# The same steps, by public name, for the organisation graph (lore.fleet.graph), which runs them per chunk of
+# repositories on a cluster instead of over one workspace.
+resolve_contracts = _resolve_contracts
+derive_file_services = _derive_services
+service_namer = _service_namer

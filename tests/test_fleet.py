@@ -94,6 +94,21 @@ def test_fleet_index_50_repos_on_the_local_engine(s3: S3Server, tmp_path: Path) 
     assert ("repo-01", "proto:acme.svc0.v1.Svc0.Get") in consumed
     assert ("repo-49", "proto:acme.svc48.v1.Svc48.Get") in consumed
 
+    # the organisation graph on Dask, the join split in 3 partitions by entity id, equals the one-process graph
+    out = tmp_path / "org-graph"
+    summary = json.loads(lore(s3, "fleet", "graph", "--from", STORE, "--out", str(out), "--partitions", "3",
+                              "--chunk", "7", "--workers", "2", "--json").stdout)
+    assert summary["repos"] == 50 and summary["chunks"] == 8 and summary["rejected"] == []
+    parts = sorted((out / "links").glob("part-*.jsonl"))
+    assert len(parts) == 3
+    rows = [json.loads(line) for p in parts for line in p.read_text().splitlines()]
+    org_links = {(s["repo"], s["path"], s["line"], role, r["entity"]) for r in rows
+                 for role, sites in (("provides", r["providers"]), ("consumes", r["consumers"])) for s in sites}
+    one_process = {(lk["repo"], lk["path"], lk["range"]["start_line"] + 1, lk["role"], lk["entity"]) for lk in graph["links"]}
+    assert org_links == one_process and summary["links"] == len(one_process)
+    entities = {json.loads(line)["id"] for line in (out / "entities.jsonl").read_text().splitlines()}
+    assert entities == {e["id"] for e in graph["entities"]}
+
 
 def test_clone_allows_only_the_named_protocol_and_runs_nothing(tmp_path: Path) -> None:
     for bad in ("ext::sh -c touch% /tmp/pwned", "fd::17", "relative/path", "-upload-pack=touch x", "ftp://host/repo"):

@@ -62,3 +62,63 @@ def index_cmd(repos_file: Path, to: str | None, endpoint_url: str | None, schedu
             click.echo(f"  {f['name']}: {f['stage']}: {f['reason']}")
     if report.failed:
         sys.exit(1)
+
+
+@fleet.command("graph")
+@click.option("--from", "source", default=None, metavar="URL", help="Shard store to pull first (default: [shards] source in lore.toml).")
+@click.option("--shards", "shards_dir", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Build from the .lore-shard files in this folder instead of a store.")
+@click.option("--endpoint-url", default=None, help="S3 endpoint (default: AWS_ENDPOINT_URL).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("lore-org-graph"),
+              show_default=True, help="Output folder.")
+@click.option("--partitions", type=click.IntRange(1, 4096), default=8, show_default=True, help="Partitions of the link join (by entity id).")
+@click.option("--chunk", type=click.IntRange(1, 100_000), default=50, show_default=True, help="Repositories per task.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler (tcp://host:8786); default: a local cluster.")
+@click.option("--workers", type=click.IntRange(1, 512), default=None, help="Local cluster workers (default: cores, at most 8).")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Cache folder (the store's mirror).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@friendly
+def graph_cmd(source: str | None, shards_dir: Path | None, endpoint_url: str | None, out: Path, partitions: int, chunk: int,
+              scheduler: str | None, workers: int | None, cache_dir: Path | None, as_json: bool) -> None:
+    """Build the organisation graph (entities, services, providers and consumers per entity) from every
+    shard in the store, on Dask, the link join partitioned by entity id."""
+    from indexers.shard import SUFFIX
+    from indexers.shardstore.mirror import mirror_dir, mirrored_shards, pull
+    from indexers.shardstore.s3 import open_store
+    from indexers.store import default_root
+    from indexers.workspace import WorkspaceError, discover
+    from lore.fleet.graph import build_graph
+    from lore.fleet.run import dask_client
+
+    if shards_dir is not None:
+        paths = sorted(shards_dir.glob(f"*{SUFFIX}"))
+    else:
+        region = None
+        if source is None:
+            try:
+                src = discover(".").shard_source
+            except WorkspaceError:
+                src = None
+            if src is None:
+                raise WorkspaceError("no shards: pass --from s3://bucket/prefix, --shards DIR, or set [shards] source in lore.toml")
+            source, endpoint_url, region = src.url, endpoint_url or src.endpoint_url, src.region
+        mirror = mirror_dir(cache_dir or default_root(), source)
+        pulled = pull(open_store(source, endpoint_url, region), mirror)
+        if pulled.offline:
+            click.echo(f"lore: store unreachable: {pulled.offline}", err=True)
+        for f in pulled.failed:
+            click.echo(f"lore: {f['reason']}; {f['kept']}", err=True)
+        paths = mirrored_shards(mirror, ["*"])
+    if not paths:
+        raise WorkspaceError("no shards to build the graph from")
+    with dask_client(scheduler, workers) as client:
+        report = build_graph(client, paths, out, partitions=partitions, chunk=chunk,
+                             on_step=lambda msg: click.echo(f"lore: {msg}", err=True))
+    doc = report.as_json()
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(f"{doc['repos']} repos, {doc['entities']} entities, {doc['services']} services, {doc['links']} links "
+                   f"in {doc['seconds']['total']:.1f}s -> {out}")
+    for msg in report.rejected:
+        click.echo(f"lore: {msg}", err=True)
