@@ -236,8 +236,16 @@ def _child(idx: _Index, parent: str, name: str, strip_async: bool) -> Entity | N
     return loose[0] if len(loose) == 1 else None
 
 
-def link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Callable[[str, str], str]) -> list[Link]:
-    idx = _index(entities)
+class EntityIndex:
+    """The entities' lookup tables, built once and reused by many `link` calls (the organisation graph links
+    chunk after chunk of repositories against the same entities)."""
+
+    def __init__(self, entities: Sequence[Entity]):
+        self.idx = _index(entities)
+
+
+def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, service_of: Callable[[str, str], str]) -> list[Link]:
+    idx = entities.idx if isinstance(entities, EntityIndex) else _index(entities)
     out: list[Link] = []
     seen: set[tuple[Any, ...]] = set()
     file_pkgs: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)

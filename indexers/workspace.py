@@ -18,7 +18,8 @@
     max_file_size = 2000000     # bytes, or "2MB"
     exclude = ["docs/generated/**"]
 
-Without it: the git repository that contains the path; or, for a folder of checkouts, every git
+Without `[shards]`, the LORE_SHARDS environment variable names the store (as CI jobs set it). Without
+lore.toml: the git repository that contains the path; or, for a folder of checkouts, every git
 repository directly under it. Errors in `lore.toml` name the line and the key.
 
 Trust: a `lore.toml` is read only when it is owned by the user (or root) and nobody else may write it,
@@ -290,5 +291,11 @@ def discover(path: str | Path = ".", *, max_file_size: int | None = None) -> Wor
         else:
             why = f" ({'; '.join(warnings)})" if warnings else ""
             raise WorkspaceError(f"{start}: not inside a git repository and no lore.toml found{why}")
-    return dataclasses.replace(ws, max_file_size=max_file_size if max_file_size is not None else ws.max_file_size,
-                               warnings=(*warnings, *ws.warnings))
+    ws = dataclasses.replace(ws, max_file_size=max_file_size if max_file_size is not None else ws.max_file_size,
+                             warnings=(*warnings, *ws.warnings))
+    env = os.environ.get("LORE_SHARDS", "").strip()
+    if ws.shard_source is None and env:  # CI: the store without a [shards] table in the repo
+        if not env.startswith(SHARD_SCHEMES) or len(env.split("/")) < 3 or not env.split("/")[2]:
+            raise WorkspaceError(f"LORE_SHARDS: must be a store URL like 's3://bucket/prefix', got {env!r}")
+        ws = dataclasses.replace(ws, shard_source=ShardSource(env.rstrip("/")))
+    return ws

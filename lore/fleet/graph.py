@@ -31,11 +31,24 @@ from typing import Any
 LinkRow = tuple[str, str, str, str, str, int, float, str]  # entity, role, service, repo, path, line, confidence, kind
 
 
+class Bundle:
+    """One opaque value for Dask to move: pickled in one piece. (A bare list of facts is walked element by
+    element by Dask's serializer, which costs seconds for tens of thousands of entities.)"""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __reduce__(self) -> tuple[Any, tuple[Any]]:
+        return (Bundle, (self.value,))
+
+
 def partition_of(entity_id: str, partitions: int) -> int:
     return zlib.crc32(entity_id.encode("utf-8")) % partitions
 
 
-def contracts_of(paths: Sequence[str]) -> dict[str, Any]:
+def contracts_of(paths: Sequence[str]) -> Bundle:
     """Task 1: a chunk's contract files, services and rejected shards."""
     from indexers.shard import ShardError, read_shard
     from indexers.snapshot import derive_file_services
@@ -55,40 +68,59 @@ def contracts_of(paths: Sequence[str]) -> dict[str, Any]:
         smap = derive_file_services(shard.files)
         for s in (smap.services if smap is not None else []):
             services.append({"name": s.name, "repo": s.repo, "root": s.root, "owner": s.owner, "languages": list(s.languages)})
-    return {"files": files, "services": services, "rejected": rejected, "repos": repos}
+    return Bundle({"files": files, "services": services, "rejected": rejected, "repos": repos})
 
 
-def link_chunk(paths: Sequence[str], entities: Sequence[Any], partitions: int) -> list[list[LinkRow]]:
+_INDEXES: dict[int, tuple[Any, Any]] = {}
+
+
+def _entity_index(entities: Bundle) -> Any:
+    """The broadcast entities' lookup tables, built once per worker process (the list stays in the
+    worker's memory between tasks, so its identity is a key)."""
+    from indexers.linking import EntityIndex
+
+    hit = _INDEXES.get(id(entities))
+    if hit is None or hit[0] is not entities:
+        _INDEXES.clear()
+        hit = (entities, EntityIndex(entities.value))
+        _INDEXES[id(entities)] = hit
+    return hit[1]
+
+
+def link_chunk(paths: Sequence[str], entities: Bundle, partitions: int) -> Bundle:
     """Task 3: the chunk's links, split by partition of the entity id."""
     from indexers.linking import link
     from indexers.shard import ShardError, read_shard
     from indexers.snapshot import derive_file_services, service_namer
 
+    index = _entity_index(entities)
     out: list[list[LinkRow]] = [[] for _ in range(partitions)]
+    usages: list[Any] = []
+    namers: dict[str, Any] = {}
     for p in paths:
         try:
             shard = read_shard(Path(p))
         except ShardError:
             continue  # reported by the contracts pass
-        usages = [u for ff in shard.files for u in ff.usages]
-        if not usages:
-            continue
-        service_of = service_namer(derive_file_services(shard.files))
-        for lk in link(usages, entities, service_of):
-            out[partition_of(lk.entity, partitions)].append(
-                (lk.entity, lk.role, lk.service, lk.repo, lk.path, lk.range.start_line + 1, round(lk.confidence, 3), lk.kind))
-    return out
+        repo_usages = [u for ff in shard.files for u in ff.usages]
+        if repo_usages:
+            usages += repo_usages
+            namers[shard.repo] = service_namer(derive_file_services(shard.files))
+    for lk in link(usages, index, lambda repo, path: namers[repo](repo, path)):
+        out[partition_of(lk.entity, partitions)].append(
+            (lk.entity, lk.role, lk.service, lk.repo, lk.path, lk.range.start_line + 1, round(lk.confidence, 3), lk.kind))
+    return Bundle(out)
 
 
-def pick(parts: list[list[LinkRow]], p: int) -> list[LinkRow]:
-    return parts[p]
+def pick(parts: Bundle, p: int) -> Bundle:
+    return Bundle(parts.value[p])
 
 
-def reduce_partition(*pieces: list[LinkRow]) -> list[dict[str, Any]]:
+def reduce_partition(*pieces: Bundle) -> Bundle:
     """Task 4: one partition's links grouped by entity."""
     by_entity: dict[str, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: {"provides": [], "consumes": []})
     for piece in pieces:
-        for ent, role, service, repo, path, line, conf, kind in piece:
+        for ent, role, service, repo, path, line, conf, kind in piece.value:
             by_entity[ent][role].append({"service": service, "repo": repo, "path": path, "line": line,
                                          "confidence": conf, "kind": kind})
     rows = []
@@ -97,7 +129,7 @@ def reduce_partition(*pieces: list[LinkRow]) -> list[dict[str, Any]]:
         key = lambda s: (s["repo"], s["path"], s["line"])  # noqa: E731
         rows.append({"entity": ent, "providers": sorted(roles["provides"], key=key),
                      "consumers": sorted(roles["consumes"], key=key)})
-    return rows
+    return Bundle(rows)
 
 
 def canonical_entities(files: Sequence[Any]) -> list[Any]:
@@ -150,7 +182,7 @@ def build_graph(client: Any, shard_paths: Sequence[Path], out: Path, *, partitio
     contract_files: list[Any] = []
     with (out / "services.jsonl").open("w", encoding="utf-8") as svc_out:
         for fut in _as_completed(client, [client.submit(contracts_of, c, pure=False) for c in chunks]):
-            res = fut.result()
+            res = fut.result().value
             contract_files += res["files"]
             report.rejected += res["rejected"]
             report.repos += len(res["repos"])
@@ -171,7 +203,7 @@ def build_graph(client: Any, shard_paths: Sequence[Path], out: Path, *, partitio
     report.seconds["entities"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     say(f"link: {len(entities)} entities broadcast, {partitions} partitions")
-    [shared] = client.scatter([entities], broadcast=True)
+    [shared] = client.scatter([Bundle(entities)], broadcast=True)
     del entities
     linked = [client.submit(link_chunk, c, shared, partitions, pure=False) for c in chunks]
     reduced = []
@@ -180,7 +212,7 @@ def build_graph(client: Any, shard_paths: Sequence[Path], out: Path, *, partitio
         reduced.append(client.submit(reduce_partition, *pieces, pure=False))
     index = {fut.key: p for p, fut in enumerate(reduced)}
     for fut in _as_completed(client, reduced):
-        rows = fut.result()
+        rows = fut.result().value
         with (out / "links" / f"part-{index[fut.key]:04d}.jsonl").open("w", encoding="utf-8") as part:
             for row in rows:
                 part.write(json.dumps(row, ensure_ascii=False) + "\n")
