@@ -109,7 +109,7 @@ def generate(out: Path, count: int) -> dict[str, float]:
         me = name(i)
         peers = [name((i - d) % count) for d in (1, 7, 31)]
         files = []
-        for path, facts in templates:
+        for _path, facts in templates:
             text = facts
             for k, peer in enumerate(peers):
                 text = text.replace(f"zqpeer{k}", peer).replace(f"Zqpeer{k}", peer.capitalize())

@@ -43,6 +43,7 @@ class Engine:
         self._history_mem: dict[str, dict[str, Any]] = {}
         self._snapshot: Snapshot | None = None
         self._shards: dict[Path, tuple[tuple[int, int], Any]] = {}
+        self.last_pull = float("-inf")  # time.monotonic() of the last pull_shards()
 
     def refresh(self, force: bool = False, on_progress: Callable[[int, int], None] | None = None,
                 only: Mapping[str, Iterable[str]] | None = None) -> tuple[Snapshot, IndexReport]:
@@ -142,6 +143,7 @@ class Engine:
         src = self.ws.shard_source
         if src is None:
             return None
+        self.last_pull = time.monotonic()
         from indexers.shardstore.layout import StoreError
         from indexers.shardstore.mirror import PullReport, mirror_dir, pull
         from indexers.shardstore.s3 import open_store

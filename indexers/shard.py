@@ -136,7 +136,7 @@ def parse_shard(data: bytes, where: str) -> Shard:
     if doc.get("schema") != SCHEMA_VERSION:
         raise ShardError(f"{where}: shard schema v{doc.get('schema')} does not match this Lore's v{SCHEMA_VERSION}; re-export it")
     repo = doc.get("repo")
-    if not valid_repo_name(repo):
+    if not isinstance(repo, str) or not valid_repo_name(repo):
         raise ShardError(f"{where}: malformed shard: 'repo' must be a simple repo name, got {repo!r}")
     commit = doc.get("commit")
     if commit is not None and not (isinstance(commit, str) and COMMIT.fullmatch(commit)):

@@ -103,7 +103,6 @@ class Background:
         self.idle = asyncio.Event()
         self.idle.set()
         self._told: set[str] = set()
-        self._pulled = float("-inf")  # monotonic time of the last shard pull
 
     # -- configuration -------------------------------------------------------------------------------
     def configure(self) -> None:
@@ -208,8 +207,7 @@ class Background:
     def _pull_then_refresh(self, engine: Engine, force: bool, on_progress: Any, only: Any) -> Any:
         """On the indexing thread: pull the `[shards]` store when the last pull is older than
         SHARD_PULL_SECONDS (a store that cannot be reached leaves the mirror as it is), then refresh."""
-        if engine.ws.shard_source is not None and time.monotonic() - self._pulled > SHARD_PULL_SECONDS:
-            self._pulled = time.monotonic()
+        if engine.ws.shard_source is not None and time.monotonic() - engine.last_pull > SHARD_PULL_SECONDS:
             try:
                 pulled = engine.pull_shards()
             except Exception:  # noqa: BLE001 - the mirror from the last pull still serves

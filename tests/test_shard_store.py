@@ -159,3 +159,32 @@ def test_publish_refuses_a_bad_shard_and_usage_errors(s3: S3Server, tmp_path: Pa
     (tmp_path / "lore.toml").write_text('[shards]\nsource = "https://example.org"\n')
     proc = lore(s3, "shards", "pull", str(tmp_path), check=False)
     assert proc.returncode == 2 and "lore.toml" in proc.stderr and "'source'" in proc.stderr
+
+
+async def test_server_pulls_the_store_and_marks_shard_consumers(s3: S3Server, org: dict[str, Path], tmp_path: Path) -> None:
+    """`lore serve` over stdio with an empty cache: it pulls [shards] before its first index, so a hover
+    on the contract names the consumers in repos never cloned, marked as coming from their shards."""
+    from lsprotocol import types as t
+    from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
+
+    from tests.lsp_helpers import open_doc
+
+    client: LanguageClient = make_test_lsp_client()
+    await client.start_io(sys.executable, "-m", "lsp_server", env={**os.environ, **s3.env})
+    try:
+        await client.initialize_session(t.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"), root_uri=org["ws"].as_uri(),
+            workspace_folders=[t.WorkspaceFolder(org["ws"].as_uri(), "ws")],
+            initialization_options={"cacheDir": str(tmp_path / "server-cache")}))
+        stats = await client.workspace_execute_command_async(t.ExecuteCommandParams(command="lore.reindex"))
+        assert stats["links"] > 10, (stats, [m.message for m in client.messages], [m.message for m in client.log_messages][-10:])
+        proto = org["ws"] / "contracts" / "proto" / "shop" / "cart" / "v1" / "cart.proto"
+        open_doc(client, proto, "proto")
+        line = next(i for i, text in enumerate(proto.read_text().split("\n")) if "rpc GetCart(" in text)
+        hover = await client.text_document_hover_async(t.HoverParams(t.TextDocumentIdentifier(proto.as_uri()),
+                                                                     t.Position(line, 7)))
+        assert hover is not None
+        text = hover.contents.value.replace("\\", "")  # markdown escapes aside
+        assert "consumer: checkout-service in checkout-service" in text and "[from shard checkout-service@" in text
+    finally:
+        await client.shutdown_session()

@@ -91,8 +91,9 @@ def parse_index(data: bytes, where: str, repo: str, url: StoreURL) -> IndexEntry
         problems.append(f"'key' {key!r} is not a shard of {repo} in this store")
     if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_COMPRESSED:
         problems.append(f"'size' must be a byte count up to {MAX_COMPRESSED}")
-    if problems:
+    if problems or not (isinstance(key, str) and isinstance(sha, str) and isinstance(size, int)):
         raise StoreError(f"{where}: malformed shard index: {'; '.join(problems)}")
-    branch = doc.get("branch") if isinstance(doc.get("branch"), str) else ""
-    published = doc.get("published") if isinstance(doc.get("published"), (int, float)) else 0.0
-    return IndexEntry(repo, commit, key, sha, size, branch, float(published))
+    branch = doc.get("branch")
+    published = doc.get("published")
+    return IndexEntry(repo, commit, key, sha, size, branch if isinstance(branch, str) else "",
+                      float(published) if isinstance(published, (int, float)) else 0.0)

@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexers.shard import MAX_COMPRESSED, SUFFIX, ShardError, parse_shard, valid_repo_name, write_bytes_atomic
+from indexers.shard import (
+    MAX_COMPRESSED,
+    SUFFIX,
+    ShardError,
+    parse_shard,
+    valid_repo_name,
+    write_bytes_atomic,
+)
 from indexers.shardstore.layout import MAX_INDEX_BYTES, StoreError, parse_index
 
 STATE = "state.json"

@@ -41,7 +41,7 @@ def index_cmd(repos_file: Path, to: str | None, endpoint_url: str | None, schedu
     refs = parse_repo_list(repos_file)
     store = StoreConfig(to, endpoint_url) if to else None
     if store is not None:
-        from indexers.shardstore.layout import StoreURL, StoreError
+        from indexers.shardstore.layout import StoreError, StoreURL
 
         try:
             StoreURL.parse(to or "")
