@@ -50,7 +50,7 @@ def _mb(b: int) -> float:
 def measure(n: int, args: argparse.Namespace, log: Any) -> dict[str, Any]:
     folder = shards_for(n)
     size = sum(p.stat().st_size for p in folder.glob("*.lore-shard"))
-    row: dict[str, Any] = {"repos": n, "shard_bytes": size}
+    row: dict[str, Any] = {"repos": n, "shard_bytes": size, "load_before": round(os.getloadavg()[0], 2)}
     with tempfile.TemporaryDirectory(prefix="lore-org-bench-") as tmp:
         out = Path(tmp) / "graph"
         run = measure_proc.run([*LORE, "fleet", "graph", "--shards", str(folder), "--out", str(out), "--json",
@@ -106,7 +106,10 @@ def markdown(doc: dict[str, Any]) -> str:
              f"Machine: {doc['machine']}. `lore fleet graph` on Dask's local cluster ({doc['workers']} workers, "
              f"{doc['partitions']} partitions by entity id, {doc['chunk']} repos per task) against one process "
              "holding everything (`lore index` of a workspace importing every shard). Peak RSS sampled over the "
-             "whole process tree.", "",
+             "whole process tree. Load average (1 min) before each size: "
+             + ", ".join(f"{r['repos']:,}: {r.get('load_before', '?')}" for r in doc["rows"])
+             + f"; after the run: {doc.get('load_after', '?')} (other jobs share the cores: absolute times are "
+             "inflated, growth between sizes says more).", "",
              "| repos | shards MB | fleet graph s | driver peak MB | tree peak MB | one process s | one process peak MB | links | same links |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in doc["rows"]:
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [measure(n, args, log) for n in sorted(sizes)]
     doc = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
-           "load_before": round(os.getloadavg()[0], 2), "workers": args.workers, "partitions": args.partitions,
+           "load_after": round(os.getloadavg()[0], 2), "workers": args.workers, "partitions": args.partitions,
            "chunk": args.chunk, "rows": rows, "growth": growth(rows)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")

@@ -133,3 +133,24 @@ def test_clone_allows_only_the_named_protocol_and_runs_nothing(tmp_path: Path) -
     assert not (dest / "vendor" / "sub" / "x.txt").exists()  # the submodule was not fetched
     assert not marker.exists() and not any((dest / ".git" / "hooks").glob("*"))
     assert git.is_shallow(dest)
+
+
+def test_fleet_index_on_a_cluster_by_address(tmp_path: Path) -> None:
+    """A Dask scheduler already running (here in this process, on loopback): `--scheduler ADDRESS` sends the
+    work there; without a store the shards stay under --work."""
+    from distributed import LocalCluster
+
+    lines = generate(tmp_path / "src", 3)
+    (tmp_path / "repos.txt").write_text("\n".join(lines) + "\n")
+    with LocalCluster(n_workers=1, processes=False, host="127.0.0.1", dashboard_address=None) as cluster:
+        proc = subprocess.run([sys.executable, "-m", "lore", "fleet", "index", str(tmp_path / "repos.txt"),
+                               "--scheduler", cluster.scheduler_address, "--work", str(tmp_path / "work"), "--json"],
+                              capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["indexed"] == 3 and doc["workers"] == 1
+    for i in range(3):
+        assert (tmp_path / "work" / f"repo-{i:02d}" / f"repo-{i:02d}.lore-shard").is_file()
+    usage = subprocess.run([sys.executable, "-m", "lore", "fleet", "index", str(tmp_path / "repos.txt")],
+                           capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and "--to" in usage.stderr

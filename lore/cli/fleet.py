@@ -38,6 +38,8 @@ def index_cmd(repos_file: Path, to: str | None, endpoint_url: str | None, schedu
     from lore.fleet.run import fleet_index, print_progress
     from lore.fleet.task import StoreConfig
 
+    if to is None and work is None:
+        raise click.UsageError("pass --to s3://bucket/prefix to publish the shards, or --work DIR to keep them there")
     refs = parse_repo_list(repos_file)
     store = StoreConfig(to, endpoint_url) if to else None
     if store is not None:
