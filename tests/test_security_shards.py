@@ -78,25 +78,29 @@ def parts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("shardsec")
     contracts = GitRepo(base / "src" / "contracts")
     contracts.commit("cart api", {"cart.proto": PROTO})
-    deprecated = GitRepo(base / "src" / "aaa")
-    deprecated.commit("a copy that says otherwise", {"cart.proto": PROTO.replace(
-        "returns (Cart);", "returns (Cart) { option deprecated = true; }")})
+    # Two other parties' copies of the contract whose GetCart answers another message: a different wire shape.
+    others = []
+    for name in ("aaa", "bbb"):
+        other = GitRepo(base / "src" / name)
+        other.commit("a copy that says otherwise", {"cart.proto": PROTO.replace("returns (Cart);", "returns (GetCartRequest);")})
+        others.append(other)
     out = {"base": base, "contracts": contracts.path}
-    for repo in (contracts, deprecated):
+    for repo in (contracts, *others):
         shard = base / "shards" / f"{repo.path.name}.lore-shard"
         lore("index", str(repo.path), "--export", str(shard), "--json", "--cache", str(base / "c" / repo.path.name))
         out[f"shard:{repo.path.name}"] = shard
     return out
 
 
-def workspace(base: Path, name: str, *, local_contracts: bool, shards: dict[str, bytes]) -> Path:
-    """app (checked out, calls GetCart), contracts checked out or not, and the given shard files."""
+def workspace(base: Path, name: str, *, local_contracts: bool, shards: dict[str, bytes], contracts: str = "contracts") -> Path:
+    """app (checked out, calls GetCart), the contract checked out (in repo `contracts`) or not, and the
+    given shard files."""
     ws = base / name
     GitRepo(ws / "app").commit("client", {"cart_client.py": CLIENT})
     toml = '[[repo]]\nname = "app"\npath = "app"\n'
     if local_contracts:
-        GitRepo(ws / "contracts").commit("cart api", {"cart.proto": PROTO})
-        toml += '[[repo]]\nname = "contracts"\npath = "contracts"\n'
+        GitRepo(ws / contracts).commit("cart api", {"cart.proto": PROTO})
+        toml += f'[[repo]]\nname = "{contracts}"\npath = "{contracts}"\n'
     for file, data in shards.items():
         (ws / file).write_bytes(data)
         toml += f'[[shard]]\npath = "{file}"\n'
@@ -157,24 +161,26 @@ def test_malformed_shards_are_reported_with_path_and_reason_and_skipped(parts: d
 
 def test_a_shard_cannot_override_a_local_repo(parts: dict[str, Path]) -> None:
     good = shard_doc(parts["shard:contracts"])
-    forged = {**with_repo(good, "app"), "repo": "evil"}  # facts that claim the local repo 'app'
-    ws = workspace(parts["base"], "ws-override", local_contracts=True, shards={
-        "named.lore-shard": parts["shard:contracts"].read_bytes(),  # names the local repo 'contracts'
-        "forged.lore-shard": gz(forged),
-        "aaa.lore-shard": parts["shard:aaa"].read_bytes(),  # sorts before 'contracts'; declares GetCart deprecated
+    ws = workspace(parts["base"], "ws-override", local_contracts=True, contracts="cart", shards={
+        "named.lore-shard": gz({**with_repo(good, "app"), "repo": "app"}),  # names the local repo 'app'
+        "forged.lore-shard": gz({**with_repo(good, "app"), "repo": "evil"}),  # facts that claim 'app'
+        # two copies against the one checked out: the majority shape, and 'aaa' sorts first
+        "aaa.lore-shard": parts["shard:aaa"].read_bytes(),
+        "bbb.lore-shard": parts["shard:bbb"].read_bytes(),
     })
     out = json.loads(lore("index", str(ws), "--json").stdout)
     msgs = " | ".join(out["messages"])
-    assert "named.lore-shard: shard of 'contracts' ignored: that repo is checked out in this workspace" in msgs
+    assert "named.lore-shard: shard of 'app' ignored: that repo is checked out in this workspace" in msgs
     assert "forged.lore-shard: malformed shard: files[0]" in msgs and ".repo: 'app' is not the shard's repo 'evil'" in msgs
     ctx = json.loads(lore("context", f"{ws / 'app' / 'cart_client.py'}:{CALL_LINE}", "--json").stdout)
     contract = next(s for s in ctx["sections"] if s["name"] == "contract")
     entity = next(n for n in contract["notes"] if n["kind"] == "entity")
     assert entity["data"]["id"] == GET_CART
-    assert entity["source"].startswith("contracts/cart.proto") and not entity["data"]["attrs"].get("deprecated")
+    assert entity["source"].startswith("cart/cart.proto") and entity["data"]["attrs"]["response"] == "Cart"
     assert "from_shard" not in entity["data"]
-    # the shard's different declaration is shown as a conflict, never as the truth
-    assert any(n["kind"] == "conflict" for n in contract["notes"])
+    # the shards' other shape is drift from the local contract, never the truth
+    notes = json.dumps([n for n in contract["notes"] if n["kind"] in ("drift", "conflict")])
+    assert "aaa/cart.proto" in notes and "bbb/cart.proto" in notes
 
 
 def test_shard_text_is_marked_in_context(parts: dict[str, Path]) -> None:

@@ -5,8 +5,8 @@ Shards are read where the work runs, in chunks of repositories, and nothing is g
 1. **Contracts** (one task per chunk): each shard is read and checked (`indexers.shard.read_shard`); the
    chunk returns only its contract files (files that declare entities) and its services.
 2. **Entities** (here): the contract resolve steps run over all contract files (they qualify names across
-   repos), one canonical declaration per ID is kept (as `snapshot.build` does) and broadcast to the
-   workers. Declarations are the small side of the join; usages are the large one.
+   repos), each ID's declarations are ordered canonical first (`indexers.copies`, as `snapshot.build`
+   orders them) and broadcast to the workers. Declarations are the small side of the join; usages are the large one.
 3. **Link** (one task per chunk): each repository's usages are linked against the entities with its own
    services (linking is per file, so a chunk of whole repos links exactly as one process would), and the
    links are split into P partitions by a hash of the entity id.
@@ -50,10 +50,12 @@ def partition_of(entity_id: str, partitions: int) -> int:
 
 def contracts_of(paths: Sequence[str]) -> Bundle:
     """Task 1: a chunk's contract files, services and rejected shards."""
+    from indexers.copies import catalog_definitions
     from indexers.shard import ShardError, read_shard
     from indexers.snapshot import derive_file_services
 
     files: list[Any] = []
+    definitions: dict[str, str] = {}
     services: list[dict[str, Any]] = []
     rejected: list[str] = []
     repos: list[tuple[str, str | None]] = []
@@ -66,9 +68,11 @@ def contracts_of(paths: Sequence[str]) -> Bundle:
         repos.append((shard.repo, shard.commit))
         files += [ff for ff in shard.files if ff.entities]
         smap = derive_file_services(shard.files)
+        definitions.update(catalog_definitions(smap))
         for s in (smap.services if smap is not None else []):
             services.append({"name": s.name, "repo": s.repo, "root": s.root, "owner": s.owner, "languages": list(s.languages)})
-    return Bundle({"files": files, "services": services, "rejected": rejected, "repos": repos})
+    return Bundle({"files": files, "definitions": definitions, "services": services, "rejected": rejected,
+                   "repos": repos})
 
 
 _INDEXES: dict[int, tuple[Any, Any]] = {}
@@ -132,17 +136,20 @@ def reduce_partition(*pieces: Bundle) -> Bundle:
     return Bundle(rows)
 
 
-def canonical_entities(files: Sequence[Any]) -> list[Any]:
-    """The resolve steps over all contract files, then one declaration per ID (first by repo, path, range)."""
+def canonical_entities(files: Sequence[Any], definitions: dict[str, str] | None = None) -> list[Any]:
+    """The resolve steps over all contract files, then every declaration with each ID's canonical one first
+    (`indexers.copies`, as `snapshot.build` orders them: linking goes through the copy a usage names)."""
+    from indexers.copies import group
     from indexers.snapshot import resolve_contracts
 
     entities, _errors = resolve_contracts(list(files))
-    best: dict[str, Any] = {}
+    by_id: dict[str, list[Any]] = defaultdict(list)
     for e in entities:
-        cur = best.get(e.id)
-        if cur is None or (e.repo, e.path, e.range) < (cur.repo, cur.path, cur.range):
-            best[e.id] = e
-    return [best[k] for k in sorted(best)]
+        by_id[e.id].append(e)
+    for ident, grp in group(entities, definitions or {}).items():
+        rest = sorted((e for e in by_id[ident] if e not in grp.declarations), key=lambda e: (e.repo, e.path, e.range))
+        by_id[ident] = [*grp.declarations, *rest]
+    return [e for ident in sorted(by_id) for e in by_id[ident]]
 
 
 @dataclass
@@ -180,10 +187,12 @@ def build_graph(client: Any, shard_paths: Sequence[Path], out: Path, *, partitio
         old.unlink()
     say(f"contracts: {len(paths)} shards in {len(chunks)} chunks")
     contract_files: list[Any] = []
+    definitions: dict[str, str] = {}
     with (out / "services.jsonl").open("w", encoding="utf-8") as svc_out:
         for fut in _as_completed(client, [client.submit(contracts_of, c, pure=False) for c in chunks]):
             res = fut.result().value
             contract_files += res["files"]
+            definitions.update(res["definitions"])
             report.rejected += res["rejected"]
             report.repos += len(res["repos"])
             for s in res["services"]:
@@ -192,9 +201,9 @@ def build_graph(client: Any, shard_paths: Sequence[Path], out: Path, *, partitio
             fut.release()
     report.seconds["contracts"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    entities = canonical_entities(contract_files)
+    entities = canonical_entities(contract_files, definitions)
     del contract_files
-    report.entities = len(entities)
+    report.entities = len({e.id for e in entities})
     with (out / "entities.jsonl").open("w", encoding="utf-8") as ent_out:
         for e in entities:
             ent_out.write(json.dumps({"id": e.id, "kind": e.kind, "name": e.name, "repo": e.repo, "path": e.path,
