@@ -142,7 +142,7 @@ def test_fleet_index_on_a_cluster_by_address(tmp_path: Path) -> None:
 
     lines = generate(tmp_path / "src", 3)
     (tmp_path / "repos.txt").write_text("\n".join(lines) + "\n")
-    with LocalCluster(n_workers=1, processes=False, host="127.0.0.1", dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None) as cluster:
         proc = subprocess.run([sys.executable, "-m", "lore", "fleet", "index", str(tmp_path / "repos.txt"),
                                "--scheduler", cluster.scheduler_address, "--work", str(tmp_path / "work"), "--json"],
                               capture_output=True, text=True, timeout=300)
