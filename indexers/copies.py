@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from indexers.model import Entity
@@ -168,9 +168,13 @@ def _place_words(e: Entity) -> str:
     return ", ".join(words[:2]) if words else "first by repo and path"
 
 
-def group(entities: Sequence[Entity], definitions: Mapping[str, str] | None = None) -> dict[str, CopyGroup]:
+def group(entities: Sequence[Entity], definitions: Mapping[str, str] | None = None,
+          local: Collection[str] | None = None) -> dict[str, CopyGroup]:
     """Copy groups of every ID declared more than once. `definitions`: 'repo/path' of files a catalog
-    `API` entity names as its definition (canonical when they declare the ID)."""
+    `API` entity names as its definition (canonical when they declare the ID). `local`: the repos checked
+    out in this workspace; when any of them declares the ID, the canonical declaration is chosen among
+    theirs alone, so that an imported shard (another party's text) never outranks a local repo, whatever
+    its catalog or however many shards repeat its shape."""
     by_id: dict[str, list[Entity]] = defaultdict(list)
     for e in entities:
         if e.kind not in NEVER_COPIES:
@@ -183,11 +187,13 @@ def group(entities: Sequence[Entity], definitions: Mapping[str, str] | None = No
     out: dict[str, CopyGroup] = {}
     for ident, decls in multi.items():
         decls = sorted(decls, key=lambda e: (e.repo, e.path, e.range))
-        counts = Counter(shapes.of(e) for e in decls)
+        mine = [e for e in decls if e.repo in local] if local else []
+        cands = mine or decls
+        counts = Counter(shapes.of(e) for e in cands)
         top = max(counts.values())
         leaders = [s for s, n in counts.items() if n == top]
-        catalog = [e for e in decls if copy_key(e) in defined]
-        home = [e for e in decls if _place_rank(e)[:2] == (0, 0)]  # in a contracts repo or folder, not vendored
+        catalog = [e for e in cands if copy_key(e) in defined]
+        home = [e for e in cands if _place_rank(e)[:2] == (0, 0)]  # in a contracts repo or folder, not vendored
         conflict = False
         if catalog:
             canonical, why = catalog[0], "named by a catalog API definition"
@@ -195,7 +201,7 @@ def group(entities: Sequence[Entity], definitions: Mapping[str, str] | None = No
             canonical = min(home, key=lambda e: (_place_rank(e), e.repo, e.path, e.range))
             why = "in a contracts repo or folder"
         else:
-            pool = sorted((e for e in decls if shapes.of(e) in leaders), key=lambda e: (_place_rank(e), e.repo, e.path, e.range))
+            pool = sorted((e for e in cands if shapes.of(e) in leaders), key=lambda e: (_place_rank(e), e.repo, e.path, e.range))
             canonical = pool[0]
             if len(leaders) == 1:
                 why = "the shape most copies share" if len(counts) > 1 else "the best placed: " + _place_words(canonical)

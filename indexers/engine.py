@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from indexers import git
@@ -41,6 +42,8 @@ class Engine:
         self._memory: dict[str, RepoMemory] = {}
         self._history_mem: dict[str, dict[str, Any]] = {}
         self._snapshot: Snapshot | None = None
+        self._shards: dict[Path, tuple[tuple[int, int], Any]] = {}
+        self.last_pull = float("-inf")  # time.monotonic() of the last pull_shards()
 
     def refresh(self, force: bool = False, on_progress: Callable[[int, int], None] | None = None,
                 only: Mapping[str, Iterable[str]] | None = None) -> tuple[Snapshot, IndexReport]:
@@ -70,27 +73,86 @@ class Engine:
             if quick is not None:
                 return self._finish(quick, report, commits, t1, repo_infos)
             all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
-            shard_commits: dict[str, dict[str, Commit]] = {}
-            for shard_path in self.ws.shards:
-                from indexers.shard import ShardError, read_shard
-
-                try:
-                    shard = read_shard(shard_path)
-                except ShardError as exc:
-                    report.messages.append(str(exc))
-                    continue
-                if shard.repo in repo_infos and repo_infos[shard.repo].root is not None:
-                    report.messages.append(f"{shard_path}: shard of {shard.repo!r} ignored: that repo is checked out in this workspace")
-                    continue
-                repo_infos[shard.repo] = RepoInfo(shard.repo, None, shard.commit, str(shard_path))
-                all_facts.extend(shard.files)
-                shard_commits[shard.repo] = {c.sha: c for c in shard.commits}
-                report.repos.append({"name": shard.repo, "shard": str(shard_path), "head": shard.commit})
+            shard_commits = self._load_shards(report, repo_infos, all_facts)
             commits.update(shard_commits)
             self._generation += 1
             history = self._history_index(repo_infos, commits)
             snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
             return self._finish(snap, report, commits, t1, repo_infos)
+
+    def shard_paths(self) -> list[Path]:
+        """`[[shard]]` files, then the local mirror of the `[shards]` store (pulled by `lore shards pull`
+        or the server)."""
+        paths = list(self.ws.shards)
+        src = self.ws.shard_source
+        if src is not None:
+            from indexers.shardstore.mirror import mirror_dir, mirrored_shards
+
+            paths += mirrored_shards(mirror_dir(self.store.root, src.url), src.repos)
+        return paths
+
+    def _load_shards(self, report: IndexReport, repo_infos: dict[str, RepoInfo],
+                     all_facts: list[FileFacts]) -> dict[str, dict[str, Commit]]:
+        """Import every shard that can be used; each one that cannot is a message naming its path and the
+        reason, and the rest goes on. A repo checked out here always wins over its shard, and the first
+        shard of a repo wins over later ones. Parsed shards are kept in memory by file identity."""
+        from indexers.shard import Shard, ShardError, read_shard
+
+        out: dict[str, dict[str, Commit]] = {}
+        seen: dict[str, str] = {}
+        cache: dict[Path, tuple[tuple[int, int], Shard]] = {}
+        for shard_path in self.shard_paths():
+            try:
+                st = shard_path.stat()
+                ident = (st.st_size, st.st_mtime_ns)
+                hit = self._shards.get(shard_path)
+                shard = hit[1] if hit is not None and hit[0] == ident else read_shard(shard_path)
+                cache[shard_path] = (ident, shard)
+            except FileNotFoundError:
+                self._reject(report, f"{shard_path}: shard not found")
+                continue
+            except ShardError as exc:
+                self._reject(report, str(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - a shard is untrusted input: never stop indexing for one
+                log.exception("reading shard %s failed", shard_path)
+                self._reject(report, f"{shard_path}: unreadable shard ({exc.__class__.__name__}: {exc})")
+                continue
+            if shard.repo in repo_infos and repo_infos[shard.repo].root is not None:
+                report.messages.append(f"{shard_path}: shard of {shard.repo!r} ignored: that repo is checked out in this workspace")
+                continue
+            if shard.repo in seen:
+                report.messages.append(f"{shard_path}: shard of {shard.repo!r} ignored: already imported from {seen[shard.repo]}")
+                continue
+            seen[shard.repo] = str(shard_path)
+            repo_infos[shard.repo] = RepoInfo(shard.repo, None, shard.commit, str(shard_path))
+            all_facts.extend(shard.files)
+            out[shard.repo] = {c.sha: c for c in shard.commits}
+            report.repos.append({"name": shard.repo, "shard": str(shard_path), "head": shard.commit})
+        self._shards = cache
+        return out
+
+    @staticmethod
+    def _reject(report: IndexReport, message: str) -> None:
+        report.messages.append(message)
+        report.rejected_shards.append(message)
+
+    def pull_shards(self) -> Any:
+        """Bring the local mirror of the `[shards]` store up to date (a `PullReport`), or None without one.
+        Network I/O: callers choose when (`lore shards pull`, the server's periodic pull)."""
+        src = self.ws.shard_source
+        if src is None:
+            return None
+        self.last_pull = time.monotonic()
+        from indexers.shardstore.layout import StoreError
+        from indexers.shardstore.mirror import PullReport, mirror_dir, pull
+        from indexers.shardstore.s3 import open_store
+
+        try:
+            store = open_store(src.url, src.endpoint_url, src.region)
+        except StoreError as exc:
+            return PullReport(src.url, offline=str(exc))
+        return pull(store, mirror_dir(self.store.root, src.url), src.repos)
 
     def _finish(self, snap: Snapshot, report: IndexReport, commits: dict[str, dict[str, Commit]], t1: float,
                 repos: dict[str, RepoInfo]) -> tuple[Snapshot, IndexReport]:
@@ -128,7 +190,7 @@ class Engine:
         facts before or after, nothing removed, no shards): their links are recomputed alone, and a moved
         HEAD swaps in the new history. Otherwise None: the caller rebuilds."""
         prev = self._snapshot
-        if prev is None or self.ws.shards or report.removed or len(report.changed) > self.QUICK_LIMIT:
+        if prev is None or self.ws.shards or self.ws.shard_source or report.removed or len(report.changed) > self.QUICK_LIMIT:
             return None
         if set(prev.repos) != set(repos):
             return None

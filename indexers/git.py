@@ -305,3 +305,51 @@ class BlobReader:
 def ls_tree(repo: str | Path, rev: str, paths: Sequence[str] = ()) -> list[str]:
     out = run(repo, "ls-tree", "-r", "-z", "--name-only", rev, "--", *paths)
     return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+
+CLONE_SCHEMES = ("https", "http", "ssh", "file")
+
+
+def clone_url(url: str) -> tuple[str, str]:
+    """(scheme, URL) for a clone the user named: https://, http://, ssh:// or scp-like user@host:path,
+    file:// or a local path (turned into a file:// URL so that --depth applies). GitError otherwise."""
+    url = url.strip()
+    m = re.match(r"([a-z][a-z0-9+.-]*)://", url)
+    if m:
+        scheme = m.group(1)
+    elif re.match(r"[^/@:]+@[^/:]+:", url):
+        scheme = "ssh"
+    elif url.startswith("/"):
+        scheme, url = "file", Path(url).as_uri()
+    else:
+        raise GitError(f"{url}: not a clone URL (https://, ssh://, user@host:path, file:// or an absolute path)")
+    if scheme not in CLONE_SCHEMES or url.startswith("-"):
+        raise GitError(f"{url}: protocol {scheme!r} is not allowed (allowed: {', '.join(CLONE_SCHEMES)})")
+    return scheme, url
+
+
+def clone(url: str, dest: Path, *, depth: int | None = None, timeout: float = 1800) -> str:
+    """Clone an explicit URL the user asked for into `dest` and check out its default branch; returns
+    HEAD's sha. The one fetch Lore makes, and only for a command that names the repository: the URL's own
+    protocol is allowed for this command alone (never a protocol a repository configures: no submodules,
+    no other remotes), no hook template is copied, no tags, one branch, optionally shallow; the checkout
+    runs hardened like every other command here (no hooks, no filter, smudge or LFS process)."""
+    scheme, url = clone_url(url)
+    allow = ["-c", f"protocol.{scheme}.allow=always"]
+    if scheme == "ssh":
+        allow += ["-c", "core.sshCommand=ssh -o BatchMode=yes"]
+    shallow = ["--depth", str(depth)] if depth else []
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["git", "--no-pager", *HARDENING, *allow, "-C", str(dest.parent), "clone", "--quiet", "--no-checkout",
+           "--template=", "--no-tags", "--single-branch", "--no-recurse-submodules", *shallow, "--", url, dest.name]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, env=_env(), timeout=timeout, stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise GitError(f"{url}: git clone timed out after {timeout:.0f}s") from exc
+    if proc.returncode != 0:
+        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"{url}: git clone failed: {reason[-1] if reason else proc.returncode}")
+    sha = head(dest)
+    if sha is not None:
+        run(dest, "checkout", "--quiet", "--force", sha, timeout=timeout)
+    return sha or ""

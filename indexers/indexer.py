@@ -47,6 +47,7 @@ class IndexReport:
     messages: list[str] = field(default_factory=list)
     changed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) whose facts changed
     removed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) gone since last run
+    rejected_shards: list[str] = field(default_factory=list)  # "<shard path>: <reason>", also in messages
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -236,17 +236,25 @@ def _child(idx: _Index, parent: str, name: str, strip_async: bool) -> Entity | N
     return loose[0] if len(loose) == 1 else None
 
 
-def link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Callable[[str, str], str]) -> list[Link]:
-    idx = _index(entities)
+class EntityIndex:
+    """The entities' lookup tables, built once and reused by many `link` calls (the organisation graph links
+    chunk after chunk of repositories against the same entities)."""
+
+    def __init__(self, entities: Sequence[Entity]):
+        self.idx = _index(entities)
+        spread: dict[str, list[Entity]] = defaultdict(list)  # id -> declarations in several files (copies)
+        for decl in entities:
+            spread[decl.id].append(decl)
+        self.spread = {k: v for k, v in spread.items() if len({(d.repo, d.path) for d in v}) > 1}
+
+
+def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, service_of: Callable[[str, str], str]) -> list[Link]:
+    index = entities if isinstance(entities, EntityIndex) else EntityIndex(entities)
+    idx, spread = index.idx, index.spread
     out: list[Link] = []
     seen: set[tuple[Any, ...]] = set()
     file_pkgs: dict[tuple[str, str, tuple[str, ...]], set[str]] = defaultdict(set)
     provided_pkgs: dict[tuple[str, str], set[str]] = defaultdict(set)
-
-    spread: dict[str, list[Entity]] = defaultdict(list)  # id -> declarations in several files (copies)
-    for decl in entities:
-        spread[decl.id].append(decl)
-    spread = {k: v for k, v in spread.items() if len({(d.repo, d.path) for d in v}) > 1}
 
     def add(u: Usage, e: Entity, role: str, conf: float, why: str, copy: str = "") -> None:
         key = (e.id, role, u.repo, u.path, u.range)

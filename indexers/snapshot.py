@@ -172,6 +172,11 @@ class Snapshot:
                                    errors=[e for e in self.errors if (e.repo, e.path) != key] + list(facts.errors))
 
 
+def _from_shard(repos: Mapping[str, RepoInfo], repo: str) -> bool:
+    info = repos.get(repo)
+    return info is None or info.root is None
+
+
 def _service_namer(services: Any) -> Any:
     if services is None:
         return lambda repo, path: ""
@@ -211,7 +216,9 @@ def build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services
     by_id: dict[str, list[Entity]] = defaultdict(list)
     for e in entities:
         by_id[e.id].append(e)
-    copies = group_copies(entities, catalog_definitions(services))
+    # A repo checked out here outranks every shard: its declaration is canonical whenever it has one.
+    copies = group_copies(entities, catalog_definitions(services),
+                          local={name for name, info in repos.items() if not _from_shard(repos, name)})
     for ident, grp in copies.items():  # the canonical declaration first; the rest of the id's in file order
         rest = sorted((e for e in by_id[ident] if e not in grp.declarations), key=lambda e: (e.repo, e.path, e.range))
         by_id[ident] = [*grp.declarations, *rest]
@@ -254,3 +261,10 @@ def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any) 
     if not usages:
         return []
     return list(link(usages, entities, service_of))
+
+
+# The same steps, by public name, for the organisation graph (lore.fleet.graph), which runs them per chunk of
+# repositories on a cluster instead of over one workspace.
+resolve_contracts = _resolve_contracts
+derive_file_services = _derive_services
+service_namer = _service_namer

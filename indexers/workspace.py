@@ -9,11 +9,17 @@
     [[shard]]
     path = "shards/payments.lore-shard"
 
+    [shards]                    # a shard store that each repo's CI publishes to (indexers.shardstore)
+    source = "s3://org-lore/shards"
+    repos = ["payments", "team-*"]      # which repos to pull (globs; default: all)
+    endpoint_url = "http://127.0.0.1:9000"  # optional: MinIO, R2, GCS interoperability, ...
+
     [index]
     max_file_size = 2000000     # bytes, or "2MB"
     exclude = ["docs/generated/**"]
 
-Without it: the git repository that contains the path; or, for a folder of checkouts, every git
+Without `[shards]`, the LORE_SHARDS environment variable names the store (as CI jobs set it). Without
+lore.toml: the git repository that contains the path; or, for a folder of checkouts, every git
 repository directly under it. Errors in `lore.toml` name the line and the key.
 
 Trust: a `lore.toml` is read only when it is owned by the user (or root) and nobody else may write it,
@@ -51,6 +57,16 @@ class RepoSpec:
 
 
 @dataclass(frozen=True)
+class ShardSource:
+    """`[shards]`: a shard store to pull from (see indexers.shardstore)."""
+
+    url: str
+    repos: tuple[str, ...] = ("*",)
+    endpoint_url: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
 class Workspace:
     root: Path
     repos: tuple[RepoSpec, ...]
@@ -60,6 +76,7 @@ class Workspace:
     exclude: tuple[str, ...] = ()
     check: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what discovery skipped and why (untrusted lore.toml or repos)
+    shard_source: ShardSource | None = None
 
     def repo(self, name: str) -> RepoSpec | None:
         return next((r for r in self.repos if r.name == name), None)
@@ -118,7 +135,7 @@ def load_config(path: Path) -> Workspace:
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(f"{path}: {exc}") from exc
     base = path.parent
-    known = {"repo", "shard", "index", "check", "server"}
+    known = {"repo", "shard", "shards", "index", "check", "server"}
     for key in data:
         if key not in known:
             line = _line_of(text, r"^[ \t]*\[*" + re.escape(key) + r"\b")
@@ -170,13 +187,38 @@ def load_config(path: Path) -> Workspace:
     if not isinstance(check, dict):
         at = _line_of(text, r"^[ \t]*check\b")
         raise WorkspaceError(f"{path}:{at}: 'check' must be a table")
-    if not repos and not shards:
-        raise WorkspaceError(f"{path}:1: no [[repo]] or [[shard]] entries")
+    source = _shard_source(data.get("shards"), text, path)
+    if not repos and not shards and source is None:
+        raise WorkspaceError(f"{path}:1: no [[repo]], [[shard]] or [shards] entries")
     trusted, warnings = _trusted_repos(repos)
-    if repos and not trusted and not shards:
+    if repos and not trusted and not shards and source is None:
         raise WorkspaceError("; ".join(warnings))
     return Workspace(base.resolve(), tuple(trusted), tuple(shards), path, max_size, tuple(exclude), check,
-                     tuple(warnings))
+                     tuple(warnings), source)
+
+
+SHARD_SCHEMES = ("s3://",)
+
+
+def _shard_source(raw: Any, text: str, path: Path) -> ShardSource | None:
+    if raw is None:
+        return None
+    at = _line_of(text, r"^[ \t]*\[shards\]")
+    if not isinstance(raw, dict):
+        raise WorkspaceError(f"{path}:{at}: 'shards' must be a table ([shards])")
+    unknown = set(raw) - {"source", "repos", "endpoint_url", "region"}
+    if unknown:
+        raise WorkspaceError(f"{path}:{at}: [shards] unknown key {sorted(unknown)[0]!r}")
+    url = raw.get("source")
+    if not isinstance(url, str) or not url.startswith(SHARD_SCHEMES) or len(url.split("/")) < 3 or not url.split("/")[2]:
+        raise WorkspaceError(f"{path}:{at}: [shards] key 'source' must be a store URL like 's3://bucket/prefix', got {url!r}")
+    repos = raw.get("repos", ["*"])
+    if not isinstance(repos, list) or not repos or not all(isinstance(x, str) and x for x in repos):
+        raise WorkspaceError(f"{path}:{at}: [shards] key 'repos' must be a non-empty list of repo names or globs")
+    for key in ("endpoint_url", "region"):
+        if key in raw and not (isinstance(raw[key], str) and raw[key]):
+            raise WorkspaceError(f"{path}:{at}: [shards] key {key!r} must be a non-empty string")
+    return ShardSource(url.rstrip("/"), tuple(repos), raw.get("endpoint_url"), raw.get("region"))
 
 
 def _trusted_repos(repos: Iterable[RepoSpec]) -> tuple[list[RepoSpec], list[str]]:
@@ -249,5 +291,11 @@ def discover(path: str | Path = ".", *, max_file_size: int | None = None) -> Wor
         else:
             why = f" ({'; '.join(warnings)})" if warnings else ""
             raise WorkspaceError(f"{start}: not inside a git repository and no lore.toml found{why}")
-    return dataclasses.replace(ws, max_file_size=max_file_size if max_file_size is not None else ws.max_file_size,
-                               warnings=(*warnings, *ws.warnings))
+    ws = dataclasses.replace(ws, max_file_size=max_file_size if max_file_size is not None else ws.max_file_size,
+                             warnings=(*warnings, *ws.warnings))
+    env = os.environ.get("LORE_SHARDS", "").strip()
+    if ws.shard_source is None and env:  # CI: the store without a [shards] table in the repo
+        if not env.startswith(SHARD_SCHEMES) or len(env.split("/")) < 3 or not env.split("/")[2]:
+            raise WorkspaceError(f"LORE_SHARDS: must be a store URL like 's3://bucket/prefix', got {env!r}")
+        ws = dataclasses.replace(ws, shard_source=ShardSource(env.rstrip("/")))
+    return ws

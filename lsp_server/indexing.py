@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE = 0.4
 POLL_SECONDS = 3.0
+SHARD_PULL_SECONDS = float(os.environ.get("LORE_SHARD_PULL_SECONDS", "300"))  # how often the server pulls [shards]
 
 
 def build_workspace(roots: list[Path], repos: tuple[str, ...]) -> tuple[Workspace | None, list[str]]:
@@ -80,7 +81,11 @@ def build_workspace(roots: list[Path], repos: tuple[str, ...]) -> tuple[Workspac
                 continue
             merged[spec.root] = spec
     shards = tuple(s for ws in found for s in ws.shards)
-    return Workspace(base, tuple(merged.values()), shards), problems
+    sources = {ws.shard_source for ws in found if ws.shard_source is not None}
+    if len(sources) > 1:
+        problems.append(f"several [shards] stores in the workspace folders; using {sorted(s.url for s in sources)[0]}")
+    source = min(sources, key=lambda s: s.url) if sources else None
+    return Workspace(base, tuple(merged.values()), shards, shard_source=source), problems
 
 
 class Background:
@@ -97,6 +102,7 @@ class Background:
         self._poller: asyncio.Task[Any] | None = None
         self.idle = asyncio.Event()
         self.idle.set()
+        self._told: set[str] = set()
 
     # -- configuration -------------------------------------------------------------------------------
     def configure(self) -> None:
@@ -170,7 +176,7 @@ class Background:
         try:
             report_progress = self._reporter(progress, loop)
             snap, report = await loop.run_in_executor(
-                self.server.index_pool, lambda: engine.refresh(force=force, on_progress=report_progress, only=only))
+                self.server.index_pool, lambda: self._pull_then_refresh(engine, force, report_progress, only))
         except (CacheError, OSError, git.GitError) as exc:
             self.server.warn(f"indexing failed: {exc}")
             self._end(progress, f"failed: {exc}")
@@ -191,8 +197,27 @@ class Background:
                             f"{len(snap.links)} links")
         for msg in report.messages:
             log.info("index: %s", msg)
+        for msg in report.rejected_shards:
+            if msg not in self._told:  # a rejected shard is shown once, not on every re-index
+                self._told.add(msg)
+                self.server.warn(msg)
         documents.refresh_all(self.server)
         self._refresh_lenses()
+
+    def _pull_then_refresh(self, engine: Engine, force: bool, on_progress: Any, only: Any) -> Any:
+        """On the indexing thread: pull the `[shards]` store when the last pull is older than
+        SHARD_PULL_SECONDS (a store that cannot be reached leaves the mirror as it is), then refresh."""
+        if engine.ws.shard_source is not None and time.monotonic() - engine.last_pull > SHARD_PULL_SECONDS:
+            try:
+                pulled = engine.pull_shards()
+            except Exception:  # noqa: BLE001 - the mirror from the last pull still serves
+                log.exception("shard pull failed")
+            else:
+                if pulled is not None:
+                    log.info("shards: %s", pulled.as_json())
+                    for f in pulled.failed:
+                        self.server.warn(f"{f['reason']}; {f['kept']}")
+        return engine.refresh(force=force, on_progress=on_progress, only=only)
 
     async def _begin(self) -> str | None:
         caps = self.server.client_capabilities

@@ -25,4 +25,5 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     """Every test gets its own cache folder unless it passes --cache explicitly."""
     monkeypatch.setenv("LORE_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("LORE_SHARDS", raising=False)
     yield

@@ -205,6 +205,14 @@ from lore.cli.mcp import mcp  # noqa: E402 - the MCP server for AI agents (optio
 
 main.add_command(mcp)
 
+from lore.cli.shards import shards  # noqa: E402 - the shard store (boto3 imported only when used)
+
+main.add_command(shards)
+
+from lore.cli.fleet import fleet  # noqa: E402 - organisation scale (Dask imported only when used)
+
+main.add_command(fleet)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

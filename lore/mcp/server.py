@@ -159,10 +159,10 @@ class LoreTools:
         ent = snap.entity(ident)
         if ent is None:
             raise ToolFailure(f"unknown contract entity {ident!r}; find IDs with lore_search or lore_context")
-        decls = [{"repo": d.repo, "path": d.path, "line": d.range.start_line + 1} for d in snap.declarations(ident)]
+        decls = [_origin({"repo": d.repo, "path": d.path, "line": d.range.start_line + 1}, snap) for d in snap.declarations(ident)]
         out = [f"{ident}: {query.describe_entity(ent)}"]
-        out += [f"- {'canonical declaration' if i == 0 and len(decls) > 1 else 'declared'} at {d['repo']}/{d['path']}:{d['line']}"
-                if i == 0 else f"- copy at {d['repo']}/{d['path']}:{d['line']}" for i, d in enumerate(decls)]
+        out += [f"- {'canonical declaration' if i == 0 and len(decls) > 1 else 'declared'} at {d['repo']}/{d['path']}:{d['line']}{_shard_tag(d)}"
+                if i == 0 else f"- copy at {d['repo']}/{d['path']}:{d['line']}{_shard_tag(d)}" for i, d in enumerate(decls)]
         out += [f"- {n.text}" for n in query.copy_notes(snap, ent) if n.kind in ("drift", "conflict")]
         not_read = query.unseen(snap)
         if not_read:
@@ -174,10 +174,10 @@ class LoreTools:
             repos = sorted({lk.repo for lk in links})
             out.append(f"{label.capitalize()}: {len(links)} site{'' if len(links) == 1 else 's'} in {len(repos)} "
                        f"repo{'' if len(repos) == 1 else 's'}" if links else f"{label.capitalize()}: none known")
-            out += [_link_line(lk, ident) for lk in links[:MAX_LINKS]]
+            out += [_link_line(lk, ident) + _shard_tag(_origin({}, snap, lk.repo)) for lk in links[:MAX_LINKS]]
             if len(links) > MAX_LINKS:
                 out.append(f"- ... and {len(links) - MAX_LINKS} more")
-            data[label] = [_link_data(lk) for lk in links[:MAX_LINKS]]
+            data[label] = [_origin(_link_data(lk), snap) for lk in links[:MAX_LINKS]]
             data[f"{label}_total"] = len(links)
         return "\n".join(out), data
 
@@ -199,13 +199,13 @@ class LoreTools:
             else:
                 row["id"] = sym.detail
                 row["consumer_sites"] = len(_sites(snap, sym.detail, "consumes"))
-            rows.append(row)
+            rows.append(_origin(row, snap))
         if not rows:
             return f"No contract entity or service matches {text!r}.", {"query": text, "results": []}
         out = [f"{len(rows)} match{'es' if len(rows) != 1 else ''} for {clean(text)!r}:"]
         for r in rows:
             what = f"service {r['name']} ({r['root']})" if r["kind"] == "service" else f"{r['id']} ({r['kind']}, {r['consumer_sites']} consumer site{'' if r['consumer_sites'] == 1 else 's'})"
-            out.append(f"- {clean(what)} [{clean(r['repo'] + '/' + r['path'])}:{r['line']}]")
+            out.append(f"- {clean(what)} [{clean(r['repo'] + '/' + r['path'])}:{r['line']}]{_shard_tag(r)}")
         return "\n".join(out), {"query": text, "results": rows}
 
     def check(self, repo: str | None = None, base: str | None = None) -> Answer:
@@ -243,6 +243,19 @@ def _sites(snap: Snapshot, ident: str, role: str) -> list[Link]:
     ent = snap.entity(ident)
     ids = [ident] + (navigation.children(snap, ident) if ent is not None and ent.kind in navigation.CONTAINER_KINDS else [])
     return list({(lk.repo, lk.path, lk.range, lk.entity): lk for i in ids for lk in snap.links_for(i, role)}.values())
+
+
+def _origin(row: dict[str, Any], snap: Snapshot, repo: str | None = None) -> dict[str, Any]:
+    """The row with `from_shard` set when its repo is known only from a shard (text another party wrote)."""
+    origin = query.shard_origin(snap, repo or row["repo"])
+    if origin is not None:
+        row["from_shard"] = origin
+    return row
+
+
+def _shard_tag(row: dict[str, Any]) -> str:
+    origin = row.get("from_shard")
+    return f" [{clean(query.shard_label(origin))}]" if origin else ""
 
 
 def _link_line(lk: Link, ident: str) -> str:

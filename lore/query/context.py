@@ -270,12 +270,52 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
     # message and a field; listing everyone for all three drowns the one that matters.
     sections.append(links_section(snap, ents[:1]))
     sections.extend(history_sections(snap, repo, path, line, last))
+    sections = [mark_shard_notes(snap, sec) for sec in sections]
     ordered = sorted(sections, key=lambda s: SECTION_ORDER.index(s.name) if s.name in SECTION_ORDER else 99)
     if include is not None:
         ordered = [s for s in ordered if include(s.name)]
     problems = tuple(f"line {e.line + 1}: {e.reason}" if e.line is not None else e.reason
                      for e in snap.files[(repo, path)].errors) if (repo, path) in snap.files else ()
     return Context(repo, path, line, col, tuple(ordered), tuple(e.id for e in ents), problems)
+
+
+# -- shard provenance -------------------------------------------------------------------------------
+def shard_origin(snap: Snapshot, repo: str) -> dict[str, Any] | None:
+    """{repo, commit, shard} when `repo` is known only from an imported shard (text another party wrote),
+    else None."""
+    info = snap.repos.get(repo)
+    if info is None or info.root is not None:
+        return None
+    return {"repo": repo, "commit": info.head or "", "shard": info.shard}
+
+
+def shard_label(origin: dict[str, Any]) -> str:
+    commit = str(origin.get("commit") or "")[:12]
+    return f"from shard {origin['repo']}" + (f"@{commit}" if commit else "")
+
+
+def _note_repo(snap: Snapshot, note: Note) -> str | None:
+    if note.location is not None:
+        return note.location.repo
+    head = note.source.split("/", 1)[0] if "/" in note.source else ""
+    return head if head in snap.repos else None
+
+
+def mark_shard_notes(snap: Snapshot, sec: Section) -> Section:
+    """Every note citing a repo known only from a shard says so, in its text (so every view shows it) and
+    in its data (`from_shard`)."""
+    marked: list[Note] = []
+    changed = False
+    for note in sec.notes:
+        repo = _note_repo(snap, note)
+        origin = shard_origin(snap, repo) if repo else None
+        if origin is None:
+            marked.append(note)
+            continue
+        changed = True
+        marked.append(Note(f"{note.text} [{shard_label(origin)}]", note.source, note.kind, note.location,
+                           {**note.data, "from_shard": origin}))
+    return Section(sec.name, sec.title, tuple(marked), sec.empty) if changed else sec
 
 
 # -- graph -------------------------------------------------------------------------------------------
