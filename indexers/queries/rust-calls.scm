@@ -19,10 +19,11 @@
 (assignment_expression left: (_) @left right: (_) @right) @assign
 (field_initializer field: (field_identifier) @left value: (_) @right) @assign
 
-; Typed names: only gRPC and HTTP clients are read from types, so the @type predicate drops every other declaration.
-((let_declaration pattern: (identifier) @left type: (_) @type) @typed (#match? @type "Client"))
-((parameter pattern: (identifier) @left type: (_) @type) @typed (#match? @type "Client"))
-((field_declaration name: (field_identifier) @left type: (_) @type) @typed (#match? @type "Client"))
+; Typed names: only gRPC and HTTP clients are read from types (a tonic client is generic over its `Channel`),
+; so the @type predicate drops every other declaration.
+((let_declaration pattern: (identifier) @left type: (_) @type) @typed (#match? @type "Client|<Channel>"))
+((parameter pattern: (identifier) @left type: (_) @type) @typed (#match? @type "Client|<Channel>"))
+((field_declaration name: (field_identifier) @left type: (_) @type) @typed (#match? @type "Client|<Channel>"))
 
 ; Attributes (actix-web/Rocket route macros, async-graphql/juniper objects), read in langs/rust.py.
 (attribute_item (attribute [(identifier) (scoped_identifier)] @name arguments: (token_tree)? @args)) @annotation

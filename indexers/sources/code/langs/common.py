@@ -247,12 +247,16 @@ def parts(fam: str, c: Call) -> Parts | None:
         obj = fn.child_by_field_name("value") or fn.child_by_field_name("argument")
         return Parts(node, obj, text(name), name, args) if name is not None else None
     if fn.type in ("scoped_identifier", "qualified_identifier"):
+        # rust nests paths on the left (`a::b` is the path of `a::b::c`), C++ on the right: the receiver
+        # is the path (rust) or the innermost scope (C++: `Svc` of `pkg::Svc::NewStub`)
+        recv = fn.child_by_field_name("path") or fn.child_by_field_name("scope")
         name = fn.child_by_field_name("name")
         while name is not None and name.type in ("qualified_identifier", "scoped_identifier"):
+            recv = name.child_by_field_name("scope") or recv
             name = name.child_by_field_name("name")
         if name is None:
             return None
-        return Parts(node, fn.child_by_field_name("path") or fn.child_by_field_name("scope"), text(name), name, args)
+        return Parts(node, recv, text(name), name, args)
     if fn.type == "identifier":
         return Parts(node, None, text(fn), fn, args)
     if fn.type == "template_function":

@@ -167,9 +167,7 @@ def grpc(ctx: Ctx) -> None:
         if p.meth == "NewStub":
             made = _stub_value(ctx, p.call)
             if made:
-                at = p.recv.child_by_field_name("name") if p.recv is not None and p.recv.type == "qualified_identifier" \
-                    else p.recv
-                ctx.emit("grpc.client", at or p.at, "", made[0], "consumes", **{"import": list(made[1])})
+                ctx.emit("grpc.client", p.recv or p.at, "", made[0], "consumes", **{"import": list(made[1])})
             continue
         if p.recv is None or _NOT_RPC.match(p.meth):
             continue

@@ -186,7 +186,8 @@ def grpc(ctx: Ctx) -> None:
                 break
     for mnode, nnode in ctx.f.methods if servers else ():
         cls = enclosing_class(ctx, mnode)
-        if cls is None or cls.id not in servers or "override" not in " ".join(text(m) for m in modifiers(mnode)):
+        if cls is None or cls.id not in servers or "override" not in " ".join(text(m) for m in modifiers(mnode)) \
+                or text(nnode) in ("toString", "equals", "hashCode", "close"):
             continue
         svc, ev = servers[cls.id]
         ctx.emit("grpc.server_method", nnode, text(nnode), svc, "provides", **{"import": ev})
@@ -245,9 +246,11 @@ def http(ctx: Ctx) -> None:
     for p in all_parts(ctx):
         verb = _VERBS.get(p.meth)
         first = p.args[0] if p.args else None
-        if ktor_server and p.recv is None and verb and first is not None and lit(first) is not None \
-                and _has_lambda(p.call):
-            _route(ctx, first, verb, join(_ktor_prefix(p.call), lit(first) or ""))
+        if ktor_server and p.recv is None and verb and _has_lambda(p.call):
+            if first is not None and lit(first) is not None:
+                _route(ctx, first, verb, join(_ktor_prefix(p.call), lit(first) or ""))
+            elif not p.args and _ktor_prefix(p.call):  # route("/x") { post { ... } }
+                _route(ctx, p.at, verb, _ktor_prefix(p.call))
         elif clients is not None and p.recv is not None and first is not None:
             kind = clients.lookup(p.recv, p.call)
             if kind is None:

@@ -109,20 +109,28 @@ def class_annotations(node: Any) -> list[tuple[str, Any]]:
         chains.append(prev)
     out: list[tuple[str, Any]] = []
     for chain in chains:
-        for i, c in enumerate(chain.named_children):
-            if c.type != "annotation":
-                continue
+        _chain(chain, out, 0)
+    return out
+
+
+def _chain(node: Any, out: list[tuple[str, Any]], depth: int) -> None:
+    """The annotations of a misread prefix-expression chain: `@A @B("x") ...` comes out as
+    prefix_expression(annotation A, prefix_expression(annotation B, parenthesized_expression "x"))."""
+    if depth > 32:
+        return
+    if node.type == "annotation":
+        out.append(_annotation(node))
+        return
+    kids = node.named_children
+    for i, c in enumerate(kids):
+        if c.type == "annotation":
             name, args = _annotation(c)
-            nxt = chain.named_children[i + 1] if i + 1 < chain.named_child_count else None
+            nxt = kids[i + 1] if i + 1 < len(kids) else None
             if args is None and nxt is not None and nxt.type == "parenthesized_expression":
                 args = nxt
-            elif args is None and nxt is not None and nxt.type == "prefix_expression" and nxt.named_child_count >= 2 \
-                    and nxt.named_children[0].type == "parenthesized_expression":
-                args = nxt.named_children[0]
             out.append((name, args))
-        if chain.type == "annotation":
-            out.append(_annotation(chain))
-    return out
+        elif c.type == "prefix_expression":
+            _chain(c, out, depth + 1)
 
 
 def ann_strings(args: Any, keys: tuple[str, ...] = ("value", "path")) -> list[tuple[Any, str]]:

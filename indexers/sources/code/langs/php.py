@@ -358,7 +358,7 @@ def _symfony(ctx: Ctx) -> None:
 def _class_route(ctx: Ctx, cls: Any) -> str:
     for name, args, node in ctx.f.annotations:
         group = node.parent.parent if node.parent is not None else None
-        if name.rsplit("\\", 1)[-1] == "Route" and group is not None and group.parent is cls and args is not None:
+        if name.rsplit("\\", 1)[-1] == "Route" and group is not None and group.parent is not None and group.parent.id == cls.id and args is not None:
             items = args_of(args)
             s = lit(named_arg(items, "path") or next((a for a in items if a.type != "argument"), None))
             if s:

@@ -94,8 +94,9 @@ def grpc(ctx: Ctx) -> None:
     for p in all_parts(ctx):
         if p.meth == "new" and p.recv is not None:
             made = _stub_value(ctx, p.call)
-            if made:
-                at = p.recv.child_by_field_name("name") or p.recv
+            if made:  # at the service's name: Pkg::Svc::Stub
+                scope = p.recv.child_by_field_name("scope")
+                at = (scope.child_by_field_name("name") or scope) if scope is not None else p.recv
                 ctx.emit("grpc.client", at, "", made[0], "consumes", **{"import": list(made[1])})
             continue
         if p.recv is None or _NOT_RPC.match(p.meth):
@@ -324,7 +325,8 @@ def graphql(ctx: Ctx) -> None:
         if p.recv is not None or p.meth not in ("field", "graphql_name"):
             continue
         cls = _enclosing_class(p.call)
-        if cls is None or cls.id not in objects or p.call.parent is None or p.call.parent.parent is not cls:
+        if cls is None or cls.id not in objects or p.call.parent is None or p.call.parent.parent is None \
+                or p.call.parent.parent.id != cls.id:
             continue
         if p.meth == "graphql_name" and p.args and lit(p.args[0]):
             objects[cls.id] = lit(p.args[0]) or objects[cls.id]

@@ -160,14 +160,14 @@ def _client_value(ctx: Ctx, node: Any) -> Binding | None:
         return None
     name = text(fn.child_by_field_name("name"))
     path = fn.child_by_field_name("path")
-    if name not in _CREATE or path is None or "Client" not in text(path):
+    if name not in _CREATE or path is None:
         return None
     hit = _generated(ctx, _resolve(ctx, text(path)), "client")
     return (hit[0], tuple(hit[1])) if hit else None
 
 
 def _client_type(ctx: Ctx, t: str) -> Binding | None:
-    hit = _generated(ctx, _resolve(ctx, t), "client") if "Client" in t else None
+    hit = _generated(ctx, _resolve(ctx, t), "client")
     return (hit[0], tuple(hit[1])) if hit else None
 
 
@@ -198,12 +198,12 @@ def grpc(ctx: Ctx) -> None:
     for p in all_parts(ctx):
         if p.meth in _CREATE and p.recv is not None and p.recv.type in ("identifier", "scoped_identifier"):
             segs = _resolve(ctx, text(p.recv))
-            hit = _generated(ctx, segs, "client") if "Client" in text(p.recv) else None
+            hit = _generated(ctx, segs, "client")
             if hit:
                 ctx.emit("grpc.client", p.recv.child_by_field_name("name") or p.recv, "", hit[0], "consumes",
                          **{"import": hit[1]})
                 continue
-            hit = _generated(ctx, segs, "server") if "Server" in text(p.recv) else None
+            hit = _generated(ctx, segs, "server")
             if hit:
                 ctx.emit("grpc.server", p.recv.child_by_field_name("name") or p.recv, "", hit[0], "provides",
                          **{"import": hit[1]})
@@ -283,7 +283,7 @@ def _route_verbs(handler: Any) -> list[str]:
 
 def _prefix(call: Any) -> str:
     """Prefixes of `.nest("/p", ...)` (axum) and `web::scope("/p")` (actix) a route sits under."""
-    parts: list[str] = []
+    parts: list[str] = list(_scopes(call.child_by_field_name("function")))
     node = call
     p = call.parent
     while p is not None:
@@ -295,7 +295,7 @@ def _prefix(call: Any) -> str:
             firsts = args.named_children if args is not None else []
             if inside and name == "nest" and firsts and lit(firsts[0]) is not None:
                 parts.append(lit(firsts[0]) or "")
-            if inside or p is call:
+            if inside:
                 parts.extend(_scopes(fn))
         node = p
         p = p.parent
