@@ -91,9 +91,7 @@ def template(node: Any, depth: int = 0) -> str:
         name = text(node.child_by_field_name("macro") or node.named_children[0]) if node.named_child_count else ""
         tree = node.named_children[-1] if node.named_child_count else None
         if name.rsplit("::", 1)[-1] == "format" and tree is not None and tree.named_child_count:
-            first = lit(tree.named_children[0])
-            if first is not None:
-                return re.sub(r"\{[^{}]*\}", DYN, first).replace("{{", "{").replace("}}", "}")
+            return _format(tree)
         return DYN
     if t in ("call_expression", "call", "function_call_expression", "compound_literal_expression",
              "scoped_call_expression", "member_call_expression"):
@@ -116,6 +114,32 @@ def template(node: Any, depth: int = 0) -> str:
     if t == "initializer_list" and node.named_child_count == 1:
         return template(node.named_children[0], depth + 1)
     return DYN
+
+
+def _format(tree: Any) -> str:
+    """A `format!` token tree as a template: `{}`/`{0}` placeholders take the literal arguments they
+    name (`format!("{}{}", base, "/getquote")` -> DYN + "/getquote"), anything else is DYN."""
+    groups: list[list[Any]] = [[]]
+    for c in tree.children[1:-1]:  # inside the parentheses
+        if not c.is_named and c.type == ",":
+            groups.append([])
+        else:
+            groups[-1].append(c)
+    fmt = lit(groups[0][0]) if len(groups[0]) == 1 else None
+    if fmt is None:
+        return DYN
+    args = [lit(g[0]) if len(g) == 1 and lit(g[0]) is not None and DYN not in (lit(g[0]) or DYN) else None
+            for g in groups[1:]]
+    pos = iter(range(len(args)))
+
+    def fill(m: re.Match[str]) -> str:
+        spec = m.group(1).split(":", 1)[0]
+        i = int(spec) if spec.isdigit() else next(pos, -1) if spec == "" else -1
+        val = args[i] if 0 <= i < len(args) else None
+        return val if val is not None else DYN
+
+    return re.sub(r"\{([^{}]*)\}", fill, fmt.replace("{{", "\x01").replace("}}", "\x02")) \
+        .replace("\x01", "{").replace("\x02", "}")
 
 
 def _receiver(node: Any) -> Any:

@@ -89,8 +89,8 @@ def _client_new(ctx: Ctx, type_text: str) -> Binding | None:
     if not name.endswith("Client") or name == "Client" or not _grpc_file(ctx):
         return None
     full = _qualified(ctx, type_text)
-    if full.lower().startswith(("guzzlehttp\\", "symfony\\", "illuminate\\", "grpc\\")):
-        return None
+    if full.lower().startswith(("guzzlehttp\\", "symfony\\", "illuminate\\")) or re.fullmatch(r"Grpc\\\w+", full):
+        return None  # HTTP clients, and the gRPC extension's own classes
     ns = full.rsplit("\\", 1)[0] if "\\" in full else ""
     return name[: -len("Client")], (ns,) if ns else ()
 

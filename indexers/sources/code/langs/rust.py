@@ -29,8 +29,9 @@ from indexers.sources.code.langs.common import (
     text,
     unwrap,
 )
+from indexers.sources.code.strings import DYN
 
-TOKENS = {"grpc": (b"_client", b"_server"), "http": (b"reqwest", b"axum", b"actix", b"rocket", b"route"),
+TOKENS = {"grpc": (b"_client", b"_server"), "http": (b"reqwest", b"awc", b"axum", b"actix", b"rocket", b"route"),
           "graphql": (b"async_graphql", b"juniper", b"graphql")}
 NEEDS = {"grpc": ("class", "method", "call", "assign", "typed"),
          "http": ("call", "assign", "typed", "annotation", "method"),
@@ -243,7 +244,7 @@ def _mentions(ctx: Ctx, crate: str) -> bool:
 
 
 def http(ctx: Ctx) -> None:
-    reqwest, axum = _mentions(ctx, "reqwest"), _mentions(ctx, "axum")
+    reqwest, axum = _mentions(ctx, "reqwest") or _mentions(ctx, "awc"), _mentions(ctx, "axum")
     actix, rocket = _mentions(ctx, "actix_web"), _mentions(ctx, "rocket")
     if (actix or rocket) and ctx.f.annotations:
         for name, args, _node in ctx.f.annotations:
@@ -263,15 +264,34 @@ def http(ctx: Ctx) -> None:
         elif actix and p.meth == "resource" and lit(first) is not None:
             _actix_resource(ctx, p, first)
         elif reqwest and p.meth in _VERBS and p.recv is not None and text(p.recv) in ("reqwest", "reqwest::blocking"):
-            route(ctx, first, p.meth, template(first), "http.call")
+            route(ctx, first, p.meth, _url(ctx, first, p.call), "http.call")
         elif clients is not None and p.recv is not None and (p.meth in _VERBS or p.meth == "request"):
             if clients.lookup(p.recv, p.call) is None and not _built_client(p.recv):
                 continue
             if p.meth == "request" and len(p.args) >= 2:
                 m = re.search(r"Method::(\w+)", text(first))
-                route(ctx, p.args[1], m.group(1) if m else "", template(p.args[1]), "http.call")
+                route(ctx, p.args[1], m.group(1) if m else "", _url(ctx, p.args[1], p.call), "http.call")
             elif p.meth in _VERBS:
-                route(ctx, first, p.meth, template(first), "http.call")
+                route(ctx, first, p.meth, _url(ctx, first, p.call), "http.call")
+
+
+def _url(ctx: Ctx, node: Any, at: Any) -> str:
+    """The template of a URL argument, through one `let url = format!(...)` in the same function."""
+    t = template(node)
+    node = unwrap(node)
+    if t == DYN and node is not None and node.type == "identifier":
+        fn = _function_of(at)
+        for right in ctx.assigned.get(text(node), []):
+            if right.start_byte < at.start_byte and _function_of(right) == fn:
+                t = template(right)
+    return t
+
+
+def _function_of(node: Any) -> int:
+    p = node.parent
+    while p is not None and p.type not in ("function_item", "closure_expression"):
+        p = p.parent
+    return p.id if p is not None else 0
 
 
 def _route_verbs(handler: Any) -> list[str]:
@@ -356,9 +376,10 @@ def _http_clients(ctx: Ctx) -> Receivers:
 
 
 def _built_client(node: Any) -> bool:
-    """`reqwest::Client::new()`, `reqwest::Client::builder()...build()?`, `reqwest::blocking::Client::new()`."""
+    """`reqwest::Client::new()`, `reqwest::Client::builder()...build()?`, `reqwest::blocking::Client::new()`,
+    awc's `awc::Client::new()`/`default()`."""
     t = "".join(text(unwrap(node)).split())
-    return bool(re.match(r"reqwest::(blocking::)?(Client::(new|builder)\(|ClientBuilder::new\()", t))
+    return bool(re.match(r"(reqwest::(blocking::)?|awc::)(Client::(new|builder|default)\(|ClientBuilder::new\()", t))
 
 
 # ------------------------------------------------------------------------------------------------------
