@@ -14,6 +14,8 @@
 (function_item name: (identifier) @name) @method
 
 (call_expression function: (_) @fn arguments: (arguments) @args) @call
+; Struct literals (a generated message built field by field: `pb::GetCartRequest { user_id }`).
+(struct_expression name: (_) @type body: (field_initializer_list) @args) @new
 
 (let_declaration pattern: (_) @left value: (_) @right) @assign
 (assignment_expression left: (_) @left right: (_) @right) @assign

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from indexers import ts
-from indexers.sources.code.ctx import Binding, Bindings, Ctx
+from indexers.sources.code.ctx import UNKNOWN, Binding, Bindings, Ctx
 from indexers.sources.code.facts import Call, key_of
 from indexers.sources.code.strings import DYN, url_path
 
@@ -324,11 +324,15 @@ _FUNCS = {
 
 
 class Receivers(Bindings):
-    """`Bindings` with the function node types of one of these grammars."""
+    """`Bindings` with the function node types of one of these grammars, and ordered local bindings:
+    a variable is what it was last bound to before the call, within the call's function (so
+    `let client = hyper::Client::new(); let client = EchoClient::with_origin(client, uri);` ends as the
+    stub); fields and attributes are bound file-wide, ambiguous when bound two ways."""
 
     def __init__(self, fam: str) -> None:
         super().__init__()
         self.funcs = _FUNCS.get(fam, frozenset())
+        self.locals: dict[tuple[str, int], list[tuple[int, Binding]]] = {}
 
     def function_of(self, node: Any) -> Any:
         passed = []
@@ -352,29 +356,76 @@ class Receivers(Bindings):
         if not k or k == "_":
             return
         fn = self.function_of(left) if local else None
-        self.by.setdefault((k, fn.id if fn is not None else 0), set()).add(value)
+        if fn is None:
+            self.by.setdefault((k, 0), set()).add(value)
+        else:
+            self.locals.setdefault((k, fn.id), []).append((left.start_byte, value))
         self.keys.add(k)
 
     def lookup(self, node: Any, at: Any) -> Binding | None:
+        """What the receiver `node` of a call at `at` is bound to: a field or attribute (`self.client`,
+        `$this->client`, `@stub`) by its file-wide binding, a plain name by the last binding before the
+        call in the innermost function that binds it (else the file's)."""
         k = key(node)
-        return self.get(k, at, member(node)) if k else None
+        if not k or k not in self.keys:
+            return None
+        if not member(node):
+            fn = self.function_of(at)
+            while fn is not None:
+                before = [(pos, v) for pos, v in self.locals.get((k, fn.id), []) if pos < at.start_byte]
+                if before:
+                    got = max(before, key=lambda pv: pv[0])[1]
+                    return got if got != UNKNOWN else None
+                fn = self.function_of(fn)
+        return self.field(k)
+
+    def field(self, k: str) -> Binding | None:
+        """The file-wide binding of `k` (a field or attribute), if it is bound one way only."""
+        found = self.by.get((k, 0), set())
+        got = next(iter(found)) if len(found) == 1 else None
+        return got if got != UNKNOWN else None
+
+
+_LOCAL_DECLS = frozenset({"parameter", "let_declaration", "declaration", "parameter_declaration", "simple_parameter",
+                          "variable_declaration"})
 
 
 def bind_all(ctx: Ctx, recv: Receivers, of_value: Callable[[Any], Binding | None],
              of_type: Callable[[str], Binding | None] | None = None) -> None:
     """Bind every assigned name whose value `of_value` recognises, and every name declared with a type
-    `of_type` recognises."""
+    `of_type` recognises. A local variable assigned or declared as something else is bound to UNKNOWN
+    in its function, so it shadows a field of the same name (`let client = Wrapper::new()` is not the
+    struct's `client` stub)."""
+    typed_decls: set[int] = set()
+    if of_type is not None:
+        for k, t, node in ctx.f.typed:
+            local = node.type in _LOCAL_DECLS
+            typed_decls.add(node.id)
+            if node.parent is not None:
+                typed_decls.add(node.parent.id)
+            got = of_type(t)
+            if got is not None:
+                recv.bind(k, node, got, local=local)
+            elif local:
+                recv.bind(k, node, UNKNOWN, local=True)
     for k, left, right in ctx.f.assigns:
         got = of_value(right)
         if got is not None:
             recv.bind(k, left, got, local=not member(left))
-    if of_type is not None:
-        for k, t, node in ctx.f.typed:
-            got = of_type(t)
-            if got is not None:
-                recv.bind(k, node, got, local=node.type in ("parameter", "let_declaration", "declaration",
-                                                            "parameter_declaration", "simple_parameter",
-                                                            "variable_declaration"))
+        elif not member(left) and not _declared(left, typed_decls):
+            recv.bind(k, left, UNKNOWN, local=True)
+
+
+def _declared(left: Any, typed_decls: set[int]) -> bool:
+    """Whether an assigned name is also declared with a type (read by `of_type` instead)."""
+    p = left
+    for _ in range(3):
+        p = p.parent if p is not None else None
+        if p is None:
+            return False
+        if p.id in typed_decls:
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def grpc(ctx: Ctx) -> None:
             continue
         bound = _stub_value(ctx, p.recv) if p.recv.type == "call" else recv.lookup(p.recv, p.call)
         if bound is None and p.recv.type == "identifier":  # `stub.x` where `stub` is a memoizing method
-            bound = recv.get(text(p.recv), p.call, True)
+            bound = recv.field(text(p.recv))
         if bound:
             ctx.emit("grpc.call", p.at, p.meth, bound[0], "consumes", **{"import": list(bound[1])})
 

@@ -31,9 +31,9 @@ from indexers.sources.code.langs.common import (
 )
 from indexers.sources.code.strings import DYN
 
-TOKENS = {"grpc": (b"_client", b"_server"), "http": (b"reqwest", b"awc", b"axum", b"actix", b"rocket", b"route"),
+TOKENS = {"grpc": (b"_client", b"_server"), "messages": (b"include_proto",), "http": (b"reqwest", b"awc", b"axum", b"actix", b"rocket", b"route"),
           "graphql": (b"async_graphql", b"juniper", b"graphql")}
-NEEDS = {"grpc": ("class", "method", "call", "assign", "typed"),
+NEEDS = {"grpc": ("class", "method", "call", "assign", "typed"), "messages": ("new",),
          "http": ("call", "assign", "typed", "annotation", "method"),
          "graphql": ("class", "method", "annotation")}
 GENERATED_NAME = re.compile(r"(\.pb\.rs|\.u\.pb\.rs|_grpc\.pb\.rs|\.tonic\.rs|\.serde\.rs)$")
@@ -451,4 +451,31 @@ def _camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
-STEPS = (("grpc", grpc), ("http", http), ("graphql", graphql))
+# ------------------------------------------------------------------------------------------------------
+# Messages
+
+
+def messages(ctx: Ctx) -> None:
+    """Generated messages built as struct literals (`pb::GetCartRequest { user_id: .. }`, or a name a
+    `use pb::{...}` brings in) where `pb` is the module this file fills with `include_proto!`: the
+    message type and the fields it sets."""
+    _, protos = _uses(ctx)
+    if not protos:
+        return
+    for node, t, tnode in ctx.f.news:
+        segs = _resolve(ctx, t)
+        lead = [s for s in segs[:-1] if s not in ("crate", "self", "super")]
+        if len(segs) < 2 or not lead or lead[-1] not in protos or not re.fullmatch(r"[A-Z]\w*", segs[-1]):
+            continue
+        ev = [protos[lead[-1]]]
+        at = tnode.child_by_field_name("name") or tnode
+        ctx.emit("proto.message_type", at, segs[-1], "", "", **{"import": ev})
+        body = node.child_by_field_name("body")
+        for f in body.named_children if body is not None else []:
+            key = f.child_by_field_name("field") if f.type == "field_initializer" else (
+                f.named_children[0] if f.type == "shorthand_field_initializer" and f.named_child_count else None)
+            if key is not None:
+                ctx.emit("proto.field_access", key, text(key), segs[-1], "", **{"import": ev})
+
+
+STEPS = (("grpc", grpc), ("messages", messages), ("http", http), ("graphql", graphql))
