@@ -98,7 +98,7 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
 
 class CodeExtractor(Extractor):
     name = "code"
-    version = 1
+    version = 2  # 2: C++, Rust, Kotlin, Ruby and PHP (files whose cached facts had no code extractor)
 
     def wants(self, path: str) -> bool:
         return suffix(path) in LANGS and not path.endswith((".min.js", ".bundle.js"))
