@@ -21,7 +21,8 @@ from tests.annotations import Expectation, Fixture, load_fixture
 FIXTURES = Path(__file__).parent / "fixtures" / "code"
 CASES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.suffix != ".expect")
 GENERATED = {"generated.pb.go", "handwritten_marked.go", "cart_pb2.py", "cart_pb.js", "openapi_client.ts",
-             "Cart.g.cs"}
+             "Cart.g.cs", "CartServiceGrpcKt.kt", "helloworld.rs", "cart.grpc.pb.h", "cart_services_pb.rb",
+             "CurrencyServiceClient.php"}
 _FIELDS = ("name", "qualifier", "role", "language")
 
 

@@ -35,6 +35,7 @@ from indexers.sources.code.facts import LANGS, collect, family
 from indexers.sources.code.graphql import graphql
 from indexers.sources.code.grpc import grpc, grpc_hint
 from indexers.sources.code.http import http
+from indexers.sources.code.langs import SPECS
 from indexers.sources.code.messages import messages, messages_hint
 from indexers.sources.code.sql import sql, sql_hint
 from indexers.sources.code.strings import url_path
@@ -97,28 +98,29 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
 
 class CodeExtractor(Extractor):
     name = "code"
-    version = 1
+    version = 2  # 2: C++, Rust, Kotlin, Ruby and PHP (files whose cached facts had no code extractor)
 
     def wants(self, path: str) -> bool:
         return suffix(path) in LANGS and not path.endswith((".min.js", ".bundle.js"))
 
     def extract(self, src: SourceFile) -> Partial:
         lang = LANGS[suffix(src.path)]
-        if is_generated(src.path, src.data):
+        spec = SPECS.get(family(lang))  # C++, Rust, Kotlin, Ruby, PHP: passes of their own (code_langs)
+        if is_generated(src.path, src.data) or spec is not None and spec.generated(basename(src.path), src.data):
             return Partial(language=lang, generated=True)
         if len(src.data) > MAX_BYTES:
             return Partial(language=lang, errors=[FileError(src.repo, src.path,
                                                             f"file larger than {MAX_BYTES} bytes: not scanned")])
-        passes = wanted_passes(src, family(lang))
+        passes = spec.wanted(src) if spec is not None else wanted_passes(src, family(lang))
         if not passes:  # nothing to find: not even parsed
             return Partial(language=lang)
-        need = {cat for p in passes for cat in _NEEDS[p]}
+        need = spec.need(passes) if spec is not None else {cat for p in passes for cat in _NEEDS[p]}
         tree = src.tree(lang)
         try:
             ctx = Ctx(src, lang, collect(lang, tree.root_node, need))
         except OverflowError as exc:
             return Partial(language=lang, errors=[FileError(src.repo, src.path, str(exc))])
-        for name, step in _PASSES:
+        for name, step in spec.passes() if spec is not None else _PASSES:
             if name not in passes:
                 continue
             try:

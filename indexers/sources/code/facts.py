@@ -24,7 +24,10 @@ MAX_MATCHES = 200_000
 
 LANGS = {".go": "go", ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
          ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript",
-         ".cts": "typescript", ".tsx": "tsx", ".java": "java", ".cs": "csharp"}
+         ".cts": "typescript", ".tsx": "tsx", ".java": "java", ".cs": "csharp",
+         # read by their own passes (indexers/sources/code/langs/)
+         ".kt": "kotlin", ".kts": "kotlin", ".rs": "rust", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".c++": "cpp",
+         ".hh": "cpp", ".hpp": "cpp", ".hxx": "cpp", ".h": "cpp", ".rb": "ruby", ".php": "php"}
 FAMILY = {"typescript": "javascript", "tsx": "javascript"}
 _EXTRA = {"typescript": ("typescript-types.scm",), "tsx": ("typescript-types.scm",),
           "java": ("java-http.scm",), "csharp": ("csharp-http.scm",)}
@@ -108,9 +111,13 @@ def flat(node: Any) -> str:
 
 
 def key_of(expr: Any) -> str:
-    """The tracking key of an expression naming a receiver: its last simple segment (`self.stub` -> stub)."""
+    """The tracking key of an expression naming a receiver: its last simple segment (`self.stub` -> stub;
+    also `$this->stub`, `Self::stub` -> stub and Ruby's `@stub` -> stub)."""
     text = flat(expr)
-    last = text.rsplit(".", 1)[-1].lstrip("&*")
+    last = text.rsplit(".", 1)[-1]
+    if "->" in last or "::" in last:
+        last = re.split(r"->|::", last)[-1]
+    last = last.lstrip("&*@")
     return last if _IDENT.fullmatch(last) else ""
 
 

@@ -19,7 +19,8 @@ DYN = "\x00"
 _CONTENT = {"string_content", "string_fragment", "interpreted_string_literal_content", "string_literal_content",
             "raw_string_literal_content", "raw_string_content", "verbatim_string_literal_content",
             "multiline_string_fragment"}
-_DYNAMIC = {"interpolation", "template_substitution"}
+_DYNAMIC = {"interpolation", "template_substitution", "interpolated_identifier", "interpolated_expression",
+            "variable_name"}  # Kotlin "$x"/"${x}", PHP "$x"
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "`": "`", "/": "/", "0": "\0"}
 
 
