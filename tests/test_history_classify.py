@@ -108,7 +108,7 @@ TABLE: list[tuple[str, str, tuple[str, ...], set[str]]] = [
     # ordinary commits
     ("Add pagination to the orders list", "", GO, set()),
     ("Fix typo", "", ("README.md",), set()),
-    ("Merge pull request #55 from acme/hotfix-login", "Hotfix login", (), set()),
+    ("Merge pull request #55 from acme/hotfix-login", "Hotfix login", (), {"hotfix"}),  # what its title says
     ("refactor: extract the retry policy", "", GO, set()),
 ]
 
@@ -166,9 +166,18 @@ def test_fixes_trailer() -> None:
     assert classify("net: fix timeout", "Fixes: #123", GO, resolve=lambda s: SHA).kinds == ()
 
 
-def test_merge_commits_get_refs_only() -> None:
-    got = classify("Merge pull request #55 from acme/hotfix", "Hotfix for login", (), merge=True)
-    assert got.kinds == () and got.refs == ("#55",)
+def test_merges() -> None:
+    """A merge has no change of its own: refs only. A pull/merge request's merge is what the request's title
+    (its body's first line) says; an advisory merge is a security fix."""
+    got = classify("Merge branch 'main' into feature/login", "Conflicts:\n\tlogin.go\nWork around it", (), merge=True)
+    assert got.kinds == () and got.refs == ()
+    got = classify("Merge pull request #55 from acme/revert-pool", f'Revert "Add pooling"\n\nThis reverts commit {SHA}.',
+                   (), merge=True, resolve=lambda s: SHA)
+    assert got.kinds == ("revert",) and got.reverts == SHA and got.refs == ("#55",)
+    got = classify("Merge branch 'fix-proxy' into 'main'", "Work around the proxy bug\n\nSee merge request web/shop!12",
+                   (), merge=True)
+    assert got.kinds == ("workaround",) and got.evidence == (("workaround", "Work around the proxy bug"),)
+    assert classify("Merge pull request from GHSA-8qr4-xgw6-wmr3", "", (), merge=True).kinds == ("security",)
 
 
 @pytest.mark.parametrize(("text", "refs"), [

@@ -508,6 +508,19 @@ def _wip_revert(body: str, m: re.Match[str]) -> bool:
     return len(_BULLET.findall(body[:8000])) > 1
 
 
+_PR_MERGE = re.compile(r"^Merge (?:pull request #\d+ from \S+|branch '[^']+' into '[^']+')$")
+
+
+def _request_title(subject: str, body: str) -> tuple[str, str]:
+    """(title, rest) of a GitHub pull-request merge (`Merge pull request #12 from a/b`, title on the body's
+    first line) or a GitLab merge-request merge (`See merge request ...` in the body); ('', '') otherwise."""
+    m = _PR_MERGE.match(subject)
+    if not m or not body.strip() or (subject.startswith("Merge branch") and "See merge request " not in body):
+        return "", ""
+    title, _, rest = body.strip().partition("\n")
+    return title.strip(), rest
+
+
 def classify(subject: str, body: str = "", files: Sequence[str] = (), *, merge: bool = False,
              resolve: Resolver | None = None, find_subject: Resolver | None = None) -> Classification:
     """Kinds, evidence and references of one commit.
@@ -520,11 +533,16 @@ def classify(subject: str, body: str = "", files: Sequence[str] = (), *, merge: 
     refs = tuple(find_refs(f"{subject}\n{body[:4000]}"))
     if merge or _MERGE.match(subject):
         # A merge carries no change of its own, except GitHub's advisory merges (a private fork's fix,
-        # often squashed into one commit that keeps the merge's title).
+        # often squashed into one commit that keeps the merge's title), and a pull/merge request's merge,
+        # which is what its request's title (the body's first line) says it is.
         m = _ADVISORY_MERGE.match(subject) or (_ADVISORY.search(subject) if _MERGE.match(subject) else None)
         if m:
             return Classification(("security",), refs, evidence=(("security", subject),))
-        return Classification(refs=refs)
+        title, rest = _request_title(subject, body)
+        if not title:
+            return Classification(refs=refs)
+        c = classify(title, rest, files, resolve=resolve, find_subject=find_subject)
+        return Classification(c.kinds, refs, c.reverts, c.fixes, c.evidence, c.mentions)
     evidence: dict[str, str] = {}
     reverts = ""
     target = _revert_target(subject, body)

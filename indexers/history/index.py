@@ -131,8 +131,13 @@ class HistoryIndex:
 
     def problems(self, repo: str, path: str) -> list[str]:
         """What the history behind `path` lacks: the repository's gaps, then this file's line attribution."""
-        out = [f"history: {m}" for m in gap_messages(self.gaps.get(repo))]
-        why = self.unavailable(repo, path) if repo in self.roots else None
+        gaps = self.gaps.get(repo)
+        out = [f"history: {m}" for m in gap_messages(gaps)]
+        with self._lock:
+            failed = any(key[:2] == (repo, path) for key in self._unblamable)
+        # Asking costs a blame cache read: only where blame failed before or the clone is known to lack objects.
+        lacks = gaps is not None and (gaps.partial or gaps.unreadable or gaps.no_files)  # not a shallow cut: blame works
+        why = self.unavailable(repo, path) if repo in self.roots and (failed or lacks) else None
         if why:
             out.append(f"history: line-level history of {path} unavailable: {why}; notes are file-level")
         return out
