@@ -84,8 +84,7 @@ def _mention_note(c: Commit) -> Note | None:
 
 
 def history_section(commits_by_sha: Mapping[str, Commit], blame_lines: Sequence[BlameLine], first_line: int,
-                    last_line: int, *, churn: Iterable[ChurnRegion] = (), limit: int = 4,
-                    gaps: HistoryGaps | None = None) -> Section:
+                    last_line: int, *, churn: Iterable[ChurnRegion] = (), limit: int = 4) -> Section:
     """Notable commits behind lines first_line..last_line (0-based, inclusive), fix-on-fix regions, and
     the last change."""
     here = [b for b in blame_lines if first_line <= b.line <= last_line]
