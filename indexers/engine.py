@@ -18,7 +18,7 @@ from typing import Any
 
 from indexers import git
 from indexers.indexer import Indexer, IndexReport, RepoMemory
-from indexers.model import Commit, FileFacts
+from indexers.model import Commit, FileFacts, HistoryGaps, to_plain
 from indexers.snapshot import RepoInfo, Snapshot, build
 from indexers.store import CacheError, Store
 from indexers.workspace import Workspace
@@ -214,8 +214,10 @@ class Engine:
 
     # -- history ---------------------------------------------------------------------------------------
     def _mine_history(self, report: IndexReport, force: bool) -> dict[str, dict[str, Commit]]:
-        """Mine each repo's commits since the last indexed HEAD; returns repo -> sha -> Commit."""
-        from indexers.history.mine import mine_update
+        """Mine each repo's commits since the last indexed HEAD; returns repo -> sha -> Commit. What a
+        repo's history lacks (shallow cut, missing objects) is kept with it and reported on every run."""
+        from indexers.history.mine import mine_history
+        from indexers.history.notes import gap_messages
 
         out: dict[str, dict[str, Commit]] = {}
         for info in report.repos:
@@ -232,16 +234,20 @@ class Engine:
                     and isinstance(state.get("head"), (str, type(None)))
                     and all(isinstance(c, Commit) for c in state["commits"])):
                 state = {"head": None, "commits": []}  # missing or damaged: mine again from scratch
+            old_gaps = state.get("gaps")
+            if isinstance(old_gaps, HistoryGaps) and old_gaps.shallow != bool(info.get("shallow")):
+                state = {"head": None, "commits": []}  # deepened (or made shallow): what is there changed
             head = info.get("head")
             if head and state["head"] != head or (not head and state["commits"]):
                 try:
-                    new, complete = mine_update(spec.root, state["head"])
+                    new, complete, gaps = mine_history(spec.root, state["head"])
                 except git.GitError as exc:
-                    report.messages.append(f"{spec.name}: history not mined: {exc}")
-                    new, complete = [], False
+                    report.warnings.append(f"history of {spec.name}: not mined: {exc}")
                 else:
                     commits = new if complete else new + state["commits"]
-                    state = {"head": head, "commits": commits}
+                    if not complete and isinstance(state.get("gaps"), HistoryGaps):
+                        gaps = _merge_gaps(state["gaps"], gaps)
+                    state = {"head": head, "commits": commits, "gaps": gaps}
                     try:
                         self.store.set(key, state)
                     except CacheError as exc:
@@ -249,13 +255,28 @@ class Engine:
             self._history_mem[spec.name] = state
             out[spec.name] = {c.sha: c for c in state["commits"]}
             info["commits"] = len(state["commits"])
+            kept = state.get("gaps")
+            if isinstance(kept, HistoryGaps) and kept:
+                info["history_gaps"] = to_plain(kept)
+                report.warnings.extend(f"history of {spec.name}: {m}" for m in gap_messages(kept))
         return out
 
     def _history_index(self, repos: dict[str, RepoInfo], commits: dict[str, dict[str, Commit]]) -> Any:
         from indexers.history.index import HistoryIndex
 
         roots = {name: info.root for name, info in repos.items() if info.root is not None}
-        return HistoryIndex(roots, commits, self.store.namespace("blame"))
+        gaps = {name: st["gaps"] for name, st in self._history_mem.items() if isinstance(st.get("gaps"), HistoryGaps)}
+        return HistoryIndex(roots, commits, self.store.namespace("blame"), gaps)
+
+
+def _merge_gaps(old: HistoryGaps, new: HistoryGaps) -> HistoryGaps:
+    """Gaps of an incremental run added to what the earlier history lacked (shallow and partial are the
+    clone's current state)."""
+    return HistoryGaps(shallow=new.shallow, boundary=old.boundary if new.shallow else "",
+                       boundary_date=old.boundary_date if new.shallow else "", partial=new.partial,
+                       unreadable=old.unreadable + new.unreadable,
+                       unreadable_sample=(old.unreadable_sample + new.unreadable_sample)[:3],
+                       no_files=old.no_files + new.no_files, reason=new.reason or old.reason)
 
 
 def share_commit_strings(commits: list[Any]) -> list[Any]:
@@ -272,5 +293,5 @@ def share_commit_strings(commits: list[Any]) -> list[Any]:
         kinds = tuples.setdefault(c.kinds, tuple(sys.intern(k) for k in c.kinds))
         refs = tuples.setdefault(c.refs, c.refs)
         out.append(Commit(c.sha, c.date, sys.intern(c.author), c.subject, kinds, refs, c.reverts, c.body,
-                          tuple(map(sys.intern, c.files))))
+                          tuple(map(sys.intern, c.files)), c.evidence, c.mentions))
     return out

@@ -18,8 +18,9 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import IO
 
 HARDENING = (
     "-c", "core.fsmonitor=false",
@@ -163,10 +164,18 @@ def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = 
     return proc.stdout
 
 
-def popen(repo: str | Path, *args: str) -> subprocess.Popen[bytes]:
-    """A streaming hardened git process (stdout piped)."""
-    return subprocess.Popen(command(repo, *args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL, env=_env())
+def popen(repo: str | Path, *args: str, stderr: IO[bytes] | None = None,
+          stdin: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """A streaming hardened git process (stdout piped; stderr to `stderr` and stdin from `stdin`, files,
+    when given)."""
+    return subprocess.Popen(command(repo, *args), stdout=subprocess.PIPE, stderr=stderr or subprocess.DEVNULL,
+                            stdin=stdin or subprocess.DEVNULL, env=_env())
+
+
+def last_line(stderr: bytes) -> str:
+    """git's own reason for a failure: the last non-empty line of its stderr."""
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
 
 
 def toplevel(path: str | Path) -> Path | None:
@@ -200,10 +209,10 @@ def is_repo_root(path: Path) -> bool:
     return (path / ".git").exists()
 
 
-def head(repo: str | Path) -> str | None:
-    """HEAD's sha, or None for a repository without commits."""
+def head(repo: str | Path, rev: str = "HEAD") -> str | None:
+    """HEAD's sha (or `rev`'s), or None for a repository without commits."""
     try:
-        return run(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}", timeout=30).decode().strip() or None
+        return run(repo, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", timeout=30).decode().strip() or None
     except GitError:
         return None
 
@@ -238,6 +247,41 @@ def head_and_shallow(repo: str | Path) -> tuple[str | None, bool]:
     shallow = bool(out) and out[0] == "true"
     sha = out[1] if len(out) > 1 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", out[1]) else None
     return sha, shallow
+
+
+def shallow_commits(repo: str | Path) -> set[str]:
+    """The grafted (cut-off) commits of a shallow clone; empty when the clone is complete."""
+    try:
+        rel = run(repo, "rev-parse", "--git-path", "shallow", timeout=30).decode().strip()
+        path = Path(rel) if Path(rel).is_absolute() else Path(repo) / rel
+        return set(path.read_text(encoding="ascii", errors="replace").split()) if path.is_file() else set()
+    except (GitError, OSError):
+        return set()
+
+
+def is_partial(repo: str | Path) -> bool:
+    """A partial clone (`--filter=...`): objects are missing on purpose and a promisor remote would serve
+    them. Lore never fetches (`GIT_NO_LAZY_FETCH`): what needs them falls back or says what is missing."""
+    try:
+        out = run(repo, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$", check=False,
+                  timeout=30)
+    except GitError:
+        return False
+    for line in out.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(" ")
+        if key.lower() == "extensions.partialclone" or value.strip().lower() in ("true", "yes", "on", "1"):
+            return True
+    return False
+
+
+def missing_objects(repo: str | Path, shas: Iterable[str]) -> set[str]:
+    """Which of `shas` the object store does not hold (one `cat-file --batch-check`, never a fetch)."""
+    wanted = [s for s in dict.fromkeys(shas) if s and "\n" not in s]
+    if not wanted:
+        return set()
+    out = run(repo, "cat-file", "--batch-check", input="\n".join(wanted).encode() + b"\n", check=False, timeout=600)
+    return {line.split()[0].decode("ascii", "replace") for line in out.splitlines()
+            if line.endswith(b" missing") and line.split()}
 
 
 def is_shallow(repo: str | Path) -> bool:

@@ -45,6 +45,7 @@ class IndexReport:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # losses a user must see (history a clone cannot give)
     changed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) whose facts changed
     removed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) gone since last run
     rejected_shards: list[str] = field(default_factory=list)  # "<shard path>: <reason>", also in messages
@@ -62,6 +63,7 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "messages": self.messages,
+            "warnings": self.warnings,
         }
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when the shape of any fact changes: the cache lives under v<SCHEMA_VERSION>/ and shards carry it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -192,6 +192,29 @@ class Commit:
     reverts: str = ""  # full sha of the reverted commit, when resolved
     body: str = ""
     files: tuple[str, ...] = ()
+    # (kind, the words or trailer that decided it), one per kind in `kinds`, for a reader to check the call
+    evidence: tuple[tuple[str, str], ...] = ()
+    # kinds that only one bullet of a squashed body speaks of, with that bullet: not kinds of the commit
+    mentions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryGaps:
+    """What a repository's history could not give, read without ever fetching: a shallow clone's cut, a
+    partial clone's missing objects, a damaged clone's unreadable commits. Readers are told what is
+    missing; absence of notes is never presented as a fact when the data is missing."""
+
+    shallow: bool = False
+    boundary: str = ""  # a shallow clone's oldest (cut-off) commit mined, when shallow
+    boundary_date: str = ""
+    partial: bool = False  # a partial clone: file contents (and maybe trees) were left on the server
+    unreadable: int = 0  # commits the history names whose objects are missing (their line of history ends)
+    unreadable_sample: tuple[str, ...] = ()
+    no_files: int = 0  # commits read without their file list (their trees are missing)
+    reason: str = ""  # git's own words for the first failure
+
+    def __bool__(self) -> bool:
+        return self.shallow or self.partial or bool(self.unreadable or self.no_files or self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,8 +296,8 @@ def _reduce(self: Any) -> tuple[Any, tuple[Any, ...]]:
     return (self.__class__, tuple(getattr(self, name) for name in self.__dataclass_fields__))
 
 
-for _cls in (Span, Evidence, Entity, Usage, ServiceDecl, Service, Link, Marker, Decision, Commit, FileError,
-             FileFacts, Location, Note, Section):
+for _cls in (Span, Evidence, Entity, Usage, ServiceDecl, Service, Link, Marker, Decision, Commit, HistoryGaps,
+             FileError, FileFacts, Location, Note, Section):
     _cls.__reduce__ = _reduce  # type: ignore[assignment,method-assign]
 
 

@@ -197,8 +197,9 @@ class Background:
                             f"{len(snap.links)} links")
         for msg in report.messages:
             log.info("index: %s", msg)
-        for msg in report.rejected_shards:
-            if msg not in self._told:  # a rejected shard is shown once, not on every re-index
+        # A rejected shard, and what a repository's history lacks: shown once, not on every re-index.
+        for msg in [*report.rejected_shards, *report.warnings]:
+            if msg not in self._told:
                 self._told.add(msg)
                 self.server.warn(msg)
         documents.refresh_all(self.server)

@@ -80,7 +80,7 @@ def test_revert_of_a_revert_is_a_reapply(story: tuple[GitRepo, dict[str, str], P
     (kind, text, source), = notes(context(repo.path / "charge.py", 4, cache), "history")
     assert kind == "reapply" and source == s["reapply"]
     assert text == (f"Re-applied after a revert: Revert \"Revert \"Add retries\"\" ({s['reapply'][:8]}, 2024-02-12, Ada Lovelace; "
-                    f"undoes {s['revert'][:8]} Revert \"Add retries\")")
+                    f"undoes {s['revert'][:8]} Revert \"Add retries\") — 'This reverts commit {s['revert']}.'")
 
 
 def test_hotfix_with_reference(story: tuple[GitRepo, dict[str, str], Path]) -> None:

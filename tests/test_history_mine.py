@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from indexers.history.mine import mine, mine_update, reverted_now
+from indexers.history.mine import mine, mine_history, mine_update, reverted_now
 from tests.gitrepo import GitRepo
 
 
@@ -78,12 +78,15 @@ def test_incremental_and_force_push(shop: tuple[GitRepo, dict[str, str]]) -> Non
     assert complete and rewritten[0].sha == s["side"] and len(rewritten) == 8
 
 
-def test_unresolvable_revert_is_not_a_revert(tmp_path: Path) -> None:
+def test_unresolvable_revert_keeps_its_kind(tmp_path: Path) -> None:
+    """A revert of a commit this history does not hold (a cherry-picked revert, a cut-off clone) is still a
+    revert: only what it undoes is unknown."""
     repo = GitRepo(tmp_path / "r")
     repo.commit("init", {"a.txt": "a\n"})
     sha = repo.commit('Revert "Add retries"\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.')
     (c, _) = mine(repo.path)
-    assert c.sha == sha and c.kinds == () and c.reverts == ""
+    assert c.sha == sha and c.kinds == ("revert",) and c.reverts == ""
+    assert c.evidence == (("revert", "This reverts commit 0123456789abcdef0123456789abcdef01234567."),)
 
 
 def test_squash_body_quoting_reverts(tmp_path: Path) -> None:
@@ -109,14 +112,36 @@ def test_shallow_clone(shop: tuple[GitRepo, dict[str, str]], tmp_path: Path) -> 
     repo, s = shop
     clone = tmp_path / "clone"
     GitRepo(tmp_path, init=False).git("clone", "-q", "--depth", "1", f"file://{repo.path}", str(clone))
-    commits = mine(clone)
+    commits, _complete, gaps = mine_history(clone)
     assert [c.sha for c in commits] == [s["merge"]]
-    assert "cart/total.go" in commits[0].files  # the grafted root shows every file as added
+    assert commits[0].files == ()  # git shows the cut-off commit adding every file: its real change is unknown
+    assert gaps.shallow and gaps.boundary == s["merge"] and not gaps.unreadable and not gaps.reason
     deeper = tmp_path / "deeper"
     GitRepo(tmp_path, init=False).git("clone", "-q", "--depth", "6", "--no-single-branch", f"file://{repo.path}",
                                       str(deeper))
     by = {c.sha: c for c in mine(deeper)}
-    # the reapply's target (a revert) is in the clone, but the revert's target is cut off: no resolution
+    # the reapply's target (a revert) is in the clone, but the revert's target is cut off: a revert of an
+    # unknown commit
     assert s["pool"] not in by
     assert by[s["reapply"]].kinds == ("revert", "reapply")
-    assert by[s["revert"]].kinds == () and by[s["revert"]].reverts == ""
+    assert by[s["revert"]].kinds == ("revert",) and by[s["revert"]].reverts == ""
+
+
+def test_advisory_merge_brings_in_security_commits(tmp_path: Path) -> None:
+    """The commits a two-parent advisory merge brings in (fix, test, changelog, credits) are part of the
+    security fix; the main line's commits are not."""
+    repo = GitRepo(tmp_path / "r")
+    repo.commit("init", {"web/redirect.py": "def go(u):\n    return u\n"})
+    repo.git("checkout", "-q", "-b", "ghsa-v6wp-4m6f-gcjg")
+    fix = repo.commit("Strip extra leading slashes in the Location header", {"web/redirect.py": "def go(u):\n    return '/' + u.lstrip('/')\n"})
+    credit = repo.commit("Credit the reporter in the change note", {"CHANGES/redirect.bugfix": "fixed\n"})
+    repo.git("checkout", "-q", "main")
+    other = repo.commit("Add a logo", {"logo.svg": "<svg/>\n"})
+    repo.git("merge", "-q", "--no-ff", "ghsa-v6wp-4m6f-gcjg", "-m", "Merge branch 'ghsa-v6wp-4m6f-gcjg' into master")
+    by = {c.sha: c for c in mine(repo.path)}
+    merge = repo.head()
+    assert by[merge].kinds == ("security",)
+    for sha in (fix, credit):
+        assert by[sha].kinds == ("security",)
+        assert dict(by[sha].evidence)["security"].startswith(f"brought in by advisory merge {merge[:10]}")
+    assert by[other].kinds == ()

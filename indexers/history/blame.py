@@ -5,10 +5,15 @@ content at HEAD has the same blame) in any mapping the caller passes: the indexe
 tests a dict. Files that are not committed (new, untracked, outside a repository) have no blame: the
 result is empty, never an error. Lines of the working copy that differ from HEAD are the caller's
 concern; blame describes the committed file.
+
+Blame needs every past version of the file. A partial (blob-less) or damaged clone may lack some, and Lore
+never fetches them: `BlameUnavailable` then says why, for the caller to fall back to file-level notes
+instead of claiming the lines have no history. Failures are not cached (a later fetch makes blame work).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -18,6 +23,17 @@ from typing import Any
 from indexers import git
 
 CACHE_VERSION = 1
+_MISSING = re.compile(r"could not fetch|unable to read|missing (?:blob|tree|object)|bad object|lazy fetch|"
+                      r"promisor|not a valid object", re.IGNORECASE)
+
+
+class BlameUnavailable(git.GitError):
+    """`git blame` failed on a committed file; `missing` when objects the clone lacks are the reason."""
+
+    def __init__(self, reason: str, missing: bool):
+        super().__init__(reason)
+        self.reason = reason
+        self.missing = missing
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,25 +96,14 @@ def parse_porcelain(data: bytes) -> list[BlameLine]:
     return out
 
 
-def _shallow_cut(repo: str | Path) -> set[str]:
-    """The grafted commits of a shallow clone: blame stops there, so they are not real authors."""
-    if not git.is_shallow(repo):
-        return set()
-    try:
-        rel = git.run(repo, "rev-parse", "--git-path", "shallow", timeout=30).decode().strip()
-        shallow = Path(rel) if Path(rel).is_absolute() else Path(repo) / rel
-        return set(shallow.read_text(encoding="ascii", errors="replace").split())
-    except (git.GitError, OSError):
-        return set()
-
-
 def _to_cache(lines: list[BlameLine]) -> list[tuple[Any, ...]]:
     return [(b.line, b.sha, b.orig_line, b.author, b.date, b.summary, b.boundary) for b in lines]
 
 
 def blame(repo: str | Path, path: str, cache: MutableMapping[str, Any] | None = None, *, rev: str = "HEAD",
           blob: str | None = None) -> list[BlameLine]:
-    """Per-line attribution of `path` at `rev` (empty when the file is not committed there)."""
+    """Per-line attribution of `path` at `rev` (empty when the file is not committed there). Raises
+    `BlameUnavailable` when git cannot blame a committed file (missing objects, a timeout)."""
     blob = blob or blob_sha(repo, path, rev)
     if blob is None:
         return []
@@ -115,10 +120,11 @@ def blame(repo: str | Path, path: str, cache: MutableMapping[str, Any] | None = 
                 pass
     try:
         data = git.run(repo, "blame", "--porcelain", "--no-textconv", "-M", "--root", rev, "--", path, timeout=120)
-    except git.GitError:
-        return []
+    except git.GitError as exc:
+        reason = str(exc)
+        raise BlameUnavailable(reason, bool(_MISSING.search(reason)) or git.is_partial(repo)) from exc
     lines = parse_porcelain(data)
-    cut = _shallow_cut(repo)
+    cut = git.shallow_commits(repo)
     if cut:
         lines = [BlameLine(b.line, b.sha, b.orig_line, b.author, b.date, b.summary, True) if b.sha in cut else b
                  for b in lines]

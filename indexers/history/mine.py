@@ -1,8 +1,13 @@
 """Mine a repository's history into `Commit` facts with one streaming `git log`, incrementally.
 
-Revert and `Fixes:` trailers are resolved against the history itself: a revert counts only when the
-commit it names is reachable from HEAD (squash-merge bodies quote shas that never reached the main
-line). A revert whose target is itself a revert is a re-apply: the original change is back.
+Revert and `Fixes:` trailers are resolved against the history itself: a revert's target is the commit it
+names when that is reachable from HEAD (squash-merge bodies quote shas that never reached the main line),
+else unknown. A revert whose target is itself a revert is a re-apply: the original change is back. The
+commits a security-advisory merge brings in are part of the security fix.
+
+Nothing is ever fetched. A clone that lacks objects (partial, damaged) keeps every commit that can be read
+(`salvage`); a shallow clone's cut-off commit keeps its message but not its file list. What was lost is
+returned as `HistoryGaps` for the caller to report.
 
 Incremental: with `since` (the HEAD of the previous run) only `since..HEAD` is read; when `since` is no
 longer an ancestor of HEAD (force-push, branch switch) everything is mined again.
@@ -12,92 +17,14 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from indexers import git
 from indexers.history.classify import KINDS, classify
-from indexers.model import Commit
-
-# Header fields per commit; the record starts with \x1e so a commit boundary is unmistakable.
-_FORMAT = "%x1e%H%x00%P%x00%aI%x00%an%x00%s%x00%b%x00"
-_HEADER_FIELDS = 6
-_MAX_FILES = 5000  # per commit: a vendoring commit's file list is not worth keeping
-
-
-def _tokens(stream: Iterator[bytes]) -> Iterator[bytes]:
-    rest = b""
-    for chunk in stream:
-        parts = (rest + chunk).split(b"\0")
-        rest = parts.pop()
-        yield from parts
-    if rest:
-        yield rest
-
-
-def _chunks(proc_stdout: object, size: int = 1 << 20) -> Iterator[bytes]:
-    read = proc_stdout.read  # type: ignore[attr-defined]
-    while True:
-        chunk = read(size)
-        if not chunk:
-            return
-        yield chunk
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace")
-
-
-def _path(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogateescape")
-
-
-class _Raw:
-    __slots__ = ("sha", "parents", "date", "author", "subject", "body", "files")
-
-    def __init__(self, header: list[bytes]):
-        self.sha = _text(header[0][1:])
-        self.parents = _text(header[1]).split()
-        self.date = _text(header[2])
-        self.author = sys.intern(_text(header[3]))  # interned: a repo's authors repeat thousands of times
-        self.subject = _text(header[4])
-        self.body = _text(header[5]).strip("\n")
-        self.files: list[str] = []
-
-
-def _parse(tokens: Iterator[bytes]) -> Iterator[_Raw]:
-    """Records: header fields, an empty terminator, then status/path tokens (two paths for R/C)."""
-    current: _Raw | None = None
-    header: list[bytes] = []
-    pending_paths = 0
-    for tok in tokens:
-        if pending_paths:
-            if current is not None and len(current.files) < _MAX_FILES:
-                current.files.append(sys.intern(_path(tok)))  # shared with other commits and the manifest
-            pending_paths -= 1
-            continue
-        if tok.startswith(b"\x1e") and not header:
-            if current is not None:
-                yield current
-                current = None
-            header = [tok]
-            continue
-        if header:
-            if len(header) < _HEADER_FIELDS:
-                header.append(tok)
-                continue
-            current = _Raw(header)  # this token is the empty terminator after the body
-            header = []
-            continue
-        status = tok.lstrip(b"\n")
-        if not status:
-            continue
-        pending_paths = 2 if status[:1] in (b"R", b"C") else 1
-    if header and len(header) >= _HEADER_FIELDS:
-        current = _Raw(header)
-    if current is not None:
-        yield current
+from indexers.history.log import LogRecord, log
+from indexers.history.salvage import salvage
+from indexers.model import Commit, HistoryGaps
 
 
 def _is_ancestor(repo: str | Path, sha: str, head: str) -> bool:
@@ -108,19 +35,32 @@ def _is_ancestor(repo: str | Path, sha: str, head: str) -> bool:
         return False
 
 
-def _log(repo: str | Path, rev_range: str) -> list[_Raw]:
-    proc = git.popen(repo, "log", "-z", "--encoding=UTF-8", "--no-textconv", "--no-ext-diff", "--no-color",
-                     "-M", "--name-status", f"--format={_FORMAT}", rev_range, "--")
-    try:
-        assert proc.stdout is not None
-        raws = list(_parse(_tokens(_chunks(proc.stdout))))
-    finally:
-        if proc.stdout is not None:
-            proc.stdout.close()
-        code = proc.wait()
-    if code != 0:
-        raise git.GitError(f"{repo}: git log {rev_range} failed ({code})")
-    return raws
+def _read(repo: str | Path, head: str, since: str | None) -> tuple[list[LogRecord], bool, HistoryGaps]:
+    """The log records of `since..head` (or all of `head`), whether that is the whole history, and what
+    could not be read. One streaming `git log`; when git stops at a missing object, the readable history is
+    salvaged commit by commit (always whole then: a damaged clone is not trusted for an increment)."""
+    shallow_cut = git.shallow_commits(repo)
+    partial = git.is_partial(repo)
+    records, failed = log(repo, f"{since}..{head}" if since else head)
+    gaps = HistoryGaps(shallow=bool(shallow_cut), partial=partial)
+    complete = not since
+    if failed is not None:
+        saved = salvage(repo, head)
+        records = []
+        for c in saved.commits:
+            files = saved.files.get(c.sha, [])
+            records.append(LogRecord(c.sha, c.parents, c.date, c.author, c.subject, c.body, files))
+        gaps = dataclasses.replace(gaps, unreadable=len(saved.unreadable), unreadable_sample=tuple(saved.unreadable[:3]),
+                                   no_files=len(saved.no_files), reason=failed)
+        complete = True
+    if shallow_cut:
+        cut = [r for r in records if r.sha in shallow_cut]
+        for r in cut:
+            r.files = []  # a cut-off commit shows every file as added: its real change is unknown
+        oldest = min(cut, key=lambda r: r.date, default=None)
+        if oldest is not None:
+            gaps = dataclasses.replace(gaps, boundary=oldest.sha, boundary_date=oldest.date)
+    return records, complete, gaps
 
 
 class _Index:
@@ -167,23 +107,31 @@ class _Index:
         return sha if sha and _is_ancestor(self.repo, sha, self.head) else None
 
 
-def mine(repo_path: str | Path, since: str | None = None) -> list[Commit]:
-    """Commits reachable from HEAD (newest first), or only those after `since` when it is an ancestor."""
-    return mine_update(repo_path, since)[0]
+def mine(repo_path: str | Path, since: str | None = None, *, rev: str = "HEAD") -> list[Commit]:
+    """Commits reachable from `rev` (newest first), or only those after `since` when it is an ancestor."""
+    return mine_history(repo_path, since, rev=rev)[0]
 
 
-def mine_update(repo_path: str | Path, since: str | None = None) -> tuple[list[Commit], bool]:
+def mine_update(repo_path: str | Path, since: str | None = None, *, rev: str = "HEAD") -> tuple[list[Commit], bool]:
     """(commits, complete): `complete` is True when the list is the whole history (first run, or `since`
     is no longer an ancestor of HEAD after a force-push) and replaces what the caller kept; False when it
     only holds the commits after `since`, to put in front of the caller's list."""
-    head = git.head(repo_path)
+    commits, complete, _gaps = mine_history(repo_path, since, rev=rev)
+    return commits, complete
+
+
+def mine_history(repo_path: str | Path, since: str | None = None, *,
+                 rev: str = "HEAD") -> tuple[list[Commit], bool, HistoryGaps]:
+    """`mine_update` plus what could not be read (shallow cut, missing objects), never fetched."""
+    head = git.head(repo_path, rev)
     if head is None:
-        return [], True
+        return [], True, HistoryGaps()
     if since and since == head:
-        return [], False
+        return [], False, HistoryGaps()
     incremental = bool(since) and _is_ancestor(repo_path, str(since), head)
-    raws = _log(repo_path, f"{since}..{head}" if incremental else head)
-    index = _Index(repo_path, head, [r.sha for r in raws], complete=not incremental)
+    raws, complete, gaps = _read(repo_path, head, str(since) if incremental else None)
+    incremental = not complete
+    index = _Index(repo_path, head, [r.sha for r in raws], complete=complete)
     by_subject: dict[str, list[int]] = {}
     for pos, r in enumerate(raws):
         by_subject.setdefault(r.subject, []).append(pos)
@@ -199,8 +147,40 @@ def mine_update(repo_path: str | Path, since: str | None = None) -> tuple[list[C
         c = classify(r.subject, r.body, r.files, merge=len(r.parents) > 1, resolve=index,
                      find_subject=earlier_with_subject)
         out.append(Commit(sha=r.sha, date=r.date, author=r.author, subject=r.subject, kinds=c.kinds,
-                          refs=c.refs, reverts=c.reverts, body=r.body, files=tuple(r.files)))
-    return _mark_reapplies(out), not incremental
+                          refs=c.refs, reverts=c.reverts, body=r.body, files=tuple(r.files), evidence=c.evidence,
+                          mentions=c.mentions))
+    return _mark_reapplies(_mark_advisory_branches(repo_path, raws, out)), complete, gaps
+
+
+_MAX_BROUGHT_IN = 50  # an advisory branch is a handful of commits; a merge bringing in more is not one
+
+
+def _mark_advisory_branches(repo: str | Path, raws: Sequence[LogRecord], commits: list[Commit]) -> list[Commit]:
+    """The commits a two-parent security-advisory merge brings in (`P1..P2`: the fix, its tests, changelog
+    and credits) are part of the security fix. One `git rev-list` per advisory merge (they are rare)."""
+    pos = {c.sha: i for i, c in enumerate(commits)}
+    for r, c in zip(raws, commits, strict=True):
+        if len(r.parents) < 2 or "security" not in c.kinds:
+            continue
+        try:
+            out = git.run(repo, "rev-list", f"--max-count={_MAX_BROUGHT_IN + 1}", *r.parents[1:], "--not", r.parents[0],
+                          "--", timeout=60)
+        except git.GitError:
+            continue
+        brought = out.decode("ascii", "replace").split()
+        if len(brought) > _MAX_BROUGHT_IN:
+            continue
+        said = f"brought in by advisory merge {c.sha[:10]}: {c.subject}"
+        for sha in brought:
+            i = pos.get(sha)
+            if i is None or "security" in commits[i].kinds:
+                continue
+            old = commits[i]
+            kinds = tuple(k for k in KINDS if k in {*old.kinds, "security"})
+            evidence = dict(old.evidence)
+            evidence["security"] = said
+            commits[i] = dataclasses.replace(old, kinds=kinds, evidence=tuple((k, evidence.get(k, "")) for k in kinds))
+    return commits
 
 
 def _mark_reapplies(commits: list[Commit]) -> list[Commit]:
@@ -211,7 +191,10 @@ def _mark_reapplies(commits: list[Commit]) -> list[Commit]:
         target = kinds_of.get(c.reverts, ())
         if c.reverts and "revert" in target and "reapply" not in c.kinds:
             have = (set(c.kinds) | {"reapply"}) - {"workaround_removed"}
-            c = dataclasses.replace(c, kinds=tuple(k for k in KINDS if k in have))
+            said = dict(c.evidence)
+            said["reapply"] = f"undoes {c.reverts[:10]}, itself a revert"
+            kinds = tuple(k for k in KINDS if k in have)
+            c = dataclasses.replace(c, kinds=kinds, evidence=tuple((k, said.get(k, "")) for k in kinds))
         out.append(c)
     return out
 

@@ -82,6 +82,8 @@ def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export
         click.echo(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
     for msg in report.messages:
         click.echo(f"  note: {msg}")
+    for msg in report.warnings:
+        click.echo(f"  warning: {msg}")
 
 
 def _export(ws: Workspace, snap: Any, export: Path, repo_name: str | None, report: Any) -> None:
@@ -132,6 +134,8 @@ def context(location: str, cache_dir: Path | None, as_json: bool, end_line: int 
     snap, report = engine.refresh()
     for msg in report.messages:
         click.echo(f"lore: {msg}", err=True)
+    for msg in report.warnings:
+        click.echo(f"lore: warning: {msg}", err=True)
     repo, rel = found
     ctx = query.context(snap, repo.name, rel, line - 1, None if col is None else col - 1,
                         end_line - 1 if end_line else None)

@@ -276,7 +276,20 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
         ordered = [s for s in ordered if include(s.name)]
     problems = tuple(f"line {e.line + 1}: {e.reason}" if e.line is not None else e.reason
                      for e in snap.files[(repo, path)].errors) if (repo, path) in snap.files else ()
-    return Context(repo, path, line, col, tuple(ordered), tuple(e.id for e in ents), problems)
+    return Context(repo, path, line, col, tuple(ordered), tuple(e.id for e in ents), problems + history_problems(snap, repo, path))
+
+
+def history_problems(snap: Snapshot, repo: str, path: str) -> tuple[str, ...]:
+    """What the history behind this file lacks (shallow or partial clone, unreadable objects), each
+    starting with "history: ": said, never passed off as "no history"."""
+    problems = getattr(snap.history, "problems", None)
+    if problems is None:
+        return ()
+    try:
+        return tuple(problems(repo, path))
+    except Exception:  # noqa: BLE001 - a problem report must not break the context
+        log.exception("history problems failed for %s/%s", repo, path)
+        return ()
 
 
 # -- shard provenance -------------------------------------------------------------------------------

@@ -64,8 +64,11 @@ def render_markdown(ctx: Context, *, max_notes: int = 8, resolve: LinkResolver |
             lines.append(f"- {escape_md(note.text)}{_citation(note.source, note.location, resolve)}")
         budget -= min(len(sec.notes), budget)
         out.append("\n".join(lines))
-    if ctx.problems:
-        out.append("**Problems in this file**\n" + "\n".join(f"- {escape_md(p)}" for p in ctx.problems[:3]))
+    # History gaps are announced once per session (a window message) and in the History section itself;
+    # repeating them under every hover would bury the file's own problems.
+    problems = [p for p in ctx.problems if not p.startswith("history: ")]
+    if problems:
+        out.append("**Problems in this file**\n" + "\n".join(f"- {escape_md(p)}" for p in problems[:3]))
     return "\n\n".join(out)
 
 

@@ -1,0 +1,295 @@
+"""The word rules: what a commit message says it is, in phrases that say what the change *is* (subject
+first, then the body's own prose; never quoted text, a bot's release notes or trailers). Each finding keeps
+the words that decided it; what only one bullet of a squashed body says is a mention."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from indexers.history.message import (
+    ADVISORY,
+    BOT_BODY,
+    BULLET,
+    BULLET_LINE,
+    body_prose,
+    is_bump,
+    is_ci,
+    is_doc,
+    on_bullet,
+    only,
+    quote,
+    quoted_free,
+    strip_prefix,
+)
+
+_MENTIONED = ("incident", "hotfix", "security", "regression_fix", "workaround", "temporary")
+
+_FIX = (r"fix|fixes|fixed|fixing|resolve[sd]?|address(?:es|ed)?|correct(?:s|ed)?|repair(?:s|ed)?|restore[sd]?|"
+        r"avoid(?:s|ed)?|prevent(?:s|ed)?|handle[sd]?")
+# A change that ends a workaround (removes, replaces, avoids it) is not a workaround.
+_REMOVAL = re.compile(
+    r"\b(?:remove[sd]?|removing|drop(?:s|ped|ping)?|delete[sd]?|deleting|clean(?:s|ed)?\s*up|get\s+rid\s+of|"
+    r"rip(?:ped)?\s+out|revert(?:s|ed|ing)?|undo(?:es)?|retire[sd]?|kill(?:s|ed)?|no\s+longer\s+need(?:ed)?|"
+    r"obsolete|unneeded|unnecessary|stop\s+using|replace[sd]?|replacing|avoid(?:s|ed|ing)?|instead\s+of|"
+    r"no\s+need\s+for|without)\b(?:[^.;\n]|\.(?=\w)){0,50}?\b(?:work[- ]?arounds?|kludges?|"
+    r"hack(?:s|y)?(?![/.-]\w)(?!\s+(?:scripts?|dir|directory|folder|tools?|tooling)\b)|"
+    r"temporary\s+(?:fix|workaround|hack|patch|code|change)(?:es|s)?)\b"
+    r"|\b(?:work[- ]?arounds?|hacks?)\b[^.;\n]{0,30}\b(?:is|are)\s+no\s+longer\s+(?:needed|necessary|required)\b",
+    re.IGNORECASE)
+_WORKAROUND = re.compile(
+    r"\bwork-?arounds?\b|^work(?:s|ed|ing)?\s+around\b|\b(?:to|and|which|that|this)\s+work(?:s|ed)?\s+around\b"
+    r"|\bwork(?:ed|ing)\s+around\b|\bkludge[sy]?\b|\bband[- ]?aid\b", re.IGNORECASE)
+_HACK = re.compile(r"(?<![/\w.-])hack(?:s|y|ed|ish)?\b(?![/.-]\w)"
+                   r"(?!\s+(?:scripts?|dir|directory|folder|tools?|tooling|week|weeks|day|days|night|session)\b)", re.IGNORECASE)
+# In the body only phrases that say what *this* change is: "as a workaround", "this is a quick hack",
+# "this works around the ...", "we need it to work around ...", never "I don't know how to work around that",
+# "there is no workaround for", "that would be a dirty hack" or "this was a temporary hack" (said of code removed).
+_WORKAROUND_BODY = re.compile(
+    r"\b(?:as\s+an?|this\s+is\s+an?|(?<!was\s)(?<!were\s)(?<!be\s)an?\s+temporary)\s+(?:\w+\s+)?(?:work[- ]?around|hack|kludge)\b"
+    r"|\b(?:this|which|it|that)\s+(?:also\s+)?(?:works?|worked)\s+around\s+(?:a|an|the|this|that|some|issue|bug)\b"
+    r"|(?<!how\s)(?<!way\s)\bto\s+work[- ]?around\s+(?:a|an|the|this|some|broken|buggy|issues?|bugs?|\w+'s)\b"
+    r"|(?<!\bno\s)(?<!\bany\s)\bworkaround\s+(?:for|until)\b", re.IGNORECASE)
+_WAS_WORKAROUND = re.compile(r"\b(?:was|were)\s+(?:\w+\s+){0,2}?(?:work[- ]?arounds?|hacks?|kludges?)\b", re.IGNORECASE)
+_REMOVAL_SUBJECT = re.compile(r"^(?:remove[sd]?|drop(?:s|ped)?|delete[sd]?|clean\s*up|cleanup|get\s+rid\s+of|"
+                              r"revert(?:s|ed)?|undo|retire[sd]?)\b", re.IGNORECASE)
+_HOTFIX = re.compile(
+    r"\bhot[- ]?fix(?:es|ed|ing)?\b(?![/-]\w)(?!\s*(?:branch|branches|release|releases|workflow|process|"
+    r"pipeline|job|script|policy|template|docs|documentation|label|tag|version)\b)"
+    r"|\b(?:emergency|urgent)\s+(?:fix|patch)\b", re.IGNORECASE)
+_HOTFIX_BODY = re.compile(r"\b(?:this\s+is\s+an?|as\s+an?)\s+(?:hot[- ]?fix|emergency\s+fix)\b", re.I)
+_INCIDENT = re.compile(
+    r"\b(?:incident|outage|post-?mortem|sev[- ]?[0-3])s?\b(?!\s*(?:management|response|dashboard|report|"
+    r"reports|api|service|model|models|table|page|webhook|channel|tool|tooling|bot|integration|template|"
+    r"runbook|form|schema|type|types|list|view)\b)", re.IGNORECASE)
+_INCIDENT_VERB = re.compile(
+    r"\b(?:fix|fixes|fixed|mitigat\w*|resolve[sd]?|restore[sd]?|recover\w*|prevent(?:s|ed)?|roll(?:ed)?\s*back|"
+    r"rollback|hot[- ]?fix|patch(?:es|ed)?|stop(?:s|ped)?|after|during|from|follow[- ]?up)\b", re.IGNORECASE)
+_INCIDENT_ID = re.compile(r"\bINC-?\d{3,}\b")
+_INCIDENT_BODY = re.compile(
+    r"\b(?:during|after|from|caused|in\s+response\s+to|root\s+cause\s+of|follow[- ]?up\s+(?:to|for|from))\s+"
+    r"(?:the\s+|an\s+|this\s+|a\s+|last\s+night'?s\s+|yesterday'?s\s+|today'?s\s+)?(?:production\s+|prod\s+)?"
+    r"(?:incident|outage)\b", re.IGNORECASE)
+
+# Temporary changes: "temporary"/"temporarily" in the subject (but not a temporary *file*, *variable*,
+# *buffer*... and not the end of a temporary measure), "for now", "until <it> is fixed", and in the body's
+# prose "temporarily <change>", "For now, <change>", "Until <x>, <change>" and "once ..., we can remove this".
+_TEMP_VERBS = (r"disabl\w*|skip\w*|pin\w*|revert\w*|remov\w*|ignor\w*|allow\w*|bypass\w*|increas\w*|rais\w*|"
+               r"lower\w*|reduc\w*|hard-?cod\w*|comment\w*|mark\w*|downgrad\w*|roll\w*\s*back|switch\w*|"
+               r"turn\w*\s+(?:off|on)|us(?:e|es|ed|ing)|work\w*\s+around|patch\w*|suppress\w*|exclud\w*|xfail\w*|"
+               r"mut(?:e|ed|es|ing)|block\w*|limit\w*|forc\w*|keep\w*|restor\w*|add\w*|set\w*|drop\w*|deny\w*|"
+               r"blacklist\w*|denylist\w*|stick\w*|omit\w*")
+_CHANGE_VERBS = (r"disabl\w*|skip\w*|pin\w*|revert\w*|remov\w*|ignor\w*|bypass\w*|hard-?cod\w*|comment\w*\s+out|"
+                 r"downgrad\w*|exclud\w*|xfail\w*|mut(?:e|ed|es|ing)|deny-?list\w*|block-?list\w*|blacklist\w*|"
+                 r"stick\w*|us(?:e|es|ed|ing)|keep\w*|drop\w*|omit\w*|turn\w*\s+off|fix\w*\s+(?:the\s+)?(?:used\s+)?"
+                 r"version|make\s+sure|work\w*\s+around|patch\w*")
+_DATA_NOUN = (r"files?|dirs?|director(?:y|ies)|folders?|variables?|vars?|buffers?|memory|storage|cop(?:y|ies)|"
+              r"objects?|lists?|arrays?|strings?|tables?|paths?|names?|values?|allocations?|handles?|structs?|"
+              r"data|credentials?|tokens?|keys?|locations?|space|results?|instances?|nodes?|references?|"
+              r"pointers?|registers?|maps?|stack|heap|slices?|bytes?|repos?|repositor(?:y|ies)|clones?|workspaces?|tree|refs?|"
+              r"branch(?:es)?|redirects?|errors?|failures?|sockets?|connections?|certificates?|certs?|sessions?")
+_UNTIL_STATE = (r"(?:is|are|gets?|get|has\s+been|have\s+been|will\s+be|be|it's|that's|\w+'s)\s+(?:\w+ly\s+)?"
+                r"(?:fixed|resolved|released|merged|deployed|debugged|added|landed|implemented|understood|"
+                r"investigated|updated|mitigated|solved|figured\s+out|sorted\s+out|upgraded|rolled\s+out|"
+                r"available|supported|in\s+place)\b"
+                r"|\b(?:we|they|upstream|someone|it)\s+(?:can\s+|could\s+)?(?:update|fix|resolve|release|merge|figure|"
+                r"understand|investigate|migrate|upgrade|land|find|switch)\w*\b"
+                r"|\b(?:the\s+|a\s+|an\s+)?(?:upstream\s+)?fix\s+(?:lands|arrives|is\s+\w+)")
+_TEMPORARY = re.compile(
+    rf"\btemporar(?:y|ily)\b(?!\s+(?:\w+\s+){{0,2}}(?:{_DATA_NOUN})\b)"
+    r"|\b(?:stop-?gap|interim)\s+(?:fix|workaround|hack|patch|solution|measure|change|override|pin|mitigation)\b"
+    r"|\bstop-?gap\b|\bfor\s+now\b(?!\s+only\b)(?!,?\s+(?:\w+\s+){1,3}(?:is|are)\s+(?:\w+ed|\w+ing)\b)"
+    rf"|\buntil\b[^.;\n]{{0,60}}?\b(?:{_UNTIL_STATE})",
+    re.IGNORECASE)
+_TEMP_PREFIX = re.compile(r"^(?:temp|tmp|temporary)\s*:", re.IGNORECASE)
+_PIN = re.compile(
+    r"\b(?:revert(?:s|ed|ing)?\s+to|go(?:es|ing)?\s+back\s+to|stick(?:s|ing)?\s+to|pin(?:s|ned|ning)?|downgrad\w*|"
+    r"hard-?cod\w*|specif(?:y|ies|ied)|fix(?:es|ed)?\s+(?:the\s+)?(?:used\s+)?\w*\s*version)\b[^.;\n]{0,40}?"
+    r"\b(?:v(?:ersion)?\s*)?\d+(?:[.-]\d+)*\b", re.IGNORECASE)
+_TOOLCHAIN = re.compile(r"\b(?:compilers?|toolchains?|linkers?|gcc|clang|llvm|icc|msvc|mingw(?:-w64)?|binutils|glibc|"
+                        r"pahole|rustc|javac|tsc|esbuild|webpack)\b", re.IGNORECASE)
+_SKIP_ON_RELEASE = re.compile(
+    r"\b(?:skip\w*|disabl\w*|exclud\w*|ignor\w*|xfail\w*)\b[^.;\n]{0,60}\b(?:on|for|with|under)\s+[A-Za-z][\w.+-]*\s+"
+    r"v?\d+\.\d+\.\d+\b", re.IGNORECASE)
+_RESTORES = re.compile(r"^(?:re-?enabl\w*|enabl\w*\s+\S+\s+again|un-?skip\w*|unpin\w*|restor\w*|bring\w*\s+back|"
+                       r"put\w*\s+back|undo\w*)\b", re.IGNORECASE)
+_ENDS_TEMPORARY = re.compile(
+    r"\b(?:remov\w*|drop\w*|delet\w*|clean\w*\s*up|restor\w*|re-?enabl\w*|revert\w*|undo\w*|unpin\w*|lift\w*|"
+    r"end\w*|outdated|no\s+longer)\b[^.;\n]{0,40}\btemporar", re.IGNORECASE)
+# (Not "a temporary fix was ..." or "temporarily reverted in <sha>": what happened to other commits.)
+_TEMPORARY_BODY = re.compile(
+    rf"\b(?:temporary|stop-?gap)\s+(?:fix|workaround|work-around|hack|patch|patches|solution|measure|mitigation)\b"
+    r"(?!\s+(?:was|were|is\s+no\s+longer)\b)"
+    rf"|\btemporar(?:il)?y?\s+(?:{_TEMP_VERBS})\b(?!\s+(?:in|by)\s+(?:commit\s+)?[0-9a-f]{{7,40}}\b)"
+    rf"|(?:^|[.!?]\s+)for\s+now,?\s+(?:just\s+|simply\s+|we\s+(?:just\s+)?)?(?:{_CHANGE_VERBS})\b"
+    rf"|(?:^|[.!?]\s+)until\s+[^,.;\n]{{3,60}},\s+(?:\w+\s+){{0,2}}?(?:{_CHANGE_VERBS}|fix)\b"
+    rf"|\b(?:{_CHANGE_VERBS})\b[^.;\n]{{0,60}}\buntil\b[^.;\n]{{0,60}}?\b(?:{_UNTIL_STATE})"
+    r"|\bonce\b[^.;\n]{0,60}?,?\s+(?:we|you)\s+(?:can|could|should|will|may)\s+(?:\w+\s+)?"
+    r"(?:remove|delete|drop|revert|undo|get\s+rid\s+of)\s+(?:this|these|it|them|the\s+(?:workaround|hack|patch|pin))\b"
+    r"|\b(?:remove|delete|drop|revert)\s+(?:this|these|it|them)\s+(?:again\s+)?(?:once|when|as\s+soon\s+as)\b",
+    re.IGNORECASE | re.MULTILINE)
+
+# Security: words that name an attack or a vulnerability class next to a verb that fixes it.
+_SEC_NOUN = (r"security\s+(?:fix|issue|vulnerability|bug|hole|flaw|problem|patch)|vulnerabilit(?:y|ies)|xss|csrf|"
+             r"ssrf|xxe|rce|remote\s+code\s+execution|(?:sql|command|header|ldap|template|shell|crlf)\s+injection|"
+             r"path\s+traversal|directory\s+traversal|drive\s+traversal|open\s+redirects?|privilege\s+escalation|"
+             r"auth(?:entication|orization)?\s+bypass|timing\s+attack|redos|clickjacking|zip\s+slip|"
+             r"insecure\s+deserialization|prototype\s+pollution|request\s+smuggling|denial[- ]of[- ]service|"
+             r"resource\s+exhaustion|credential\s+leak\w*|cross-domain\s+leak\w*")
+_SEC_VERB = (r"fix|fixes|fixed|fixing|prevent(?:s|ed)?|sanitiz\w*|sanitis\w*|escap\w*|harden\w*|patch(?:es|ed)?|"
+             r"mitigat\w*|block(?:s|ed)?|guard(?:s|ed)?|protect(?:s|ed)?|close[sd]?|address(?:es|ed)?|avoid(?:s|ed)?|"
+             r"disallow(?:s|ed)?|reject(?:s|ed)?|limit(?:s|ed)?")
+_SECURITY = re.compile(rf"\b(?:{_SEC_VERB})\b[^.;\n]{{0,60}}\b(?:{_SEC_NOUN})\b|\b(?:{_SEC_NOUN})\b[^.;\n]{{0,30}}"
+                       rf"\b(?:{_SEC_VERB})\b|^security\s+fix\b|\bsecurity\s+fix(?:es)?\s*:"
+                       r"|\b(?:malicious|attackers?)\b", re.IGNORECASE)
+_SEC_SETUP = re.compile(
+    r"security\.md|security\s+polic\w*|security\.txt|codeql|snyk|trivy|gosec|bandit|semgrep|dependabot|scorecard|"
+    r"scann(?:er|ers|ing)|security\s+(?:scan|workflow|contact|advisory\s+template|headers?\s+docs?)", re.IGNORECASE)
+
+# Regression fixes: "regression" with a fix verb in the subject; in the body, a regression this project
+# caused ("introduced regressions", "regressed in #123", "Regression shipped in 7.64.0"), said of a commit
+# whose subject fixes something; a revert that says the reverted change broke something.
+REGRESSION = re.compile(r"\bregress(?:ion|ions|ed)\b", re.IGNORECASE)
+NOT_REGRESSION = re.compile(
+    r"\b(?:non-)?regression[- ](?:tests?|testing|suite|check|checks|coverage|detection)\b"
+    r"|\b(?:no|avoid|prevent|catch|detect)\s+(?:more\s+|new\s+|future\s+|further\s+)?regressions?\b", re.IGNORECASE)
+_FIX_WORD = re.compile(rf"\b(?:{_FIX}|revert\w*)\b", re.IGNORECASE)
+FIX_SUBJECT = re.compile(r"\b(?:fix|fixes|fixed|fixing|correct(?:s|ed)?|repair(?:s|ed)?|restore[sd]?)\b", re.IGNORECASE)
+FIX_TYPES = frozenset({"fix", "bugfix", "hotfix", "fixup"})  # conventional-commit types that say "fix"
+_UNTIL_CLAUSE = re.compile(r"\b(?:until|till|once|when)\b.*$", re.IGNORECASE)
+_REGRESSION_CAUSE = re.compile(
+    r"\b(?:introduced|caused|causing|led\s+to|creat(?:ed|es))\s+(?:a\s+|an\s+|the\s+|some\s+|several\s+)?(?:\w+\s+)?"
+    r"regressions?\b"
+    r"|\bregress(?:ion|ed)\s+(?:was\s+)?(?:shipped|introduced|since|in|by|from|with)\s+(?:v?\d|#\d|pr\b|pull\b|commit\b|"
+    r"[0-9a-f]{7,40}\b)"
+    r"|\b(?:fix|fixes|fixed|fixing)\s+(?:for\s+)?(?:a\s+|an\s+|the\s+|this\s+)?(?:\w+\s+){0,3}?regressions?\b"
+    r"(?!\s+(?:tests?|testing|suite)\b)"
+    r"|(?<!\bno\s)(?<!\bnot\s)\b(?:logic|code|behaviou?r|handling|support|detection)\s+regressed\b", re.IGNORECASE)
+# Every word rule needs one of these stems (lower-cased text): most commits contain none and skip them all.
+_ANY_WORD = re.compile(
+    r"work|hack|kludge|band|hot|emergenc|urgent|incident|outage|mortem|sev|temp|stop|interim|for now|until|secur|"
+    r"vulnerab|xss|csrf|ssrf|xxe|rce|inject|traversal|redirect|escalat|bypass|timing|redos|clickjack|slip|"
+    r"deserializ|pollution|smuggl|denial|exhaust|leak|malicious|attacker|cve|ghsa|regress|introduced|caus|broke|"
+    r"break|inc-?\d|tmp|once|skip|disabl|exclud|xfail")
+
+
+
+class Found:
+    """Kinds found so far, each with its first evidence; bullet-only findings of a squashed body are mentions."""
+
+    def __init__(self, prose: str):
+        self.prose = prose
+        self.squash = len(BULLET.findall(prose)) >= 3
+        self.kinds: dict[str, str] = {}
+        self.mentions: dict[str, str] = {}
+
+    def add(self, kind: str, text: str, m: re.Match[str] | None) -> None:
+        if kind in self.kinds:
+            return
+        said = quote(text, m) if m is not None else text
+        if self.squash and m is not None and text is self.prose and on_bullet(text, m):
+            self.mentions.setdefault(kind, said)
+            return
+        self.kinds[kind] = said
+
+    def drop(self, *kinds: str) -> None:
+        for k in kinds:
+            self.kinds.pop(k, None)
+            self.mentions.pop(k, None)
+
+
+def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
+    """Kinds read from the words of a message (subject first, then the body's prose)."""
+    if not _ANY_WORD.search(subject.lower()) and not _ANY_WORD.search(body[:4000].lower()):
+        return Found("")
+    prose = body_prose(body)
+    found = Found(prose)
+    type_, scope, rest = strip_prefix(subject)
+    if is_bump(scope, rest):
+        # A dependency bump: a bot's body quotes upstream release notes ("security", "regression",
+        # "workaround" ...), which say nothing about this project. Only the project's own words count.
+        bot = body.lstrip().startswith(BOT_BODY)
+        first_para = "" if bot else prose.split("\n\n", 1)[0]
+        m = re.search(r"\[security\]", subject, re.I) or ADVISORY.search(subject) or ADVISORY.search(first_para)
+        if m:
+            found.add("security", m.string, m)
+        m = _TEMPORARY.search(rest)
+        if m and not _ENDS_TEMPORARY.search(rest):
+            found.add("temporary", rest, m)
+            if m := _PIN.search(rest):  # held back until upstream is fixed: see below
+                found.add("workaround", rest, m)
+        return found
+    hack_dir = any(p == "hack" for f in files for p in f.split("/")[:-1]) or "hack/" in subject.lower()
+    removal = _REMOVAL.search(rest) or (not rest.strip() and _REMOVAL.search(prose))
+    if not removal and _REMOVAL_SUBJECT.match(rest):
+        removal = _WAS_WORKAROUND.search(prose)  # "Remove X" + "this was a temporary hack"
+    if removal and hack_dir and not re.search(r"work[- ]?around|kludge|temporar", removal.group(0), re.I):
+        removal = None  # "remove ... hack" in a repository with a hack/ folder names the folder
+    if removal:
+        found.add("workaround_removed", rest, removal)
+    elif type_ != "hack" and scope != "hack":
+        m = _WORKAROUND.search(rest) or (None if hack_dir else _HACK.search(rest))
+        if type_ in ("workaround", "kludge"):
+            found.add("workaround", subject, None)
+        elif m:
+            found.add("workaround", rest, m)
+        elif not hack_dir and not _REMOVAL.search(prose):
+            m = _WORKAROUND_BODY.search(prose)
+            if m:
+                found.add("workaround", prose, m)
+    m = _HOTFIX.search(rest) if type_ != "hotfix" else None
+    if type_ == "hotfix" or m:
+        found.add("hotfix", rest if m else subject, m)
+    elif m := _HOTFIX_BODY.search(prose):
+        found.add("hotfix", prose, m)
+    if not removal:
+        m = _TEMPORARY.search(rest) or _TEMP_PREFIX.match(subject)
+        if m and not _ENDS_TEMPORARY.search(rest):
+            found.add("temporary", m.string, m)
+        elif not _ENDS_TEMPORARY.search(rest) and not _RESTORES.match(rest) and (m := _TEMPORARY_BODY.search(prose)):
+            found.add("temporary", prose, m)
+        # Holding a tool or dependency at an older version for the time being dodges a newer one's bug, and a
+        # temporary adjustment aimed at the compiler or toolchain (flags, versions) works around that tool.
+        if "temporary" in found.kinds and (m := _PIN.search(rest) or _PIN.search(prose) or _TOOLCHAIN.search(rest)):
+            found.add("workaround", m.string, m)
+    # A test skipped on one exact release of a runtime or tool (`on node 21.6.2`) dodges that release's bug.
+    if not removal and "workaround" not in found.kinds and (m := _SKIP_ON_RELEASE.search(rest)):
+        found.add("workaround", rest, m)
+    m = _INCIDENT.search(rest)
+    if m and (_INCIDENT_VERB.search(rest) or _INCIDENT_ID.search(subject)):
+        found.add("incident", rest, m)
+    elif m := _INCIDENT_BODY.search(prose):
+        found.add("incident", prose, m)
+    elif (m := _INCIDENT_ID.search(subject)) and _FIX_WORD.search(rest):
+        found.add("incident", subject, m)
+    cleaned = _UNTIL_CLAUSE.sub(" ", NOT_REGRESSION.sub(" ", rest))  # "until the X regression is fixed": not here
+    m = REGRESSION.search(cleaned)
+    if m and (type_ in FIX_TYPES or _FIX_WORD.search(cleaned)):
+        found.add("regression_fix", rest, REGRESSION.search(rest) or m)
+    elif (type_ in FIX_TYPES or FIX_SUBJECT.search(rest)) and (m := _REGRESSION_CAUSE.search(prose)):
+        found.add("regression_fix", prose, m)
+    if not _SEC_SETUP.search(subject):
+        # `security:`, `fix(security):`, `[Security]`: unless the repository has a security/ folder that the
+        # commit touches, in which case the prefix names that component (as `hack/` does above).
+        sec_dir = any(p in ("security", "sec") for f in files for p in f.lower().split("/")[:-1])
+        tagged = None if sec_dir or "[" not in subject else re.search(r"\[security\]", subject, re.I)
+        m = ADVISORY.search(subject) or _SECURITY.search(rest) or tagged
+        if m:
+            found.add("security", m.string, m)
+        elif not sec_dir and (type_ == "security" or scope == "security"):
+            found.add("security", subject, None)
+        elif m := ADVISORY.search(prose) or ADVISORY.search(quoted_free(body)):
+            found.add("security", m.string, m)
+    if found.squash:
+        # A squashed change lists its steps as bullets, each a subject of its own: what a step says it is,
+        # the commit only mentions.
+        for line in BULLET_LINE.findall(prose)[:50]:
+            for kind, said in word_kinds(line, "", files).kinds.items():
+                if kind in _MENTIONED:
+                    found.mentions.setdefault(kind, f"* {said}")
+    if only(files, is_doc):
+        found.drop("workaround", "hotfix", "temporary", "security", "incident", "regression_fix")
+    if only(files, lambda f: is_ci(f) or is_doc(f)):
+        found.drop("hotfix", "security")
+    return found
+
