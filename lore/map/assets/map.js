@@ -1,0 +1,270 @@
+// The system map page: the SystemMap JSON (lore/query/system_map.py, inlined by lore/map/html.py) drawn
+// with Cytoscape.js and the fCoSE layout (bundled in the page). Search, focus on click, a side panel per
+// service or edge with links to files and lines. Every string from a repository reaches the page as
+// text (textContent, canvas labels), never as markup. In a VS Code webview, links and clicks on nodes
+// and edges ask the extension to open the file (postMessage) instead of following a file: link.
+(function () {
+  'use strict';
+  const t0 = performance.now();
+  const data = JSON.parse(document.getElementById('lore-map-data').textContent);
+  const vscode = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
+  const LARGE = data.edges.length > 800 || data.nodes.length > 150;
+  const $ = (id) => document.getElementById(id);
+  const state = { focused: null, matches: [], timings: {} };
+  const byId = new Map(data.nodes.map((n) => [n.id, n]));
+  const edgeById = new Map(data.edges.map((e) => [e.id, e]));
+  const protocolColor = (p) => data.style.protocols[p] || data.style.other;
+  const edgeColor = (e) => (e.flags.includes('breaking') ? data.style.flags.breaking
+    : e.flags.includes('drift') ? data.style.flags.drift : protocolColor(e.protocol));
+
+  // -- DOM helpers: text only ---------------------------------------------------------------------
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = v;
+      else if (k === 'style') for (const [sk, sv] of Object.entries(v)) node.style.setProperty(sk, sv);
+      else if (k.startsWith('data-')) node.setAttribute(k, v);
+      else node[k] = v;
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+  const where = (s) => `${s.repo}/${s.path}${s.line !== null && s.line !== undefined ? `:${s.line + 1}` : ''}`;
+  function siteLink(site, text) {
+    if (!site) return el('span', { text: text || '' });
+    const label = text || where(site);
+    const a = el('a', { text: label, title: where(site) });
+    if (site.href) a.href = site.href;
+    a.dataset.repo = site.repo;
+    a.dataset.path = site.path;
+    a.dataset.line = site.line === null || site.line === undefined ? '' : String(site.line);
+    a.addEventListener('click', (ev) => {
+      if (!vscode) return;
+      ev.preventDefault();
+      openSite(site);
+    });
+    return a;
+  }
+  function openSite(site) {
+    if (!site) return;
+    const root = data.repos[site.repo];
+    if (vscode && root) vscode.postMessage({ type: 'open', root, path: site.path, line: site.line });
+  }
+  const flags = (fs) => (fs || []).map((f) => el('span', { class: `flag ${f}`, text: f }));
+  const proto = (p) => el('span', { class: 'proto', text: p, style: { '--c': protocolColor(p) } });
+
+  // -- the graph ----------------------------------------------------------------------------------
+  const elements = [];
+  for (const g of data.groups) {
+    elements.push({ group: 'nodes', data: { id: g.id, label: `${g.kind}: ${g.name}` }, classes: 'group' });
+  }
+  for (const n of data.nodes) {
+    const label = n.kind === 'repo' ? `${n.repo}\n(files in no service)` : (n.owner ? `${n.name}\n${n.owner}` : n.name);
+    const lines = label.split('\n');
+    const w = 16 + 6.6 * Math.max(...lines.map((l) => l.length));
+    elements.push({ group: 'nodes', data: { id: n.id, parent: n.group, label, w, h: 12 + 14 * lines.length },
+      classes: [n.kind, ...n.flags].join(' ') });
+  }
+  for (const e of data.edges) {
+    elements.push({ group: 'edges', data: { id: e.id, source: e.source, target: e.target, label: e.caption,
+      color: edgeColor(e) }, classes: [e.protocol, ...e.flags].join(' ') });
+  }
+  const style = [
+    { selector: 'node[w]', style: { 'label': 'data(label)', 'text-wrap': 'wrap', 'text-valign': 'center', 'font-size': 11,
+      'font-family': 'Helvetica, Arial, sans-serif', 'shape': 'round-rectangle', 'width': 'data(w)', 'height': 'data(h)', 'background-color': '#edf2f7', 'border-width': 1, 'border-color': '#4a5568', 'color': '#1a202c',
+      'min-zoomed-font-size': LARGE ? 7 : 0 } },
+    { selector: 'node.repo', style: { 'border-style': 'dashed', 'background-color': '#ffffff', 'color': '#4a5568' } },
+    { selector: 'node.group', style: { 'label': 'data(label)', 'text-valign': 'top', 'text-halign': 'center',
+      'font-size': 12, 'color': '#4a5568', 'background-color': '#f7fafc', 'background-opacity': 0.6,
+      'border-color': '#cbd5e0', 'border-width': 1, 'padding': '14px', 'shape': 'round-rectangle' } },
+    { selector: 'edge', style: { 'width': 1.6, 'line-color': 'data(color)', 'target-arrow-color': 'data(color)',
+      'target-arrow-shape': 'triangle', 'arrow-scale': 0.9, 'curve-style': LARGE ? 'straight' : 'bezier',
+      'label': LARGE ? '' : 'data(label)', 'font-size': 9, 'color': 'data(color)', 'text-rotation': 'autorotate',
+      'text-background-color': '#ffffff', 'text-background-opacity': 0.85, 'text-background-padding': '2px',
+      'min-zoomed-font-size': 6 } },
+    { selector: 'edge.deprecated', style: { 'line-style': 'dashed' } },
+    { selector: 'edge.breaking, edge.drift', style: { 'width': 3, 'underlay-color': 'data(color)', 'underlay-opacity': 0.2, 'underlay-padding': 3 } },
+    { selector: 'edge.labelled', style: { 'label': 'data(label)' } },
+    { selector: '.faded', style: { 'opacity': 0.12 } },
+    { selector: 'node.group.faded', style: { 'opacity': 0.35 } },
+    { selector: 'node.match', style: { 'border-width': 3, 'border-color': '#d69e2e' } },
+    { selector: 'node.focused', style: { 'border-width': 3, 'border-color': '#3182ce', 'background-color': '#ebf8ff' } },
+    { selector: 'edge.focused', style: { 'width': 4 } },
+  ];
+  const layout = {
+    name: 'fcose', quality: LARGE ? 'draft' : 'default', randomize: true, animate: false, fit: true, padding: 30,
+    nodeDimensionsIncludeLabels: true, packComponents: true, nodeRepulsion: 6000, idealEdgeLength: 110,
+    nestingFactor: 0.6, gravityRangeCompound: 1.8, numIter: LARGE ? 1200 : 2500, tile: true,
+  };
+  if (typeof cytoscapeFcose === 'function') cytoscape.use(cytoscapeFcose);
+  else layout.name = 'cose';
+  state.timings.parsed = performance.now() - t0;
+  const cy = cytoscape({
+    container: $('cy'), elements, style, layout, minZoom: 0.05, maxZoom: 4,
+    textureOnViewport: LARGE, hideEdgesOnViewport: LARGE, pixelRatio: LARGE ? 1 : 'auto',
+    boxSelectionEnabled: false, autoungrabify: false,
+  });
+  state.timings.layout = performance.now() - t0;
+  const calm = () => { if (cy.zoom() > 1.3) { cy.zoom(1.3); cy.center(); } };
+  calm();
+
+  // -- focus, panel, search -------------------------------------------------------------------------
+  function clearFocus() {
+    cy.batch(() => cy.elements().removeClass('faded focused labelled'));
+    state.focused = null;
+    showOverview();
+  }
+  function focus(id, opts) {
+    const target = cy.getElementById(id);
+    if (!target || target.empty()) return false;
+    const keep = target.isNode() ? target.closedNeighborhood().union(target.closedNeighborhood().parents())
+      : target.union(target.connectedNodes()).union(target.connectedNodes().parents());
+    cy.batch(() => {
+      cy.elements().removeClass('faded focused labelled');
+      cy.elements().not(keep).addClass('faded');
+      target.addClass('focused');
+      keep.edges().addClass('labelled');
+    });
+    state.focused = id;
+    if (!opts || opts.fit !== false) { cy.fit(keep.filter((x) => !x.hasClass('group')), 60); calm(); }
+    if (target.isNode()) showNode(byId.get(id)); else showEdge(edgeById.get(id));
+    if (opts && opts.open && vscode) {
+      const item = target.isNode() ? byId.get(id) : edgeById.get(id);
+      openSite(target.isNode() ? item.declared : firstSite(item));
+    }
+    return true;
+  }
+  function firstSite(edge) {
+    for (const c of edge.contracts) for (const u of c.uses) if (u.sites.length) return u.sites[0];
+    return null;
+  }
+  const nameOf = (id) => { const n = byId.get(id); return n ? (n.kind === 'repo' ? `${n.repo} (no service)` : n.name) : id; };
+
+  function contractList(contracts, empty, withSites) {
+    if (!contracts.length) return el('p', { class: 'empty', text: empty });
+    const ul = el('ul');
+    for (const c of contracts) {
+      const entities = el('ul');
+      for (const u of c.uses) {
+        entities.append(el('li', {}, u.declared ? siteLink(u.declared, u.name) : el('span', { text: u.name }),
+          el('span', { class: 'meta', text: ` ${u.kind.split('.').pop()} · ${u.count} site${u.count === 1 ? '' : 's'} ` }),
+          ...flags(u.flags),
+          ...(u.notes || []).map((n) => el('div', { class: 'meta', text: n })),
+          withSites ? el('div', {}, ...u.sites.flatMap((s, i) => [i ? ', ' : '', siteLink(s)])) : null));
+      }
+      ul.append(el('li', {}, el('details', {},
+        el('summary', {}, c.declared ? siteLink(c.declared, c.name) : el('span', { text: c.name }), proto(c.protocol),
+          el('span', { class: 'meta', text: ` ${c.uses.length} entit${c.uses.length === 1 ? 'y' : 'ies'}, ${c.count} site${c.count === 1 ? '' : 's'}` }),
+          ...flags(c.flags)),
+        entities)));
+    }
+    return ul;
+  }
+  function edgeList(edges, other) {
+    if (!edges.length) return el('p', { class: 'empty', text: 'none' });
+    const ul = el('ul');
+    for (const e of edges) {
+      const a = el('a', { href: '#', text: other ? nameOf(e[other]) : `${nameOf(e.source)} → ${nameOf(e.target)}` });
+      a.addEventListener('click', (ev) => { ev.preventDefault(); focus(e.id); });
+      ul.append(el('li', {}, a, proto(e.protocol), el('span', { class: 'meta', text: ` ${e.label} · ${e.count} site${e.count === 1 ? '' : 's'}` }), ...flags(e.flags)));
+    }
+    return ul;
+  }
+  function panel(...children) {
+    const p = $('panel');
+    p.replaceChildren(...children);
+    p.scrollTop = 0;
+  }
+  function showNode(n) {
+    const out = data.edges.filter((e) => e.source === n.id);
+    const inc = data.edges.filter((e) => e.target === n.id);
+    const history = n.history.length ? el('ul', {}, ...n.history.map((h) => el('li', {},
+      el('span', { class: 'meta', text: `${h.date.slice(0, 10)} ${h.sha.slice(0, 10)} ` }), ...flags(h.kinds),
+      el('div', { text: h.subject }), h.site ? siteLink(h.site) : null))) : el('p', { class: 'empty', text: 'none recorded' });
+    panel(
+      el('h2', { id: 'panel-title', text: n.kind === 'repo' ? `${n.repo} (files in no service)` : n.name }),
+      ...n.flags.map((f) => el('span', { class: `flag ${f}`, text: `uses ${f}` })),
+      el('div', { class: 'meta', text: n.owner ? `owner ${n.owner}` : 'no owner known' }),
+      el('div', {}, el('span', { class: 'meta', text: 'repo ' }), n.declared ? siteLink(n.declared, `${n.repo}/${n.root || '.'}`) : el('span', { text: `${n.repo}/${n.root || '.'}` })),
+      n.languages.length ? el('div', { class: 'meta', text: n.languages.join(', ') }) : null,
+      el('h3', { text: `Provides (${n.provides.length})` }), contractList(n.provides, 'nothing known', false),
+      el('h3', { text: `Consumed by (${out.length})` }), edgeList(out, 'target'),
+      el('h3', { text: `Consumes (${n.consumes.length})` }), contractList(n.consumes, 'nothing known', false),
+      el('h3', { text: `Depends on (${inc.length})` }), edgeList(inc, 'source'),
+      n.unprovided.length ? el('h3', { text: `Consumed, provider unknown (${n.unprovided.length})` }) : null,
+      n.unprovided.length ? contractList(n.unprovided, '', true) : null,
+      el('h3', { text: 'Workarounds, hotfixes, reverts' }), history);
+  }
+  function showEdge(e) {
+    panel(
+      el('h2', { id: 'panel-title', text: `${nameOf(e.source)} → ${nameOf(e.target)}` }), proto(e.protocol), ...flags(e.flags),
+      el('div', { class: 'meta', text: `${e.count} call site${e.count === 1 ? '' : 's'} in ${nameOf(e.target)} use contracts ${nameOf(e.source)} provides` }),
+      el('h3', { text: `Contracts (${e.contracts.length})` }), contractList(e.contracts, 'none', true));
+    for (const d of $('panel').querySelectorAll('details')) d.open = true;
+  }
+  function showOverview() {
+    const services = data.nodes.filter((n) => n.kind === 'service').length;
+    const flagged = data.edges.filter((e) => e.flags.length);
+    panel(
+      el('h2', { id: 'panel-title', text: 'System map' }),
+      el('div', { class: 'meta', text: `${services} services, ${data.nodes.length - services} repos with files in no service, ${data.edges.length} links, grouped by ${data.group_by}` }),
+      el('p', { text: 'Click a service or a link for details; search by service, owner, repo or contract.' }),
+      el('h3', { text: `Links with deprecated, drifted or breaking contracts (${flagged.length})` }),
+      edgeList(flagged.slice(0, 200), null),
+      el('div', { id: 'notes' }, ...data.notes.map((n) => el('div', { text: n }))));
+  }
+
+  const haystack = new Map(data.nodes.map((n) => [n.id, [n.name, n.owner, n.repo, n.root,
+    ...n.provides.map((c) => c.name), ...n.consumes.map((c) => c.name)].join('\n').toLowerCase()]));
+  function search(q) {
+    q = q.trim().toLowerCase();
+    const results = $('results');
+    cy.batch(() => cy.nodes().removeClass('match'));
+    state.matches = [];
+    if (!q) { results.replaceChildren(); return []; }
+    const hits = data.nodes.filter((n) => haystack.get(n.id).includes(q));
+    hits.sort((a, b) => (b.name.toLowerCase().startsWith(q) - a.name.toLowerCase().startsWith(q)) || a.name.localeCompare(b.name));
+    state.matches = hits.map((n) => n.id);
+    cy.batch(() => { for (const n of hits) cy.getElementById(n.id).addClass('match'); });
+    results.replaceChildren(...hits.slice(0, 30).map((n, i) => {
+      const li = el('li', { class: i === 0 ? 'active' : '' }, el('span', { text: nameOf(n.id) }),
+        el('span', { class: 'hint', text: [n.owner, n.repo].filter(Boolean).join(' · ') }));
+      li.dataset.id = n.id;
+      li.addEventListener('click', () => { focus(n.id, { open: true }); results.replaceChildren(); });
+      return li;
+    }), ...(hits.length > 30 ? [el('li', { class: 'hint', text: `… ${hits.length - 30} more` })] : []),
+    ...(hits.length ? [] : [el('li', { class: 'hint', text: 'no service matches' })]));
+    return state.matches;
+  }
+
+  // -- wiring -----------------------------------------------------------------------------------------
+  cy.on('tap', 'node.service, node.repo', (ev) => focus(ev.target.id(), { fit: false, open: true }));
+  cy.on('tap', 'edge', (ev) => focus(ev.target.id(), { fit: false, open: true }));
+  cy.on('tap', (ev) => { if (ev.target === cy) clearFocus(); });
+  $('search').addEventListener('input', (ev) => search(ev.target.value));
+  $('search').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && state.matches.length) { focus(state.matches[0], { open: true }); $('results').replaceChildren(); }
+    if (ev.key === 'Escape') { ev.target.value = ''; search(''); clearFocus(); }
+  });
+  $('fit').addEventListener('click', () => { clearFocus(); cy.fit(undefined, 30); calm(); });
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === '/' && document.activeElement !== $('search')) { ev.preventDefault(); $('search').focus(); }
+  });
+  const legend = $('legend');
+  for (const [p, c] of Object.entries(data.style.protocols)) {
+    if (data.edges.some((e) => e.protocol === p)) legend.append(el('span', { text: p, style: { '--c': c } }));
+  }
+  legend.append(el('span', { class: 'dashed', text: 'deprecated', style: { '--c': '#718096' } }),
+    el('span', { text: 'drift', style: { '--c': data.style.flags.drift } }),
+    el('span', { text: 'breaking', style: { '--c': data.style.flags.breaking } }));
+  $('stats').textContent = `${data.nodes.length} nodes · ${data.edges.length} links`;
+
+  if (data.center && byId.has(data.center)) focus(data.center);
+  else if (data.focus && byId.has(data.focus)) focus(data.focus, { fit: false });
+  else showOverview();
+  state.timings.ready = performance.now() - t0;
+  window.loreMap = { cy, data, focus, search, clearFocus, state, ready: true };
+  document.body.dataset.ready = '1';
+  if (vscode) vscode.postMessage({ type: 'ready', nodes: data.nodes.length, edges: data.edges.length, timings: state.timings });
+})();
