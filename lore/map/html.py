@@ -14,17 +14,16 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from indexers.model import to_plain
 from lore.map.style import FLAG_COLORS, OTHER_COLOR, PROTOCOL_COLORS, edge_caption
 from lore.query.render import clean
-from lore.query.system_map import SystemMap
+from lore.query.system_map import Contract, Site, SystemMap, Use
 
 LINK_MODES = ("file", "vscode", "none")
 Href = Callable[[str, str, int | None], str | None]
@@ -68,35 +67,66 @@ def link_maker(links: str, repos: dict[str, str | None]) -> Href:
     return template
 
 
-def _with_hrefs(obj: Any, href: Href) -> Any:
-    """Add `href` to every site ({repo, path, line}) of the plain map."""
-    if isinstance(obj, dict):
-        out = {k: _with_hrefs(v, href) for k, v in obj.items()}
-        if set(obj) == {"repo", "path", "line"}:
-            out["href"] = href(obj["repo"], obj["path"], obj["line"])
-        return out
-    if isinstance(obj, list):
-        return [_with_hrefs(x, href) for x in obj]
-    return obj
+class _Tables:
+    """The page's compact form of the map: contracts and entities once each in a table, referred to by
+    index; sites as [repo, path, line]; nodes by index in edges. (The map's own JSON stays readable in
+    `SystemMap`; this is only what the page parses.)"""
+
+    def __init__(self) -> None:
+        self.entities: list[dict[str, Any]] = []
+        self.contracts: list[dict[str, Any]] = []
+        self._e: dict[str, int] = {}
+        self._c: dict[tuple[str, str], int] = {}
+
+    def entity(self, u: Use) -> int:
+        i = self._e.get(u.entity)
+        if i is None:
+            i = self._e[u.entity] = len(self.entities)
+            self.entities.append({"id": u.entity, "name": u.name, "kind": u.kind, "declared": site(u.declared),
+                                  "flags": list(u.flags), "notes": list(u.notes)})
+        return i
+
+    def contract(self, c: Contract) -> int:
+        key = (c.id, c.protocol)
+        i = self._c.get(key)
+        if i is None:
+            i = self._c[key] = len(self.contracts)
+            self.contracts.append({"id": c.id, "name": c.name, "protocol": c.protocol, "declared": site(c.declared),
+                                   "flags": list(c.flags)})
+        return i
+
+    def uses(self, contracts: Sequence[Contract], with_sites: bool) -> list[list[Any]]:
+        """[[contract, flags, [[entity, count, sites?], ...]], ...]"""
+        return [[self.contract(c), list(c.flags),
+                 [[self.entity(u), u.count, *([[site(s) for s in u.sites]] if with_sites else [])] for u in c.uses]]
+                for c in contracts]
+
+
+def site(s: Site | None) -> list[Any] | None:
+    return None if s is None else [s.repo, s.path, s.line]
 
 
 def page_data(m: SystemMap, *, links: str = "file", center: str | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = _with_hrefs(to_plain(m), link_maker(links, m.repos))
-    for plain, edge in zip(data["edges"], m.edges, strict=True):
-        plain["caption"] = edge_caption(edge)
-        plain["label"] = edge.label
-    for node in data["nodes"]:
-        for key in ("provides", "consumes", "unprovided"):
-            for c in node[key]:
-                c["count"] = sum(u["count"] for u in c["uses"])
-    for edge in data["edges"]:
-        for c in edge["contracts"]:
-            c["count"] = sum(u["count"] for u in c["uses"])
-    if links not in ("file", "vscode"):
-        data["repos"] = {name: None for name in data["repos"]}  # no local paths in a page meant to be shared
-    data["center"] = center if center and m.node(center) is not None else None
-    data["style"] = {"protocols": PROTOCOL_COLORS, "other": OTHER_COLOR, "flags": FLAG_COLORS}
-    return data
+    """What the page script reads (see map.js): the map in compact form, the link mode and the style."""
+    link_maker(links, m.repos)  # validates
+    t = _Tables()
+    index = {n.id: i for i, n in enumerate(m.nodes)}
+    nodes = [{"id": n.id, "kind": n.kind, "name": n.name, "repo": n.repo, "root": n.root, "owner": n.owner,
+              "group": n.group, "languages": list(n.languages), "declared": site(n.declared), "flags": list(n.flags),
+              "provides": t.uses(n.provides, False), "consumes": t.uses(n.consumes, False),
+              "unprovided": t.uses(n.unprovided, True),
+              "history": [{"sha": h.sha, "date": h.date, "subject": h.subject, "kinds": list(h.kinds), "site": site(h.site)}
+                          for h in n.history]}
+             for n in m.nodes]
+    edges = [{"source": index[e.source], "target": index[e.target], "protocol": e.protocol, "count": e.count,
+              "flags": list(e.flags), "label": e.label, "caption": edge_caption(e), "contracts": t.uses(e.contracts, True)}
+             for e in m.edges]
+    local = links in ("file", "vscode")
+    return {"nodes": nodes, "edges": edges, "entities": t.entities, "contracts": t.contracts,
+            "groups": [{"id": g.id, "kind": g.kind, "name": g.name} for g in m.groups], "group_by": m.group_by,
+            "repos": {name: (root if local else None) for name, root in m.repos.items()},
+            "links": links, "focus": m.focus, "center": center if center in index else None, "notes": list(m.notes),
+            "style": {"protocols": PROTOCOL_COLORS, "other": OTHER_COLOR, "flags": FLAG_COLORS}}
 
 
 def script_json(data: Any) -> str:

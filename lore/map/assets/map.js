@@ -11,11 +11,47 @@
   const LARGE = data.edges.length > 800 || data.nodes.length > 150;
   const $ = (id) => document.getElementById(id);
   const state = { focused: null, matches: [], timings: {} };
+  // Decode the compact form (lore/map/html.py page_data): edges name nodes by index, contracts and
+  // entities are tables, sites are [repo, path, line].
+  data.edges.forEach((e, i) => {
+    e.id = `e${i}`;
+    e.source = data.nodes[e.source].id;
+    e.target = data.nodes[e.target].id;
+  });
   const byId = new Map(data.nodes.map((n) => [n.id, n]));
   const edgeById = new Map(data.edges.map((e) => [e.id, e]));
+  const asSite = (s) => (s ? { repo: s[0], path: s[1], line: s[2] } : null);
+  function expand(list) {
+    return list.map(([ci, cflags, uses]) => {
+      const c = data.contracts[ci];
+      const out = uses.map(([ei, count, sites]) => {
+        const e = data.entities[ei];
+        return { name: e.name, kind: e.kind, declared: asSite(e.declared), flags: e.flags, notes: e.notes, count,
+          sites: (sites || []).map(asSite) };
+      });
+      return { name: c.name, protocol: c.protocol, declared: asSite(c.declared), flags: cflags, uses: out,
+        count: out.reduce((a, u) => a + u.count, 0) };
+    });
+  }
+  // Links to files: file:// or vscode:// URIs from the repo roots, or an http(s) template checked by
+  // lore; every piece of repository text in them is percent-encoded.
+  const enc = (t) => encodeURIComponent(t).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encPath = (p) => p.split('/').map(enc).join('/');
+  function href(site) {
+    if (!site || data.links === 'none') return null;
+    const line = site.line === null || site.line === undefined ? null : site.line + 1;
+    if (data.links === 'file' || data.links === 'vscode') {
+      const root = data.repos[site.repo];
+      if (!root) return null;
+      let full = encPath(`${root.replace(/\/+$/, '')}/${site.path}`);
+      if (!full.startsWith('/')) full = `/${full}`;
+      return data.links === 'file' ? `file://${full}${line ? `#L${line}` : ''}` : `vscode://file${full}${line ? `:${line}:1` : ''}`;
+    }
+    if (!/^https?:\/\//.test(data.links)) return null;
+    return data.links.replace(/\{repo\}/g, enc(site.repo)).replace(/\{path\}/g, encPath(site.path))
+      .replace(/\{line\}/g, String(line || 1));
+  }
   const protocolColor = (p) => data.style.protocols[p] || data.style.other;
-  const edgeColor = (e) => (e.flags.includes('breaking') ? data.style.flags.breaking
-    : e.flags.includes('drift') ? data.style.flags.drift : protocolColor(e.protocol));
 
   // -- DOM helpers: text only ---------------------------------------------------------------------
   function el(tag, props, ...children) {
@@ -35,7 +71,8 @@
     if (!site) return el('span', { text: text || '' });
     const label = text || where(site);
     const a = el('a', { text: label, title: where(site) });
-    if (site.href) a.href = site.href;
+    const target = href(site);
+    if (target) a.href = target;
     a.dataset.repo = site.repo;
     a.dataset.path = site.path;
     a.dataset.line = site.line === null || site.line === undefined ? '' : String(site.line);
@@ -67,8 +104,8 @@
       classes: [n.kind, ...n.flags].join(' ') });
   }
   for (const e of data.edges) {
-    elements.push({ group: 'edges', data: { id: e.id, source: e.source, target: e.target, label: e.caption,
-      color: edgeColor(e) }, classes: [e.protocol, ...e.flags].join(' ') });
+    elements.push({ group: 'edges', data: { id: e.id, source: e.source, target: e.target, label: e.caption },
+      classes: [`p-${e.protocol.replace(/[^\w-]/g, '_')}`, ...e.flags].join(' ') });
   }
   const style = [
     { selector: 'node[w]', style: { 'label': 'data(label)', 'text-wrap': 'wrap', 'text-valign': 'center', 'font-size': 11,
@@ -78,34 +115,83 @@
     { selector: 'node.group', style: { 'label': 'data(label)', 'text-valign': 'top', 'text-halign': 'center',
       'font-size': 12, 'color': '#4a5568', 'background-color': '#f7fafc', 'background-opacity': 0.6,
       'border-color': '#cbd5e0', 'border-width': 1, 'padding': '14px', 'shape': 'round-rectangle' } },
-    { selector: 'edge', style: { 'width': 1.6, 'line-color': 'data(color)', 'target-arrow-color': 'data(color)',
+    // Edges: few properties, colours by class rather than data mappers, labels only where they help
+    // (every edge of a small map, the focused edges of a large one): styling thousands of edges costs.
+    { selector: 'edge', style: { 'width': 1.6, 'line-color': data.style.other, 'target-arrow-color': data.style.other,
       'target-arrow-shape': 'triangle', 'arrow-scale': 0.9, 'curve-style': LARGE ? 'straight' : 'bezier',
-      'label': LARGE ? '' : 'data(label)', 'font-size': 9, 'color': 'data(color)', 'text-rotation': 'autorotate',
+      'opacity': LARGE ? 0.3 : 1 } },
+    ...Object.entries(data.style.protocols).map(([p, c]) => ({ selector: `edge.p-${p}`,
+      style: { 'line-color': c, 'target-arrow-color': c, 'color': c } })),
+    { selector: 'edge.deprecated', style: { 'line-style': 'dashed' } },
+    ...['drift', 'breaking'].map((f) => ({ selector: `edge.${f}`, style: { 'width': 3, 'line-color': data.style.flags[f],
+      'target-arrow-color': data.style.flags[f], 'color': data.style.flags[f] } })),
+    { selector: LARGE ? 'edge.labelled' : 'edge', style: { 'label': 'data(label)', 'font-size': 9, 'text-rotation': 'autorotate',
       'text-background-color': '#ffffff', 'text-background-opacity': 0.85, 'text-background-padding': '2px',
       'min-zoomed-font-size': 6 } },
-    { selector: 'edge.deprecated', style: { 'line-style': 'dashed' } },
-    { selector: 'edge.breaking, edge.drift', style: { 'width': 3, 'underlay-color': 'data(color)', 'underlay-opacity': 0.2, 'underlay-padding': 3 } },
-    { selector: 'edge.labelled', style: { 'label': 'data(label)' } },
     { selector: '.faded', style: { 'opacity': 0.12 } },
     { selector: 'node.group.faded', style: { 'opacity': 0.35 } },
     { selector: 'node.match', style: { 'border-width': 3, 'border-color': '#d69e2e' } },
     { selector: 'node.focused', style: { 'border-width': 3, 'border-color': '#3182ce', 'background-color': '#ebf8ff' } },
-    { selector: 'edge.focused', style: { 'width': 4 } },
+    { selector: 'edge.labelled', style: { 'opacity': 1 } },
+    { selector: 'edge.focused', style: { 'width': 4, 'opacity': 1 } },
   ];
+  function packGroups(items) {
+    const members = new Map();
+    for (const item of items) {
+      if (item.group !== 'nodes' || !item.data.w) continue;
+      if (!members.has(item.data.parent)) members.set(item.data.parent, []);
+      members.get(item.data.parent).push(item);
+    }
+    const gap = 24;
+    const boxes = [...members.values()].map((list) => {
+      const cw = Math.max(...list.map((i) => i.data.w)) + gap;
+      const ch = Math.max(...list.map((i) => i.data.h)) + gap;
+      const cols = Math.ceil(Math.sqrt(list.length * ch / cw));
+      return { list, cw, ch, cols, w: cols * cw, h: Math.ceil(list.length / cols) * ch };
+    });
+    const area = boxes.reduce((a, b) => a + (b.w + 3 * gap) * (b.h + 4 * gap), 0);
+    const aspect = Math.max(1, ($('cy').clientWidth || 1200) / Math.max(1, $('cy').clientHeight || 700));
+    const rowWidth = Math.max(...boxes.map((b) => b.w), Math.sqrt(area * aspect));
+    let x = 0; let y = 0; let rowH = 0;
+    for (const b of boxes) {
+      if (x > 0 && x + b.w > rowWidth) { x = 0; y += rowH + 4 * gap; rowH = 0; }
+      b.list.forEach((item, i) => {
+        item.position = { x: x + (i % b.cols) * b.cw + b.cw / 2, y: y + Math.floor(i / b.cols) * b.ch + b.ch / 2 };
+      });
+      x += b.w + 3 * gap;
+      rowH = Math.max(rowH, b.h);
+    }
+  }
   const layout = {
-    name: 'fcose', quality: LARGE ? 'draft' : 'default', randomize: true, animate: false, fit: true, padding: 30,
-    nodeDimensionsIncludeLabels: true, packComponents: true, nodeRepulsion: 6000, idealEdgeLength: 110,
-    nestingFactor: 0.6, gravityRangeCompound: 1.8, numIter: LARGE ? 1200 : 2500, tile: true,
+    name: 'fcose', quality: 'default', randomize: true, animate: false, fit: false, nodeDimensionsIncludeLabels: false,
+    packComponents: true, nodeRepulsion: 6000, idealEdgeLength: 110, nestingFactor: 0.6, gravityRangeCompound: 1.8,
+    numIter: 2500, tile: true,
   };
-  if (typeof cytoscapeFcose === 'function') cytoscape.use(cytoscapeFcose);
-  else layout.name = 'cose';
   state.timings.parsed = performance.now() - t0;
+  // Small maps: fCoSE (force-directed, groups as compound nodes) in a headless instance, so no renderer
+  // keeps up with every move; then one draw in place. Large maps: force layouts of thousands of edges
+  // take seconds and still give a hairball, so groups are packed on shelves, their services in a grid
+  // inside (linear time, no overlaps); search and focus do the rest.
+  if (LARGE || typeof cytoscapeFcose !== 'function') {
+    packGroups(elements);
+  } else {
+    cytoscape.use(cytoscapeFcose);
+    const sizes = [{ selector: 'node[w]', style: { 'width': 'data(w)', 'height': 'data(h)', 'shape': 'round-rectangle' } },
+      { selector: 'node.group', style: { 'padding': '14px' } }];
+    const headless = cytoscape({ headless: true, styleEnabled: true, elements, style: sizes });
+    headless.layout(layout).run();
+    for (const item of elements) {
+      if (item.group === 'nodes' && item.data.w) item.position = { ...headless.getElementById(item.data.id).position() };
+    }
+    headless.destroy();
+  }
+  state.timings.layout = performance.now() - t0;
   const cy = cytoscape({
-    container: $('cy'), elements, style, layout, minZoom: 0.05, maxZoom: 4,
+    container: $('cy'), elements, style, layout: { name: 'preset', fit: true, padding: 30 }, minZoom: 0.05, maxZoom: 4,
     textureOnViewport: LARGE, hideEdgesOnViewport: LARGE, pixelRatio: LARGE ? 1 : 'auto',
     boxSelectionEnabled: false, autoungrabify: false,
   });
-  state.timings.layout = performance.now() - t0;
+  state.timings.drawn = performance.now() - t0;
   const calm = () => { if (cy.zoom() > 1.3) { cy.zoom(1.3); cy.center(); } };
   calm();
 
@@ -131,17 +217,18 @@
     if (target.isNode()) showNode(byId.get(id)); else showEdge(edgeById.get(id));
     if (opts && opts.open && vscode) {
       const item = target.isNode() ? byId.get(id) : edgeById.get(id);
-      openSite(target.isNode() ? item.declared : firstSite(item));
+      openSite(target.isNode() ? asSite(item.declared) : firstSite(item));
     }
     return true;
   }
   function firstSite(edge) {
-    for (const c of edge.contracts) for (const u of c.uses) if (u.sites.length) return u.sites[0];
+    for (const [, , uses] of edge.contracts) for (const u of uses) if (u[2] && u[2].length) return asSite(u[2][0]);
     return null;
   }
   const nameOf = (id) => { const n = byId.get(id); return n ? (n.kind === 'repo' ? `${n.repo} (no service)` : n.name) : id; };
 
-  function contractList(contracts, empty, withSites) {
+  function contractList(compact, empty, withSites) {
+    const contracts = expand(compact);
     if (!contracts.length) return el('p', { class: 'empty', text: empty });
     const ul = el('ul');
     for (const c of contracts) {
@@ -181,12 +268,12 @@
     const inc = data.edges.filter((e) => e.target === n.id);
     const history = n.history.length ? el('ul', {}, ...n.history.map((h) => el('li', {},
       el('span', { class: 'meta', text: `${h.date.slice(0, 10)} ${h.sha.slice(0, 10)} ` }), ...flags(h.kinds),
-      el('div', { text: h.subject }), h.site ? siteLink(h.site) : null))) : el('p', { class: 'empty', text: 'none recorded' });
+      el('div', { text: h.subject }), h.site ? siteLink(asSite(h.site)) : null))) : el('p', { class: 'empty', text: 'none recorded' });
     panel(
       el('h2', { id: 'panel-title', text: n.kind === 'repo' ? `${n.repo} (files in no service)` : n.name }),
       ...n.flags.map((f) => el('span', { class: `flag ${f}`, text: `uses ${f}` })),
       el('div', { class: 'meta', text: n.owner ? `owner ${n.owner}` : 'no owner known' }),
-      el('div', {}, el('span', { class: 'meta', text: 'repo ' }), n.declared ? siteLink(n.declared, `${n.repo}/${n.root || '.'}`) : el('span', { text: `${n.repo}/${n.root || '.'}` })),
+      el('div', {}, el('span', { class: 'meta', text: 'repo ' }), n.declared ? siteLink(asSite(n.declared), `${n.repo}/${n.root || '.'}`) : el('span', { text: `${n.repo}/${n.root || '.'}` })),
       n.languages.length ? el('div', { class: 'meta', text: n.languages.join(', ') }) : null,
       el('h3', { text: `Provides (${n.provides.length})` }), contractList(n.provides, 'nothing known', false),
       el('h3', { text: `Consumed by (${out.length})` }), edgeList(out, 'target'),
@@ -216,7 +303,7 @@
   }
 
   const haystack = new Map(data.nodes.map((n) => [n.id, [n.name, n.owner, n.repo, n.root,
-    ...n.provides.map((c) => c.name), ...n.consumes.map((c) => c.name)].join('\n').toLowerCase()]));
+    ...n.provides.map((c) => data.contracts[c[0]].name), ...n.consumes.map((c) => data.contracts[c[0]].name)].join('\n').toLowerCase()]));
   function search(q) {
     q = q.trim().toLowerCase();
     const results = $('results');
@@ -264,7 +351,7 @@
   else if (data.focus && byId.has(data.focus)) focus(data.focus, { fit: false });
   else showOverview();
   state.timings.ready = performance.now() - t0;
-  window.loreMap = { cy, data, focus, search, clearFocus, state, ready: true };
+  window.loreMap = { cy, data, focus, search, clearFocus, state, href, ready: true };
   document.body.dataset.ready = '1';
   if (vscode) vscode.postMessage({ type: 'ready', nodes: data.nodes.length, edges: data.edges.length, timings: state.timings });
 })();
