@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from indexers.model import Commit, Entity, FileFacts, Link, ServiceDecl, Span
 from indexers.snapshot import RepoInfo, Snapshot, build
+from lore.query.system_map import SystemMap, build_map
 
 # Repository-controlled text that must come out inert in every format.
 HOSTILE = '</script><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">"];\\N`#x;|'
@@ -59,3 +60,12 @@ def system(services: Sequence[tuple[str, str, str, str]], entities: Iterable[Ent
 
 def commit(sha: str, date: str, subject: str, kinds: tuple[str, ...], files: tuple[str, ...]) -> Commit:
     return Commit(sha=sha, date=date, author="Ada", subject=subject, kinds=kinds, files=files)
+
+
+def hostile_map() -> SystemMap:
+    """Two services and one edge whose names, owner, contract and file are all HOSTILE."""
+    ents = [entity("proto:evil.v1", "proto.package", name=HOSTILE),
+            entity("proto:evil.v1.S.Do", "proto.rpc", parent="proto:evil.v1", name=HOSTILE, deprecated=True)]
+    links = [link(HOSTILE, "proto:evil.v1.S.Do", "provides", "evil", "server.go", 3),
+             link("victim", "proto:evil.v1.S.Do", "consumes", "victim", f"{HOSTILE}.go", 5)]
+    return build_map(system([(HOSTILE, "evil", "", HOSTILE), ("victim", "victim", "", "team-v")], ents, links))

@@ -22,8 +22,7 @@ import pytest
 from lore.map.dot import render_dot
 from lore.map.html import render_html, script_json
 from lore.map.mermaid import render_mermaid, text
-from lore.query.system_map import build_map
-from tests.map_facts import HOSTILE, entity, link, system
+from tests.map_facts import HOSTILE, hostile_map
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = Path(os.environ.get("LORE_EDITOR_TOOLS")
@@ -102,15 +101,6 @@ def lore(shop: tuple[Path, dict[str, str]], *args: str) -> subprocess.CompletedP
     path, env = shop
     return subprocess.run([sys.executable, "-m", "lore", "graph", str(path), *args], capture_output=True, text=True,
                           env=env, cwd=path.parent, timeout=300)
-
-
-def hostile_map():  # type: ignore[no-untyped-def]
-    ents = [entity("proto:evil.v1", "proto.package", name=HOSTILE),
-            entity("proto:evil.v1.S.Do", "proto.rpc", parent="proto:evil.v1", name=HOSTILE, deprecated=True)]
-    links = [link(HOSTILE, "proto:evil.v1.S.Do", "provides", "evil", "server.go", 3),
-             link("victim", "proto:evil.v1.S.Do", "consumes", "victim", f"{HOSTILE}.go", 5)]
-    snap = system([(HOSTILE, "evil", "", HOSTILE), ("victim", "victim", "", "team-v")], ents, links)
-    return build_map(snap)
 
 
 # -- exact text through the CLI ----------------------------------------------------------------------
