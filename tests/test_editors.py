@@ -102,6 +102,9 @@ def test_vscode() -> None:
     assert any("deprecated-use" in p and "CartService.RemoveItem is deprecated" in p for p in result["problems"])
     assert "proto:shop.cart.v1.CartService.RemoveItem" in result["hover"]
     assert {"Show Context at Cursor renders lore/context", "consumers code lens opens a peek view of the consumers",
-            "Lore: Reindex reports the index", "status bar item"} <= {k for k, v in result["checks"].items() if v["ok"]}
+            "Lore: Reindex reports the index", "status bar item", "Show System Map opens the map page in a webview",
+            "the map is centred on the service of the active file",
+            "clicking a service in the map focuses it and opens its catalog file",
+            "clicking a link in the map opens the consumer's file"} <= {k for k, v in result["checks"].items() if v["ok"]}
     assert (ARTIFACTS / "vscode_hover.png").stat().st_size > 10_000
     print(f"vscode: {result['total_s']:.1f} s in the browser")

@@ -143,6 +143,7 @@ async def test_system_map_command_centres_on_the_file_service(client: LanguageCl
         command="lore.systemMap", arguments=[{"uri": cart_client.as_uri()}]))
     assert res["center"] == "service:checkout-service:checkout-service"
     assert (res["nodes"], res["edges"]) == (3, 3)
+    assert res["repos"]["checkout-service"] == str(shop / "checkout-service")
     assert res["html"].startswith("<!DOCTYPE html>") and "<title>Lore: System map: checkout-service</title>" in res["html"]
     assert '"center":"service:checkout-service:checkout-service"' in res["html"]
     near = await client.workspace_execute_command_async(t.ExecuteCommandParams(

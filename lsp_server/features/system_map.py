@@ -24,7 +24,7 @@ def center_for(snap: Snapshot, uri: str | None) -> str | None:
 
 
 def system_map(snap: Snapshot, args: list[Any]) -> dict[str, Any]:
-    """args: [{uri?, focus?, depth?, groupBy?}] -> {html, center, nodes, edges}."""
+    """args: [{uri?, focus?, depth?, groupBy?}] -> {html, center, nodes, edges, repos (name -> root)}."""
     opts = args[0] if args else {}
     if not isinstance(opts, dict):
         raise BadArguments("lore.systemMap expects [{uri?, focus?, depth?, groupBy?}]")
@@ -41,4 +41,4 @@ def system_map(snap: Snapshot, args: list[Any]) -> dict[str, Any]:
     center = center if center is not None and m.node(center) is not None else None
     title = "System map" + (f": {m.node(center).name}" if center and m.node(center) else "")  # type: ignore[union-attr]
     return {"html": render_html(m, links="file", center=center, title=title), "center": center,
-            "nodes": len(m.nodes), "edges": len(m.edges)}
+            "nodes": len(m.nodes), "edges": len(m.edges), "repos": m.repos}

@@ -335,6 +335,19 @@
     if (ev.key === 'Escape') { ev.target.value = ''; search(''); clearFocus(); }
   });
   $('fit').addEventListener('click', () => { clearFocus(); cy.fit(undefined, 30); calm(); });
+  let resizing = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => {
+      cy.resize();
+      const target = state.focused ? cy.getElementById(state.focused) : null;
+      if (target && target.nonempty()) {
+        const keep = target.isNode() ? target.closedNeighborhood() : target.union(target.connectedNodes());
+        cy.fit(keep.filter((x) => !x.hasClass('group')), 60);
+      } else cy.fit(undefined, 30);
+      calm();
+    }, 150);
+  });
   document.addEventListener('keydown', (ev) => {
     if (ev.key === '/' && document.activeElement !== $('search')) { ev.preventDefault(); $('search').focus(); }
   });
