@@ -78,6 +78,7 @@ def test_neovim(route: str) -> None:
     expected = {"deprecated-use diagnostic on the RemoveItem call", "hover on the RemoveItem call",
                 ":LoreContext float names the rpc", "hover on rpc GetCart", ":LoreConsumers lists both consumers",
                 ":LoreReindex reports the index", "hover on the workaround line", "editing the workaround line warns",
+                ":LoreMap writes the map page and opens it",
                 "no warnings from the server or the plugin"}
     assert expected <= {k for k, v in result["checks"].items() if v["ok"]}
     print(f"neovim {result['nvim']} ({route}): {result['total_ms']} ms in the editor")
