@@ -16,7 +16,16 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from lsp_server import documents, settings
 from lsp_server.convert import uri_to_path
-from lsp_server.features import code_actions, code_lens, commands, definition, hover, references, symbols, system_map
+from lsp_server.features import (
+    code_actions,
+    code_lens,
+    commands,
+    definition,
+    hover,
+    references,
+    symbols,
+    system_map,
+)
 from lsp_server.indexing import Background
 from lsp_server.server import LoreServer
 

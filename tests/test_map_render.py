@@ -148,7 +148,30 @@ def test_html_output_file(shop: tuple[Path, dict[str, str]], tmp_path: Path) -> 
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=|https?://(?!www\.w3\.org)", page.split("lore-map-data")[0])
 
 
+def test_breaking_marks_the_links_a_working_tree_change_breaks(tmp_path: Path) -> None:
+    shop = tmp_path / "shop"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "materialize.py"), str(shop)], check=True, capture_output=True)
+    proto = shop / "contracts/proto/shop/cart/v1/cart.proto"
+    proto.write_text(proto.read_text().replace("  rpc GetCart(GetCartRequest) returns (Cart);\n", ""))
+    env = {**os.environ, "LORE_CACHE": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, "-m", "lore", "graph", str(shop), "--format", "dot", "--breaking"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    edges = {line.split(" [")[0].strip(): line for line in out.stdout.splitlines() if " -> " in line}
+    to_checkout = edges['"service:cart-service:cart-service" -> "service:checkout-service:checkout-service"']
+    to_storefront = edges['"service:cart-service:cart-service" -> "service:storefront:storefront"']
+    for line in (to_checkout, to_storefront):
+        assert "breaking" in line and 'color="#c53030"' in line, line
+    assert "breaking" not in edges['"service:checkout-service:checkout-service" -> "service:storefront:storefront"']
+    plain = subprocess.run([sys.executable, "-m", "lore", "graph", str(shop), "--format", "dot"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert "breaking" not in plain.stdout
+
+
 @pytest.mark.parametrize(("args", "message"), [
+    (["--breaking"], "--breaking and --base apply to --format dot, mermaid and html"),
+    (["--format", "dot", "--base", "main"], "--base needs --breaking"),
+    (["--format", "dot", "--breaking", "--base", "no-such-ref"], "--breaking: "),
     (["--focus", "nope", "--format", "dot"], "--focus 'nope': no such service"),
     (["--depth", "2", "--format", "html"], "--depth needs --focus SERVICE"),
     (["--json", "--format", "dot"], "--json and --format dot disagree"),

@@ -13,7 +13,7 @@ from indexers.engine import Engine
 from indexers.snapshot import Snapshot
 from indexers.store import Store
 from indexers.workspace import discover
-from lore.query.system_map import MapError, SystemMap, build_map
+from lore.query.system_map import Break, MapError, Site, SystemMap, build_map
 from tests.map_facts import commit, entity, link, system
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,13 +108,29 @@ def test_group_by_owner(shop: Snapshot) -> None:
 
 
 def test_breaking_changes_mark_edges(shop: Snapshot) -> None:
-    m = build_map(shop, breaking={P + "CartService.GetCart": ["RPC_NO_DELETE: rpc GetCart deleted"]})
+    cart_ts = Site("storefront", "src/cart.ts", 11)
+    m = build_map(shop, breaking=[Break(P + "CartService.GetCart", "FIELD_SAME_TYPE: changed", (cart_ts,))])
     flagged = {(e.source, e.target): e.flags for e in m.edges}
-    assert flagged[(CART, CHECKOUT)] == ("breaking", "deprecated")
+    assert flagged[(CART, CHECKOUT)] == ("breaking", "deprecated")  # checkout's own link to GetCart
     assert flagged[(CART, STOREFRONT)] == ("breaking",)
     assert flagged[(CHECKOUT, STOREFRONT)] == ()
-    use = next(u for e in m.edges for c in e.contracts for u in c.uses if u.entity == P + "CartService.GetCart")
-    assert use.notes == ("RPC_NO_DELETE: rpc GetCart deleted",)
+    use = next(u for e in m.edges if e.target == STOREFRONT for c in e.contracts for u in c.uses
+               if u.entity == P + "CartService.GetCart")
+    assert use.notes == ("FIELD_SAME_TYPE: changed",) and use.flags == ("breaking",)
+
+
+def test_a_deleted_entity_still_draws_the_broken_edge() -> None:
+    """The consumer's link to a deleted rpc is gone from the index; the finding's consumer site joins it
+    to the service that provides what is left of the contract."""
+    snap = small()
+    gone = Break("proto:bill.v1.Billing.Void", "RPC_NO_DELETE: rpc Void was deleted", (Site("billing", "svc/audit/void.go", 8),))
+    m = build_map(snap, breaking=[gone])
+    audit, billing = "service:billing/svc/audit:audit", "service:billing/svc/billing:billing"
+    edge = next(e for e in m.edges if (e.source, e.target) == (billing, audit))
+    assert (edge.protocol, edge.flags, edge.label) == ("grpc", ("breaking",), "bill.v1")
+    (use,) = edge.contracts[0].uses
+    assert (use.entity, use.name, use.declared, use.notes) == (gone.entity, "Void", None, (gone.message,))
+    assert [(s.path, s.line) for s in use.sites] == [("svc/audit/void.go", 8)]
 
 
 # -- small systems as facts ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from lore.cli.errors import friendly
 from lore.map.render import MapOptionError, check_links, render_map
 from lore.query import context as query
 from lore.query.render import render_text
+from lore.query.system_map import Break, Site
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,9 +159,11 @@ def context(location: str, cache_dir: Path | None, as_json: bool, end_line: int 
 @click.option("--group-by", type=click.Choice(["repo", "owner"]), default="repo", show_default=True, help="Group services by repo or by owner.")
 @click.option("--links", default="file", show_default=True, metavar="file|vscode|none|URL",
               help="HTML: link files as file:// or vscode:// URIs, not at all, or by an http(s) URL template with {repo}, {path}, {line}.")
+@click.option("--breaking", is_flag=True, help="Mark the links that the contract changes in the working tree break (as `lore check`).")
+@click.option("--base", "base_ref", default=None, metavar="REF", help="With --breaking: compare against the merge base with REF.")
 @friendly
 def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, output: Path | None, focus: str | None,
-          depth: int | None, group_by: str, links: str) -> None:
+          depth: int | None, group_by: str, links: str, breaking: bool, base_ref: str | None) -> None:
     """The system graph: contract entities, services and links; or the system map (--format dot|mermaid|html)."""
     if as_json and fmt not in (None, "json"):
         raise LoreUsageError(f"--json and --format {fmt} disagree; use one of them")
@@ -169,12 +172,17 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, ou
         raise LoreUsageError("--focus and --depth apply to --format dot, mermaid and html")
     if depth is not None and focus is None:
         raise LoreUsageError("--depth needs --focus SERVICE")
+    if (breaking or base_ref) and fmt in ("json", "text"):
+        raise LoreUsageError("--breaking and --base apply to --format dot, mermaid and html")
+    if base_ref and not breaking:
+        raise LoreUsageError("--base needs --breaking")
     try:
         check_links(links)
-        _ws, engine = open_engine(path, cache_dir)
+        ws, engine = open_engine(path, cache_dir)
         snap, _report = engine.refresh()
         if fmt in ("dot", "mermaid", "html"):
-            _emit(render_map(snap, fmt, focus=focus, depth=depth, group_by=group_by, links=links), output)
+            breaks = map_breaks(ws, snap, base_ref) if breaking else []
+            _emit(render_map(snap, fmt, focus=focus, depth=depth, group_by=group_by, links=links, breaking=breaks), output)
             return
     except MapOptionError as exc:
         raise LoreUsageError(str(exc)) from exc
@@ -199,6 +207,26 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, ou
         first = c["differences"][0] if c["differences"] else "shapes differ"
         lines.append(f"conflict {c['id']}: {first}; to resolve: {c['what_to_do']}")
     _emit("\n".join(lines) + "\n", output)
+
+
+def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
+    """The breaking changes `lore check` finds in every checked-out repo, for the map."""
+    from indexers import git
+    from lore.check.baseline import BaselineError
+    from lore.check.compare import check_repo
+    from lore.check.suppress import ConfigError, parse_config
+
+    out: list[Break] = []
+    try:
+        ignore = parse_config(ws.check, str(ws.config_path or "lore.toml"))
+        for spec in ws.repos:
+            res = check_repo(snap, spec.name, spec.root, base=base_ref, ignore=ignore, exclude=ws.exclude,
+                             max_file_size=ws.max_file_size)
+            out.extend(Break(f.entity, f"{f.rule}: {f.message}", tuple(Site(c.repo, c.path, c.line) for c in f.consumers))
+                       for f in res.findings if f.breaking)
+    except (BaselineError, ConfigError, git.GitError) as exc:
+        raise LoreUsageError(f"--breaking: {exc}") from exc
+    return out
 
 
 def _emit(text: str, output: Path | None) -> None:

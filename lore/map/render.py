@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from indexers.snapshot import Snapshot
 from lore.map.dot import render_dot
 from lore.map.html import LinkError, link_maker, render_html
 from lore.map.mermaid import render_mermaid
-from lore.query.system_map import MapError, build_map
+from lore.query.system_map import Break, MapError, build_map
 
 FORMATS = ("dot", "mermaid", "html")
 
@@ -26,7 +26,7 @@ def check_links(links: str) -> None:
 
 def render_map(snap: Snapshot, fmt: str, *, focus: str | None = None, depth: int | None = None,
                group_by: str = "repo", links: str = "file", center: str | None = None,
-               breaking: Mapping[str, Sequence[str]] | None = None) -> str:
+               breaking: Sequence[Break] = ()) -> str:
     if fmt not in FORMATS:
         raise MapOptionError(f"format {fmt!r}: expected one of {', '.join(FORMATS)}")
     check_links(links)

@@ -12,8 +12,10 @@ from files in no known service belong to a node for their repo.
 Each edge carries one protocol (from the entity kind: proto -> grpc, openapi -> http, ...), the contracts
 (the root of each entity's parent chain: a proto package, an OpenAPI document, ...) with the entities
 used, their call sites and flags: `deprecated` (entity attrs), `drift` (declarations that disagree:
-Snapshot.conflicts, or a `drift` attribute) and `breaking` (entity ids the caller passes in, e.g. from
-`lore check`). New flags belong in `entity_flags`.
+Snapshot.conflicts, or a `drift` attribute) and `breaking` (`Break`s the caller passes in from `lore
+check`: the changed entity and the consumer sites the change breaks; a consumer of a deleted rpc still
+gets its edge, to the service that provides what is left of the contract). New flags belong in
+`entity_flags`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from indexers.model import Entity, Link
+from indexers.model import Entity, Link, Span
 from indexers.snapshot import Snapshot
 
 PROTOCOLS = {"proto": "grpc", "openapi": "http", "swagger": "http", "graphql": "graphql", "sql": "sql"}
@@ -46,6 +48,16 @@ class Site:
     repo: str
     path: str
     line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """A breaking change to a contract entity (which may be gone from the working tree) and the
+    consumer sites it breaks."""
+
+    entity: str
+    message: str
+    consumers: tuple[Site, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,16 +162,14 @@ def protocol_of(kind: str) -> str:
     return PROTOCOLS.get(family, family or "other")
 
 
-def entity_flags(entity: Entity | None, conflicts: set[str], breaking: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
-    if entity is None:
-        return ()
-    attrs = entity.attrs or {}
+def entity_flags(ident: str, entity: Entity | None, conflicts: set[str], breaking: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    attrs = entity.attrs or {} if entity is not None else {}
     flags = []
     if attrs.get("deprecated"):
         flags.append("deprecated")
-    if entity.id in conflicts or attrs.get("drift"):
+    if ident in conflicts or attrs.get("drift"):
         flags.append("drift")
-    if entity.id in breaking:
+    if ident in breaking:
         flags.append("breaking")
     return tuple(flags)
 
@@ -193,17 +203,28 @@ class _Builder:
         self._roots: dict[str, str] = {}
 
     def node_of(self, link: Link) -> str:
-        svc = self.snap.service_for(link.repo, link.path) if link.service else None
-        if svc is not None and svc.name == link.service:
+        svc = self.snap.service_for(link.repo, link.path) if link.service or link.kind == "breaking" else None
+        if svc is not None and (svc.name == link.service or link.kind == "breaking"):
             return service_node_id(svc.repo, svc.root, svc.name)
         return repo_node_id(link.repo)
+
+    def anchor(self, ident: str) -> str:
+        """The entity itself, or for one the snapshot does not have (deleted in the working tree) the
+        nearest enclosing id it has: `proto:a.S.Gone` -> `proto:a.S`."""
+        cur = ident
+        while self.snap.entity(cur) is None:
+            cut = max(cur.rfind("."), cur.rfind(":"))
+            if cut <= cur.find(":"):
+                return ident
+            cur = cur[:cut]
+        return cur
 
     def root_of(self, ident: str) -> str:
         hit = self._roots.get(ident)
         if hit is not None:
             return hit
-        seen = {ident}
-        cur = ident
+        cur = self.anchor(ident)
+        seen = {cur}
         while True:
             e = self.snap.entity(cur)
             if e is None or not e.parent or e.parent in seen or self.snap.entity(e.parent) is None:
@@ -225,10 +246,10 @@ class _Builder:
             s = _site(lk.repo, lk.path, lk.range.start_line)
             if s not in sites:
                 sites.append(s)
-        return Use(entity=ident, name=e.name if e is not None else ident.rsplit(":", 1)[-1],
+        return Use(entity=ident, name=e.name if e is not None else ident[max(ident.rfind("."), ident.rfind(":")) + 1:],
                    kind=e.kind if e is not None else "", declared=self.declared(ident),
                    sites=tuple(sites[:SITES_PER_USE]), count=len(sites),
-                   flags=entity_flags(e, self.conflicts, self.breaking),
+                   flags=entity_flags(ident, e, self.conflicts, self.breaking),
                    notes=tuple(self.breaking.get(ident, ())))
 
     def contracts(self, uses: Mapping[str, Sequence[Link]]) -> tuple[Contract, ...]:
@@ -243,20 +264,23 @@ class _Builder:
             re_ = self.snap.entity(root)
             name = str((re_.attrs or {}).get("title") or re_.name) if re_ is not None else root
             out.append(Contract(id=root, name=name, protocol=proto, declared=self.declared(root), uses=tuple(us),
-                                flags=_merge_flags(entity_flags(re_, self.conflicts, self.breaking),
+                                flags=_merge_flags(entity_flags(root, re_, self.conflicts, self.breaking),
                                                    *(u.flags for u in us))))
         return tuple(out)
 
 
 def build_map(snap: Snapshot, *, group_by: str = "repo", focus: str | None = None, depth: int | None = None,
-              breaking: Mapping[str, Sequence[str]] | None = None) -> SystemMap:
+              breaking: Sequence[Break] = ()) -> SystemMap:
     """The map of the whole system, or of the services within `depth` (default 1) edges of `focus` (a
     service name, a node id, or a repo name for the files of a repo in no service)."""
     if group_by not in GROUP_BY:
         raise MapError(f"group by {group_by!r}: expected one of {', '.join(GROUP_BY)}")
     if depth is not None and depth < 0:
         raise MapError(f"depth must be >= 0, got {depth}")
-    b = _Builder(snap, breaking or {})
+    notes_by_entity: dict[str, list[str]] = defaultdict(list)
+    for brk in breaking:
+        notes_by_entity[brk.entity].append(brk.message)
+    b = _Builder(snap, notes_by_entity)
     services = list(snap.services.services) if snap.services is not None else []
     info: dict[str, dict[str, Any]] = {}
     for s in sorted(services, key=lambda s: (s.repo, s.root, s.name)):
@@ -269,7 +293,9 @@ def build_map(snap: Snapshot, *, group_by: str = "repo", focus: str | None = Non
     roles: dict[str, dict[str, dict[str, list[Link]]]] = defaultdict(lambda: {"provides": defaultdict(list),
                                                                                "consumes": defaultdict(list)})
     providers: dict[str, set[str]] = defaultdict(set)  # entity -> provider nodes
-    for lk in snap.links:
+    broken = [Link("", brk.entity, "consumes", c.repo, c.path, Span(c.line or 0, 0, c.line or 0, 0), 1.0, brk.message, "breaking")
+              for brk in breaking for c in brk.consumers]
+    for lk in [*snap.links, *broken]:
         if lk.role not in ("provides", "consumes"):
             continue
         nid = b.node_of(lk)
@@ -281,7 +307,7 @@ def build_map(snap: Snapshot, *, group_by: str = "repo", focus: str | None = Non
             providers[lk.entity].add(nid)
 
     def provider_nodes(ident: str) -> set[str]:
-        cur: str | None = ident
+        cur: str | None = b.anchor(ident)
         seen: set[str] = set()
         while cur is not None and cur not in seen:
             seen.add(cur)

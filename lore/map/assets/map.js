@@ -88,6 +88,7 @@
     const root = data.repos[site.repo];
     if (vscode && root) vscode.postMessage({ type: 'open', root, path: site.path, line: site.line });
   }
+  const NODE_FLAGS = { deprecated: 'uses deprecated', drift: 'contract drift', breaking: 'breaking change' };
   const flags = (fs) => (fs || []).map((f) => el('span', { class: `flag ${f}`, text: f }));
   const proto = (p) => el('span', { class: 'proto', text: p, style: { '--c': protocolColor(p) } });
 
@@ -275,7 +276,7 @@
       el('div', { text: h.subject }), h.site ? siteLink(asSite(h.site)) : null))) : el('p', { class: 'empty', text: 'none recorded' });
     panel(
       el('h2', { id: 'panel-title', text: n.kind === 'repo' ? `${n.repo} (files in no service)` : n.name }),
-      ...n.flags.map((f) => el('span', { class: `flag ${f}`, text: `uses ${f}` })),
+      ...n.flags.map((f) => el('span', { class: `flag ${f}`, text: NODE_FLAGS[f] || f })),
       el('div', { class: 'meta', text: n.owner ? `owner ${n.owner}` : 'no owner known' }),
       el('div', {}, el('span', { class: 'meta', text: 'repo ' }), n.declared ? siteLink(asSite(n.declared), `${n.repo}/${n.root || '.'}`) : el('span', { text: `${n.repo}/${n.root || '.'}` })),
       n.languages.length ? el('div', { class: 'meta', text: n.languages.join(', ') }) : null,
