@@ -191,6 +191,7 @@ def test_drift_from_conflicting_declarations() -> None:
     assert "drift" in grpc.flags
     charge = next(u for c in grpc.contracts for u in c.uses if u.entity.endswith("Charge"))
     assert "drift" in charge.flags
+    assert any("vendor/bill.proto:3" in n and ("drifted from" in n or "conflicting" in n) for n in charge.notes), charge.notes
 
 
 def test_ambiguous_focus_names_the_candidates() -> None:

@@ -11,8 +11,8 @@ from files in no known service belong to a node for their repo.
 
 Each edge carries one protocol (from the entity kind: proto -> grpc, openapi -> http, ...), the contracts
 (the root of each entity's parent chain: a proto package, an OpenAPI document, ...) with the entities
-used, their call sites and flags: `deprecated` (entity attrs), `drift` (declarations that disagree:
-Snapshot.conflicts, or a `drift` attribute) and `breaking` (`Break`s the caller passes in from `lore
+used, their call sites and flags: `deprecated` (entity attrs), `drift` (copies of the entity that differ
+from its canonical declaration, Snapshot.copies, or conflicting declarations) and `breaking` (`Break`s the caller passes in from `lore
 check`: the changed entity and the consumer sites the change breaks; a consumer of a deleted rpc still
 gets its edge, to the service that provides what is left of the contract). New flags belong in
 `entity_flags`.
@@ -72,7 +72,7 @@ class Use:
     sites: tuple[Site, ...]  # the first SITES_PER_USE, in file order
     count: int  # all sites
     flags: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # e.g. the breaking-change messages
+    notes: tuple[str, ...] = ()  # the breaking-change messages, what drifted
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +199,16 @@ class _Builder:
     def __init__(self, snap: Snapshot, breaking: Mapping[str, Sequence[str]]) -> None:
         self.snap = snap
         self.breaking = breaking
-        self.conflicts = {c.id for c in snap.conflicts}
+        self.drift: dict[str, list[str]] = defaultdict(list)  # entity -> what drifted
+        for grp in snap.copies.values():
+            for dr in grp.drift:
+                first = dr.differences[0] if dr.differences else "the shape differs"
+                self.drift[grp.id].append(f"copy {dr.copy.repo}/{dr.copy.path}:{dr.copy.range.start_line + 1} drifted from "
+                                          f"{dr.canonical.repo}/{dr.canonical.path}:{dr.canonical.range.start_line + 1}: {first}")
+        for c in snap.conflicts:
+            if c.id not in self.drift:
+                self.drift[c.id].append(f"conflicting declarations: {c.differences[0] if c.differences else 'shapes differ'}")
+        self.conflicts = set(self.drift)
         self._roots: dict[str, str] = {}
 
     def node_of(self, link: Link) -> str:
@@ -250,7 +259,7 @@ class _Builder:
                    kind=e.kind if e is not None else "", declared=self.declared(ident),
                    sites=tuple(sites[:SITES_PER_USE]), count=len(sites),
                    flags=entity_flags(ident, e, self.conflicts, self.breaking),
-                   notes=tuple(self.breaking.get(ident, ())))
+                   notes=(*self.breaking.get(ident, ()), *self.drift.get(ident, ())))
 
     def contracts(self, uses: Mapping[str, Sequence[Link]]) -> tuple[Contract, ...]:
         """Group entity -> links by contract (root of the parent chain) and protocol."""
