@@ -134,6 +134,10 @@
     { selector: 'node.near', style: { 'border-width': 2, 'border-color': '#3182ce' } },
     { selector: 'node.match', style: { 'border-width': 3, 'border-color': '#d69e2e' } },
     { selector: 'node.focused', style: { 'border-width': 3, 'border-color': '#3182ce', 'background-color': '#ebf8ff' } },
+    { selector: 'node.group[gw]', style: { 'width': 'data(gw)', 'height': 'data(gh)', 'padding': 0, 'events': 'no',
+      'z-index-compare': 'manual', 'z-index': 0 } },
+    ...(LARGE ? [{ selector: 'node[w], edge', style: { 'z-index-compare': 'manual', 'z-index': 2 } },
+      { selector: 'edge', style: { 'z-index': 1 } }] : []),
     { selector: 'edge.labelled', style: { 'opacity': 1 } },
     { selector: 'edge.focused', style: { 'width': 4, 'opacity': 1 } },
   ];
@@ -145,12 +149,13 @@
       members.get(item.data.parent).push(item);
     }
     const gap = 24;
-    const boxes = [...members.values()].map((list) => {
+    const boxes = [...members.entries()].map(([group, list]) => {
       const cw = Math.max(...list.map((i) => i.data.w)) + gap;
       const ch = Math.max(...list.map((i) => i.data.h)) + gap;
       const cols = Math.ceil(Math.sqrt(list.length * ch / cw));
-      return { list, cw, ch, cols, w: cols * cw, h: Math.ceil(list.length / cols) * ch };
+      return { group, list, cw, ch, cols, w: cols * cw, h: Math.ceil(list.length / cols) * ch };
     });
+    const groups = new Map(items.filter((i) => i.classes === 'group').map((i) => [i.data.id, i]));
     const area = boxes.reduce((a, b) => a + (b.w + 3 * gap) * (b.h + 4 * gap), 0);
     const aspect = Math.max(1, ($('cy').clientWidth || 1200) / Math.max(1, $('cy').clientHeight || 700));
     const rowWidth = Math.max(...boxes.map((b) => b.w), Math.sqrt(area * aspect));
@@ -159,7 +164,16 @@
       if (x > 0 && x + b.w > rowWidth) { x = 0; y += rowH + 4 * gap; rowH = 0; }
       b.list.forEach((item, i) => {
         item.position = { x: x + (i % b.cols) * b.cw + b.cw / 2, y: y + Math.floor(i / b.cols) * b.ch + b.ch / 2 };
+        delete item.data.parent;
       });
+      // Compound parents cost a third of the first draw of a large map: the group becomes a plain box
+      // drawn under everything, placed and sized here, which ignores clicks.
+      const g = groups.get(b.group);
+      if (g) {
+        g.position = { x: x + b.w / 2, y: y + b.h / 2 };
+        g.data.gw = b.w + 8;
+        g.data.gh = b.h + 8;
+      }
       x += b.w + 3 * gap;
       rowH = Math.max(rowH, b.h);
     }
