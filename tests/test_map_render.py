@@ -271,3 +271,12 @@ def test_vendored_library_matches_the_lock() -> None:
         _missing("lore/map/web/node_modules not installed (npm ci from the lock)")
     out = subprocess.run(["node", str(web / "build.mjs"), "--check"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def test_mermaid_says_when_it_exceeds_mermaids_edge_limit() -> None:
+    from benchmarks.gen_map import generate_snapshot
+    from lore.query.system_map import build_map
+
+    big = render_mermaid(build_map(generate_snapshot(30, 600)))
+    assert big.splitlines()[1].startswith("%% 600 links: Mermaid draws at most 500")
+    assert "Mermaid draws at most" not in MERMAID

@@ -15,6 +15,7 @@ from lore.map.style import edge_caption, edge_color, node_lines
 from lore.query.render import clean
 from lore.query.system_map import SystemMap
 
+MERMAID_MAX_EDGES = 500  # Mermaid's default maxEdges
 _UNSAFE = re.compile(r"[^A-Za-z0-9 _.,:/@+=*'()\[\]!?%-]")
 
 
@@ -25,8 +26,11 @@ def text(value: str, limit: int = 400) -> str:
 
 def render_mermaid(m: SystemMap) -> str:
     ids = {n.id: f"n{i}" for i, n in enumerate(m.nodes, 1)}
-    out = ["%% The system map from `lore graph --format mermaid`: services, and contracts from provider to consumer.",
-           "flowchart LR"]
+    out = ["%% The system map from `lore graph --format mermaid`: services, and contracts from provider to consumer."]
+    if len(m.edges) > MERMAID_MAX_EDGES:
+        out.append(f"%% {len(m.edges)} links: Mermaid draws at most {MERMAID_MAX_EDGES} unless its maxEdges setting is raised; "
+                   "--focus SERVICE keeps one neighbourhood")
+    out.append("flowchart LR")
     members: dict[str, list[str]] = {g.id: [] for g in m.groups}
     for n in m.nodes:
         caption = "<br>".join(text(line) for line in node_lines(n))
