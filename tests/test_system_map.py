@@ -84,6 +84,7 @@ def test_example_node_details(shop: Snapshot) -> None:
         (("revert",), 'Revert "Retry GetCart once on any RPC error"')]
     assert checkout.history[0].site is not None and checkout.history[0].site.path == "checkout/cart_client.py"
     assert checkout.declared is not None and checkout.declared.path == "catalog-info.yaml"
+    assert all(n.history_notes == () for n in m.nodes)  # the example's history is complete
     assert checkout.flags == ("deprecated",)
 
 
@@ -210,6 +211,10 @@ def test_history_is_the_latest_flagged_commits_per_node() -> None:
     billing = m.node("service:billing/svc/billing:billing")
     assert billing is not None and [h.subject for h in billing.history] == [f"hotfix {i}" for i in (7, 6, 5, 4, 3)]
     assert [h.subject for h in m.node("repo:billing").history] == ["workaround in tools"]  # type: ignore[union-attr]
+    # missing history is said to be missing: orders' history was never mined
+    orders = m.node("service:orders:orders")
+    assert orders is not None and orders.history == () and "not mined" in orders.history_notes[0]
+    assert billing.history_notes == ()
 
 
 def test_empty_system() -> None:

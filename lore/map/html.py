@@ -116,7 +116,7 @@ def page_data(m: SystemMap, *, links: str = "file", center: str | None = None) -
               "provides": t.uses(n.provides, False), "consumes": t.uses(n.consumes, False),
               "unprovided": t.uses(n.unprovided, True),
               "history": [{"sha": h.sha, "date": h.date, "subject": h.subject, "kinds": list(h.kinds), "site": site(h.site)}
-                          for h in n.history]}
+                          for h in n.history], "history_notes": list(n.history_notes)}
              for n in m.nodes]
     edges = [{"source": index[e.source], "target": index[e.target], "protocol": e.protocol, "count": e.count,
               "flags": list(e.flags), "label": e.label, "caption": edge_caption(e), "contracts": t.uses(e.contracts, True)}

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from indexers.history.notes import gap_messages
 from indexers.model import Entity, Link, Span
 from indexers.snapshot import Snapshot
 
@@ -131,6 +132,7 @@ class Node:
     unprovided: tuple[Contract, ...]  # consumed, with no known provider
     history: tuple[CommitNote, ...]
     flags: tuple[str, ...] = ()
+    history_notes: tuple[str, ...] = ()  # what the repo's history lacks (not mined, shallow, partial...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +360,7 @@ def build_map(snap: Snapshot, *, group_by: str = "repo", focus: str | None = Non
     edges = [e for e in edges if e.source in keep and e.target in keep]
 
     history = _history(snap, info)
+    history_gaps = _history_gaps(snap)
     nodes: list[Node] = []
     groups: dict[str, Group] = {}
     for nid in sorted(keep, key=lambda n: (info[n]["repo"], info[n]["kind"] != "service", info[n]["root"], info[n]["name"])):
@@ -372,7 +375,7 @@ def build_map(snap: Snapshot, *, group_by: str = "repo", focus: str | None = Non
         nodes.append(Node(id=nid, kind=i["kind"], name=i["name"], repo=i["repo"], root=i["root"], owner=i["owner"],
                           group=group.id, languages=i["languages"], declared=i["declared"], provides=provides,
                           consumes=consumes, unprovided=b.contracts(unprovided.get(nid, {})),
-                          history=history.get(nid, ()),
+                          history=history.get(nid, ()), history_notes=history_gaps.get(i["repo"], ()),
                           flags=_merge_flags(*(c.flags for c in provides + consumes))))
     notes = [f"call sites: the first {SITES_PER_USE} per entity are listed; counts are complete",
              f"history: the {COMMITS_PER_NODE} latest workaround, hotfix, revert and incident commits per node"]
@@ -413,6 +416,18 @@ def _neighbourhood(start: str, edges: Sequence[Edge], depth: int) -> set[str]:
             break
         seen |= frontier
     return seen
+
+
+def _history_gaps(snap: Snapshot) -> dict[str, tuple[str, ...]]:
+    """Per repo, what its history lacks: missing history is said to be missing, never shown as none."""
+    gaps = getattr(snap.history, "gaps", None) or {}
+    out: dict[str, tuple[str, ...]] = {}
+    for repo in snap.repos:
+        if repo not in snap.commits:
+            out[repo] = ("history not mined for this repo (known from a shard, or git could not read it)",)
+        elif msgs := gap_messages(gaps.get(repo)):
+            out[repo] = tuple(msgs)
+    return out
 
 
 def _history(snap: Snapshot, info: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[CommitNote, ...]]:

@@ -287,7 +287,9 @@
     const inc = data.edges.filter((e) => e.target === n.id);
     const history = n.history.length ? el('ul', {}, ...n.history.map((h) => el('li', {},
       el('span', { class: 'meta', text: `${h.date.slice(0, 10)} ${h.sha.slice(0, 10)} ` }), ...flags(h.kinds),
-      el('div', { text: h.subject }), h.site ? siteLink(asSite(h.site)) : null))) : el('p', { class: 'empty', text: 'none recorded' });
+      el('div', { text: h.subject }), h.site ? siteLink(asSite(h.site)) : null)))
+      : el('p', { class: 'empty', text: n.history_notes.length ? 'none in the history Lore could read' : 'none in its history' });
+    const gaps = n.history_notes.length ? el('ul', {}, ...n.history_notes.map((t) => el('li', { class: 'meta', text: t }))) : null;
     panel(
       el('h2', { id: 'panel-title', text: n.kind === 'repo' ? `${n.repo} (files in no service)` : n.name }),
       ...n.flags.map((f) => el('span', { class: `flag ${f}`, text: NODE_FLAGS[f] || f })),
@@ -300,7 +302,7 @@
       el('h3', { text: `Depends on (${inc.length})` }), edgeList(inc, 'source'),
       n.unprovided.length ? el('h3', { text: `Consumed, provider unknown (${n.unprovided.length})` }) : null,
       n.unprovided.length ? contractList(n.unprovided, '', true) : null,
-      el('h3', { text: 'Workarounds, hotfixes, reverts' }), history);
+      el('h3', { text: 'Workarounds, hotfixes, reverts' }), history, gaps);
   }
   function showEdge(e) {
     panel(
