@@ -16,13 +16,23 @@ from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
 from lsp_server import documents, settings
 from lsp_server.convert import uri_to_path
-from lsp_server.features import code_actions, code_lens, commands, definition, hover, references, symbols
+from lsp_server.features import (
+    code_actions,
+    code_lens,
+    commands,
+    definition,
+    hover,
+    references,
+    symbols,
+    system_map,
+)
 from lsp_server.indexing import Background
 from lsp_server.server import LoreServer
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 CONTEXT_METHOD = "lore/context"
+SYSTEM_MAP = "lore.systemMap"
 
 
 def guarded(default: Any) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
@@ -238,6 +248,11 @@ def register(server: LoreServer) -> None:
     async def cmd_copy_context(ls: LoreServer, *args: Any) -> str:
         doc, plain_args = _command_doc(ls, args)
         return await ls.run_sync(commands.copy_context, ls.session.snapshot_for(doc.uri), doc, plain_args)
+
+    @server.command(SYSTEM_MAP)
+    @command
+    async def cmd_system_map(ls: LoreServer, *args: Any) -> dict[str, Any]:
+        return await ls.run_sync(system_map.system_map, ls.session.snapshot, settings.plain(list(args)))
 
     @server.feature(CONTEXT_METHOD)
     async def on_context(ls: LoreServer, params: Any) -> dict[str, Any] | None:

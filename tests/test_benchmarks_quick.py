@@ -3,6 +3,7 @@ shape, and the report renders what was and was not measured. No timing assertion
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -130,3 +131,16 @@ def test_report_renders_measured_and_missing(tmp_path: Path) -> None:
     assert by_name["cold index throughput"]["status"] == "met"
     assert by_name["hover p99 over stdio"]["status"] == "not measured at L"
     assert by_name["cold index seconds linear in size"]["value"] == pytest.approx(1.0)
+
+
+def test_map_benchmark_harness(tmp_path: Path) -> None:
+    """The map benchmark's generated system has the promised shape and its report renders (Python part
+    only; the browser part is the same page tests/test_map_browser.py drives)."""
+    from benchmarks import map as map_bench
+
+    assert map_bench.main(["--services", "30", "--edges", "120", "--runs", "1", "--no-browser", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "map.json").read_text())
+    assert (doc["python"]["nodes"], doc["python"]["edges"]) == (30, 120)
+    assert doc["browser"] == {"available": False, "reason": "not run (--no-browser)"}
+    md = (tmp_path / "map.md").read_text()
+    assert "| map model (`build_map`) |" in md and "not run (--no-browser)" in md

@@ -78,6 +78,7 @@ def test_neovim(route: str) -> None:
     expected = {"deprecated-use diagnostic on the RemoveItem call", "hover on the RemoveItem call",
                 ":LoreContext float names the rpc", "hover on rpc GetCart", ":LoreConsumers lists both consumers",
                 ":LoreReindex reports the index", "hover on the workaround line", "editing the workaround line warns",
+                ":LoreMap writes the map page and opens it",
                 "no warnings from the server or the plugin"}
     assert expected <= {k for k, v in result["checks"].items() if v["ok"]}
     print(f"neovim {result['nvim']} ({route}): {result['total_ms']} ms in the editor")
@@ -102,6 +103,9 @@ def test_vscode() -> None:
     assert any("deprecated-use" in p and "CartService.RemoveItem is deprecated" in p for p in result["problems"])
     assert "proto:shop.cart.v1.CartService.RemoveItem" in result["hover"]
     assert {"Show Context at Cursor renders lore/context", "consumers code lens opens a peek view of the consumers",
-            "Lore: Reindex reports the index", "status bar item"} <= {k for k, v in result["checks"].items() if v["ok"]}
+            "Lore: Reindex reports the index", "status bar item", "Show System Map opens the map page in a webview",
+            "the map is centred on the service of the active file",
+            "clicking a service in the map focuses it and opens its catalog file",
+            "clicking a link in the map opens the consumer's file"} <= {k for k, v in result["checks"].items() if v["ok"]}
     assert (ARTIFACTS / "vscode_hover.png").stat().st_size > 10_000
     print(f"vscode: {result['total_s']:.1f} s in the browser")

@@ -135,3 +135,20 @@ async def test_definition_references_symbols_and_lens(client: LanguageClient, sh
     lenses = await client.text_document_code_lens_async(t.CodeLensParams(t.TextDocumentIdentifier(proto.as_uri())))
     get_cart = next(lens for lens in lenses if lens.range.start.line == rpc_line)
     assert get_cart.command.title.startswith("2 consumers in 2 repos")
+
+
+async def test_system_map_command_centres_on_the_file_service(client: LanguageClient, shop: Path):
+    cart_client = shop / "checkout-service/checkout/cart_client.py"
+    res = await client.workspace_execute_command_async(t.ExecuteCommandParams(
+        command="lore.systemMap", arguments=[{"uri": cart_client.as_uri()}]))
+    assert res["center"] == "service:checkout-service:checkout-service"
+    assert (res["nodes"], res["edges"]) == (3, 3)
+    assert res["repos"]["checkout-service"] == str(shop / "checkout-service")
+    assert res["html"].startswith("<!DOCTYPE html>") and "<title>Lore: System map: checkout-service</title>" in res["html"]
+    assert '"center":"service:checkout-service:checkout-service"' in res["html"]
+    near = await client.workspace_execute_command_async(t.ExecuteCommandParams(
+        command="lore.systemMap", arguments=[{"focus": "storefront", "depth": 0}]))
+    assert (near["nodes"], near["edges"], near["center"]) == (1, 0, None)
+    with pytest.raises(Exception, match="no such service"):
+        await client.workspace_execute_command_async(t.ExecuteCommandParams(
+            command="lore.systemMap", arguments=[{"focus": "nope"}]))

@@ -165,7 +165,7 @@ async def test_initialize_capabilities_and_progress(env: Env):
     assert caps.position_encoding in (None, t.PositionEncodingKind.Utf16)  # facts are UTF-16, even for Neovim
     assert caps.hover_provider and caps.definition_provider and caps.references_provider
     assert caps.code_lens_provider is not None and caps.workspace_symbol_provider
-    assert {"lore.reindex", "lore.showConsumers", "lore.showHistory", "lore.copyContext"} <= set(caps.execute_command_provider.commands)
+    assert {"lore.reindex", "lore.showConsumers", "lore.showHistory", "lore.copyContext", "lore.systemMap"} <= set(caps.execute_command_provider.commands)
     reports = [v for vs in env.client.progress_reports.values() for v in vs]
     assert any(isinstance(v, t.WorkDoneProgressBegin) for v in reports)
     assert any(isinstance(v, t.WorkDoneProgressEnd) for v in reports)

@@ -20,8 +20,10 @@ from indexers.model import to_plain
 from indexers.store import Store
 from indexers.workspace import Workspace, WorkspaceError, discover
 from lore.cli.errors import friendly
+from lore.map.render import MapOptionError, check_links, render_map
 from lore.query import context as query
 from lore.query.render import render_text
+from lore.query.system_map import Break, Site
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -148,32 +150,94 @@ def context(location: str, cache_dir: Path | None, as_json: bool, end_line: int 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @cache_option
-@click.option("--json", "as_json", is_flag=True, help="Print the graph as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the graph as JSON (same as --format json).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "dot", "mermaid", "html"]), default=None,
+              help="text (default), json (the whole graph), or the system map as Graphviz dot, Mermaid or one offline HTML page.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE instead of stdout.")
+@click.option("--focus", default=None, metavar="SERVICE", help="Map only SERVICE and its neighbours (dot, mermaid, html).")
+@click.option("--depth", type=click.IntRange(0, 50), default=None, help="With --focus: neighbours up to N links away (default 1).")
+@click.option("--group-by", type=click.Choice(["repo", "owner"]), default="repo", show_default=True, help="Group services by repo or by owner.")
+@click.option("--links", default="file", show_default=True, metavar="file|vscode|none|URL",
+              help="HTML: link files as file:// or vscode:// URIs, not at all, or by an http(s) URL template with {repo}, {path}, {line}.")
+@click.option("--breaking", is_flag=True, help="Mark the links that the contract changes in the working tree break (as `lore check`).")
+@click.option("--base", "base_ref", default=None, metavar="REF", help="With --breaking: compare against the merge base with REF.")
 @friendly
-def graph(path: Path, cache_dir: Path | None, as_json: bool) -> None:
-    """The system graph: contract entities, services and links."""
-    _ws, engine = open_engine(path, cache_dir)
-    snap, _report = engine.refresh()
+def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, output: Path | None, focus: str | None,
+          depth: int | None, group_by: str, links: str, breaking: bool, base_ref: str | None) -> None:
+    """The system graph: contract entities, services and links; or the system map (--format dot|mermaid|html)."""
+    if as_json and fmt not in (None, "json"):
+        raise LoreUsageError(f"--json and --format {fmt} disagree; use one of them")
+    fmt = "json" if as_json else (fmt or "text")
+    if fmt in ("json", "text") and (focus is not None or depth is not None):
+        raise LoreUsageError("--focus and --depth apply to --format dot, mermaid and html")
+    if depth is not None and focus is None:
+        raise LoreUsageError("--depth needs --focus SERVICE")
+    if (breaking or base_ref) and fmt in ("json", "text"):
+        raise LoreUsageError("--breaking and --base apply to --format dot, mermaid and html")
+    if base_ref and not breaking:
+        raise LoreUsageError("--base needs --breaking")
+    try:
+        check_links(links)
+        ws, engine = open_engine(path, cache_dir)
+        snap, _report = engine.refresh()
+        if fmt in ("dot", "mermaid", "html"):
+            breaks = map_breaks(ws, snap, base_ref) if breaking else []
+            _emit(render_map(snap, fmt, focus=focus, depth=depth, group_by=group_by, links=links, breaking=breaks), output)
+            return
+    except MapOptionError as exc:
+        raise LoreUsageError(str(exc)) from exc
     doc = query.graph(snap)
-    if as_json:
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    if fmt == "json":
+        _emit(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", output)
         return
-    click.echo(f"{len(doc['entities'])} entity declarations, {len(doc['services'])} services, {len(doc['links'])} links")
+    lines = [f"{len(doc['entities'])} entity declarations, {len(doc['services'])} services, {len(doc['links'])} links"]
     for s in doc["services"]:
         owner = f" owner {s['owner']}" if s["owner"] else ""
-        click.echo(f"service {s['name']} ({s['repo']}/{s['root'] or '.'}){owner} [{', '.join(s['languages'])}]")
+        lines.append(f"service {s['name']} ({s['repo']}/{s['root'] or '.'}){owner} [{', '.join(s['languages'])}]")
     for e in doc["entities"]:
-        click.echo(f"{e['id']}  {e['kind']}  {e['repo']}/{e['path']}:{e['range']['start_line'] + 1}")
+        lines.append(f"{e['id']}  {e['kind']}  {e['repo']}/{e['path']}:{e['range']['start_line'] + 1}")
     for lk in doc["links"]:
-        click.echo(f"{lk['repo']}/{lk['path']}:{lk['range']['start_line'] + 1}  {lk['role']}  {lk['entity']}  ({lk['service'] or '-'})")
+        lines.append(f"{lk['repo']}/{lk['path']}:{lk['range']['start_line'] + 1}  {lk['role']}  {lk['entity']}  ({lk['service'] or '-'})")
     for g in doc["copies"]:
         for dr in g["drift"]:
-            click.echo(f"drift {g['id']}: {dr['repo']}/{dr['path']}:{dr['line']} differs from the canonical "
-                       f"{g['canonical']['repo']}/{g['canonical']['path']}:{g['canonical']['line']}: "
-                       f"{dr['differences'][0] if dr['differences'] else 'shape differs'}")
+            lines.append(f"drift {g['id']}: {dr['repo']}/{dr['path']}:{dr['line']} differs from the canonical "
+                         f"{g['canonical']['repo']}/{g['canonical']['path']}:{g['canonical']['line']}: "
+                         f"{dr['differences'][0] if dr['differences'] else 'shape differs'}")
     for c in doc["conflicts"]:
         first = c["differences"][0] if c["differences"] else "shapes differ"
-        click.echo(f"conflict {c['id']}: {first}; to resolve: {c['what_to_do']}")
+        lines.append(f"conflict {c['id']}: {first}; to resolve: {c['what_to_do']}")
+    _emit("\n".join(lines) + "\n", output)
+
+
+def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
+    """The breaking changes `lore check` finds in every checked-out repo, for the map."""
+    from indexers import git
+    from lore.check.baseline import BaselineError
+    from lore.check.compare import check_repo
+    from lore.check.suppress import ConfigError, parse_config
+
+    out: list[Break] = []
+    try:
+        ignore = parse_config(ws.check, str(ws.config_path or "lore.toml"))
+        for spec in ws.repos:
+            res = check_repo(snap, spec.name, spec.root, base=base_ref, ignore=ignore, exclude=ws.exclude,
+                             max_file_size=ws.max_file_size)
+            out.extend(Break(f.entity, f"{f.rule}: {f.message}", tuple(Site(c.repo, c.path, c.line) for c in f.consumers))
+                       for f in res.findings if f.breaking)
+    except (BaselineError, ConfigError, git.GitError) as exc:
+        raise LoreUsageError(f"--breaking: {exc}") from exc
+    return out
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise LoreUsageError(f"--output {output}: {exc.strerror or exc}") from exc
+    click.echo(f"lore: wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
 
 
 @main.command()

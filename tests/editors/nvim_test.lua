@@ -9,6 +9,7 @@
 --   - contracts/.../cart.proto: hover on `rpc GetCart`, :LoreConsumers fills the quickfix list
 --   - cart-service/internal/server/cart.go: hover on the workaround line, and editing it gives the
 --     edits-workaround diagnostic
+--   - :LoreMap writes the map page centred on cart-service and hands it to the opener (vim.ui.open)
 --   - :LoreReindex answers with the index counts; no warning was shown on the way
 local out_path = assert(os.getenv('LORE_OUT'), 'LORE_OUT unset')
 local example = assert(os.getenv('LORE_EXAMPLE'), 'LORE_EXAMPLE unset')
@@ -197,7 +198,25 @@ local function main()
   check('editing the workaround line warns', edits[1].lnum == lnum - 1 and edits[1].message:find('#42', 1, true) ~= nil,
     { lnum = edits[1].lnum, message = edits[1].message })
 
-  -- 4. :LoreReindex
+  -- 4. :LoreMap from cart.go: the map page centred on cart-service, written and handed to the opener
+  local opened = {}
+  vim.ui.open = function(path)
+    table.insert(opened, path)
+    return nil, nil
+  end
+  vim.cmd('LoreMap')
+  wait(30000, function()
+    return #opened > 0
+  end, ':LoreMap to open the page')
+  local f = assert(io.open(opened[1], 'r'))
+  local page = f:read('*a')
+  f:close()
+  check(':LoreMap writes the map page and opens it',
+    page:find('<!DOCTYPE html>', 1, true) == 1 and page:find('"center":"service:cart-service:cart-service"', 1, true) ~= nil
+      and page:find('id="lore-map-data"', 1, true) ~= nil and notes[#notes].msg:find('3 nodes, 3 links', 1, true) ~= nil,
+    { path = opened[1], bytes = #page, note = notes[#notes].msg })
+
+  -- 5. :LoreReindex
   local before = #notes
   vim.cmd('LoreReindex')
   wait(30000, function()

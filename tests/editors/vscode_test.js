@@ -5,7 +5,8 @@
 //   - the status bar item, and "Lore: Show Context at Cursor" (markdown preview of lore/context);
 // and on contracts/proto/shop/cart/v1/cart.proto the consumers code lens of `rpc GetCart`, which runs
 // the server's lore.showConsumers and shows its result in a peek view (the extension's middleware);
-// and "Lore: Reindex".
+// and "Lore: Reindex"; and "Lore: Show System Map": the map page in a webview centred on checkout-service,
+// where clicking a service opens its catalog file and clicking a link opens the consumer's file.
 // Screenshots and result.json go to $ARTIFACTS. Usage: NODE_PATH=<playwright-core's node_modules>
 //   CHROMIUM=/usr/bin/chromium ARTIFACTS=dir BROWSER_HOME=dir node vscode_test.js URL
 const { chromium } = require('playwright-core');
@@ -163,6 +164,55 @@ async function command(page, title) {
     await toast.waitFor({ timeout: 30000 });
     result.reindex = await toast.innerText();
     check('Lore: Reindex reports the index', /in 4 repositories/.test(result.reindex), result.reindex);
+
+    // Lore: Show System Map -> the map page in a webview, centred on the service of the active file;
+    // clicking a service or a link opens its file
+    await page.keyboard.press('Escape');
+    await page.locator('.notifications-toasts .codicon-notifications-clear').first().click({ timeout: 2000 }).catch(() => {});
+    // open it from the Explorer (Quick Open's list can still hold the recent files when Enter lands)
+    await page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${FILE}"]`).first().click();
+    await page.waitForSelector('.editor-instance .view-lines >> text=class CartClient', { timeout: 30000 });
+    const line = await wordBox(page, 'self._stub.RemoveItem(', 'RemoveItem');
+    await page.mouse.click(line.x + 2, line.y + line.height / 2); // the editor has focus
+    await command(page, 'Lore: Show System Map');
+    await page.locator('.tabs-container .tab').filter({ hasText: 'Lore: System Map' }).first().waitFor({ timeout: 30000 });
+    let mapFrame = null;
+    for (let i = 0; i < 150 && !mapFrame; i++) {
+      for (const frame of page.frames()) {
+        if (await frame.evaluate(() => !!(window.loreMap && window.loreMap.ready)).catch(() => false)) mapFrame = frame;
+      }
+      if (!mapFrame) await page.waitForTimeout(200);
+    }
+    check('Show System Map opens the map page in a webview', !!mapFrame, page.frames().map((f) => f.url()));
+    result.map = await mapFrame.evaluate(() => ({
+      focused: window.loreMap.state.focused,
+      title: document.getElementById('panel-title').textContent,
+      nodes: window.loreMap.cy.nodes('.service').length,
+      edges: window.loreMap.cy.edges().length,
+    }));
+    check('the map is centred on the service of the active file',
+      result.map.focused === 'service:checkout-service:checkout-service' && result.map.title === 'checkout-service'
+      && result.map.nodes === 3 && result.map.edges === 3, result.map);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(ART, 'vscode_map.png') });
+    const cyBox = await (await mapFrame.$('#cy')).boundingBox();
+    const at = await mapFrame.evaluate(() => window.loreMap.cy.$id('service:cart-service:cart-service').renderedPosition());
+    await page.mouse.click(cyBox.x + at.x, cyBox.y + at.y);
+    const catalogTab = page.locator('.tabs-container .tab').filter({ hasText: 'catalog-info.yaml' }).first();
+    await catalogTab.waitFor({ timeout: 20000 });
+    result.map.after_node_click = await mapFrame.evaluate(() => document.getElementById('panel-title').textContent);
+    check('clicking a service in the map focuses it and opens its catalog file',
+      result.map.after_node_click === 'cart-service', result.map);
+    const mid = await mapFrame.evaluate(() => window.loreMap.cy.edges()
+      .filter((e) => e.source().id() === 'service:cart-service:cart-service' && e.target().id() === 'service:checkout-service:checkout-service')
+      .renderedMidpoint());
+    await page.mouse.click(cyBox.x + mid.x, cyBox.y + mid.y);
+    const activeTab = page.locator('.tabs-container .tab.active').filter({ hasText: FILE }).first();
+    await activeTab.waitFor({ timeout: 20000 });
+    result.map.after_edge_click = await mapFrame.evaluate(() => document.getElementById('panel-title').textContent);
+    check('clicking a link in the map opens the consumer\'s file',
+      result.map.after_edge_click === 'cart-service → checkout-service', result.map);
+    await page.screenshot({ path: path.join(ART, 'vscode_map_clicked.png') });
     result.ok = true;
   } catch (e) {
     result.error = String((e && e.stack) || e);

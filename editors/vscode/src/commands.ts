@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, LanguageClient, Location as LspLocation } from 'vscode-languageclient/node';
 import { Context, ContextDocuments, renderContext } from './contextView';
+import { SystemMap, SystemMapView } from './systemMap';
 
 export const CONTEXT_REQUEST = 'lore/context';
 export const SERVER = {
@@ -11,12 +12,14 @@ export const SERVER = {
   showConsumers: 'lore.showConsumers',
   showHistory: 'lore.showHistory',
   copyContext: 'lore.copyContext',
+  systemMap: 'lore.systemMap',
 } as const;
 
 export interface Host {
   /** The running client, or undefined (with a message shown) when the server is not running. */
   client(): LanguageClient | undefined;
   readonly contexts: ContextDocuments;
+  readonly maps: SystemMapView;
 }
 
 function fence(text: string): string {
@@ -117,6 +120,21 @@ export function registerCommands(host: Host, restart: () => Promise<void>, showL
       const at = cursor();
       if (!at) return;
       await copy(await executeServerCommand(client, SERVER.copyContext, [at.uri, at.line, at.endLine]));
+    })),
+    vscode.commands.registerCommand('lore.showSystemMap', withClient(async (client) => {
+      // the active editor; from the map itself (a webview has focus), the editor beside it
+      const editor = vscode.window.activeTextEditor
+        ?? vscode.window.visibleTextEditors.find((e) => e.document.uri.scheme === 'file');
+      const uri = editor?.document.uri;
+      const map = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: 'Lore: drawing the system map' },
+        () => executeServerCommand(client, SERVER.systemMap, [uri?.scheme === 'file' ? { uri: uri.toString() } : {}]),
+      ) as SystemMap | null;
+      if (!map || typeof map.html !== 'string') {
+        void vscode.window.showInformationMessage('Lore: no system map (is the workspace indexed?).');
+        return;
+      }
+      host.maps.show(map, uri?.toString());
     })),
     vscode.commands.registerCommand('lore.showConsumersAtCursor', withClient(async (client) => {
       const at = cursor();

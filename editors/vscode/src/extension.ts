@@ -6,6 +6,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, State, TransportK
 import { afterServerCommand, Host, registerCommands, SERVER } from './commands';
 import { ContextDocuments, SCHEME } from './contextView';
 import { pythonApi, resolveLaunch, RESTART_SETTINGS } from './launch';
+import { SystemMapView } from './systemMap';
 import { serverSettings } from './settings';
 import { IndexProgress, Status } from './status';
 
@@ -18,6 +19,7 @@ class Controller implements Host, vscode.Disposable {
   readonly trace = vscode.window.createOutputChannel('Lore Trace');
   readonly status = new Status();
   readonly contexts = new ContextDocuments();
+  readonly maps = new SystemMapView((line) => this.output.appendLine(line));
 
   client(): LanguageClient | undefined {
     if (this.current?.state === State.Running) return this.current;
@@ -102,6 +104,7 @@ class Controller implements Host, vscode.Disposable {
     void this.stop();
     this.status.dispose();
     this.contexts.dispose();
+    this.maps.dispose();
     this.output.dispose();
     this.trace.dispose();
   }

@@ -1,5 +1,5 @@
 -- Lore for Neovim: registers the Lore language server (`lore serve`, stdio) and adds :LoreContext,
--- :LoreReindex, :LoreConsumers and :LoreCopyContext. Hover, diagnostics, code actions, code lenses and
+-- :LoreReindex, :LoreConsumers, :LoreCopyContext and :LoreMap. Hover, diagnostics, code actions, code lenses and
 -- navigation come from the server through Neovim's built-in LSP client.
 --
 --   require('lore').setup({ python = '/path/to/venv/bin/python', settings = { maxHoverNotes = 6 } })
@@ -27,6 +27,8 @@ M.defaults = {
   root_markers = { 'lore.toml', '.git' },
   -- Server settings (section "lore"): repos, cacheDir, features, maxHoverNotes, logLevel.
   settings = {},
+  -- Where :LoreMap writes the map page (nil: stdpath('cache')/lore/system-map.html).
+  map_file = nil,
 }
 
 M.config = vim.deepcopy(M.defaults)
@@ -105,6 +107,9 @@ local function define_commands()
   cmd('LoreConsumers', function()
     ui.consumers()
   end, { desc = 'Lore: consumers of the contract at the cursor, in the quickfix list' })
+  cmd('LoreMap', function(a)
+    ui.map(a.args, M.config.map_file)
+  end, { nargs = '?', desc = 'Lore: the system map in the browser (centred on this buffer\'s service, or SERVICE)' })
   cmd('LoreCopyContext', function(a)
     ui.copy_context(a.range > 0 and { a.line1 - 1, a.line2 - 1 } or { nil, nil }, a.reg ~= '' and a.reg or nil)
   end, { range = true, register = true, desc = 'Lore: copy the system context for an AI prompt' })

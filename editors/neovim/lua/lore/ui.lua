@@ -161,6 +161,61 @@ function M.reindex(force, callback)
   end)
 end
 
+--- Open a file with the system's opener: vim.ui.open (0.10+), else xdg-open / open.
+function M.open_path(path)
+  if vim.ui.open then
+    local _, err = vim.ui.open(path)
+    if err then
+      notify(('cannot open %s: %s'):format(path, err), vim.log.levels.WARN)
+    end
+    return
+  end
+  local opener = vim.fn.has('mac') == 1 and 'open' or 'xdg-open'
+  if vim.fn.executable(opener) == 1 then
+    vim.fn.jobstart({ opener, path }, { detach = true })
+  else
+    notify(('open %s in a browser'):format(path))
+  end
+end
+
+--- :LoreMap [SERVICE] — the system map page (the same as `lore graph --format html`), centred on the
+--- service of the current buffer, or showing SERVICE and its neighbours; written to `file` (default
+--- stdpath('cache')/lore/system-map.html) and opened with the system's opener.
+function M.map(focus, file, callback)
+  local client = M.client(nil, true)
+  if not client then
+    return
+  end
+  local name = vim.api.nvim_buf_get_name(0)
+  local args = vim.empty_dict()
+  if name ~= '' and vim.bo.buftype == '' then
+    args.uri = vim.uri_from_fname(name)
+  end
+  if focus and focus ~= '' then
+    args.focus = focus
+  end
+  M.execute(client, 'lore.systemMap', { args }, function(result)
+    if type(result) ~= 'table' or type(result.html) ~= 'string' then
+      notify('no system map (is the workspace indexed?)', vim.log.levels.WARN)
+      return
+    end
+    local path = file or (vim.fn.stdpath('cache') .. '/lore/system-map.html')
+    vim.fn.mkdir(vim.fs.dirname(path), 'p')
+    local f, err = io.open(path, 'w')
+    if not f then
+      notify(('cannot write %s: %s'):format(path, err), vim.log.levels.ERROR)
+      return
+    end
+    f:write(result.html)
+    f:close()
+    notify(('system map: %d nodes, %d links -> %s'):format(result.nodes or 0, result.edges or 0, path))
+    M.open_path(path)
+    if callback then
+      callback(path, result)
+    end
+  end)
+end
+
 --- :LoreConsumers — consumers of the contract entity at the cursor, in the quickfix list.
 function M.consumers(callback)
   local client = M.client()
