@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexers.copies import copy_key
+from indexers.gqllink import link_graphql
 from indexers.model import Entity, Link, Usage
 from indexers.sources.code.extract import url_path
 
@@ -65,6 +66,7 @@ class _Index:
     bases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # api -> base paths
     gql_fields: dict[tuple[str, str], Entity] = field(default_factory=dict)
     gql_roots: dict[str, str] = field(default_factory=dict)  # Query -> actual root type name
+    gql_types: dict[str, Entity] = field(default_factory=dict)
     columns: dict[tuple[str, str], list[Entity]] = field(default_factory=lambda: defaultdict(list))
     tables: dict[str, list[Entity]] = field(default_factory=lambda: defaultdict(list))
 
@@ -139,8 +141,10 @@ def _index(entities: Sequence[Entity]) -> _Index:
                 idx.operations.append((e, method, npath, str(e.attrs.get("api", ""))))
         elif e.kind == "graphql.field" and e.parent:
             idx.gql_fields[(e.parent[len("graphql:"):], e.name)] = e
-        elif e.kind == "graphql.type" and e.attrs.get("root") in _ROOT_NAMES:
-            idx.gql_roots[_ROOT_NAMES[e.attrs["root"]]] = e.name
+        elif e.kind == "graphql.type":
+            idx.gql_types.setdefault(e.name, e)
+            if e.attrs.get("root") in _ROOT_NAMES:
+                idx.gql_roots[_ROOT_NAMES[e.attrs["root"]]] = e.name
         elif e.kind == "sql.column" and e.parent:
             table = e.parent[len("sql:"):].lower()
             idx.columns[(table, e.name.lower())].append(e)
@@ -289,19 +293,14 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             if rpc is not None:
                 add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
 
+    gql: list[Usage] = []
     for u in usages:
         if u.kind in ("proto.message_type", "proto.field_access"):
             _link_proto(idx, u, file_pkgs, provided_pkgs, add)
         elif u.kind in ("http.route", "http.call"):
             _link_http(idx, u, add)
         elif u.kind in ("graphql.resolver", "graphql.operation"):
-            t = u.qualifier
-            if (t, u.name) not in idx.gql_fields and t in _ROOT_NAMES.values():
-                t = idx.gql_roots.get(t, t)
-            e = idx.gql_fields.get((t, u.name))
-            if e is not None:
-                role = u.role or ("provides" if u.kind == "graphql.resolver" else "consumes")
-                add(u, e, role, 0.85 if u.kind == "graphql.resolver" else 0.9, f"{u.kind} {t}.{u.name}")
+            gql.append(u)
         elif u.kind in ("sql.statement", "sql.column"):
             if u.kind == "sql.statement":
                 found = idx.tables.get(u.name.lower(), [])
@@ -310,6 +309,7 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             ids = {e.id for e in found}
             if len(ids) == 1:
                 add(u, found[0], u.role or "consumes", 0.75, f"{u.kind} {u.attrs.get('op', '')}".strip())
+    link_graphql(gql, idx.gql_fields, idx.gql_roots, idx.gql_types, add)
     return out
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from indexers.model import Span, Usage
 from indexers.positions import SourceFile
+from indexers.sources.code.documents import EXTRACTORS as DOCUMENTS
 from indexers.sources.code.extract import EXTRACTORS, url_path
 from tests.annotations import Expectation, Fixture, load_fixture
 
@@ -60,7 +61,7 @@ def check_usages(usages: list[Usage], fixture: Fixture) -> None:
 
 def extract(path: Path, text: str) -> tuple[list[Usage], list, bool]:
     src = SourceFile("repo", str(path.relative_to(FIXTURES)), text.encode("utf-8"))
-    (extractor,) = [e for e in EXTRACTORS if e.wants(src.path)]
+    (extractor,) = [e for e in [*EXTRACTORS, *DOCUMENTS] if e.wants(src.path)]
     part = extractor.extract(src)
     return part.usages, part.errors, part.generated
 

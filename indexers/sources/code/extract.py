@@ -98,7 +98,8 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
 
 class CodeExtractor(Extractor):
     name = "code"
-    version = 2  # 2: C++, Rust, Kotlin, Ruby and PHP (files whose cached facts had no code extractor)
+    version = 3  # 2: C++, Rust, Kotlin, Ruby and PHP (files whose cached facts had no code extractor); 3: GraphQL
+    # selections by path, gRPC implementations and clients across files
 
     def wants(self, path: str) -> bool:
         return suffix(path) in LANGS and not path.endswith((".min.js", ".bundle.js"))
