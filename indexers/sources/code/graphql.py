@@ -12,8 +12,9 @@ from typing import Any
 from indexers import ts
 from indexers.model import FileError, Span, Usage
 from indexers.sources.code.ctx import Ctx
-from indexers.sources.code.facts import arg_list, flat
+from indexers.sources.code.facts import arg_list
 from indexers.sources.code.gqlops import selections
+from indexers.sources.code.gqlpython import python_code_first
 from indexers.sources.code.strings import DYN, string_text
 
 _ROOTS = ("Query", "Mutation", "Subscription")
@@ -117,16 +118,4 @@ def _py_resolvers(ctx: Ctx) -> None:
             s = string_text(c.args[0])
             if s and re.fullmatch(r"\w+", s):
                 ctx.emit("graphql.resolver", c.args[0], s, types[recv], "provides")
-    graphene = any(i["path"].split(".", 1)[0] in ("graphene", "strawberry") for i in ctx.f.imports)
-    for name, node, bases in ctx.f.classes:
-        if not graphene or not any(flat(b).rsplit(".", 1)[-1] == "ObjectType" for b in bases):
-            continue
-        for mnode, nnode in ctx.f.methods:
-            m = re.fullmatch(r"resolve_(\w+)", ts.text(nnode))
-            if m and ctx.enclosing(mnode, ("class_definition",)) == node:
-                ctx.emit("graphql.resolver", nnode, _camel(m.group(1)), name, "provides")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+    python_code_first(ctx)
