@@ -23,6 +23,7 @@ package evidence lower, HTTP calls with an unknown method lowest.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -31,6 +32,7 @@ from typing import Any
 
 from indexers.copies import copy_key
 from indexers.gqllink import link_graphql
+from indexers.grpclink import Factories, link_impls
 from indexers.model import Entity, Link, Usage
 from indexers.sources.code.extract import url_path
 
@@ -271,9 +273,21 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, round(conf, 2), why,
                         u.kind, copy))
 
+    registrations: list[tuple[Usage, Entity, float, str]] = []
+    impls: list[Usage] = []
+    factories = Factories([u for u in usages if u.kind == "grpc.factory"])
     for u in usages:  # gRPC first: resolved services give package evidence to messages in the same file
         if not u.kind.startswith("grpc."):
             continue
+        if u.kind == "grpc.impl_method":  # linked through a registration, below
+            impls.append(u)
+            continue
+        if u.kind == "grpc.factory":
+            continue
+        made_by = factories.resolve(u) if u.kind in ("grpc.call", "grpc.client") else None
+        if made_by is not None:  # a client from a helper function of another package: the client it returns
+            u = dataclasses.replace(u, qualifier=made_by.qualifier, attrs={**u.attrs, "import": made_by.attrs.get(
+                "import") or []})
         imports = list(u.attrs.get("import") or [])
         hit = _pick(idx.services.get(u.qualifier, []), imports, unique_ok=True)
         if hit is None:
@@ -288,10 +302,14 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         copy = _copy_for(cand, imports, u.repo)
         if u.kind in ("grpc.server", "grpc.client"):
             add(u, cand.entity, role, conf, why, copy)
+            if u.kind == "grpc.server" and ("impl_type" in u.attrs or "impl_ctor" in u.attrs):
+                registrations.append((u, cand.entity, conf, copy))
         else:
             rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
             if rpc is not None:
                 add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
+
+    link_impls(registrations, impls, lambda parent, name: _child(idx, parent, name, strip_async=False), add)
 
     gql: list[Usage] = []
     for u in usages:

@@ -14,9 +14,10 @@ from typing import Any
 from indexers import ts
 from indexers.sources.code.ctx import Bindings, Ctx, evidence, go_external, pb_module, pb_symbol
 from indexers.sources.code.facts import Call, arg_list, flat, key_of, name_node
+from indexers.sources.code.grpcgo import emit_factories, emit_handlers, impl_of
 
 # A file with none of these bytes can hold no gRPC usage of its language (see `grpc_hint`).
-_HINT = {"go": (b"Server", b"Client"), "python": (b"Servicer", b"Stub"), "java": (b"Grpc",),
+_HINT = {"go": (b"Server", b"Client", b"context.Context"), "python": (b"Servicer", b"Stub"), "java": (b"Grpc",),
          "csharp": (b"Base", b"Client"), "javascript": (b"Client", b"grpc", b"addService")}
 # The text every client-creating callee of a language contains (JavaScript: unless the file imports gRPC).
 _CLIENT_TOKEN = {"go": "Client", "python": "Stub", "java": "Stub", "csharp": "Client", "javascript": "Client"}
@@ -243,7 +244,11 @@ def _servers(ctx: Ctx) -> None:
             by_class[node.id] = hit
             go_structs[name] = hit
             at = name_node(b) if ctx.family == "go" else node.child_by_field_name("name")
-            ctx.emit("grpc.server", at or node, "", hit[0], "provides", **{"import": hit[1]})
+            impl = {"impl_type": name, "impl_pkg": ""} if ctx.family == "go" else {}
+            ctx.emit("grpc.server", at or node, "", hit[0], "provides", **{"import": hit[1]}, **impl)
+    if ctx.family == "go":
+        emit_handlers(ctx, set(go_structs))
+        emit_factories(ctx, client_type)
     if not by_class:
         return
     for mnode, nnode in ctx.f.methods:
@@ -298,7 +303,8 @@ def _registration(ctx: Ctx, c: Call) -> None:
     if fam == "go":
         m = _GO_REGISTER.fullmatch(callee) if "Register" in callee else None
         if m and m.group(1) in ctx.imports and go_external(ctx.imports[m.group(1)]["path"]):
-            ctx.emit("grpc.server", c.name, "", m.group(2), "provides", **{"import": evidence(ctx, m.group(1))})
+            impl = impl_of(ctx, c.args[1]) if len(c.args) >= 2 else {}
+            ctx.emit("grpc.server", c.name, "", m.group(2), "provides", **{"import": evidence(ctx, m.group(1))}, **impl)
     elif fam == "python":
         m = _PY_REGISTER.fullmatch(callee) if "_to_server" in callee else None
         if m:
