@@ -32,9 +32,11 @@ def _suffix_len(import_path: str, folder: str) -> int:
 
 
 def link_impls(registrations: Sequence[tuple[Usage, Entity, float, str]], impls: Sequence[Usage],
-               child: Callable[[str, str], Entity | None], add: Callable[..., None]) -> None:
+               child: Callable[[str, str], Entity | None], add: Callable[..., None]) -> list[tuple[Usage, str]]:
     """`registrations`: (registration usage, its service entity, confidence, copy); `impls`: the
-    workspace's `grpc.impl_method` usages."""
+    workspace's `grpc.impl_method` usages. Returns the methods found implementing an rpc, each with its
+    service's id (the messages their files name are the provider's, and their import names the package)."""
+    provided: list[tuple[Usage, str]] = []
     by_repo: dict[str, list[Usage]] = defaultdict(list)
     for m in impls:
         by_repo[m.repo].append(m)
@@ -51,15 +53,18 @@ def link_impls(registrations: Sequence[tuple[Usage, Entity, float, str]], impls:
             methods = [m for m in methods if _suffix_len(pkg, _folder(m.path)) == best]
         else:
             methods = [m for m in methods if _folder(m.path) == _folder(reg.path)]
-        named = [m for m in methods if (m.qualifier == typ if typ else ctor in (m.attrs.get("ctors") or []))]
-        if not named and ctor:  # built by a function of another file: the one type there serving the service
+        # the type: named, or returned by the constructor (its methods may sit in other files of the package)
+        types = {typ} if typ else {m.qualifier for m in methods if ctor in (m.attrs.get("ctors") or [])}
+        if not types:  # a constructor in none of the methods' files: the one type there serving the service
             types = {m.qualifier for m in methods if child(service.id, m.name) is not None}
-            named = [m for m in methods if m.qualifier in types] if len(types) == 1 else []
+        named = [m for m in methods if m.qualifier in types] if len(types) == 1 else []
         for m in named:
             rpc = child(service.id, m.name)
             if rpc is not None:
                 add(m, rpc, "provides", conf - 0.05, f"{m.kind} {m.qualifier}.{m.name} (registered as "
                     f"{service.name} at {reg.path}:{reg.range.start_line + 1})", copy)
+                provided.append((m, service.id))
+    return provided
 
 
 class Factories:

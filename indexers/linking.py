@@ -309,7 +309,10 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             if rpc is not None:
                 add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
 
-    link_impls(registrations, impls, lambda parent, name: _child(idx, parent, name, strip_async=False), add)
+    service_pkgs = {c.entity.id: c.package for cands in idx.services.values() for c in cands}
+    for m, service_id in link_impls(registrations, impls, lambda parent, name: _child(idx, parent, name, False), add):
+        provided_pkgs[(m.repo, m.path)].add(service_pkgs.get(service_id, ""))
+        file_pkgs[(m.repo, m.path, tuple(m.attrs.get("import") or []))].add(service_pkgs.get(service_id, ""))
 
     gql: list[Usage] = []
     for u in usages:

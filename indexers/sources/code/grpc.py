@@ -89,9 +89,51 @@ def _js_grpc_file(ctx: Ctx) -> bool:
     return bool(ctx.memo[key])
 
 
+_RETURNS = ("returns", "type", "return_type", "result")
+_SELF = re.compile(r"(?:this\.|self\.)?([A-Za-z_$][\w$]*)")
+
+
+def returned_clients(ctx: Ctx) -> dict[str, Hit]:
+    """{function or method name: the client it returns} for the file's functions and methods whose declared
+    return type is a gRPC client or stub (`private Basket.BasketClient GetBasketClient()`, `def stub() ->
+    cart_pb2_grpc.CartStub`, `function client(): CartServiceClient`): a call of one holds that client."""
+    got = ctx.memo.get(("returned_clients",))
+    if got is not None:
+        return got  # type: ignore[no-any-return]
+    found: dict[str, list[Hit]] = {}
+    token = _CLIENT_TOKEN[ctx.family]
+    decls = [(m, n) for m, n in ctx.f.methods]
+    if ctx.family in ("go", "javascript"):  # functions are not among the methods there
+        root = ctx.src.tree(ctx.lang).root_node
+        for node in root.named_children:
+            node = node.child_by_field_name("declaration") or node if node.type == "export_statement" else node
+            if node.type == "function_declaration":
+                decls.append((node, node.child_by_field_name("name")))
+    for mnode, nnode in decls:
+        tnode = next((t for t in (mnode.child_by_field_name(f) for f in _RETURNS) if t is not None), None)
+        if tnode is None or nnode is None:
+            continue
+        if tnode.type in ("type_annotation", "type") and tnode.named_child_count:
+            tnode = tnode.named_children[0]
+        text = flat(tnode).lstrip("*")
+        if ctx.family == "go" and tnode.type == "parameter_list":
+            first = tnode.named_children[0] if tnode.named_child_count else None
+            text = flat(first.child_by_field_name("type")).lstrip("*") if first is not None else ""
+        hit = client_type(ctx, text) if token in text else None
+        if hit:
+            found.setdefault(ts.text(nnode), []).append(hit)
+    got = ctx.memo[("returned_clients",)] = {k: v[0] for k, v in found.items() if len({h[0] for h in v}) == 1}
+    return got
+
+
 def _client_from(ctx: Ctx, callee: str, n: Any) -> Hit | None:
     """`client_of` for a callee already read (`n` is the call or construction node)."""
     fam = ctx.family
+    returned = returned_clients(ctx)
+    if returned and not callee.startswith("new "):
+        m = _SELF.fullmatch(callee)
+        if m and m.group(1) in returned:
+            return returned[m.group(1)]
     if fam == "go":
         if "Client" not in callee:
             return None
@@ -137,6 +179,8 @@ def _client_from(ctx: Ctx, callee: str, n: Any) -> Hit | None:
 
 def client_type(ctx: Ctx, type_text: str) -> Hit | None:
     fam = ctx.family
+    if fam == "csharp" and type_text in ctx.imports:  # `using GrpcBasketClient = X.Basket.BasketClient;`
+        type_text = ctx.imports[type_text]["path"]
     if _CLIENT_TOKEN[fam] not in type_text:
         return None
     if fam == "go":
@@ -204,7 +248,7 @@ def grpc(ctx: Ctx) -> None:
     _servers(ctx)
     recv = receivers(ctx)
     token = None if fam == "javascript" and _js_grpc_file(ctx) else _CLIENT_TOKEN[fam]
-    keys = tuple(recv.keys)
+    keys = (*recv.keys, *returned_clients(ctx))
     creates = fam in ("go", "python", "java")  # C# and JavaScript clients are `new` expressions
     for c in ctx.f.calls:
         callee = c.callee
