@@ -13,8 +13,11 @@ from typing import Any
 
 from indexers import ts
 from indexers.sources.code.ctx import Bindings, Ctx, evidence, go_external, pb_module, pb_symbol
-from indexers.sources.code.facts import Call, arg_list, flat, key_of, name_node
+from indexers.sources.code.facts import Call, flat, key_of, name_node
 from indexers.sources.code.grpcgo import emit_factories, emit_handlers, impl_of
+from indexers.sources.code.grpcjs import client as js_client
+from indexers.sources.code.grpcjs import client_type as js_client_type
+from indexers.sources.code.grpcjs import grpc_file, namespace_evidence, promisified
 
 # A file with none of these bytes can hold no gRPC usage of its language (see `grpc_hint`).
 _HINT = {"go": (b"Server", b"Client", b"context.Context"), "python": (b"Servicer", b"Stub"), "java": (b"Grpc",),
@@ -35,15 +38,12 @@ _GO_NEW_CLIENT = re.compile(r"(\w+)\.New(\w+)Client")
 _PY_STUB = re.compile(r"(?:([\w.]+)\.)?(\w+)Stub")
 _JAVA_NEW_STUB = re.compile(r"(?:[\w.]+\.)?(\w+)Grpc\.new(?:Blocking|Future)?Stub")
 _CS_NEW_CLIENT = re.compile(r"new (?:[\w.]+\.)?(\w+)\.(\w+)Client")
-_JS_NEW = re.compile(r"new ((?:[\w$]+\.)*)([\w$]+)")
 _GO_CLIENT_TYPE = re.compile(r"(\w+)\.(\w+)Client")
 _JAVA_STUB_TYPE = re.compile(r"(?:[\w.]+\.)?(\w+)Grpc\.(\w+?)(?:Blocking|Future)?Stub")
 _CS_CLIENT_TYPE = re.compile(r"(?:[\w.]+\.)?(\w+)\.(\w+)Client")
-_JS_CLIENT_TYPE = re.compile(r"(\w+)Client")
 _GO_REGISTER = re.compile(r"(\w+)\.Register(\w+)Server")
 _PY_REGISTER = re.compile(r"(?:([\w.]+)\.)?add_(\w+)Servicer_to_server")
 _JS_SERVICE = re.compile(r"(?:((?:[\w$]+\.)*)([\w$]+)\.service|([\w$]+)Service)")
-_JS_GRPC_IMPORT = re.compile(r"(^|/)(@grpc/grpc-js|grpc|@grpc/proto-loader)$|_grpc_pb(\.js)?$")
 
 Hit = tuple[str, list[str]]  # (service, import evidence)
 
@@ -83,10 +83,7 @@ def client_of(ctx: Ctx, node: Any) -> Hit | None:
 
 
 def _js_grpc_file(ctx: Ctx) -> bool:
-    key = ("js_grpc_file",)
-    if key not in ctx.memo:
-        ctx.memo[key] = any(_JS_GRPC_IMPORT.search(i["path"]) for i in ctx.f.imports)
-    return bool(ctx.memo[key])
+    return grpc_file(ctx)
 
 
 _RETURNS = ("returns", "type", "return_type", "result")
@@ -161,19 +158,7 @@ def _client_from(ctx: Ctx, callee: str, n: Any) -> Hit | None:
         if m and m.group(1) == m.group(2):
             return m.group(1), evidence(ctx)
     elif fam == "javascript":
-        m = _JS_NEW.fullmatch(callee) if callee.startswith("new ") else None
-        if not m:
-            return None
-        ns, name = m.group(1).rstrip("."), m.group(2)
-        if not ns and name.endswith("Client") and pb_symbol(ctx, name, r"(_grpc_pb|_pb|_grpc_web_pb|_connect)(\.js)?$"):
-            return name[: -len("Client")], pb_symbol(ctx, name, r".") or []
-        if ns and _js_grpc_file(ctx) and len(arg_list(n.child_by_field_name("arguments"))) >= 2:
-            root = ns.split(".", 1)[0]
-            imp = ctx.imports.get(root)
-            if imp is not None and re.search(r"_grpc_pb(\.js)?$", imp["path"]):
-                return name.removesuffix("Client"), [imp["path"]]
-            if imp is None or "grpc" in imp["path"]:
-                return name, [ns]
+        return js_client(ctx, callee, n)
     return None
 
 
@@ -202,11 +187,7 @@ def client_type(ctx: Ctx, type_text: str) -> Hit | None:
             if ev:
                 return m.group(2), ev
     elif fam == "javascript":
-        m = _JS_CLIENT_TYPE.fullmatch(type_text)
-        if m:
-            ev = pb_symbol(ctx, type_text, r"(_grpc_pb|_grpc_web_pb|_connect)(\.js)?$")
-            if ev:
-                return m.group(1), ev
+        return js_client_type(ctx, type_text)
     return None
 
 
@@ -249,14 +230,21 @@ def grpc(ctx: Ctx) -> None:
     recv = receivers(ctx)
     token = None if fam == "javascript" and _js_grpc_file(ctx) else _CLIENT_TOKEN[fam]
     keys = (*recv.keys, *returned_clients(ctx))
-    creates = fam in ("go", "python", "java")  # C# and JavaScript clients are `new` expressions
+    creates = fam in ("go", "python", "java", "javascript")  # C# clients are `new` expressions
     for c in ctx.f.calls:
         callee = c.callee
         _registration(ctx, c)
         if creates:
             created = _client_from(ctx, callee, c.node)
-            if created:
-                ctx.emit("grpc.client", c.name, "", created[0], "consumes", **{"import": created[1]})
+            if created:  # JavaScript: a factory call, `createClient(CartService, transport)`
+                at = c.args[0] if fam == "javascript" and c.args else c.name
+                ctx.emit("grpc.client", at, "", created[0], "consumes", **{"import": created[1]})
+        if fam == "javascript" and (wrapped := promisified(callee, c.node, c.args)) is not None:
+            hit = _receiver_of(ctx, wrapped, recv, member=True)
+            if hit:
+                prop = wrapped.child_by_field_name("property")
+                ctx.emit("grpc.call", prop, ts.text(prop), hit[0], "consumes", **{"import": hit[1]})
+            continue
         if "." not in callee:
             continue
         # The receiver's text is part of the callee text: it can name a bound receiver or create a client
@@ -324,8 +312,9 @@ def _object_of(call: Any) -> Any:
                 None)
 
 
-def _receiver_of(ctx: Ctx, call: Any, recv: Bindings) -> Hit | None:
-    obj = _object_of(call)
+def _receiver_of(ctx: Ctx, call: Any, recv: Bindings, member: bool = False) -> Hit | None:
+    """The client a call is made through (with `member`, `call` is a member expression naming a method)."""
+    obj = call.child_by_field_name("object") if member else _object_of(call)
     for _ in range(4):  # java/csharp: stub.withDeadlineAfter(...).getCart(...)
         if obj is None:
             return None
@@ -361,7 +350,7 @@ def _registration(ctx: Ctx, c: Call) -> None:
         if not m or args[1].type != "object":
             return
         svc = m.group(2) or m.group(3)
-        ev = [m.group(1).rstrip(".")] if m.group(1) else pb_symbol(ctx, flat(args[0]), r".") or []
+        ev = namespace_evidence(ctx, m.group(1).rstrip(".")) if m.group(1) else pb_symbol(ctx, flat(args[0]), r".") or []
         ctx.emit("grpc.server", c.name, "", svc, "provides", **{"import": ev})
         for prop in args[1].named_children:
             key = prop.child_by_field_name("key") or prop.child_by_field_name("name") or (
