@@ -242,6 +242,44 @@ def _child(idx: _Index, parent: str, name: str, strip_async: bool) -> Entity | N
     return loose[0] if len(loose) == 1 else None
 
 
+_VERSION = re.compile(r"v\d+(?:(?:alpha|beta)\d*)?")
+_GENERIC = frozenset({"proto", "protos", "pb", "gen", "genproto", "generated", "grpc", "api", "apis", "lib", "src",
+                      "com", "org", "io", "net", "dev", "github", "gitlab", "pkg", "internal"})
+
+
+def _closest(cands: list[_Proto], imports: list[str]) -> _Proto | None:
+    """Among services that share a name, the one whose package shares the longest tail of meaningful
+    words with the import evidence (versions and words like `proto`, `gen`, `pkg` skipped): an import of
+    `agones.dev/agones/pkg/sdk/alpha` names `agones.dev.sdk.alpha`, not `agones.dev.sdk`. None on a tie."""
+    def words(text: str) -> list[str]:
+        return [t for t in tokens(text) if not _VERSION.fullmatch(t) and t not in _GENERIC]
+
+    best, picked = 0, []
+    for c in cands:
+        pw = words(c.package)
+        score = 0
+        for raw in imports:
+            parts = [p for p in re.split(r"[/.]", raw.strip().removesuffix(".js").removesuffix(".ts")) if p]
+            if parts and _GEN_SUFFIX.search(parts[-1]):  # a generated module is named for its file, not package
+                parts = parts[:-1]
+            iw = words(".".join(parts))
+            n = 0
+            while n < min(len(pw), len(iw)) and pw[-1 - n] == iw[-1 - n]:
+                n += 1
+            score = max(score, n)
+        if score > best:
+            best, picked = score, [c]
+        elif score == best and score:
+            picked.append(c)
+    return picked[0] if len(picked) == 1 else None
+
+
+def cross_file(u: Usage) -> bool:
+    """Whether a usage helps link other files' usages (a Go registration naming its implementation, a
+    helper returning a client): re-linking one file alone needs these from the rest of the workspace."""
+    return u.kind == "grpc.factory" or (u.kind == "grpc.server" and ("impl_type" in u.attrs or "impl_ctor" in u.attrs))
+
+
 class EntityIndex:
     """The entities' lookup tables, built once and reused by many `link` calls (the organisation graph links
     chunk after chunk of repositories against the same entities)."""
@@ -254,7 +292,11 @@ class EntityIndex:
         self.spread = {k: v for k, v in spread.items() if len({(d.repo, d.path) for d in v}) > 1}
 
 
-def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, service_of: Callable[[str, str], str]) -> list[Link]:
+def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, service_of: Callable[[str, str], str],
+         possible: list[Link] | None = None) -> list[Link]:
+    """Links of usages to the entities they provide or consume. With `possible`, a gRPC usage whose service
+    name several packages declare, when no evidence picks one, is added there once per candidate: a
+    separate, lower-confidence relation, never among the links."""
     index = entities if isinstance(entities, EntityIndex) else EntityIndex(entities)
     idx, spread = index.idx, index.spread
     out: list[Link] = []
@@ -289,7 +331,13 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             u = dataclasses.replace(u, qualifier=made_by.qualifier, attrs={**u.attrs, "import": made_by.attrs.get(
                 "import") or []})
         imports = list(u.attrs.get("import") or [])
-        hit = _pick(idx.services.get(u.qualifier, []), imports, unique_ok=True)
+        cands = idx.services.get(u.qualifier, [])
+        hit = _pick(cands, imports, unique_ok=True)
+        if hit is None and len(cands) > 1:
+            near = _closest(cands, imports)
+            hit = (near, True) if near is not None else None
+            if hit is None and possible is not None:
+                _possible(idx, u, cands, service_of, possible)
         if hit is None:
             continue
         cand, by_pkg = hit
@@ -332,6 +380,27 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
                 add(u, found[0], u.role or "consumes", 0.75, f"{u.kind} {u.attrs.get('op', '')}".strip())
     link_graphql(gql, idx.gql_fields, idx.gql_roots, idx.gql_types, add)
     return out
+
+
+def _possible(idx: _Index, u: Usage, cands: list[_Proto], service_of: Callable[[str, str], str],
+              out: list[Link]) -> None:
+    """One possible link per service of the name (or its rpc of the usage's name), all marked as such."""
+    targets = []
+    for c in cands:
+        if u.kind in ("grpc.server", "grpc.client"):
+            targets.append(c.entity)
+        elif u.kind != "grpc.factory":
+            rpc = _child(idx, c.entity.id, u.name, strip_async=u.language == "csharp")
+            if rpc is not None:
+                targets.append(rpc)
+    if len(targets) < 2:
+        return
+    pkgs = ", ".join(sorted(c.package or "(no package)" for c in cands))
+    role = u.role or ("provides" if u.kind.startswith("grpc.server") else "consumes")
+    why = (f"possible: {len(cands)} services named {u.qualifier} ({pkgs}) and the import evidence names none of "
+           f"them")
+    for e in targets:
+        out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, 0.3, why, u.kind))
 
 
 def _type_of(idx: _Index, e: Entity, key: str) -> _Proto | None:
