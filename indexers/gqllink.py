@@ -41,7 +41,24 @@ def field_of(fields: Mapping[tuple[str, str], Entity], roots: Mapping[str, str],
 def link_graphql(usages: Sequence[Usage], fields: Mapping[tuple[str, str], Entity], roots: Mapping[str, str],
                  types: Mapping[str, Entity], add: Callable[..., None]) -> None:
     groups: dict[tuple[str, str, str], list[tuple[Usage, Entity | None]]] = defaultdict(list)
+    exports: dict[tuple[str, str, str], list[Usage]] = defaultdict(list)
     for u in usages:
+        if u.kind == "graphql.resolver_export":
+            exports[(u.repo, u.path.rsplit(".", 1)[0], str(u.attrs.get("export", "")))].append(u)
+    for u in usages:
+        if u.kind == "graphql.resolver_export":
+            continue
+        if u.kind == "graphql.resolver_module":  # a type's map in another module, merged here
+            module, export = str(u.attrs.get("module", "")), str(u.attrs.get("export", ""))
+            for x in exports.get((u.repo, module, export)) or exports.get((u.repo, module + "/index", export)) or []:
+                if x.name == "__resolveReference" and u.qualifier in types:
+                    add(x, types[u.qualifier], "provides", 0.75, f"graphql.resolver {u.qualifier} (reference resolver)")
+                    continue
+                e = field_of(fields, roots, u.qualifier, (), x.name) if not x.name.startswith("__") else None
+                if e is not None:
+                    add(x, e, "provides", 0.8, f"graphql.resolver {e.id[len('graphql:'):]} (merged as {u.qualifier} in "
+                        f"{u.path}:{u.range.start_line + 1})")
+            continue
         if u.kind == "graphql.resolver":
             if not u.name:  # a federation reference resolver: provides the entity type itself
                 e = types.get(u.qualifier)

@@ -368,7 +368,7 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             _link_proto(idx, u, file_pkgs, provided_pkgs, add)
         elif u.kind in ("http.route", "http.call"):
             _link_http(idx, u, add)
-        elif u.kind in ("graphql.resolver", "graphql.operation"):
+        elif u.kind.startswith("graphql."):
             gql.append(u)
         elif u.kind in ("sql.statement", "sql.column"):
             if u.kind == "sql.statement":

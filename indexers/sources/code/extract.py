@@ -89,7 +89,7 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
         out.add("messages")
     if any(tok in low for tok in _HTTP_TOKENS) or _HTTP_VERB.search(low):
         out.add("http")
-    if any(tok in data for tok in _GQL_TOKENS):
+    if any(tok in data for tok in _GQL_TOKENS) or "resolver" in src.path.lower():  # a resolver module (gqljs)
         out.add("graphql")
     if sql_hint(src.text, low):
         out.add("sql")

@@ -13,11 +13,11 @@ from indexers import ts
 from indexers.model import FileError, Span, Usage
 from indexers.sources.code.ctx import Ctx
 from indexers.sources.code.facts import arg_list
+from indexers.sources.code.gqljs import js_resolvers
 from indexers.sources.code.gqlops import selections
 from indexers.sources.code.gqlpython import python_code_first
 from indexers.sources.code.strings import DYN, string_text
 
-_ROOTS = ("Query", "Mutation", "Subscription")
 _GQL_TAGS = re.compile(r"(gql|graphql|gql\.default|graphql_tag|parse)$")
 
 
@@ -31,7 +31,7 @@ def graphql(ctx: Ctx) -> None:
                 if s is not None:
                     _operation(ctx, args[0], s)
     if ctx.family == "javascript":
-        _js_resolvers(ctx)
+        js_resolvers(ctx)
     elif ctx.family == "python":
         _py_resolvers(ctx)
 
@@ -75,28 +75,6 @@ def _near(ctx: Ctx, row: int, name: str, guess: int) -> Span | None:
         return None
     col = min(cols, key=lambda c: abs(c - guess))
     return ctx.src.span_from_chars(row, col, row, col + len(name))
-
-
-def _js_resolvers(ctx: Ctx) -> None:
-    done: set[int] = set()
-    for key, _knode, value in ctx.f.maps:
-        if key not in _ROOTS:
-            continue
-        outer = value.parent.parent if value.parent is not None else None
-        if outer is None or outer.type != "object" or outer.id in done:
-            continue
-        done.add(outer.id)
-        for pair in outer.named_children:
-            k, v = pair.child_by_field_name("key"), pair.child_by_field_name("value")
-            tname = ts.text(k).strip("'\"") if k is not None else ""
-            if v is None or v.type != "object" or not re.fullmatch(r"[A-Z]\w*", tname):
-                continue
-            for prop in v.named_children:
-                fk = prop.child_by_field_name("key") or prop.child_by_field_name("name") or (
-                    prop if prop.type == "shorthand_property_identifier" else None)
-                fname = ts.text(fk).strip("'\"") if fk is not None else ""
-                if fname and not fname.startswith("__"):
-                    ctx.emit("graphql.resolver", fk, fname, tname, "provides")
 
 
 def _py_resolvers(ctx: Ctx) -> None:
