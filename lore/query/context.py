@@ -246,7 +246,7 @@ def links_section(snap: Snapshot, ents: list[Entity], max_locations: int = 3) ->
                                     "not_read": unseen(snap)}))
             for svc, repo, lks in link_groups(all_links):
                 first = lks[0]
-                more = f" (+{len(lks) - 1} more)" if len(lks) > 1 else ""
+                more = f" (+{len(lks) - max_locations} more)" if len(lks) > max_locations else ""
                 places = ", ".join(cite(lk.repo, lk.path, lk.range.start_line) for lk in lks[:max_locations])
                 who = svc or "(no service)"
                 notes.append(Note(f"{label}: {who} in {repo}: {places}{more}", cite(first.repo, first.path, first.range.start_line),
