@@ -93,3 +93,29 @@ class Factories:
             elif key == best:
                 picked.append(f)
         return picked[0] if len(picked) == 1 else None
+
+
+def link_subclasses(servers: Sequence[tuple[Usage, Entity, float, str]], impls: Sequence[Usage],
+                    child: Callable[[str, str], Entity | None], add: Callable[..., None]) -> list[tuple[Usage, str]]:
+    """Python, Java and C# servicers through an intermediate base class: a handler-shaped method
+    (`grpc.impl_method` with `bases`) of a class whose base is a class extending the generated server
+    base (`grpc.server` with `impl_class`) provides the rpc of its name. The base is looked up by name in
+    the method's repository, else in the workspace when only one class there has the name."""
+    by_name: dict[str, list[tuple[Usage, Entity, float, str]]] = defaultdict(list)
+    for s in servers:
+        by_name[str(s[0].attrs.get("impl_class", ""))].append(s)
+    provided: list[tuple[Usage, str]] = []
+    for m in impls:
+        bases = m.attrs.get("bases") or []
+        found = [s for b in bases for s in by_name.get(str(b), [])]
+        own = [s for s in found if s[0].repo == m.repo]
+        picked = own or found
+        if len({s[1].id for s in picked}) != 1:
+            continue
+        reg, service, conf, copy = picked[0]
+        rpc = child(service.id, m.name)
+        if rpc is not None:
+            add(m, rpc, "provides", conf - 0.05, f"{m.kind} {m.qualifier}.{m.name} (extends {reg.attrs.get('impl_class')}, "
+                f"a {service.name} servicer at {reg.path}:{reg.range.start_line + 1})", copy)
+            provided.append((m, service.id))
+    return provided

@@ -32,7 +32,7 @@ from typing import Any
 
 from indexers.copies import copy_key
 from indexers.gqllink import link_graphql
-from indexers.grpclink import Factories, link_impls
+from indexers.grpclink import Factories, link_impls, link_subclasses
 from indexers.model import Entity, Link, Usage
 from indexers.sources.code.extract import url_path
 
@@ -277,7 +277,8 @@ def _closest(cands: list[_Proto], imports: list[str]) -> _Proto | None:
 def cross_file(u: Usage) -> bool:
     """Whether a usage helps link other files' usages (a Go registration naming its implementation, a
     helper returning a client): re-linking one file alone needs these from the rest of the workspace."""
-    return u.kind == "grpc.factory" or (u.kind == "grpc.server" and ("impl_type" in u.attrs or "impl_ctor" in u.attrs))
+    return u.kind == "grpc.factory" or (u.kind == "grpc.server" and any(
+        k in u.attrs for k in ("impl_type", "impl_ctor", "impl_class")))
 
 
 class EntityIndex:
@@ -316,6 +317,7 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
                         u.kind, copy))
 
     registrations: list[tuple[Usage, Entity, float, str]] = []
+    servicers: list[tuple[Usage, Entity, float, str]] = []
     impls: list[Usage] = []
     factories = Factories([u for u in usages if u.kind == "grpc.factory"])
     for u in usages:  # gRPC first: resolved services give package evidence to messages in the same file
@@ -352,13 +354,19 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             add(u, cand.entity, role, conf, why, copy)
             if u.kind == "grpc.server" and ("impl_type" in u.attrs or "impl_ctor" in u.attrs):
                 registrations.append((u, cand.entity, conf, copy))
+            elif u.kind == "grpc.server" and "impl_class" in u.attrs:
+                servicers.append((u, cand.entity, conf, copy))
         else:
             rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
             if rpc is not None:
                 add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
 
     service_pkgs = {c.entity.id: c.package for cands in idx.services.values() for c in cands}
-    for m, service_id in link_impls(registrations, impls, lambda parent, name: _child(idx, parent, name, False), add):
+    child = lambda parent, name: _child(idx, parent, name, False)  # noqa: E731
+    go_impls = [m for m in impls if "bases" not in m.attrs]
+    derived = [m for m in impls if "bases" in m.attrs]
+    for m, service_id in [*link_impls(registrations, go_impls, child, add),
+                          *link_subclasses(servicers, derived, child, add)]:
         provided_pkgs[(m.repo, m.path)].add(service_pkgs.get(service_id, ""))
         file_pkgs[(m.repo, m.path, tuple(m.attrs.get("import") or []))].add(service_pkgs.get(service_id, ""))
 

@@ -20,8 +20,9 @@ from indexers.sources.code.grpcjs import client_type as js_client_type
 from indexers.sources.code.grpcjs import grpc_file, namespace_evidence, promisified
 
 # A file with none of these bytes can hold no gRPC usage of its language (see `grpc_hint`).
-_HINT = {"go": (b"Server", b"Client", b"context.Context"), "python": (b"Servicer", b"Stub"), "java": (b"Grpc",),
-         "csharp": (b"Base", b"Client"), "javascript": (b"Client", b"grpc", b"addService")}
+_HINT = {"go": (b"Server", b"Client", b"context.Context"), "python": (b"Servicer", b"Stub", b"request, context"),
+         "java": (b"Grpc", b"StreamObserver"), "csharp": (b"Base", b"Client", b"ServerCallContext"),
+         "javascript": (b"Client", b"grpc", b"addService")}
 # The text every client-creating callee of a language contains (JavaScript: unless the file imports gRPC).
 _CLIENT_TOKEN = {"go": "Client", "python": "Stub", "java": "Stub", "csharp": "Client", "javascript": "Client"}
 
@@ -276,11 +277,13 @@ def _servers(ctx: Ctx) -> None:
             by_class[node.id] = hit
             go_structs[name] = hit
             at = name_node(b) if ctx.family == "go" else node.child_by_field_name("name")
-            impl = {"impl_type": name, "impl_pkg": ""} if ctx.family == "go" else {}
+            impl = {"impl_type": name, "impl_pkg": ""} if ctx.family == "go" else {"impl_class": name}
             ctx.emit("grpc.server", at or node, "", hit[0], "provides", **{"import": hit[1]}, **impl)
     if ctx.family == "go":
         emit_handlers(ctx, set(go_structs))
         emit_factories(ctx, client_type)
+    else:
+        _subclass_handlers(ctx, by_class)
     if not by_class:
         return
     for mnode, nnode in ctx.f.methods:
@@ -302,6 +305,47 @@ def _servers(ctx: Ctx) -> None:
             continue
         svc, ev = by_class[cls.id]
         ctx.emit("grpc.server_method", nnode, name, svc, "provides", **{"import": ev})
+
+
+def _handler_shape(ctx: Ctx, mnode: Any, mods: str) -> bool:
+    """Whether a method has the signature generated servers give their rpcs: Python `(self, request,
+    context)` (`request_iterator` for client streaming), Java an `@Override` taking a `StreamObserver`, C# an
+    `override` taking a `ServerCallContext`."""
+    params = mnode.child_by_field_name("parameters")
+    if params is None:
+        return False
+    if ctx.family == "python":
+        names = [ts.text(p) for p in params.named_children]
+        return len(names) == 3 and names[0] == "self" and names[1] in ("request", "request_iterator") \
+            and names[2] == "context"
+    text = ts.text(params)
+    if ctx.family == "java":
+        return "@Override" in mods and "StreamObserver" in text
+    if ctx.family == "csharp":
+        return "override" in mods.split() and "ServerCallContext" in text
+    return False
+
+
+def _subclass_handlers(ctx: Ctx, servers: dict[int, Hit]) -> None:
+    """Handler-shaped methods of classes that extend something other than a generated server base (an
+    intermediate base class, here or in another file): `grpc.impl_method` with the class's bases, which
+    linking follows to a class that does extend the generated base."""
+    derived = {node.id: (name, [flat(b).split("<", 1)[0].rsplit(".", 1)[-1] for b in bases])
+               for name, node, bases in ctx.f.classes if node.id not in servers and bases}
+    if not derived:
+        return
+    for mnode, nnode in ctx.f.methods:
+        cls = ctx.enclosing(mnode, ("class_definition", "class_declaration"))
+        if cls is None or cls.id not in derived:
+            continue
+        mods = " ".join(ts.text(c) for c in mnode.children if c.type in ("modifiers", "modifier"))
+        if ctx.family == "python" and mnode.parent is not None and mnode.parent.type == "decorated_definition":
+            mods = ts.text(mnode.parent)
+        if not _handler_shape(ctx, mnode, mods):
+            continue
+        name, bases = derived[cls.id]
+        ctx.emit("grpc.impl_method", nnode, ts.text(nnode), name, "provides", bases=bases,
+                 **{"import": evidence(ctx) if ctx.family != "python" else []})
 
 
 def _object_of(call: Any) -> Any:
