@@ -147,3 +147,15 @@ def test_file_without_hints_yields_nothing_and_is_not_parsed(monkeypatch: pytest
     monkeypatch.setattr(ts, "parse", no_parse)
     part = EXTRACTORS[0].extract(SourceFile("r", "a.py", b"def add(a, b):\n    return a + b\n"))
     assert part.usages == [] and part.errors == []
+
+
+def test_operation_documents_keep_what_parses_and_bound_nesting() -> None:
+    (ops,) = DOCUMENTS
+    text = "query Broken {\n  cart(id: {\n}\n\nquery Fine {\n  products { id }\n}\n"
+    part = ops.extract(SourceFile("r", "app/ops.graphql", text.encode()))
+    assert [(u.qualifier, u.name, u.range.start_line) for u in part.usages] == [("Query", "products", 5),
+                                                                                ("Query", "id", 5)]
+    deep = "query Deep " + "{ a " * 5000 + "}" * 5000
+    assert ops.extract(SourceFile("r", "deep.graphql", deep.encode())).usages == []
+    schema = "type Query {\n  products: [Product]\n}\n"  # a schema: not even parsed for operations
+    assert ops.extract(SourceFile("r", "schema.graphql", schema.encode())).usages == []

@@ -55,7 +55,8 @@ _GENERATED_HEAD = re.compile(
 
 # Byte-level hints, as substring tests (much faster than one regex alternation). HTTP tokens are matched
 # in the lowered bytes: any case.
-_GQL_TOKENS = (b"gql", b"graphql", b"Query", b"Mutation", b"Subscription", b"ariadne", b"graphene", b"strawberry")
+_GQL_TOKENS = (b"gql", b"graphql", b"Query", b"Mutation", b"Subscription", b"ariadne", b"graphene", b"strawberry",
+               b"Dgs", b"SchemaMapping", b"BatchMapping", b"Resolver")
 _HTTP_TOKENS = (b"route", b"mapping", b"http", b"fetch", b"axios", b"requests", b"mapget", b"mappost", b"express",
                 b"fastify", b"resttemplate", b"webclient")
 _HTTP_VERB = re.compile(rb"\.(get|post|put|delete|patch)\b")
@@ -65,7 +66,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "grpc": ("class", "method", "call", "new", "assign", "typed"),
     "messages": ("assign", "typed", "new", "call", "sig", "loop", "method"),  # and, late, "select"
     "http": ("call", "assign", "typed", "annotation", "method"),
-    "graphql": ("call", "map", "assign", "class", "method"),
+    "graphql": ("call", "map", "assign", "class", "method", "annotation"),
     "sql": ("string",),
 }
 _PASSES: tuple[tuple[str, Callable[[Ctx], None]], ...] = (

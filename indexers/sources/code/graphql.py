@@ -16,6 +16,7 @@ from indexers.sources.code.facts import arg_list
 from indexers.sources.code.gqljs import js_resolvers
 from indexers.sources.code.gqlops import selections
 from indexers.sources.code.gqlpython import python_code_first
+from indexers.sources.code.gqlserve import go_resolvers, java_resolvers
 from indexers.sources.code.strings import DYN, string_text
 
 _GQL_TAGS = re.compile(r"(gql|graphql|gql\.default|graphql_tag|parse)$")
@@ -32,6 +33,10 @@ def graphql(ctx: Ctx) -> None:
                     _operation(ctx, args[0], s)
     if ctx.family == "javascript":
         js_resolvers(ctx)
+    elif ctx.family == "go":
+        go_resolvers(ctx)
+    elif ctx.family == "java":
+        java_resolvers(ctx)
     elif ctx.family == "python":
         _py_resolvers(ctx)
 
