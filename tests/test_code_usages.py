@@ -159,3 +159,11 @@ def test_operation_documents_keep_what_parses_and_bound_nesting() -> None:
     assert ops.extract(SourceFile("r", "deep.graphql", deep.encode())).usages == []
     schema = "type Query {\n  products: [Product]\n}\n"  # a schema: not even parsed for operations
     assert ops.extract(SourceFile("r", "schema.graphql", schema.encode())).usages == []
+
+
+def test_another_librarys_create_client_makes_no_grpc_client() -> None:
+    text = ('import { createClient } from "redis";\nimport { createGrpcTransport } from "@connectrpc/connect-node";\n'
+            'import { CartService } from "./gen/cart_connect";\nconst c = createClient(CartService, {});\n'
+            'c.getCart({});\n')
+    usages, _errors, _gen = extract(FIXTURES / "typescript" / "x.ts", text)
+    assert [u for u in usages if u.kind.startswith("grpc.")] == []

@@ -62,7 +62,9 @@ def client(ctx: Ctx, callee: str, node: Any) -> Hit | None:
     """The service whose client `node` (a `new` expression or a factory call) makes, with its evidence."""
     if not callee.startswith("new "):
         own = ctx.imports.get(callee)  # `import { createClient as createNiceClient } from "nice-grpc"`
-        if own is not None and own.get("name") and GRPC_IMPORT.search(own.get("module", "")):
+        if own is not None and own.get("name"):
+            if not GRPC_IMPORT.search(own.get("module", "")):
+                return None  # another library's createClient (Redis, Supabase, graphql-ws, ...)
             callee = own["name"]
         if not _FACTORY.fullmatch(callee) or not grpc_file(ctx):
             return None
