@@ -31,8 +31,17 @@ def _suffix_len(import_path: str, folder: str) -> int:
     return len(segs) if import_path.split("/")[-len(segs):] == segs else 0
 
 
+# Standard implementations shipped by gRPC libraries, by (service, the implementation's package or module):
+# registering one provides every rpc of the service at the registration, since the implementing code is
+# the library's, outside the workspace. The health service: grpc-go's `health.NewServer()`, grpcio-health-
+# checking's `health.HealthServicer()`.
+STANDARD_IMPLS = {("proto:grpc.health.v1.Health", "google.golang.org/grpc/health"),
+                  ("proto:grpc.health.v1.Health", "grpc_health.v1.health")}
+
+
 def link_impls(registrations: Sequence[tuple[Usage, Entity, float, str]], impls: Sequence[Usage],
-               child: Callable[[str, str], Entity | None], add: Callable[..., None]) -> list[tuple[Usage, str]]:
+               child: Callable[[str, str], Entity | None], add: Callable[..., None],
+               rpcs: Callable[[str], Sequence[Entity]] = lambda _service: ()) -> list[tuple[Usage, str]]:
     """`registrations`: (registration usage, its service entity, confidence, copy); `impls`: the
     workspace's `grpc.impl_method` usages. Returns the methods found implementing an rpc, each with its
     service's id (the messages their files name are the provider's, and their import names the package)."""
@@ -45,6 +54,11 @@ def link_impls(registrations: Sequence[tuple[Usage, Entity, float, str]], impls:
         if not typ and not ctor:
             continue
         pkg = str(reg.attrs.get("impl_pkg", ""))
+        if (service.id, pkg) in STANDARD_IMPLS:
+            for standard in rpcs(service.id):
+                add(reg, standard, "provides", conf - 0.1, f"{reg.kind} {service.name}.{standard.name} (the standard "
+                    f"implementation in {pkg})", copy)
+            continue
         methods = by_repo.get(reg.repo, [])
         if pkg:
             best = max((_suffix_len(pkg, _folder(m.path)) for m in methods), default=0)

@@ -365,7 +365,7 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
     child = lambda parent, name: _child(idx, parent, name, False)  # noqa: E731
     go_impls = [m for m in impls if "bases" not in m.attrs]
     derived = [m for m in impls if "bases" in m.attrs]
-    for m, service_id in [*link_impls(registrations, go_impls, child, add),
+    for m, service_id in [*link_impls(registrations, go_impls, child, add, lambda sid: idx.children.get(sid, [])),
                           *link_subclasses(servicers, derived, child, add)]:
         provided_pkgs[(m.repo, m.path)].add(service_pkgs.get(service_id, ""))
         file_pkgs[(m.repo, m.path, tuple(m.attrs.get("import") or []))].add(service_pkgs.get(service_id, ""))

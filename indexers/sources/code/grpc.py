@@ -348,6 +348,15 @@ def _subclass_handlers(ctx: Ctx, servers: dict[int, Hit]) -> None:
                  **{"import": evidence(ctx) if ctx.family != "python" else []})
 
 
+def _py_library_impl(ctx: Ctx, node: Any) -> dict[str, str]:
+    """A servicer constructed from an installed library (`health.HealthServicer()` of `grpc_health.v1`):
+    {impl_ctor, impl_pkg} with the library's module, so linking can tell a standard implementation."""
+    callee, n = ctx.callee_of(node)
+    mod, _, ctor = callee.rpartition(".")
+    imp = ctx.imports.get(mod) if n is not None and mod else None
+    return {"impl_ctor": ctor, "impl_pkg": imp["path"]} if imp is not None else {}
+
+
 def _object_of(call: Any) -> Any:
     fn = call.child_by_field_name("function")
     if fn is None:
@@ -387,7 +396,8 @@ def _registration(ctx: Ctx, c: Call) -> None:
         if m:
             ev = pb_module(ctx, m.group(1), r"_pb2_grpc$") if m.group(1) else pb_symbol(ctx, callee, r"_pb2_grpc$")
             if ev:
-                ctx.emit("grpc.server", c.name, "", m.group(2), "provides", **{"import": ev})
+                impl = _py_library_impl(ctx, c.args[0]) if c.args else {}
+                ctx.emit("grpc.server", c.name, "", m.group(2), "provides", **{"import": ev}, **impl)
     elif fam == "javascript" and callee.endswith(".addService") and len(c.args) >= 2:
         args = c.args
         m = _JS_SERVICE.fullmatch(flat(args[0]))
