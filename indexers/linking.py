@@ -23,6 +23,7 @@ package evidence lower, HTTP calls with an unknown method lowest.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexers.copies import copy_key
+from indexers.gqllink import link_graphql
+from indexers.grpclink import Factories, link_impls, link_subclasses
 from indexers.model import Entity, Link, Usage
 from indexers.sources.code.extract import url_path
 
@@ -65,6 +68,7 @@ class _Index:
     bases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # api -> base paths
     gql_fields: dict[tuple[str, str], Entity] = field(default_factory=dict)
     gql_roots: dict[str, str] = field(default_factory=dict)  # Query -> actual root type name
+    gql_types: dict[str, Entity] = field(default_factory=dict)
     columns: dict[tuple[str, str], list[Entity]] = field(default_factory=lambda: defaultdict(list))
     tables: dict[str, list[Entity]] = field(default_factory=lambda: defaultdict(list))
 
@@ -139,8 +143,10 @@ def _index(entities: Sequence[Entity]) -> _Index:
                 idx.operations.append((e, method, npath, str(e.attrs.get("api", ""))))
         elif e.kind == "graphql.field" and e.parent:
             idx.gql_fields[(e.parent[len("graphql:"):], e.name)] = e
-        elif e.kind == "graphql.type" and e.attrs.get("root") in _ROOT_NAMES:
-            idx.gql_roots[_ROOT_NAMES[e.attrs["root"]]] = e.name
+        elif e.kind == "graphql.type":
+            idx.gql_types.setdefault(e.name, e)
+            if e.attrs.get("root") in _ROOT_NAMES:
+                idx.gql_roots[_ROOT_NAMES[e.attrs["root"]]] = e.name
         elif e.kind == "sql.column" and e.parent:
             table = e.parent[len("sql:"):].lower()
             idx.columns[(table, e.name.lower())].append(e)
@@ -236,6 +242,45 @@ def _child(idx: _Index, parent: str, name: str, strip_async: bool) -> Entity | N
     return loose[0] if len(loose) == 1 else None
 
 
+_VERSION = re.compile(r"v\d+(?:(?:alpha|beta)\d*)?")
+_GENERIC = frozenset({"proto", "protos", "pb", "gen", "genproto", "generated", "grpc", "api", "apis", "lib", "src",
+                      "com", "org", "io", "net", "dev", "github", "gitlab", "pkg", "internal"})
+
+
+def _closest(cands: list[_Proto], imports: list[str]) -> _Proto | None:
+    """Among services that share a name, the one whose package shares the longest tail of meaningful
+    words with the import evidence (versions and words like `proto`, `gen`, `pkg` skipped): an import of
+    `agones.dev/agones/pkg/sdk/alpha` names `agones.dev.sdk.alpha`, not `agones.dev.sdk`. None on a tie."""
+    def words(text: str) -> list[str]:
+        return [t for t in tokens(text) if not _VERSION.fullmatch(t) and t not in _GENERIC]
+
+    best, picked = 0, []
+    for c in cands:
+        pw = words(c.package)
+        score = 0
+        for raw in imports:
+            parts = [p for p in re.split(r"[/.]", raw.strip().removesuffix(".js").removesuffix(".ts")) if p]
+            if parts and _GEN_SUFFIX.search(parts[-1]):  # a generated module is named for its file, not package
+                parts = parts[:-1]
+            iw = words(".".join(parts))
+            n = 0
+            while n < min(len(pw), len(iw)) and pw[-1 - n] == iw[-1 - n]:
+                n += 1
+            score = max(score, n)
+        if score > best:
+            best, picked = score, [c]
+        elif score == best and score:
+            picked.append(c)
+    return picked[0] if len(picked) == 1 else None
+
+
+def cross_file(u: Usage) -> bool:
+    """Whether a usage helps link other files' usages (a Go registration naming its implementation, a
+    helper returning a client): re-linking one file alone needs these from the rest of the workspace."""
+    return u.kind == "grpc.factory" or (u.kind == "grpc.server" and any(
+        k in u.attrs for k in ("impl_type", "impl_ctor", "impl_class")))
+
+
 class EntityIndex:
     """The entities' lookup tables, built once and reused by many `link` calls (the organisation graph links
     chunk after chunk of repositories against the same entities)."""
@@ -248,7 +293,11 @@ class EntityIndex:
         self.spread = {k: v for k, v in spread.items() if len({(d.repo, d.path) for d in v}) > 1}
 
 
-def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, service_of: Callable[[str, str], str]) -> list[Link]:
+def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, service_of: Callable[[str, str], str],
+         possible: list[Link] | None = None) -> list[Link]:
+    """Links of usages to the entities they provide or consume. With `possible`, a gRPC usage whose service
+    name several packages declare, when no evidence picks one, is added there once per candidate: a
+    separate, lower-confidence relation, never among the links."""
     index = entities if isinstance(entities, EntityIndex) else EntityIndex(entities)
     idx, spread = index.idx, index.spread
     out: list[Link] = []
@@ -267,11 +316,30 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, round(conf, 2), why,
                         u.kind, copy))
 
+    registrations: list[tuple[Usage, Entity, float, str]] = []
+    servicers: list[tuple[Usage, Entity, float, str]] = []
+    impls: list[Usage] = []
+    factories = Factories([u for u in usages if u.kind == "grpc.factory"])
     for u in usages:  # gRPC first: resolved services give package evidence to messages in the same file
         if not u.kind.startswith("grpc."):
             continue
+        if u.kind == "grpc.impl_method":  # linked through a registration, below
+            impls.append(u)
+            continue
+        if u.kind == "grpc.factory":
+            continue
+        made_by = factories.resolve(u) if u.kind in ("grpc.call", "grpc.client") else None
+        if made_by is not None:  # a client from a helper function of another package: the client it returns
+            u = dataclasses.replace(u, qualifier=made_by.qualifier, attrs={**u.attrs, "import": made_by.attrs.get(
+                "import") or []})
         imports = list(u.attrs.get("import") or [])
-        hit = _pick(idx.services.get(u.qualifier, []), imports, unique_ok=True)
+        cands = idx.services.get(u.qualifier, [])
+        hit = _pick(cands, imports, unique_ok=True)
+        if hit is None and len(cands) > 1:
+            near = _closest(cands, imports)
+            hit = (near, True) if near is not None else None
+            if hit is None and possible is not None:
+                _possible(idx, u, cands, service_of, possible)
         if hit is None:
             continue
         cand, by_pkg = hit
@@ -284,24 +352,32 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         copy = _copy_for(cand, imports, u.repo)
         if u.kind in ("grpc.server", "grpc.client"):
             add(u, cand.entity, role, conf, why, copy)
+            if u.kind == "grpc.server" and ("impl_type" in u.attrs or "impl_ctor" in u.attrs):
+                registrations.append((u, cand.entity, conf, copy))
+            elif u.kind == "grpc.server" and "impl_class" in u.attrs:
+                servicers.append((u, cand.entity, conf, copy))
         else:
             rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
             if rpc is not None:
                 add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
 
+    service_pkgs = {c.entity.id: c.package for cands in idx.services.values() for c in cands}
+    child = lambda parent, name: _child(idx, parent, name, False)  # noqa: E731
+    go_impls = [m for m in impls if "bases" not in m.attrs]
+    derived = [m for m in impls if "bases" in m.attrs]
+    for m, service_id in [*link_impls(registrations, go_impls, child, add, lambda sid: idx.children.get(sid, [])),
+                          *link_subclasses(servicers, derived, child, add)]:
+        provided_pkgs[(m.repo, m.path)].add(service_pkgs.get(service_id, ""))
+        file_pkgs[(m.repo, m.path, tuple(m.attrs.get("import") or []))].add(service_pkgs.get(service_id, ""))
+
+    gql: list[Usage] = []
     for u in usages:
         if u.kind in ("proto.message_type", "proto.field_access"):
             _link_proto(idx, u, file_pkgs, provided_pkgs, add)
         elif u.kind in ("http.route", "http.call"):
             _link_http(idx, u, add)
-        elif u.kind in ("graphql.resolver", "graphql.operation"):
-            t = u.qualifier
-            if (t, u.name) not in idx.gql_fields and t in _ROOT_NAMES.values():
-                t = idx.gql_roots.get(t, t)
-            e = idx.gql_fields.get((t, u.name))
-            if e is not None:
-                role = u.role or ("provides" if u.kind == "graphql.resolver" else "consumes")
-                add(u, e, role, 0.85 if u.kind == "graphql.resolver" else 0.9, f"{u.kind} {t}.{u.name}")
+        elif u.kind.startswith("graphql."):
+            gql.append(u)
         elif u.kind in ("sql.statement", "sql.column"):
             if u.kind == "sql.statement":
                 found = idx.tables.get(u.name.lower(), [])
@@ -310,7 +386,29 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             ids = {e.id for e in found}
             if len(ids) == 1:
                 add(u, found[0], u.role or "consumes", 0.75, f"{u.kind} {u.attrs.get('op', '')}".strip())
+    link_graphql(gql, idx.gql_fields, idx.gql_roots, idx.gql_types, add)
     return out
+
+
+def _possible(idx: _Index, u: Usage, cands: list[_Proto], service_of: Callable[[str, str], str],
+              out: list[Link]) -> None:
+    """One possible link per service of the name (or its rpc of the usage's name), all marked as such."""
+    targets = []
+    for c in cands:
+        if u.kind in ("grpc.server", "grpc.client"):
+            targets.append(c.entity)
+        elif u.kind != "grpc.factory":
+            rpc = _child(idx, c.entity.id, u.name, strip_async=u.language == "csharp")
+            if rpc is not None:
+                targets.append(rpc)
+    if len(targets) < 2:
+        return
+    pkgs = ", ".join(sorted(c.package or "(no package)" for c in cands))
+    role = u.role or ("provides" if u.kind.startswith("grpc.server") else "consumes")
+    why = (f"possible: {len(cands)} services named {u.qualifier} ({pkgs}) and the import evidence names none of "
+           f"them")
+    for e in targets:
+        out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, 0.3, why, u.kind))
 
 
 def _type_of(idx: _Index, e: Entity, key: str) -> _Proto | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from indexers.copies import CopyGroup, catalog_definitions
 from indexers.copies import group as group_copies
-from indexers.linking import link
+from indexers.linking import cross_file, link
 from indexers.model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
 from indexers.services import derive_services
 from indexers.workspace import locate_in
@@ -57,6 +57,8 @@ class Snapshot:
     decisions: list[Decision] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     copies: dict[str, CopyGroup] = field(default_factory=dict)  # ids declared in several files
+    # lower-confidence candidates where evidence could not choose (several services of one name): never links
+    possible: list[Link] = field(default_factory=list)
     missing: tuple[str, ...] = ()  # repos of the workspace that could not be indexed, each with its reason
     errors: list[FileError] = field(default_factory=list)
     history: Any = None  # lazily blames lines; see indexers.history
@@ -140,7 +142,14 @@ class Snapshot:
                          history=self.history, generation=self.generation)
         service_of = _service_namer(self.services)
         all_entities = [e for decls in self.entities.values() for e in decls]  # canonical declarations first
-        new_links = _link(list(facts.usages), all_entities, service_of)
+        helpers = self.__dict__.get("_cross_file")
+        if helpers is None:  # usages of other files that resolve this one's (see linking.cross_file)
+            helpers = [u for us in self.usages_by_file.values() for u in us if cross_file(u)]
+        context = [u for u in helpers if (u.repo, u.path) != key]
+        new_links, new_possible = _link([*facts.usages, *context], all_entities, service_of)
+        new_links = [lk for lk in new_links if (lk.repo, lk.path) == key]
+        new_possible = [lk for lk in new_possible if (lk.repo, lk.path) == key]
+        possible = [lk for lk in self.possible if (lk.repo, lk.path) != key] + new_possible
         old_links = self.links_by_file.get(key, [])
         links = [lk for lk in self.links if (lk.repo, lk.path) != key] + new_links if old_links or new_links else self.links
         by_entity = dict(self.links_by_entity)
@@ -166,10 +175,13 @@ class Snapshot:
             markers[key] = list(facts.markers)
         else:
             markers.pop(key, None)
-        return dataclasses.replace(self, files=files, links=links, links_by_entity=by_entity, links_by_file=by_file,
+        snap = dataclasses.replace(self, files=files, links=links, possible=possible, links_by_entity=by_entity,
+                                   links_by_file=by_file,
                                    usages_by_file=usages, markers_by_file=markers,
                                    decisions=[d for ff in files.values() for d in ff.decisions] if (facts.decisions or (old and old.decisions)) else self.decisions,
                                    errors=[e for e in self.errors if (e.repo, e.path) != key] + list(facts.errors))
+        snap.__dict__["_cross_file"] = context + [u for u in facts.usages if cross_file(u)]
+        return snap
 
 
 def _from_shard(repos: Mapping[str, RepoInfo], repo: str) -> bool:
@@ -227,13 +239,14 @@ def build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services
     ordered = [e for decls in by_id.values() for e in decls]
     service_of = _service_namer(services)
     usages = [u for ff in files_list for u in ff.usages]
-    links = _link(usages, ordered, service_of)
+    links, possible = _link(usages, ordered, service_of)
     if extra_links:
         links.extend(extra_links)
     snap = Snapshot(
         repos=dict(repos), files=file_map, entities=dict(by_id), links=links, services=services,
         commits={k: dict(v) for k, v in (commits or {}).items()},
         decisions=[d for ff in files_list for d in ff.decisions], conflicts=conflicts, copies=copies, errors=errors,
+        possible=possible,
         history=history, generation=generation,
     )
     for e in ordered:
@@ -257,10 +270,12 @@ def _derive_services(files: Sequence[FileFacts]) -> Any:
     return derive_services(decls, paths)
 
 
-def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any) -> list[Link]:
+def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any) -> tuple[list[Link], list[Link]]:
+    """(links, possible links)."""
     if not usages:
-        return []
-    return list(link(usages, entities, service_of))
+        return [], []
+    possible: list[Link] = []
+    return list(link(usages, entities, service_of, possible)), possible
 
 
 # The same steps, by public name, for the organisation graph (lore.fleet.graph), which runs them per chunk of

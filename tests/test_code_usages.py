@@ -15,6 +15,7 @@ import pytest
 
 from indexers.model import Span, Usage
 from indexers.positions import SourceFile
+from indexers.sources.code.documents import EXTRACTORS as DOCUMENTS
 from indexers.sources.code.extract import EXTRACTORS, url_path
 from tests.annotations import Expectation, Fixture, load_fixture
 
@@ -60,7 +61,7 @@ def check_usages(usages: list[Usage], fixture: Fixture) -> None:
 
 def extract(path: Path, text: str) -> tuple[list[Usage], list, bool]:
     src = SourceFile("repo", str(path.relative_to(FIXTURES)), text.encode("utf-8"))
-    (extractor,) = [e for e in EXTRACTORS if e.wants(src.path)]
+    (extractor,) = [e for e in [*EXTRACTORS, *DOCUMENTS] if e.wants(src.path)]
     part = extractor.extract(src)
     return part.usages, part.errors, part.generated
 
@@ -146,3 +147,23 @@ def test_file_without_hints_yields_nothing_and_is_not_parsed(monkeypatch: pytest
     monkeypatch.setattr(ts, "parse", no_parse)
     part = EXTRACTORS[0].extract(SourceFile("r", "a.py", b"def add(a, b):\n    return a + b\n"))
     assert part.usages == [] and part.errors == []
+
+
+def test_operation_documents_keep_what_parses_and_bound_nesting() -> None:
+    (ops,) = DOCUMENTS
+    text = "query Broken {\n  cart(id: {\n}\n\nquery Fine {\n  products { id }\n}\n"
+    part = ops.extract(SourceFile("r", "app/ops.graphql", text.encode()))
+    assert [(u.qualifier, u.name, u.range.start_line) for u in part.usages] == [("Query", "products", 5),
+                                                                                ("Query", "id", 5)]
+    deep = "query Deep " + "{ a " * 5000 + "}" * 5000
+    assert ops.extract(SourceFile("r", "deep.graphql", deep.encode())).usages == []
+    schema = "type Query {\n  products: [Product]\n}\n"  # a schema: not even parsed for operations
+    assert ops.extract(SourceFile("r", "schema.graphql", schema.encode())).usages == []
+
+
+def test_another_librarys_create_client_makes_no_grpc_client() -> None:
+    text = ('import { createClient } from "redis";\nimport { createGrpcTransport } from "@connectrpc/connect-node";\n'
+            'import { CartService } from "./gen/cart_connect";\nconst c = createClient(CartService, {});\n'
+            'c.getCart({});\n')
+    usages, _errors, _gen = extract(FIXTURES / "typescript" / "x.ts", text)
+    assert [u for u in usages if u.kind.startswith("grpc.")] == []

@@ -155,3 +155,26 @@ def test_field_paths_follow_declared_types() -> None:
                     x.parent) if x.name == "items" else x for x in entities]
     assert [lk.entity for lk in link([_usage("proto.field_access", "product_id", "Cart", {**ev, "via": ["items"]})],
                                      moved, lambda r, p: "")] == []
+
+
+def test_services_of_one_name_resolve_by_the_closest_package_else_stay_possible() -> None:
+    from indexers.linking import _closest
+
+    sdk = [_Proto(Entity(f"proto:{p}.SDK", "proto.service", "SDK", "c", f"{p}.proto", Span(0, 0, 0, 1)), p)
+           for p in ("agones.dev.sdk", "agones.dev.sdk.alpha", "agones.dev.sdk.beta")]
+    # go_package-less protos: the Go import path still ends with the package's meaningful words
+    assert _closest(sdk, ["example.com/agones/pkg/sdk/alpha"]) is sdk[1]
+    assert _closest(sdk, ["example.com/agones/pkg/sdk"]) is sdk[0]
+    # a generated module is named for its .proto file, not its package; nothing else: no choice
+    assert _closest(sdk, ["sdk_pb2_grpc"]) is None
+    assert _closest(sdk, []) is None
+    span = Span(3, 0, 3, 4)
+    usage = Usage("r", "client.ts", span, "grpc.call", "getGameServer", "SDK", "", "typescript", {"import": ["proto"]})
+    rpcs = [Entity(f"{s.entity.id}.GetGameServer", "proto.rpc", "GetGameServer", "c", s.entity.path, span, {},
+                   s.entity.id) for s in sdk]
+    pkgs = [Entity(f"proto:{s.package}", "proto.package", s.package, "c", s.entity.path, span, {}) for s in sdk]
+    possible: list[Link] = []
+    links = link([usage], [*pkgs, *(s.entity for s in sdk), *rpcs], lambda repo, path: "", possible)
+    assert links == []
+    assert {p.entity for p in possible} == {r.id for r in rpcs}
+    assert all(p.confidence < 0.5 and p.evidence.startswith("possible: 3 services named SDK") for p in possible)

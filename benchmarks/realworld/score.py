@@ -229,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layouts", default="split,mono")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="Also write the figures as JSON.")
+    ap.add_argument("--contracts", default="", help="Score only these contract kinds (comma-separated prefixes of "
+                    "the contract ids: proto, openapi, graphql); all by default.")
     args = ap.parse_args(argv)
     langs = supported_languages()
     rows: list[dict[str, Any]] = []
@@ -244,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             graph = run_lore(ws)
             predicted = predictions(graph, folder_of)
+            if args.contracts:
+                kinds = tuple(k.strip() + ":" for k in args.contracts.split(",") if k.strip())
+                gold = {**gold, "links": [g for g in gold["links"] if g["contract"].startswith(kinds)]}
+                predicted = {p for p in predicted if p.contract.startswith(kinds)}
             folders = None if layout == "mono" else list(folder_of.values())
             scores = score(gold, predicted, langs, folders)
             s = scores["all"]

@@ -1,5 +1,6 @@
 ; Structural facts of a C# file that usage extraction interprets (indexers/sources/code/facts.py).
-(using_directive [(identifier) (qualified_name)] @path) @import
+(using_directive !name [(identifier) (qualified_name)] @path) @import
+(using_directive name: (identifier) @alias [(identifier) (qualified_name)] @path) @import
 
 (class_declaration name: (identifier) @name (base_list (_) @base)) @class
 

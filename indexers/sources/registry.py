@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 # By family: contract formats, system descriptions (catalog, deploy, modules), code usages, and notes
 # written in the code (markers, ADRs). Paths relative to this package.
 MODULES = ("contracts.proto", "contracts.openapi.spec", "contracts.graphql.sdl", "contracts.sql.ddl",
-           "systems.catalog", "code.extract", "notes.markers", "notes.adr")
+           "systems.catalog", "code.extract", "code.documents", "notes.markers", "notes.adr")
 
 load_errors: list[str] = []
 

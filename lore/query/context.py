@@ -134,6 +134,20 @@ def contract_section(snap: Snapshot, ents: list[Entity], usage_links: list[Link]
     return Section("contract", "Contract", tuple(notes), "No contract entity here.")
 
 
+def possible_section(snap: Snapshot, repo: str, path: str, line: int, col: int | None) -> Section:
+    """At a usage evidence could not resolve (several contracts of one name), the candidates: marked as
+    possible, lower confidence, and not links."""
+    notes = []
+    for lk in snap.possible:
+        if (lk.repo, lk.path) == (repo, path) and lk.range.contains(line, col):
+            e = snap.entity(lk.entity)
+            where = cite(e.repo, e.path, e.range.start_line) if e is not None else ""
+            notes.append(Note(f"possibly {lk.entity} (not a link, confidence {lk.confidence:.2f}): {lk.evidence}", where,
+                              "possible", loc(e.repo, e.path, e.range) if e is not None else None,
+                              data={"id": lk.entity, "role": lk.role}))
+    return Section("contract", "Contract", tuple(notes), "No contract entity here.")
+
+
 def _at(e: Entity) -> str:
     return cite(e.repo, e.path, e.range.start_line)
 
@@ -232,7 +246,7 @@ def links_section(snap: Snapshot, ents: list[Entity], max_locations: int = 3) ->
                                     "not_read": unseen(snap)}))
             for svc, repo, lks in link_groups(all_links):
                 first = lks[0]
-                more = f" (+{len(lks) - 1} more)" if len(lks) > 1 else ""
+                more = f" (+{len(lks) - max_locations} more)" if len(lks) > max_locations else ""
                 places = ", ".join(cite(lk.repo, lk.path, lk.range.start_line) for lk in lks[:max_locations])
                 who = svc or "(no service)"
                 notes.append(Note(f"{label}: {who} in {repo}: {places}{more}", cite(first.repo, first.path, first.range.start_line),
@@ -265,7 +279,7 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
     last = end_line if end_line is not None else line
     sections: list[Section] = [service_section(snap, repo, path)]
     ents, usage_links = entities_for_position(snap, repo, path, line, col)
-    sections.append(contract_section(snap, ents, usage_links))
+    sections.append(contract_section(snap, ents, usage_links) if ents else possible_section(snap, repo, path, line, col))
     # Providers/consumers of the primary entity only: a usage line often touches an rpc, its request
     # message and a field; listing everyone for all three drowns the one that matters.
     sections.append(links_section(snap, ents[:1]))
@@ -333,7 +347,8 @@ def mark_shard_notes(snap: Snapshot, sec: Section) -> Section:
 
 # -- graph -------------------------------------------------------------------------------------------
 def graph(snap: Snapshot) -> dict[str, Any]:
-    """The whole system as one JSON-able document: entities, services, links, conflicts."""
+    """The whole system as one JSON-able document: entities, services, links, conflicts, copies, and the
+    possible links (ambiguous candidates, kept apart from the links)."""
 
     def rng(s: Span) -> dict[str, int]:
         return {"start_line": s.start_line, "start_col": s.start_col, "end_line": s.end_line, "end_col": s.end_col}
@@ -361,4 +376,10 @@ def graph(snap: Snapshot) -> dict[str, Any]:
     copies = [{"id": g.id, "canonical": decl(g.canonical), "why": g.why, "copies": [decl(d) for d in g.declarations[1:]],
                "drift": [{**decl(dr.copy), "differences": list(dr.differences)} for dr in g.drift], "conflict": g.conflict}
               for g in sorted(snap.copies.values(), key=lambda g: g.id)]
-    return {"entities": entities, "services": services, "links": links, "conflicts": conflicts, "copies": copies}
+    # Candidates evidence could not choose between (several services of one name): a separate,
+    # lower-confidence relation, never counted among the links.
+    possible = [{"service": lk.service, "entity": lk.entity, "role": lk.role, "repo": lk.repo, "path": lk.path,
+                 "range": rng(lk.range), "confidence": round(lk.confidence, 3), "kind": lk.kind, "evidence": lk.evidence}
+                for lk in sorted(snap.possible, key=lambda lk: (lk.repo, lk.path, lk.range, lk.entity))]
+    return {"entities": entities, "services": services, "links": links, "conflicts": conflicts, "copies": copies,
+            "possible": possible}

@@ -55,7 +55,8 @@ _GENERATED_HEAD = re.compile(
 
 # Byte-level hints, as substring tests (much faster than one regex alternation). HTTP tokens are matched
 # in the lowered bytes: any case.
-_GQL_TOKENS = (b"gql", b"graphql", b"Query", b"Mutation", b"Subscription", b"ariadne", b"graphene", b"strawberry")
+_GQL_TOKENS = (b"gql", b"graphql", b"Query", b"Mutation", b"Subscription", b"ariadne", b"graphene", b"strawberry",
+               b"Dgs", b"SchemaMapping", b"BatchMapping", b"Resolver")
 _HTTP_TOKENS = (b"route", b"mapping", b"http", b"fetch", b"axios", b"requests", b"mapget", b"mappost", b"express",
                 b"fastify", b"resttemplate", b"webclient")
 _HTTP_VERB = re.compile(rb"\.(get|post|put|delete|patch)\b")
@@ -65,7 +66,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "grpc": ("class", "method", "call", "new", "assign", "typed"),
     "messages": ("assign", "typed", "new", "call", "sig", "loop", "method"),  # and, late, "select"
     "http": ("call", "assign", "typed", "annotation", "method"),
-    "graphql": ("call", "map", "assign", "class", "method"),
+    "graphql": ("call", "map", "assign", "class", "method", "annotation"),
     "sql": ("string",),
 }
 _PASSES: tuple[tuple[str, Callable[[Ctx], None]], ...] = (
@@ -89,7 +90,7 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
         out.add("messages")
     if any(tok in low for tok in _HTTP_TOKENS) or _HTTP_VERB.search(low):
         out.add("http")
-    if any(tok in data for tok in _GQL_TOKENS):
+    if any(tok in data for tok in _GQL_TOKENS) or "resolver" in src.path.lower():  # a resolver module (gqljs)
         out.add("graphql")
     if sql_hint(src.text, low):
         out.add("sql")
@@ -98,7 +99,8 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
 
 class CodeExtractor(Extractor):
     name = "code"
-    version = 2  # 2: C++, Rust, Kotlin, Ruby and PHP (files whose cached facts had no code extractor)
+    version = 3  # 2: C++, Rust, Kotlin, Ruby and PHP (files whose cached facts had no code extractor); 3: GraphQL
+    # selections by path, gRPC implementations and clients across files
 
     def wants(self, path: str) -> bool:
         return suffix(path) in LANGS and not path.endswith((".min.js", ".bundle.js"))

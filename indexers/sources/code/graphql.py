@@ -10,12 +10,15 @@ import re
 from typing import Any
 
 from indexers import ts
-from indexers.model import FileError, Usage
+from indexers.model import FileError, Span, Usage
 from indexers.sources.code.ctx import Ctx
-from indexers.sources.code.facts import arg_list, flat
+from indexers.sources.code.facts import arg_list
+from indexers.sources.code.gqljs import js_resolvers
+from indexers.sources.code.gqlops import selections
+from indexers.sources.code.gqlpython import python_code_first
+from indexers.sources.code.gqlserve import go_resolvers, java_resolvers
 from indexers.sources.code.strings import DYN, string_text
 
-_ROOTS = ("Query", "Mutation", "Subscription")
 _GQL_TAGS = re.compile(r"(gql|graphql|gql\.default|graphql_tag|parse)$")
 
 
@@ -29,59 +32,54 @@ def graphql(ctx: Ctx) -> None:
                 if s is not None:
                     _operation(ctx, args[0], s)
     if ctx.family == "javascript":
-        _js_resolvers(ctx)
+        js_resolvers(ctx)
+    elif ctx.family == "go":
+        go_resolvers(ctx)
+    elif ctx.family == "java":
+        java_resolvers(ctx)
     elif ctx.family == "python":
         _py_resolvers(ctx)
 
 
 def _operation(ctx: Ctx, node: Any, text: str) -> None:
-    from graphql import GraphQLError, parse
-    from graphql.language import ast
-
     if not re.match(r"\s*(query|mutation|subscription|fragment|\{)", text):
         return
-    try:
-        doc = parse(text.replace(DYN, " "), no_location=False, max_tokens=50_000)
-    except (GraphQLError, RecursionError) as exc:
-        if DYN in text:  # interpolated fragments: the document is not complete here; say nothing
-            return
-        line = node.start_point[0] + (getattr(exc, "locations", None) or [[1]])[0][0] - 1
-        ctx.errors.append(FileError(ctx.src.repo, ctx.src.path, f"GraphQL document does not parse: {exc.message}"
-                                    if isinstance(exc, GraphQLError) else "GraphQL document too deep", line))
+    found, error = selections(text.replace(DYN, " "))
+    if error is not None and DYN not in text:  # with interpolated fragments the document is not complete here
+        ctx.errors.append(FileError(ctx.src.repo, ctx.src.path, f"GraphQL document does not parse: {error[0]}",
+                                    node.start_point[0] + error[1]))
+    if not found:
         return
-    for d in doc.definitions:
-        if not isinstance(d, ast.OperationDefinitionNode):
-            continue
-        root = d.operation.value.capitalize()
-        for sel in d.selection_set.selections:
-            if isinstance(sel, ast.FieldNode) and not sel.name.value.startswith("__"):
-                start = sel.name.loc.start if sel.name.loc else 0
-                row = node.start_point[0] + text.count("\n", 0, start)
-                at = ctx.src.find_in_line(row, sel.name.value) or ctx.src.node_span(node)
-                ctx.usages.append(Usage(ctx.src.repo, ctx.src.path, at, "graphql.operation", sel.name.value, root,
-                                        "consumes", ctx.lang, {"operation": d.name.value if d.name else ""}))
+    opening = re.match(r"[$@furbFURB]*(\"\"\"|\'\'\'|\"|\'|`)", ts.text(node))
+    first_col = _char_col(ctx, node.start_point[0], node.start_point[1]) + (opening.end() if opening else 0)
+    for s in found:
+        row = node.start_point[0] + text.count("\n", 0, s.offset)
+        col = s.offset - (text.rfind("\n", 0, s.offset) + 1)
+        at = _near(ctx, row, s.name, col + (first_col if row == node.start_point[0] else 0)) or ctx.src.node_span(node)
+        line, _, what = s.definition.partition(":")
+        attrs: dict[str, Any] = {"operation": s.operation, "definition": f"{node.start_point[0] + int(line)}:{what}"}
+        if s.via:
+            attrs["via"] = list(s.via)
+        ctx.usages.append(Usage(ctx.src.repo, ctx.src.path, at, "graphql.operation", s.name, s.start, "consumes",
+                                ctx.lang, attrs))
 
 
-def _js_resolvers(ctx: Ctx) -> None:
-    done: set[int] = set()
-    for key, _knode, value in ctx.f.maps:
-        if key not in _ROOTS:
-            continue
-        outer = value.parent.parent if value.parent is not None else None
-        if outer is None or outer.type != "object" or outer.id in done:
-            continue
-        done.add(outer.id)
-        for pair in outer.named_children:
-            k, v = pair.child_by_field_name("key"), pair.child_by_field_name("value")
-            tname = ts.text(k).strip("'\"") if k is not None else ""
-            if v is None or v.type != "object" or not re.fullmatch(r"[A-Z]\w*", tname):
-                continue
-            for prop in v.named_children:
-                fk = prop.child_by_field_name("key") or prop.child_by_field_name("name") or (
-                    prop if prop.type == "shorthand_property_identifier" else None)
-                fname = ts.text(fk).strip("'\"") if fk is not None else ""
-                if fname and not fname.startswith("__"):
-                    ctx.emit("graphql.resolver", fk, fname, tname, "provides")
+def _char_col(ctx: Ctx, row: int, byte_col: int) -> int:
+    lines = ctx.src.line_bytes
+    return len(lines[row][:byte_col].decode("utf-8", errors="replace")) if row < len(lines) else 0
+
+
+def _near(ctx: Ctx, row: int, name: str, guess: int) -> Span | None:
+    """The span of the whole word `name` on line `row` nearest to code-point column `guess` (escapes and
+    interpolations earlier on the line shift the column the document text gives)."""
+    lines = ctx.src.lines
+    if row >= len(lines):
+        return None
+    cols = [m.start() for m in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w$])", lines[row])]
+    if not cols:
+        return None
+    col = min(cols, key=lambda c: abs(c - guess))
+    return ctx.src.span_from_chars(row, col, row, col + len(name))
 
 
 def _py_resolvers(ctx: Ctx) -> None:
@@ -103,16 +101,4 @@ def _py_resolvers(ctx: Ctx) -> None:
             s = string_text(c.args[0])
             if s and re.fullmatch(r"\w+", s):
                 ctx.emit("graphql.resolver", c.args[0], s, types[recv], "provides")
-    graphene = any(i["path"].split(".", 1)[0] in ("graphene", "strawberry") for i in ctx.f.imports)
-    for name, node, bases in ctx.f.classes:
-        if not graphene or not any(flat(b).rsplit(".", 1)[-1] == "ObjectType" for b in bases):
-            continue
-        for mnode, nnode in ctx.f.methods:
-            m = re.fullmatch(r"resolve_(\w+)", ts.text(nnode))
-            if m and ctx.enclosing(mnode, ("class_definition",)) == node:
-                ctx.emit("graphql.resolver", nnode, _camel(m.group(1)), name, "provides")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+    python_code_first(ctx)

@@ -20,6 +20,9 @@ from indexers.sources.code.msgflow import emit_field, infer, js_field, response,
 _JS_PB = r"(?<!_grpc)(?<!_grpc_web)_pb(\.js)?$"
 _PY_CTOR = re.compile(r"(?:([\w.]+)\.)?([A-Z]\w*)")
 _ACCESSOR = re.compile(r"(?:get|set|has|clear|add)([A-Z]\w*)")
+# Generated gRPC types, not messages: clients, `<Svc>ServiceServer` interfaces, stream types
+# (`Svc_ListServer`), `Unimplemented`/`Unsafe` servers. A message may well be named `GameServer`.
+_GO_STUB_TYPE = re.compile(r"Client$|ServiceServer$|_\w*Server$|^(?:Unimplemented|Unsafe)\w*Server$")
 _GO_TYPE = re.compile(r"((?:\[\w*\])?)\*?(\w+)\.([A-Z]\w*)")  # [ ]*pkg.Name
 
 
@@ -42,7 +45,7 @@ def _message_of(ctx: Ctx, node: Any) -> tuple[str, list[str], Any] | None:
         t = node.child_by_field_name("type")
         m = re.fullmatch(r"(\w+)\.([A-Z]\w*)", flat(t))
         if m and m.group(1) in ctx.imports and go_external(ctx.imports[m.group(1)]["path"]) \
-                and not re.search(r"(Client|Server)$", m.group(2)):
+                and not _GO_STUB_TYPE.search(m.group(2)):
             return m.group(2), evidence(ctx, m.group(1)), name_node(t)
     elif fam == "python" and node.type == "call":
         callee = flat(node.child_by_field_name("function"))
@@ -92,7 +95,7 @@ def _type_message(ctx: Ctx, tnode: Any, elements: bool) -> tuple[str, list[str],
 def _go_message(ctx: Ctx, alias: str, name: str) -> bool:
     """Whether `alias.name` may be a generated message: a non-standard package's type, not a client or server."""
     imp = ctx.imports.get(alias)
-    return imp is not None and go_external(imp["path"]) and not name.endswith(("Client", "Server"))
+    return imp is not None and go_external(imp["path"]) and not _GO_STUB_TYPE.search(name)
 
 
 def _results(ctx: Ctx, tnode: Any) -> list[Any]:

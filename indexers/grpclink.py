@@ -1,0 +1,135 @@
+"""gRPC implementations found through their registration (Go): `pb.Register<Svc>Server(s, impl)` names
+the service, extraction says what `impl` is (a type or a constructor, in which package), and handler-shaped
+methods (`grpc.impl_method`) say which type they belong to and which functions of their file construct
+it (see `code_grpcgo`). A method provides the rpc of its name when its type is the registered one.
+
+A package is matched by import path: the implementation's files sit in the same repository as the
+registration, in the folder the import path ends with (the longest such folder: a monorepo holds several
+`ports` packages); '' is the registering file's own folder. Without a registration nothing links: an
+exported method with a handler's signature is also what a client wrapper or a test fake looks like. A
+constructor found in none of the methods' files still names its package: the one type there with methods
+named like the service's rpcs is the implementation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from indexers.model import Entity, Usage
+
+
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _suffix_len(import_path: str, folder: str) -> int:
+    """How many path segments of `folder` the import path ends with (0: it does not end with it)."""
+    if not folder:
+        return 0
+    segs = folder.split("/")
+    return len(segs) if import_path.split("/")[-len(segs):] == segs else 0
+
+
+# Standard implementations shipped by gRPC libraries, by (service, the implementation's package or module):
+# registering one provides every rpc of the service at the registration, since the implementing code is
+# the library's, outside the workspace. The health service: grpc-go's `health.NewServer()`, grpcio-health-
+# checking's `health.HealthServicer()`.
+STANDARD_IMPLS = {("proto:grpc.health.v1.Health", "google.golang.org/grpc/health"),
+                  ("proto:grpc.health.v1.Health", "grpc_health.v1.health")}
+
+
+def link_impls(registrations: Sequence[tuple[Usage, Entity, float, str]], impls: Sequence[Usage],
+               child: Callable[[str, str], Entity | None], add: Callable[..., None],
+               rpcs: Callable[[str], Sequence[Entity]] = lambda _service: ()) -> list[tuple[Usage, str]]:
+    """`registrations`: (registration usage, its service entity, confidence, copy); `impls`: the
+    workspace's `grpc.impl_method` usages. Returns the methods found implementing an rpc, each with its
+    service's id (the messages their files name are the provider's, and their import names the package)."""
+    provided: list[tuple[Usage, str]] = []
+    by_repo: dict[str, list[Usage]] = defaultdict(list)
+    for m in impls:
+        by_repo[m.repo].append(m)
+    for reg, service, conf, copy in registrations:
+        typ, ctor = str(reg.attrs.get("impl_type", "")), str(reg.attrs.get("impl_ctor", ""))
+        if not typ and not ctor:
+            continue
+        pkg = str(reg.attrs.get("impl_pkg", ""))
+        if (service.id, pkg) in STANDARD_IMPLS:
+            for standard in rpcs(service.id):
+                add(reg, standard, "provides", conf - 0.1, f"{reg.kind} {service.name}.{standard.name} (the standard "
+                    f"implementation in {pkg})", copy)
+            continue
+        methods = by_repo.get(reg.repo, [])
+        if pkg:
+            best = max((_suffix_len(pkg, _folder(m.path)) for m in methods), default=0)
+            if not best:
+                continue
+            methods = [m for m in methods if _suffix_len(pkg, _folder(m.path)) == best]
+        else:
+            methods = [m for m in methods if _folder(m.path) == _folder(reg.path)]
+        # the type: named, or returned by the constructor (its methods may sit in other files of the package)
+        types = {typ} if typ else {m.qualifier for m in methods if ctor in (m.attrs.get("ctors") or [])}
+        if not types:  # a constructor in none of the methods' files: the one type there serving the service
+            types = {m.qualifier for m in methods if child(service.id, m.name) is not None}
+        named = [m for m in methods if m.qualifier in types] if len(types) == 1 else []
+        for m in named:
+            rpc = child(service.id, m.name)
+            if rpc is not None:
+                add(m, rpc, "provides", conf - 0.05, f"{m.kind} {m.qualifier}.{m.name} (registered as "
+                    f"{service.name} at {reg.path}:{reg.range.start_line + 1})", copy)
+                provided.append((m, service.id))
+    return provided
+
+
+class Factories:
+    """Go functions returning a generated client (`grpc.factory`), found by name and package: a client made
+    by `client.NewUsersClient()` is the client that function returns, when `client`'s import path names
+    the one folder declaring it (the longest match, the caller's repository first)."""
+
+    def __init__(self, factories: Sequence[Usage]):
+        self.by_name: dict[str, list[Usage]] = defaultdict(list)
+        for f in factories:
+            self.by_name[f.name].append(f)
+
+    def resolve(self, u: Usage) -> Usage | None:
+        if u.language != "go" or not self.by_name:
+            return None
+        found = self.by_name.get(f"New{u.qualifier}Client", [])
+        best: tuple[int, int] = (0, 0)
+        picked: list[Usage] = []
+        for f in found:
+            score = max((_suffix_len(str(p), _folder(f.path)) for p in u.attrs.get("import") or []), default=0)
+            key = (score, 1 if f.repo == u.repo else 0)
+            if not score:
+                continue
+            if key > best:
+                best, picked = key, [f]
+            elif key == best:
+                picked.append(f)
+        return picked[0] if len(picked) == 1 else None
+
+
+def link_subclasses(servers: Sequence[tuple[Usage, Entity, float, str]], impls: Sequence[Usage],
+                    child: Callable[[str, str], Entity | None], add: Callable[..., None]) -> list[tuple[Usage, str]]:
+    """Python, Java and C# servicers through an intermediate base class: a handler-shaped method
+    (`grpc.impl_method` with `bases`) of a class whose base is a class extending the generated server
+    base (`grpc.server` with `impl_class`) provides the rpc of its name. The base is looked up by name in
+    the method's repository, else in the workspace when only one class there has the name."""
+    by_name: dict[str, list[tuple[Usage, Entity, float, str]]] = defaultdict(list)
+    for s in servers:
+        by_name[str(s[0].attrs.get("impl_class", ""))].append(s)
+    provided: list[tuple[Usage, str]] = []
+    for m in impls:
+        bases = m.attrs.get("bases") or []
+        found = [s for b in bases for s in by_name.get(str(b), [])]
+        own = [s for s in found if s[0].repo == m.repo]
+        picked = own or found
+        if len({s[1].id for s in picked}) != 1:
+            continue
+        reg, service, conf, copy = picked[0]
+        rpc = child(service.id, m.name)
+        if rpc is not None:
+            add(m, rpc, "provides", conf - 0.05, f"{m.kind} {m.qualifier}.{m.name} (extends {reg.attrs.get('impl_class')}, "
+                f"a {service.name} servicer at {reg.path}:{reg.range.start_line + 1})", copy)
+            provided.append((m, service.id))
+    return provided
