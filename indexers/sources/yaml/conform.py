@@ -13,7 +13,6 @@ the first value and are reported, nesting past `max_depth` is cut with an error,
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -22,6 +21,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from indexers.positions import SourceFile
 from indexers.sources.yaml.nodes import LoadError, Mapping, Pair, Point, Scalar, Sequence, YNode, key_text
+from indexers.sources.yaml.scalars import resolve_plain
 
 MAX_BYTES = 4_000_000  # ruamel is pure Python (~0.3 MB/s): larger files keep tree-sitter's recovery
 _STYLES = {None: "plain", "'": "single", '"': "double", "|": "literal", ">": "folded"}
@@ -129,28 +129,9 @@ class _Builder:
         return Scalar(start, end, value, style, explicit)
 
 
+_SUBTYPE = {"null": "null_scalar", "bool": "boolean_scalar", "int": "integer_scalar", "float": "float_scalar"}
+
+
 def _resolve(kind: str, text: str) -> Any:
-    """A plain scalar by the YAML 1.2 core schema tag ruamel resolved."""
-    if kind == "null":
-        return None
-    if kind == "bool":
-        return text.lower() in ("true", "yes", "on")
-    if kind == "int":
-        try:
-            return int(text.replace("_", ""), 0)
-        except ValueError:
-            try:
-                return int(text.replace("_", ""), 10)
-            except ValueError:
-                return text
-    if kind == "float":
-        low = text.lower()
-        if low.endswith(".inf"):
-            return -math.inf if low.startswith("-") else math.inf
-        if low == ".nan":
-            return math.nan
-        try:
-            return float(text.replace("_", ""))
-        except ValueError:
-            return text
-    return text
+    """A plain scalar by the YAML 1.2 core schema tag ruamel resolved, decoded as `build` decodes it."""
+    return resolve_plain(_SUBTYPE.get(kind, "string_scalar"), text)
