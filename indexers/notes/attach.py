@@ -1,0 +1,303 @@
+"""Re-attaching a note to the code it was written about, in the file's current text. Pure.
+
+In order, stopping at the first that holds:
+
+1. the anchored lines are where they were (fingerprint and position);
+2. the anchored symbol is still declared (by name path; a function moved into a class, or a renamed
+   class, by its last name): a note on a whole declaration follows it, whatever happened inside; a note on
+   some lines of it looks for them inside the declaration, exactly, then aligned line by line (lines
+   inserted, edited or removed inside the block);
+3. the anchored lines, exactly or aligned, elsewhere in the file (the symbol was renamed or is gone),
+   with stricter thresholds, and only when one place is clearly best;
+4. nothing: orphaned. Following renamed files is `indexers.notes.place`'s job.
+
+Precision first: a note shown on the wrong lines is worse than an orphan, so every fuzzy step needs most
+of the anchored (non-trivial) lines back, and a place that is not clearly better than another is refused.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+
+from indexers.model import Anchor
+from indexers.notes.anchor import fingerprint, norm
+from indexers.notes.symbols import Symbol, innermost
+
+IN_SYMBOL = 0.5  # share of the anchored lines found again inside the anchored symbol
+ANYWHERE = 0.7  # ... anywhere else in the file
+RENAMED_SYMBOL = 0.6  # a declaration of another name holding this share of a whole-symbol anchor's lines
+MARGIN = 0.15  # how much better the best place must be than the next
+TRIVIAL = 4  # normalised lines shorter than this ('}', 'end', '') match anywhere: they carry no weight
+MAX_CANDIDATES = 40
+GAP = 3  # lines inserted between an edited anchored line and the next anchored line found again
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a note is now. `status`: exact (same lines, same code), moved (same code elsewhere), edited
+    (the code changed; re-attached by its symbol or by aligning its lines), orphaned (its code is gone:
+    the lines are the last known ones)."""
+
+    status: str
+    path: str
+    start_line: int  # 0-based, inclusive
+    end_line: int
+    symbol: str = ""
+    score: float = 1.0  # share of the anchored lines found again
+    how: str = ""  # for a reader: what happened to the code since the note was written
+    renamed_from: str = ""  # the anchored path, when the file was renamed since
+
+    @property
+    def attached(self) -> bool:
+        return self.status != "orphaned"
+
+    @property
+    def reattached(self) -> bool:
+        return self.status in ("moved", "edited") or bool(self.renamed_from)
+
+
+def orphan(anchor: Anchor, how: str = "") -> Placement:
+    return Placement("orphaned", anchor.path, anchor.start_line, anchor.end_line, anchor.symbol, 0.0,
+                     how or "the code it was written about is gone")
+
+
+def attach(anchor: Anchor, path: str, lines: Sequence[str], syms: Sequence[Symbol]) -> Placement:
+    """Where `anchor`'s code is in `lines` (the current text of `path`), or an orphan placement."""
+    target = [norm(x) for x in lines]
+    code = [norm(x) for x in anchor.code]
+    if not anchor.fingerprint and len(anchor.code) == anchor.end_line - anchor.start_line + 1:
+        anchor = replace(anchor, fingerprint=fingerprint(anchor.code))  # a note written by hand
+    if anchor.whole_symbol and anchor.symbol:
+        found = _whole_symbol(anchor, path, lines, target, code, syms)
+    else:
+        found = _range(anchor, path, target, code, syms)
+    return found or orphan(anchor)
+
+
+# -- a whole declaration --------------------------------------------------------------------------------
+def _whole_symbol(anchor: Anchor, path: str, lines: Sequence[str], target: list[str], code: list[str],
+                  syms: Sequence[Symbol]) -> Placement | None:
+    kinds = _compatible(anchor.symbol_kind)
+    same = [s for s in syms if s.name == anchor.symbol and s.kind in kinds]
+    if not same:  # moved into another class, or its class renamed: the same last name, most of the same lines
+        last = anchor.symbol.rsplit(".", 1)[-1]
+        same = [s for s in syms if s.name.rsplit(".", 1)[-1] == last and s.kind in kinds and _share(code, target, s) >= IN_SYMBOL]
+    if len(same) > 1:  # overloads, redefinitions: the one whose body is most like the anchored one
+        scored = sorted(((_share(code, target, s), -abs(s.start_line - anchor.start_line), s) for s in same),
+                        key=lambda x: (x[0], x[1]), reverse=True)
+        best, second = scored[0], scored[1]
+        if best[0] - second[0] < MARGIN and best[1] == second[1]:
+            return None
+        same = [best[2]]
+    if same:
+        s = same[0]
+        renamed = f"{anchor.symbol} is now {s.name}; " if s.name != anchor.symbol else ""
+        if fingerprint(lines[s.start_line:s.end_line + 1]) == anchor.fingerprint:
+            same_place = (s.start_line, s.end_line) == (anchor.start_line, anchor.end_line)
+            status = "exact" if same_place and not renamed else "moved"
+            how = "" if same_place else f"moved from line {anchor.start_line + 1} (code unchanged)"
+            return Placement(status, path, s.start_line, s.end_line, s.name, 1.0, (renamed + how).strip("; "))
+        share = _share(code, target, s)
+        how = f"{renamed}{s.name} changed since the note was written ({round(share * 100)}% of its lines unchanged)"
+        return Placement("edited", path, s.start_line, s.end_line, s.name, share, how)
+    # renamed and moved: a declaration of the same kind holding most of the anchored lines
+    ranked = sorted(((_share(code, target, s), s) for s in syms if s.kind in kinds), key=lambda x: x[0], reverse=True)
+    if ranked and ranked[0][0] >= RENAMED_SYMBOL and (len(ranked) == 1 or ranked[0][0] - ranked[1][0] >= MARGIN):
+        share, s = ranked[0]
+        return Placement("edited", path, s.start_line, s.end_line, s.name, share,
+                         f"{anchor.symbol} is now {s.name} ({round(share * 100)}% of its lines unchanged)")
+    return None
+
+
+def _compatible(kind: str) -> frozenset[str]:
+    if kind in ("function", "method"):
+        return frozenset({"function", "method"})
+    if kind in ("class", "struct", "interface", "type"):
+        return frozenset({"class", "struct", "interface", "type"})
+    return frozenset({kind}) if kind else frozenset({"function", "method", "class", "struct", "interface", "type",
+                                                       "enum", "impl", "trait", "module", "namespace"})
+
+
+def _share(code: list[str], target: list[str], s: Symbol) -> float:
+    got = _align(code, target, s.start_line, s.end_line + 1)
+    return got[2] if got else 0.0
+
+
+# -- some lines ----------------------------------------------------------------------------------------
+def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: Sequence[Symbol]) -> Placement | None:
+    total = anchor.end_line - anchor.start_line + 1
+    extra = total - len(code)  # lines past the stored ones (a long range keeps only its first lines)
+    start = anchor.start_line
+    if code and target[start:start + len(code)] == code and start + total <= len(target):
+        return _placed("exact", path, start, start + total - 1, syms, 1.0, "")
+    scopes = [s for s in syms if s.name == anchor.symbol] if anchor.symbol else []
+    # exact, inside the symbol, then anywhere
+    for region, where in [((s.start_line, s.end_line + 1), s.name) for s in scopes] + [((0, len(target)), "")]:
+        hits = _exact(code, target, *region)
+        if hits:
+            best = _pick(hits, anchor, target)
+            if best is None:
+                continue
+            how = f"moved from line {start + 1} (code unchanged)"
+            return _placed("moved", path, best, min(best + total - 1, len(target) - 1), syms, 1.0, how)
+        if where:
+            got = _align(code, target, *region)
+            if got and got[2] >= IN_SYMBOL:
+                lo, hi, share = got
+                return _placed("edited", path, lo, min(hi + extra, region[1] - 1), syms, share, _edited(share))
+            if len(code) == 1:
+                one = _similar_line(code, target, region, anchor, scopes[0] if scopes else None)
+                if one is not None:
+                    return _placed("edited", path, one, one + len(code) - 1, syms, 0.8, _edited(0.8))
+    # aligned anywhere: only a place clearly better than every other
+    tries = []
+    for lo, hi in _windows(code, target):
+        got = _align(code, target, lo, hi)
+        if got and got[2] >= ANYWHERE:
+            tries.append(got)
+    tries = sorted(set(tries), key=lambda g: (g[2], -abs(g[0] - start)), reverse=True)
+    if tries and (len(tries) == 1 or tries[0][2] - tries[1][2] >= MARGIN or _overlap(tries[0], tries[1])):
+        lo, hi, share = tries[0]
+        return _placed("edited", path, lo, min(hi + extra, len(target) - 1), syms, share, _edited(share))
+    return None
+
+
+def _edited(share: float) -> str:
+    return f"the lines changed since the note was written ({round(share * 100)}% unchanged)"
+
+
+def _placed(status: str, path: str, lo: int, hi: int, syms: Sequence[Symbol], score: float, how: str) -> Placement:
+    sym = innermost(syms, lo, hi)
+    return Placement(status, path, lo, max(hi, lo), sym.name if sym else "", score, how)
+
+
+def _overlap(a: tuple[int, int, float], b: tuple[int, int, float]) -> bool:
+    return not (a[1] < b[0] or b[1] < a[0])
+
+
+def _exact(code: list[str], target: list[str], lo: int, hi: int) -> list[int]:
+    """Starts of exact (normalised) copies of the block in target[lo:hi]; none for a block too trivial to
+    recognise on its own."""
+    if not code or sum(len(c) for c in code if len(c) >= TRIVIAL) < 12:
+        return []
+    first = code[0]
+    n = len(code)
+    return [i for i in range(lo, max(lo, hi - n + 1)) if target[i] == first and target[i:i + n] == code]
+
+
+def _pick(hits: list[int], anchor: Anchor, target: list[str]) -> int | None:
+    """One of several exact copies: the one whose context matches best, then the nearest; None when two
+    copies are alike in both (nothing tells them apart)."""
+    if len(hits) == 1:
+        return hits[0]
+    before = [norm(x) for x in anchor.before]
+    after = [norm(x) for x in anchor.after]
+    n = len(anchor.code)
+
+    def ctx(i: int) -> int:
+        b = sum(1 for k, line in enumerate(reversed(before)) if i - 1 - k >= 0 and target[i - 1 - k] == line)
+        a = sum(1 for k, line in enumerate(after) if i + n + k < len(target) and target[i + n + k] == line)
+        return a + b
+
+    scored = sorted(((ctx(i), -abs(i - anchor.start_line), i) for i in hits), reverse=True)
+    if scored[0][:2] == scored[1][:2]:
+        return None
+    return scored[0][2]
+
+
+def _windows(code: list[str], target: list[str]) -> list[tuple[int, int]]:
+    """Regions of the file worth aligning the block against: around exact hits of its non-trivial lines."""
+    where: dict[str, list[int]] = defaultdict(list)
+    wanted = {c for c in code if len(c) >= TRIVIAL}
+    for i, line in enumerate(target):
+        if line in wanted:
+            where[line].append(i)
+    starts: dict[int, int] = defaultdict(int)
+    for k, c in enumerate(code):
+        for i in where.get(c, ())[:MAX_CANDIDATES]:
+            starts[i - k] += 1
+    n = len(code)
+    best = sorted(starts.items(), key=lambda kv: kv[1], reverse=True)[:MAX_CANDIDATES]
+    return [(max(0, s - n), min(len(target), s + 2 * n)) for s, _count in best]
+
+
+def _align(code: list[str], target: list[str], lo: int, hi: int) -> tuple[int, int, float] | None:
+    """Align the anchored lines with target[lo:hi] line by line: (first, last line of the matched
+    stretch, share of the anchored non-trivial lines found in it in order), or None."""
+    if not code or hi <= lo:
+        return None
+    weight = [1 if len(c) >= TRIVIAL else 0 for c in code]
+    total = sum(weight)
+    if total == 0:
+        return None
+    window = target[lo:hi]
+    sm = SequenceMatcher(lambda x: len(x) < TRIVIAL, code, window, autojunk=False)
+    blocks = [b for b in sm.get_matching_blocks() if b.size]
+    if not blocks:
+        return None
+    # keep the densest chain: consecutive blocks whose gaps in the file stay close to their gaps in the note
+    chains: list[list[tuple[int, int, int]]] = [[blocks[0]]]
+    slack = max(10, len(code))
+    for b in blocks[1:]:
+        prev = chains[-1][-1]
+        gap_code = b[0] - (prev[0] + prev[2])
+        gap_file = b[1] - (prev[1] + prev[2])
+        if gap_file - gap_code > slack:
+            chains.append([b])
+        else:
+            chains[-1].append(b)
+
+    def found(chain: list[tuple[int, int, int]]) -> int:
+        return sum(weight[a + k] for a, _b, size in chain for k in range(size))
+
+    chain = max(chains, key=found)
+    share = found(chain) / total
+    a0, b0, _ = chain[0]
+    a1, b1, s1 = chain[-1]
+    # anchored lines before the first match and after the last: kept where the file has a like line there
+    # (an edited line), not where they were removed
+    first = b0
+    for i in range(a0 - 1, -1, -1):  # upwards, past a few inserted lines at most
+        j = next((j for j in range(first - 1, max(-1, first - 1 - GAP), -1) if _alike(code[i], window[j])), None)
+        if j is None:
+            break
+        first = j
+    last = b1 + s1 - 1
+    for i in range(a1 + s1, len(code)):
+        j = next((j for j in range(last + 1, min(len(window), last + 1 + GAP)) if _alike(code[i], window[j])), None)
+        if j is None:
+            break
+        last = j
+    return lo + first, lo + last, round(share, 3)
+
+
+def _alike(a: str, b: str) -> bool:
+    """Two lines that are one line edited: at least half alike (two trivial lines are alike)."""
+    if len(a) < TRIVIAL or len(b) < TRIVIAL:
+        return len(a) < TRIVIAL and len(b) < TRIVIAL
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    return sm.quick_ratio() >= 0.5 and sm.ratio() >= 0.5
+
+
+def _similar_line(code: list[str], target: list[str], region: tuple[int, int], anchor: Anchor,
+                  scope: Symbol | None) -> int | None:
+    """A one- or two-line anchor whose line was edited: the most similar line of the symbol (at least 75%
+    alike, and clearly more than any other)."""
+    line = code[0] if code else ""
+    if len(line) < TRIVIAL:
+        return None
+    scores = []
+    for i in range(*region):
+        if len(target[i]) < TRIVIAL:
+            continue
+        sm = SequenceMatcher(None, line, target[i], autojunk=False)
+        if sm.real_quick_ratio() < 0.75 or sm.quick_ratio() < 0.75:
+            continue
+        scores.append((sm.ratio(), i))
+    scores.sort(reverse=True)
+    if not scores or scores[0][0] < 0.75 or (len(scores) > 1 and scores[0][0] - scores[1][0] < 0.1):
+        return None
+    return scores[0][1]

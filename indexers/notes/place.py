@@ -1,0 +1,141 @@
+"""Placing a team note in a repository's working tree: read the anchored file (or the editor's buffer of
+it), re-attach (`attach`), and when the file is gone follow its renames through git (`follow`), else look
+for the code in files of the same name. Cached by the file's content, so a hover over an unchanged file
+costs a dictionary lookup.
+
+Files are read the way the indexer reads them: never through a symlink, never a file that holds secrets,
+never more than `MAX_BYTES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from indexers import git
+from indexers.discover import skip_reason_by_name, stat_file
+from indexers.model import Anchor, TeamNote
+from indexers.notes.anchor import split_lines
+from indexers.notes.attach import Placement, attach, orphan
+from indexers.notes.follow import index_stamp, renames
+from indexers.notes.symbols import symbols
+from indexers.positions import SourceFile
+
+MAX_BYTES = 2_000_000
+MAX_SAME_NAME = 20  # files of the anchored file's name tried when a file is gone and git names no rename
+_CACHE_SIZE = 4096
+
+_cache: OrderedDict[tuple[Anchor, str, str], Placement] = OrderedDict()
+_gone_cache: OrderedDict[tuple[Anchor, str, str, int], Placement] = OrderedDict()  # by (anchor, repo, HEAD, index)
+_lock = threading.Lock()
+
+
+def place_in_text(anchor: Anchor, path: str, text: str) -> Placement:
+    """Where `anchor` is in `text` (the content of `path`), cached by content."""
+    key = (anchor, path, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    found = attach(anchor, path, split_lines(text), symbols(path, text))
+    with _lock:
+        _cache[key] = found
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return found
+
+
+def read_text(root: Path, path: str) -> str | None:
+    """A repository file's text as the indexer would read it, or None (missing, a symlink, a secret, too
+    large, binary)."""
+    if skip_reason_by_name(path) == "secret":
+        return None
+    cand, _reason = stat_file(root, path, MAX_BYTES)
+    if cand is None:
+        return None
+    try:
+        fd = os.open(root / path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES or b"\0" in data[:8192]:
+        return None
+    return SourceFile("", path, data).text
+
+
+TextOf = Callable[[str], str | None]
+
+
+def place(note: TeamNote, root: Path | None, texts: Mapping[str, str] | None = None,
+          text_of: TextOf | None = None, listed: Callable[[], list[str]] | None = None) -> Placement:
+    """Where a note is now in the repository at `root` (None: a repo known only from a shard, where the
+    anchor cannot be checked: its anchored lines are reported as they were written, status 'unverified').
+    `texts` holds editor buffers by path; `text_of` reads any other file (default: the working tree)."""
+    a = note.anchor
+    if root is None:
+        return Placement("unverified", a.path, a.start_line, a.end_line, a.symbol, 0.0,
+                         "not checked: the repository is known only from a shard")
+    buffers = texts or {}
+    read = text_of or (lambda p: read_text(root, p))
+
+    def text(p: str) -> str | None:
+        return buffers[p] if p in buffers else read(p)
+
+    current = text(a.path)
+    if current is not None:
+        return place_in_text(a, a.path, current)
+    if texts or text_of or listed:
+        return _gone(a, root, text, listed)
+    key = (a, str(root), git.head(root) or "", index_stamp(root))
+    with _lock:
+        hit = _gone_cache.get(key)
+    if hit is None:
+        hit = _gone(a, root, text, listed)
+        with _lock:
+            _gone_cache[key] = hit
+            while len(_gone_cache) > _CACHE_SIZE:
+                _gone_cache.popitem(last=False)
+    return hit
+
+
+def _gone(a: Anchor, root: Path, text: TextOf, listed: Callable[[], list[str]] | None) -> Placement:
+    """A note whose file is not where it was: renamed (git), or another file of the same name holds its code."""
+    moved = renames(root, a.commit).get(a.path)
+    if moved and (found := text(moved)) is not None:
+        got = place_in_text(a, moved, found)
+        if got.attached:
+            return _renamed(got, a.path)
+        return Placement("orphaned", moved, a.start_line, a.end_line, a.symbol, 0.0,
+                         f"file renamed from {a.path}, and the code is no longer in it", a.path)
+    for other in _same_name(a.path, listed or (lambda: _tracked(root))):
+        found = text(other)
+        if found is None:
+            continue
+        got = place_in_text(a, other, found)
+        if got.attached and got.score >= 0.8:
+            return _renamed(got, a.path)
+    return orphan(a, f"{a.path} is gone and git names no file it was renamed to")
+
+
+def _renamed(p: Placement, old: str) -> Placement:
+    how = f"file renamed from {old}" + (f"; {p.how}" if p.how else "")
+    return Placement(p.status if p.status != "exact" else "moved", p.path, p.start_line, p.end_line, p.symbol, p.score,
+                     how, old)
+
+
+def _tracked(root: Path) -> list[str]:
+    try:
+        return git.list_files(root)
+    except git.GitError:
+        return []
+
+
+def _same_name(path: str, listed: Callable[[], list[str]]) -> list[str]:
+    name = path.rsplit("/", 1)[-1]
+    return [p for p in listed() if p.rsplit("/", 1)[-1] == name and p != path][:MAX_SAME_NAME]
