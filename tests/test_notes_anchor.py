@@ -179,7 +179,7 @@ def test_bad_files_are_errors_with_line_and_reason() -> None:
         elif name not in ("refs",):
             assert err.line is not None, name  # the key's line
     n, err = parse("r", ".lore/notes/not an id!.toml", good)
-    assert n is None and err is not None and "named" in err.reason
+    assert n is None and err is not None and "a note file is .lore/notes/<id>.toml" in err.reason
     ex = TeamNotesExtractor()
     assert ex.wants(".lore/notes/3f9c2a1b.toml") and not ex.wants(".lore/notes/a/b.toml") and not ex.wants("notes/x.toml")
     nested = ex.extract(SourceFile("r", "src/.lore/notes/3f9c2a1b.toml", good.encode()))  # read, to say where notes go

@@ -33,6 +33,8 @@ MARGIN = 0.15  # how much better the best place must be than the next
 TRIVIAL = 4  # normalised lines shorter than this ('}', 'end', '') match anywhere: they carry no weight
 MAX_CANDIDATES = 40
 GAP = 3  # lines inserted between an edited anchored line and the next anchored line found again
+LIKE = 0.6  # how alike a rewritten line must be to its anchored line to count (for that share)
+MAX_FUZZY_CELLS = 40_000  # anchored lines x lines of the declaration, for the rewritten-lines pairing
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +66,15 @@ def orphan(anchor: Anchor, how: str = "") -> Placement:
                      how or "the code it was written about is gone")
 
 
-def attach(anchor: Anchor, path: str, lines: Sequence[str], syms: Sequence[Symbol]) -> Placement:
-    """Where `anchor`'s code is in `lines` (the current text of `path`), or an orphan placement."""
+def attach(anchor: Anchor, path: str, lines: Sequence[str], syms: Sequence[Symbol], strict: bool = False) -> Placement:
+    """Where `anchor`'s code is in `lines` (the current text of `path`), or an orphan placement. `strict`:
+    another file than the anchored one (nearness to the anchored line decides nothing there)."""
     target = [norm(x) for x in lines]
     code = [norm(x) for x in anchor.code]
     if not anchor.fingerprint and len(anchor.code) == anchor.end_line - anchor.start_line + 1:
         anchor = replace(anchor, fingerprint=fingerprint(anchor.code))  # a note written by hand
     if anchor.whole_symbol and anchor.symbol:
-        found = _whole_symbol(anchor, path, lines, target, code, syms)
+        found = _whole_symbol(anchor, path, lines, target, code, syms, strict)
     else:
         found = _range(anchor, path, target, code, syms)
     return found or orphan(anchor)
@@ -79,19 +82,17 @@ def attach(anchor: Anchor, path: str, lines: Sequence[str], syms: Sequence[Symbo
 
 # -- a whole declaration --------------------------------------------------------------------------------
 def _whole_symbol(anchor: Anchor, path: str, lines: Sequence[str], target: list[str], code: list[str],
-                  syms: Sequence[Symbol]) -> Placement | None:
+                  syms: Sequence[Symbol], strict: bool = False) -> Placement | None:
     kinds = _compatible(anchor.symbol_kind)
     same = [s for s in syms if s.name == anchor.symbol and s.kind in kinds]
     if not same:  # moved into another class, or its class renamed: the same last name, most of the same lines
         last = anchor.symbol.rsplit(".", 1)[-1]
         same = [s for s in syms if s.name.rsplit(".", 1)[-1] == last and s.kind in kinds and _share(code, target, s) >= IN_SYMBOL]
-    if len(same) > 1:  # overloads, redefinitions: the one whose body is most like the anchored one
-        scored = sorted(((_share(code, target, s), -abs(s.start_line - anchor.start_line), s) for s in same),
-                        key=lambda x: (x[0], x[1]), reverse=True)
-        best, second = scored[0], scored[1]
-        if best[0] - second[0] < MARGIN and best[1] == second[1]:
+    if len(same) > 1:  # overloads, redefinitions, nested helpers of one name: choose, or refuse
+        one = _choose(anchor, [(_share(code, target, s), s) for s in same], strict)
+        if one is None:
             return None
-        same = [best[2]]
+        same = [one]
     if same:
         s = same[0]
         renamed = f"{anchor.symbol} is now {s.name}; " if s.name != anchor.symbol else ""
@@ -110,6 +111,23 @@ def _whole_symbol(anchor: Anchor, path: str, lines: Sequence[str], target: list[
         return Placement("edited", path, s.start_line, s.end_line, s.name, share,
                          f"{anchor.symbol} is now {s.name} ({round(share * 100)}% of its lines unchanged)")
     return None
+
+
+def _choose(anchor: Anchor, scored: list[tuple[float, Symbol]], strict: bool) -> Symbol | None:
+    """The declaration whose body is most like the anchored one; among those within MARGIN of the best,
+    the one whose name path is most like the anchored one (`Cart.add` over `Basket.add`), then (in the
+    anchored file only) the nearest to the anchored line; None when nothing tells them apart."""
+    top = max(share for share, _s in scored)
+    close = [s for share, s in scored if top - share < MARGIN]
+    if len(close) > 1:
+        names = {s: round(SequenceMatcher(None, anchor.symbol, s.name).ratio(), 2) for s in close}
+        best = max(names.values())
+        close = [s for s in close if names[s] == best]
+    if len(close) > 1 and not strict:
+        dist = {s: abs(s.start_line - anchor.start_line) for s in close}
+        nearest = min(dist.values())
+        close = [s for s in close if dist[s] == nearest]
+    return close[0] if len(close) == 1 else None
 
 
 def _compatible(kind: str) -> frozenset[str]:
@@ -145,6 +163,8 @@ def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: 
             return _placed("moved", path, best, min(best + total - 1, len(target) - 1), syms, 1.0, how)
         if where:
             got = _align(code, target, *region)
+            if not (got and got[2] >= IN_SYMBOL) and len(code) > 1:
+                got = _fuzzy_align(code, target, *region)  # lines rewritten, not removed (`yield from` -> `await`)
             if got and got[2] >= IN_SYMBOL:
                 lo, hi, share = got
                 return _placed("edited", path, lo, min(hi + extra, region[1] - 1), syms, share, _edited(share))
@@ -271,6 +291,69 @@ def _align(code: list[str], target: list[str], lo: int, hi: int) -> tuple[int, i
         if j is None:
             break
         last = j
+    return lo + first, lo + last, round(share, 3)
+
+
+def _fuzzy_align(code: list[str], target: list[str], lo: int, hi: int) -> tuple[int, int, float] | None:
+    """Like `_align`, with a rewritten line counting for how alike it is (at least `LIKE`): the best
+    in-order pairing of anchored lines with lines of target[lo:hi] (a weighted longest common subsequence)."""
+    window = target[lo:hi]
+    n, m = len(code), len(window)
+    if not n or not m or n * m > MAX_FUZZY_CELLS:
+        return None
+    weight = [1 if len(c) >= TRIVIAL else 0 for c in code]
+    total = sum(weight)
+    if total == 0:
+        return None
+    sim = [[0.0] * m for _ in range(n)]
+    for i, c in enumerate(code):
+        if not weight[i]:
+            continue
+        sm = SequenceMatcher(None, autojunk=False)
+        sm.set_seq2(c)
+        for j, t in enumerate(window):
+            if len(t) < TRIVIAL:
+                continue
+            if t == c:
+                sim[i][j] = 1.0
+                continue
+            sm.set_seq1(t)
+            if sm.real_quick_ratio() >= LIKE and sm.quick_ratio() >= LIKE and (r := sm.ratio()) >= LIKE:
+                sim[i][j] = r
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n):
+        row, nxt = best[i], best[i + 1]
+        for j in range(m):
+            nxt[j + 1] = max(row[j + 1], nxt[j], row[j] + sim[i][j])
+    pairs: list[tuple[int, int]] = []
+    i, j = n, m
+    while i and j:
+        if sim[i - 1][j - 1] and best[i][j] == best[i - 1][j - 1] + sim[i - 1][j - 1]:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif best[i][j] == best[i - 1][j]:
+            i -= 1
+        else:
+            j -= 1
+    pairs.reverse()
+    # a rewritten stretch is recognised by several of its lines, one of them nearly as it was: a single
+    # line half alike to some other line is a coincidence, not the same code
+    if total < 2 or len(pairs) < 2 or max(sim[i][j] for i, j in pairs) < 0.8:
+        return None
+    share = best[n][m] / total
+    (a0, b0), (a1, b1) = pairs[0], pairs[-1]
+    first = b0
+    for k in range(a0 - 1, -1, -1):
+        step = next((x for x in range(first - 1, max(-1, first - 1 - GAP), -1) if _alike(code[k], window[x])), None)
+        if step is None:
+            break
+        first = step
+    last = b1
+    for k in range(a1 + 1, n):
+        step = next((x for x in range(last + 1, min(m, last + 1 + GAP)) if _alike(code[k], window[x])), None)
+        if step is None:
+            break
+        last = step
     return lo + first, lo + last, round(share, 3)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -76,11 +77,14 @@ def _walk(root: Path, commit: str, head: str | None, worktree: bool) -> dict[str
             out = git.run(root, "log", "-M", "--name-status", "--diff-filter=R", "-z", "--format=%x01%H", "--reverse",
                           f"{commit}..{head}", "--", timeout=120)
             steps += _parse_renames(out)
-        if worktree and head:
-            steps += _parse_renames(git.run(root, "diff", "-M", "--name-status", "-z", head, "--", timeout=60))
     except git.GitError as exc:
         log.info("renames since %s not followed in %s: %s", commit[:12], root, exc)
         return {}
+    if worktree and head:
+        try:
+            steps += _parse_renames(git.run(root, "diff", "-M", "--name-status", "-z", head, "--", timeout=60))
+        except git.GitError as exc:  # a bare repository, a damaged index: the committed renames still hold
+            log.info("uncommitted renames not followed in %s: %s", root, exc)
     # chain them: a -> b then b -> c is a -> c; a path renamed away and another renamed onto it stay apart
     now: dict[str, str] = {}
     for old, new in steps:
@@ -90,3 +94,27 @@ def _walk(root: Path, commit: str, head: str | None, worktree: bool) -> dict[str
         if not sources:
             now.setdefault(old, new)
     return {k: v for k, v in now.items() if k != v}
+
+
+def files_with(root: Path | str, needles: list[str], rev: str | None = None, limit: int = 20) -> list[str]:
+    """Tracked files (at `rev`, else in the working tree) holding any of `needles` as a fixed string: where
+    the code of a note whose file is gone may have gone. At most `limit`; empty when git fails."""
+    needles = [n for n in needles if n and "\n" not in n and "\0" not in n]
+    if not needles:
+        return []
+    args = ["grep", "-F", "-l", "-z", "-I", "--no-color", "--full-name"]
+    for n in needles:
+        args += ["-e", n]
+    if rev:
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", rev):
+            return []  # a commit sha only: nothing that could read as an option
+        args.append(rev)
+    try:
+        out = git.run(root, *args, "--", check=False, timeout=60)
+    except git.GitError as exc:
+        log.info("grep for moved code failed in %s: %s", root, exc)
+        return []
+    paths = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+    if rev:
+        paths = [p.split(":", 1)[1] if p.startswith(rev + ":") else p for p in paths]
+    return paths[:limit]

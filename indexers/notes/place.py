@@ -21,12 +21,13 @@ from indexers.discover import skip_reason_by_name, stat_file
 from indexers.model import Anchor, TeamNote
 from indexers.notes.anchor import split_lines
 from indexers.notes.attach import Placement, attach, orphan
-from indexers.notes.follow import index_stamp, renames
+from indexers.notes.follow import files_with, index_stamp, renames
 from indexers.notes.symbols import symbols
 from indexers.positions import SourceFile
 
 MAX_BYTES = 2_000_000
 MAX_SAME_NAME = 20  # files of the anchored file's name tried when a file is gone and git names no rename
+ELSEWHERE = 0.6  # share of the anchored lines a file that is not the anchored one must hold
 _CACHE_SIZE = 4096
 
 _cache: OrderedDict[tuple[Anchor, str, str], Placement] = OrderedDict()
@@ -34,15 +35,16 @@ _gone_cache: OrderedDict[tuple[Anchor, str, str, int], Placement] = OrderedDict(
 _lock = threading.Lock()
 
 
-def place_in_text(anchor: Anchor, path: str, text: str) -> Placement:
-    """Where `anchor` is in `text` (the content of `path`), cached by content."""
-    key = (anchor, path, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+def place_in_text(anchor: Anchor, path: str, text: str, strict: bool = False) -> Placement:
+    """Where `anchor` is in `text` (the content of `path`), cached by content. `strict`: `path` is another
+    file than the anchored one (see `attach`)."""
+    key = (anchor, path, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() + ("!" if strict else ""))
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    found = attach(anchor, path, split_lines(text), symbols(path, text))
+    found = attach(anchor, path, split_lines(text), symbols(path, text), strict)
     with _lock:
         _cache[key] = found
         while len(_cache) > _CACHE_SIZE:
@@ -73,10 +75,13 @@ TextOf = Callable[[str], str | None]
 
 
 def place(note: TeamNote, root: Path | None, texts: Mapping[str, str] | None = None,
-          text_of: TextOf | None = None, listed: Callable[[], list[str]] | None = None) -> Placement:
+          text_of: TextOf | None = None, listed: Callable[[], list[str]] | None = None,
+          head: str | None = None, worktree: bool = True) -> Placement:
     """Where a note is now in the repository at `root` (None: a repo known only from a shard, where the
     anchor cannot be checked: its anchored lines are reported as they were written, status 'unverified').
-    `texts` holds editor buffers by path; `text_of` reads any other file (default: the working tree)."""
+    `texts` holds editor buffers by path; `text_of` reads any other file (default: the working tree);
+    `head`: the repository's HEAD when the caller knows it (saves a git call), or the commit to place the
+    note at (with `worktree` False: renames are followed up to `head` only, as in a bare repository)."""
     a = note.anchor
     if root is None:
         return Placement("unverified", a.path, a.start_line, a.end_line, a.symbol, 0.0,
@@ -90,13 +95,14 @@ def place(note: TeamNote, root: Path | None, texts: Mapping[str, str] | None = N
     current = text(a.path)
     if current is not None:
         return place_in_text(a, a.path, current)
-    if texts or text_of or listed:
-        return _gone(a, root, text, listed)
-    key = (a, str(root), git.head(root) or "", index_stamp(root))
+    head = head or git.head(root) or ""
+    if texts or text_of or listed or not worktree:
+        return _gone(a, root, text, listed, head, worktree)
+    key = (a, str(root), head, index_stamp(root))
     with _lock:
         hit = _gone_cache.get(key)
     if hit is None:
-        hit = _gone(a, root, text, listed)
+        hit = _gone(a, root, text, listed, head, worktree)
         with _lock:
             _gone_cache[key] = hit
             while len(_gone_cache) > _CACHE_SIZE:
@@ -104,9 +110,10 @@ def place(note: TeamNote, root: Path | None, texts: Mapping[str, str] | None = N
     return hit
 
 
-def _gone(a: Anchor, root: Path, text: TextOf, listed: Callable[[], list[str]] | None) -> Placement:
+def _gone(a: Anchor, root: Path, text: TextOf, listed: Callable[[], list[str]] | None, head: str,
+          worktree: bool = True) -> Placement:
     """A note whose file is not where it was: renamed (git), or another file of the same name holds its code."""
-    moved = renames(root, a.commit).get(a.path)
+    moved = renames(root, a.commit, rev=head or "HEAD", worktree=worktree).get(a.path)
     if moved and (found := text(moved)) is not None:
         got = place_in_text(a, moved, found)
         if got.attached:
@@ -117,10 +124,38 @@ def _gone(a: Anchor, root: Path, text: TextOf, listed: Callable[[], list[str]] |
         found = text(other)
         if found is None:
             continue
-        got = place_in_text(a, other, found)
+        got = place_in_text(a, other, found, strict=True)
         if got.attached and got.score >= 0.8:
             return _renamed(got, a.path)
+    elsewhere = _elsewhere(a, root, text, None if worktree else head)
+    if elsewhere is not None:
+        return elsewhere
     return orphan(a, f"{a.path} is gone and git names no file it was renamed to")
+
+
+def needles(a: Anchor, count: int = 3) -> list[str]:
+    """The anchored lines most worth searching for: the longest, stripped, at least 16 characters."""
+    lines = sorted({x.strip() for x in a.code if len(x.strip()) >= 16}, key=lambda x: (-len(x), x))
+    return lines[:count]
+
+
+def _elsewhere(a: Anchor, root: Path, text: TextOf, rev: str | None) -> Placement | None:
+    """The code of a note whose file is gone, found in another file (files merged, code moved): the files
+    holding its most telling lines, the one where it re-attaches clearly best; None when none or several."""
+    found: list[Placement] = []
+    for other in files_with(root, needles(a), rev):
+        if other == a.path or (body := text(other)) is None:
+            continue
+        got = place_in_text(a, other, body, strict=True)
+        if got.attached and got.score >= ELSEWHERE:
+            found.append(got)
+    found.sort(key=lambda p: p.score, reverse=True)
+    if not found or (len(found) > 1 and found[0].score - found[1].score < 0.15):
+        return None
+    best = found[0]
+    how = f"moved to {best.path} from {a.path}, which is gone" + (f"; {best.how}" if best.how else "")
+    return Placement(best.status if best.status != "exact" else "moved", best.path, best.start_line, best.end_line,
+                     best.symbol, best.score, how, a.path)
 
 
 def _renamed(p: Placement, old: str) -> Placement:

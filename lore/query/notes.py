@@ -57,16 +57,21 @@ def candidates(snap: Snapshot, repo: str, path: str) -> list[TeamNote]:
             out.append(n)
         elif _gone(snap, repo, root, n.anchor.path):
             try:
-                if place(n, root).path == path:
+                if place(n, root, head=_head(snap, repo)).path == path:
                     out.append(n)
             except Exception:  # noqa: BLE001 - one note never hides the others
                 log.exception("placing note %s failed", n.id)
     return out
 
 
+def _head(snap: Snapshot, repo: str) -> str | None:
+    info = snap.repos.get(repo)
+    return info.head if info is not None else None
+
+
 def place_safely(snap: Snapshot, note: TeamNote, texts: Mapping[str, str] | None = None) -> Placement:
     try:
-        return place(note, _root(snap, note.repo), texts)
+        return place(note, _root(snap, note.repo), texts, head=_head(snap, note.repo))
     except Exception as exc:  # noqa: BLE001 - a note that cannot be placed is reported, never raised
         log.exception("placing note %s failed", note.id)
         a = note.anchor
