@@ -123,6 +123,31 @@ def test_reattachment_after_edits() -> None:
     assert placed("fx.py", swapped, PY, 10, 10) == ("exact", 10, 12, "Converter.convert")
 
 
+DUP = """def _test_connect(server):
+    connect = server.requests[0]
+    assert connect.method == "CONNECT"
+    assert connect.host == "a"
+
+
+def _test_connect_with_port(server):
+    connect = server.requests[0]
+    assert connect.method == "CONNECT"
+    assert connect.host == "b"
+"""
+
+
+def test_copies_of_the_lines_are_told_apart_by_their_symbol() -> None:
+    # both tests renamed, and lines above moving the first one's old place into the second
+    renamed = DUP.replace("def _test_connect", "def xtest_connect")
+    renamed = "import pytest\n\n\n@pytest.mark.skip\n" + renamed.replace("\n\n\ndef xtest_connect_with_port", "\n\n\n@pytest.mark.skip\ndef xtest_connect_with_port")
+    assert placed("t.py", renamed, DUP, 1, 2) == ("moved", 5, 6, "xtest_connect")
+    # the anchored lines edited in their function, an unchanged copy elsewhere: the edited ones
+    edited = DUP.replace('    assert connect.method == "CONNECT"\n    assert connect.host == "a"',
+                         '    assert connect.method == "CONNECT"  # always\n    assert connect.host == "a"', 1)
+    assert placed("t.py", edited, DUP, 1, 2)[:3] == ("edited", 1, 2)
+    assert placed("t.py", DUP.replace("def _test_connect(", "def other("), DUP, 1, 2)[:3] == ("exact", 1, 2)
+
+
 def test_deleted_code_is_orphaned_not_guessed() -> None:
     gone = GO.replace("\tif n > 500 {\n\t\treturn ErrTooMany\n\t}\n", "")
     assert placed("cart.go", gone, GO, 8, 10)[0] == "orphaned"

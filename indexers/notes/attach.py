@@ -76,7 +76,7 @@ def attach(anchor: Anchor, path: str, lines: Sequence[str], syms: Sequence[Symbo
     if anchor.whole_symbol and anchor.symbol:
         found = _whole_symbol(anchor, path, lines, target, code, syms, strict)
     else:
-        found = _range(anchor, path, target, code, syms)
+        found = _range(anchor, path, target, code, syms, strict)
     return found or orphan(anchor)
 
 
@@ -145,22 +145,29 @@ def _share(code: list[str], target: list[str], s: Symbol) -> float:
 
 
 # -- some lines ----------------------------------------------------------------------------------------
-def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: Sequence[Symbol]) -> Placement | None:
+def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: Sequence[Symbol],
+           strict: bool = False) -> Placement | None:
     total = anchor.end_line - anchor.start_line + 1
     extra = total - len(code)  # lines past the stored ones (a long range keeps only its first lines)
     start = anchor.start_line
-    if code and target[start:start + len(code)] == code and start + total <= len(target):
-        return _placed("exact", path, start, start + total - 1, syms, 1.0, "")
+    # exact copies of the block: in the anchored symbol, else in the most alike-named one, then by context
     scopes = [s for s in syms if s.name == anchor.symbol] if anchor.symbol else []
-    # exact, inside the symbol, then anywhere
-    for region, where in [((s.start_line, s.end_line + 1), s.name) for s in scopes] + [((0, len(target)), "")]:
-        hits = _exact(code, target, *region)
-        if hits:
-            best = _pick(hits, anchor, target)
-            if best is None:
-                continue
-            how = f"moved from line {start + 1} (code unchanged)"
-            return _placed("moved", path, best, min(best + total - 1, len(target) - 1), syms, 1.0, how)
+    hits = _exact(code, target, 0, len(target))
+    best = _pick(hits, anchor, target, syms, strict) if hits else None
+
+    def unchanged(at: int) -> Placement:
+        last = min(at + total - 1, len(target) - 1)
+        if at == start and not strict:
+            return _placed("exact", path, at, last, syms, 1.0, "")
+        return _placed("moved", path, at, last, syms, 1.0, f"moved from line {start + 1} (code unchanged)")
+
+    if best is not None and (not scopes or any(s.contains(best, best + len(code) - 1) for s in scopes)):
+        return unchanged(best)
+    if (not hits and not strict and code and target[start:start + len(code)] == code and start + total <= len(target)
+            and _scope_name(syms, start, start + total - 1) == anchor.symbol):
+        return _placed("exact", path, start, start + total - 1, syms, 1.0, "")  # a block too plain to search for
+    # the anchored symbol is still there: the lines edited inside it before a copy of them elsewhere
+    for region, where in [((s.start_line, s.end_line + 1), s.name) for s in scopes]:
         if where:
             got = _align(code, target, *region)
             if not (got and got[2] >= IN_SYMBOL) and len(code) > 1:
@@ -172,6 +179,8 @@ def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: 
                 one = _similar_line(code, target, region, anchor, scopes[0] if scopes else None)
                 if one is not None:
                     return _placed("edited", path, one, one + len(code) - 1, syms, 0.8, _edited(0.8))
+    if best is not None:
+        return unchanged(best)
     # aligned anywhere: only a place clearly better than every other
     tries = []
     for lo, hi in _windows(code, target):
@@ -208,11 +217,16 @@ def _exact(code: list[str], target: list[str], lo: int, hi: int) -> list[int]:
     return [i for i in range(lo, max(lo, hi - n + 1)) if target[i] == first and target[i:i + n] == code]
 
 
-def _pick(hits: list[int], anchor: Anchor, target: list[str]) -> int | None:
-    """One of several exact copies: the one whose context matches best, then the nearest; None when two
-    copies are alike in both (nothing tells them apart)."""
-    if len(hits) == 1:
-        return hits[0]
+def _scope_name(syms: Sequence[Symbol], lo: int, hi: int) -> str:
+    sym = innermost(syms, lo, hi)
+    return sym.name if sym else ""
+
+
+def _pick(hits: list[int], anchor: Anchor, target: list[str], syms: Sequence[Symbol], strict: bool) -> int | None:
+    """One of the exact copies of the block. In the anchored symbol (still there): by context (the lines
+    around), then the nearest. Elsewhere, when that symbol is gone: the only copy, or the one clearly set
+    apart by its context, or by its symbol's name (`_test_x` renamed `xtest_x`); a block repeated in
+    several places that nothing sets apart (`req = Request(`) is not guessed at. None then."""
     before = [norm(x) for x in anchor.before]
     after = [norm(x) for x in anchor.after]
     n = len(anchor.code)
@@ -222,10 +236,26 @@ def _pick(hits: list[int], anchor: Anchor, target: list[str]) -> int | None:
         a = sum(1 for k, line in enumerate(after) if i + n + k < len(target) and target[i + n + k] == line)
         return a + b
 
-    scored = sorted(((ctx(i), -abs(i - anchor.start_line), i) for i in hits), reverse=True)
-    if scored[0][:2] == scored[1][:2]:
-        return None
-    return scored[0][2]
+    def unique_best(scores: dict[int, float], floor: float) -> int | None:
+        top = max(scores.values())
+        best = [i for i, v in scores.items() if v == top]
+        return best[0] if len(best) == 1 and top >= floor else None
+
+    inside = [i for i in hits if anchor.symbol and any(s.name == anchor.symbol and s.contains(i, i + n - 1) for s in syms)]
+    if inside or not anchor.symbol:
+        pool = inside or hits
+        if len(pool) == 1:
+            return pool[0]
+        scored = sorted(((ctx(i), 0 if strict else -abs(i - anchor.start_line), i) for i in pool), reverse=True)
+        return None if scored[0][:2] == scored[1][:2] else scored[0][2]
+    if len(hits) == 1:
+        return hits[0]  # the one copy: moved out of its symbol (a method extracted), or its symbol is gone
+    if any(s.name == anchor.symbol for s in syms):
+        return None  # its symbol is here, the lines are not in it, and several copies elsewhere: not guessed
+    by_context = unique_best({i: ctx(i) for i in hits}, 1)
+    if by_context is not None:
+        return by_context
+    return unique_best({i: SequenceMatcher(None, anchor.symbol, _scope_name(syms, i, i + n - 1)).ratio() for i in hits}, 0.8)
 
 
 def _windows(code: list[str], target: list[str]) -> list[tuple[int, int]]:
