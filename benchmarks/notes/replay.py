@@ -6,7 +6,7 @@ became of each note, plus a review file for checking a random sample by hand.
                                       [--out results.json] [--review review.md] [--sample 40]
 
 GIT_DIR is a clone (bare is fine); nothing is fetched. Notes are drawn at COMMIT (seeded): functions and
-methods of the files Lore reads symbols from, at most two per file; 70% on the whole declaration (the note
+methods of the files Lore reads symbols from, at most two per file (`--per-file`); 70% on the whole declaration (the note
 written on its `def` line), 30% on a 2-4 line stretch inside its body. Two ways of following them:
 
 - direct: at the last commit, from the anchors as written (renames followed from COMMIT by git);
@@ -69,7 +69,7 @@ def first_parent_after(root: Path, start: str, count: int) -> list[str]:
     return out[:count]
 
 
-def draw(repo: Repo, start: str, n: int, seed: int) -> list[TeamNote]:
+def draw(repo: Repo, start: str, n: int, seed: int, per_file: int = 2) -> list[TeamNote]:
     rng = random.Random(seed)
     files = sorted(p for p in repo.tree(start) if language_of(p) and skip_reason_by_name(p) is None)
     rng.shuffle(files)
@@ -82,7 +82,7 @@ def draw(repo: Repo, start: str, n: int, seed: int) -> list[TeamNote]:
             continue
         lines = split_lines(text)
         funcs = [s for s in symbols(path, text) if s.kind in ("function", "method") and s.end_line - s.name_line >= 2]
-        for sym in rng.sample(funcs, min(2, len(funcs))):
+        for sym in rng.sample(funcs, min(per_file, len(funcs))):
             if len(notes) >= n:
                 break
             if rng.random() < 0.7:
@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--notes", type=int, default=100)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--sample", type=int, default=40)
+    ap.add_argument("--per-file", type=int, default=2, help="notes drawn per file at most")
     ap.add_argument("--out", type=Path, default=Path("results.json"))
     ap.add_argument("--review", type=Path, default=None, help="review file (repository code: keep it out of this repo)")
     args = ap.parse_args(argv)
@@ -217,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     final = commits[-1]
     repo = Repo(root)
     t0 = time.perf_counter()
-    notes = draw(repo, start, args.notes, args.seed)
+    notes = draw(repo, start, args.notes, args.seed, args.per_file)
     t1 = time.perf_counter()
     direct = {n.id: _placement(at_commit(repo, n, final)) for n in notes}
     t2 = time.perf_counter()
@@ -226,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [{"id": n.id, "anchored": _anchor(n.anchor), "direct": direct[n.id], "stepwise": steps[n.id]} for n in notes]
     sample = sorted(random.Random(args.seed + 1).sample([r["id"] for r in rows], min(args.sample, len(rows))))
     doc = {"git_dir": str(args.git_dir), "start": start, "final": final, "commits": len(commits), "seed": args.seed,
+           "per_file": args.per_file,
            "summary": summary(rows), "sample": sample,
            "seconds": {"draw": round(t1 - t0, 2), "direct": round(t2 - t1, 2), "stepwise": round(t3 - t2, 2)},
            "notes": rows}

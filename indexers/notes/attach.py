@@ -33,6 +33,7 @@ MARGIN = 0.15  # how much better the best place must be than the next
 TRIVIAL = 4  # normalised lines shorter than this ('}', 'end', '') match anywhere: they carry no weight
 MAX_CANDIDATES = 40
 GAP = 3  # lines inserted between an edited anchored line and the next anchored line found again
+ONE_LINE = 0.7  # how alike the one telling line of an anchor must be to a line of its symbol, edited
 LIKE = 0.6  # how alike a rewritten line must be to its anchored line to count (for that share)
 MAX_FUZZY_CELLS = 40_000  # anchored lines x lines of the declaration, for the rewritten-lines pairing
 
@@ -89,9 +90,15 @@ def _whole_symbol(anchor: Anchor, path: str, lines: Sequence[str], target: list[
         last = anchor.symbol.rsplit(".", 1)[-1]
         same = [s for s in syms if s.name.rsplit(".", 1)[-1] == last and s.kind in kinds and _share(code, target, s) >= IN_SYMBOL]
     if len(same) > 1:  # overloads, redefinitions, nested helpers of one name: choose, or refuse
-        one = _choose(anchor, [(_share(code, target, s), s) for s in same], strict)
+        scored = [(_share(code, target, s), s) for s in same]
+        one = _choose(anchor, scored, strict)
         if one is None:
-            return None
+            top = max(share for share, _s in scored)
+            close = [s for share, s in scored if top - share < MARGIN]
+            k = _by_context(anchor, target, [(s.start_line, s.end_line) for s in close])
+            if k is None:
+                return None
+            one = close[k]
         same = [one]
     if same:
         s = same[0]
@@ -115,19 +122,30 @@ def _whole_symbol(anchor: Anchor, path: str, lines: Sequence[str], target: list[
 
 def _choose(anchor: Anchor, scored: list[tuple[float, Symbol]], strict: bool) -> Symbol | None:
     """The declaration whose body is most like the anchored one; among those within MARGIN of the best,
-    the one whose name path is most like the anchored one (`Cart.add` over `Basket.add`), then (in the
-    anchored file only) the nearest to the anchored line; None when nothing tells them apart."""
+    the one whose name path is most like the anchored one (`Cart.add` over `Basket.add`), then the one
+    whose surroundings (the lines just above and below) are the anchored ones; None when nothing tells
+    them apart: several `read()` methods alike in every way are not guessed at by their position."""
     top = max(share for share, _s in scored)
     close = [s for share, s in scored if top - share < MARGIN]
     if len(close) > 1:
         names = {s: round(SequenceMatcher(None, anchor.symbol, s.name).ratio(), 2) for s in close}
         best = max(names.values())
         close = [s for s in close if names[s] == best]
-    if len(close) > 1 and not strict:
-        dist = {s: abs(s.start_line - anchor.start_line) for s in close}
-        nearest = min(dist.values())
-        close = [s for s in close if dist[s] == nearest]
     return close[0] if len(close) == 1 else None
+
+
+def _around(anchor: Anchor, target: list[str], lo: int, hi: int) -> int:
+    """How many of the anchored lines' context lines (above and below) surround target[lo..hi]."""
+    b = sum(1 for k, line in enumerate(reversed(anchor.before)) if lo - 1 - k >= 0 and target[lo - 1 - k] == norm(line))
+    a = sum(1 for k, line in enumerate(anchor.after) if hi + 1 + k < len(target) and target[hi + 1 + k] == norm(line))
+    return a + b
+
+
+def _by_context(anchor: Anchor, target: list[str], spans: list[tuple[int, int]]) -> int | None:
+    """The index of the one span whose surroundings match the anchored context best, or None."""
+    scores = [_around(anchor, target, lo, hi) for lo, hi in spans]
+    top = max(scores)
+    return scores.index(top) if top > 0 and scores.count(top) == 1 else None
 
 
 def _compatible(kind: str) -> frozenset[str]:
@@ -167,18 +185,27 @@ def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: 
             and _scope_name(syms, start, start + total - 1) == anchor.symbol):
         return _placed("exact", path, start, start + total - 1, syms, 1.0, "")  # a block too plain to search for
     # the anchored symbol is still there: the lines edited inside it before a copy of them elsewhere
-    for region, where in [((s.start_line, s.end_line + 1), s.name) for s in scopes]:
-        if where:
-            got = _align(code, target, *region)
-            if not (got and got[2] >= IN_SYMBOL) and len(code) > 1:
-                got = _fuzzy_align(code, target, *region)  # lines rewritten, not removed (`yield from` -> `await`)
-            if got and got[2] >= IN_SYMBOL:
-                lo, hi, share = got
-                return _placed("edited", path, lo, min(hi + extra, region[1] - 1), syms, share, _edited(share))
-            if len(code) == 1:
-                one = _similar_line(code, target, region, anchor, scopes[0] if scopes else None)
-                if one is not None:
-                    return _placed("edited", path, one, one + len(code) - 1, syms, 0.8, _edited(0.8))
+    found: list[tuple[int, int, float]] = []
+    telling = [k for k, c in enumerate(code) if len(c) >= TRIVIAL]
+    for sc in scopes:
+        region = (sc.start_line, sc.end_line + 1)
+        got = _align(code, target, *region)
+        if not (got and got[2] >= IN_SYMBOL) and len(code) > 1:
+            got = _fuzzy_align(code, target, *region)  # lines rewritten, not removed (`yield from` -> `await`)
+        if got and got[2] >= IN_SYMBOL:
+            found.append((got[0], min(got[1] + extra, region[1] - 1), got[2]))
+        elif len(telling) == 1:  # one line that says anything (and blank lines or braces around it)
+            k = telling[0]
+            one = _similar_line(code[k], target, region)
+            if one is not None and one - k >= region[0]:
+                found.append((one - k, min(one - k + total - 1, region[1] - 1), ONE_LINE))
+    if found:
+        top = max(f[2] for f in found)
+        close = [f for f in found if top - f[2] < MARGIN]
+        pick = 0 if len(close) == 1 else _by_context(anchor, target, [(lo, hi) for lo, hi, _s in close])
+        if pick is not None:
+            lo, hi, share = close[pick]
+            return _placed("edited", path, lo, hi, syms, share, _edited(share))
     if best is not None:
         return unchanged(best)
     # aligned anywhere: only a place clearly better than every other
@@ -246,8 +273,14 @@ def _pick(hits: list[int], anchor: Anchor, target: list[str], syms: Sequence[Sym
         pool = inside or hits
         if len(pool) == 1:
             return pool[0]
-        scored = sorted(((ctx(i), 0 if strict else -abs(i - anchor.start_line), i) for i in pool), reverse=True)
-        return None if scored[0][:2] == scored[1][:2] else scored[0][2]
+        scored = sorted(((ctx(i), i) for i in pool), reverse=True)
+        tied = [i for c, i in scored if c == scored[0][0]]
+        if len(tied) == 1:
+            return tied[0]
+        owners = {(s.start_line, s.end_line) for i in tied for s in syms if s.name == anchor.symbol and s.contains(i, i + n - 1)}
+        if strict or len(owners) > 1:
+            return None  # copies in different declarations of one name: nothing tells them apart
+        return min(tied, key=lambda i: abs(i - anchor.start_line))  # twice in one declaration: the nearer
     if len(hits) == 1:
         return hits[0]  # the one copy: moved out of its symbol (a method extracted), or its symbol is gone
     if any(s.name == anchor.symbol for s in syms):
@@ -395,11 +428,9 @@ def _alike(a: str, b: str) -> bool:
     return sm.quick_ratio() >= 0.5 and sm.ratio() >= 0.5
 
 
-def _similar_line(code: list[str], target: list[str], region: tuple[int, int], anchor: Anchor,
-                  scope: Symbol | None) -> int | None:
-    """A one- or two-line anchor whose line was edited: the most similar line of the symbol (at least 75%
-    alike, and clearly more than any other)."""
-    line = code[0] if code else ""
+def _similar_line(line: str, target: list[str], region: tuple[int, int]) -> int | None:
+    """The line of the region most like an edited anchored line: at least ONE_LINE alike, and clearly more
+    than any other line there."""
     if len(line) < TRIVIAL:
         return None
     scores = []
@@ -407,10 +438,10 @@ def _similar_line(code: list[str], target: list[str], region: tuple[int, int], a
         if len(target[i]) < TRIVIAL:
             continue
         sm = SequenceMatcher(None, line, target[i], autojunk=False)
-        if sm.real_quick_ratio() < 0.75 or sm.quick_ratio() < 0.75:
+        if sm.real_quick_ratio() < ONE_LINE or sm.quick_ratio() < ONE_LINE:
             continue
         scores.append((sm.ratio(), i))
     scores.sort(reverse=True)
-    if not scores or scores[0][0] < 0.75 or (len(scores) > 1 and scores[0][0] - scores[1][0] < 0.1):
+    if not scores or scores[0][0] < ONE_LINE or (len(scores) > 1 and scores[0][0] - scores[1][0] < 0.1):
         return None
     return scores[0][1]

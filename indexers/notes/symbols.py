@@ -3,8 +3,9 @@ anchored to, so that it follows its function when the function moves.
 
 Each language's declarations are listed in `indexers/queries/<language>-symbols.scm` (the capture on the
 declaration names the kind, `@name` its name); nesting gives the name path (`Cart.add`), a Go method is
-named by its receiver type, a Rust impl block by its type. Python decorators belong to the declaration
-they decorate. Results are cached by content: hovers over an unchanged file parse nothing.
+named by its receiver type, a Rust impl block by its type, a JavaScript/TypeScript callback by the call
+and the string that name it (`test('closes')`, `describe("pool")`). Python decorators belong to the
+declaration they decorate. Results are cached by content: hovers over an unchanged file parse nothing.
 """
 
 from __future__ import annotations
@@ -91,11 +92,13 @@ def _scan(lang: str, data: bytes) -> list[Symbol]:
     tree = ts.parse(lang, data)
     raw: dict[tuple[int, int], tuple[str, str, int, int, int]] = {}  # (start, end byte) -> (kind, name, first, last, name line)
     for _idx, caps in ts.matches(lang, f"{lang}-symbols.scm", tree.root_node):
-        kind = next((k for k in caps if k not in ("name", "receiver")), "")
+        kind = next((k for k in caps if k not in ("name", "receiver", "callee")), "")
         decl, name_nodes = (caps.get(kind) or [None])[0], caps.get("name") or []
         if decl is None or not name_nodes:
             continue
         name = _name(kind, ts.text(name_nodes[0]), caps.get("receiver"))
+        if caps.get("callee"):  # a named callback: test('closes', ...) is test('closes')
+            name = f"{ts.text(caps['callee'][0])[:60]}({name[:120]})"
         if not name:
             continue
         node = decl
