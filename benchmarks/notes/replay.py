@@ -2,8 +2,9 @@
 commit, follow them through the next N first-parent commits with Lore's own re-attachment, and write what
 became of each note, plus a review file for checking a random sample by hand.
 
-    python -m benchmarks.notes.replay GIT_DIR COMMIT [--commits 500] [--notes 100] [--seed 7]
+    python -m benchmarks.notes.replay GIT_DIR COMMIT [--commits 500] [--notes 100] [--seed 7] [--per-file 2]
                                       [--out results.json] [--review review.md] [--sample 40]
+                                      [--check checked/NAME.json]
 
 GIT_DIR is a clone (bare is fine); nothing is fetched. Notes are drawn at COMMIT (seeded): functions and
 methods of the files Lore reads symbols from, at most two per file (`--per-file`); 70% on the whole declaration (the note
@@ -13,7 +14,9 @@ written on its `def` line), 30% on a 2-4 line stretch inside its body. Two ways 
 - stepwise: after every commit that touches a note's file, re-attach and re-anchor it there (what running
   `lore note refresh` on every commit does); a note orphaned once stays orphaned.
 
-The review file shows, for each sampled note, the anchored code at COMMIT and the code each mode placed it
+`--check` compares the run with notes judged by hand (`checked/*.json`: the placement that was judged and
+the verdict) and prints the accuracy over the judged notes whose placement is unchanged, naming those whose
+placement changed (to be judged again). The review file shows, for each sampled note, the anchored code at COMMIT and the code each mode placed it
 on at the last commit (or, for an orphan, where a declaration of that name is at the last commit). It holds
 the repository's code: keep it outside this repository. `results.json` holds paths, lines and symbol names.
 """
@@ -200,6 +203,31 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+VERDICTS = ("correct", "wrong", "orphan-correct", "missed")
+
+
+def check(rows: list[dict[str, Any]], judged: dict[str, Any]) -> dict[str, Any]:
+    """The run's placements against the hand-judged ones: verdict counts over the unchanged, and the ids
+    whose placement changed since they were judged."""
+    by_id = {r["id"]: r for r in rows}
+    counts: Counter[str] = Counter()
+    changed: list[str] = []
+    for v in judged["notes"]:
+        now = by_id.get(v["id"], {}).get("direct")
+        then = v["placed"]
+        if now is None or (now["status"] == "orphaned", now["path"], now["lines"]) != (then["status"] == "orphaned", then["path"], then["lines"]):
+            changed.append(v["id"])
+            continue
+        counts[v["verdict"]] += 1
+    judged_n = sum(counts.values())
+    good = counts["correct"] + counts["orphan-correct"]
+    attached = counts["correct"] + counts["wrong"]
+    return {"judged": judged_n, "verdicts": {k: counts[k] for k in VERDICTS},
+            "accuracy": round(good / judged_n, 3) if judged_n else None,
+            "attached_precision": round(counts["correct"] / attached, 3) if attached else None,
+            "changed_since_judged": changed}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("git_dir", type=Path)
@@ -211,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-file", type=int, default=2, help="notes drawn per file at most")
     ap.add_argument("--out", type=Path, default=Path("results.json"))
     ap.add_argument("--review", type=Path, default=None, help="review file (repository code: keep it out of this repo)")
+    ap.add_argument("--check", type=Path, default=None, help="hand-judged notes to compare with (checked/*.json)")
     args = ap.parse_args(argv)
     root = args.git_dir.resolve()
     start = resolve(root, args.commit)
@@ -231,11 +260,13 @@ def main(argv: list[str] | None = None) -> int:
            "summary": summary(rows), "sample": sample,
            "seconds": {"draw": round(t1 - t0, 2), "direct": round(t2 - t1, 2), "stepwise": round(t3 - t2, 2)},
            "notes": rows}
+    if args.check is not None:
+        doc["check"] = check(rows, json.loads(args.check.read_text(encoding="utf-8")))
     args.out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     if args.review is not None:
         args.review.write_text(review(repo, start, final, rows, sample), encoding="utf-8")
     repo.reader.close()
-    print(json.dumps({k: doc[k] for k in ("start", "final", "commits", "summary", "seconds")}, indent=1))
+    print(json.dumps({k: doc[k] for k in ("start", "final", "commits", "summary", "seconds", "check") if k in doc}, indent=1))
     return 0
 
 

@@ -34,6 +34,7 @@ TRIVIAL = 4  # normalised lines shorter than this ('}', 'end', '') match anywher
 MAX_CANDIDATES = 40
 GAP = 3  # lines inserted between an edited anchored line and the next anchored line found again
 ONE_LINE = 0.7  # how alike the one telling line of an anchor must be to a line of its symbol, edited
+REWRITTEN = 0.75  # what a rewritten line weighs against an unchanged one when pairing lines
 LIKE = 0.6  # how alike a rewritten line must be to its anchored line to count (for that share)
 MAX_FUZZY_CELLS = 40_000  # anchored lines x lines of the declaration, for the rewritten-lines pairing
 
@@ -181,9 +182,14 @@ def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: 
 
     if best is not None and (not scopes or any(s.contains(best, best + len(code) - 1) for s in scopes)):
         return unchanged(best)
-    if (not hits and not strict and code and target[start:start + len(code)] == code and start + total <= len(target)
-            and _scope_name(syms, start, start + total - 1) == anchor.symbol):
-        return _placed("exact", path, start, start + total - 1, syms, 1.0, "")  # a block too plain to search for
+    if not hits and code and _plain(code):  # a block too plain to search for ('}', '})')
+        if (not strict and target[start:start + len(code)] == code and start + total <= len(target)
+                and _scope_name(syms, start, start + total - 1) == anchor.symbol):
+            return _placed("exact", path, start, start + total - 1, syms, 1.0, "")
+        if len(scopes) == 1 and anchor.symbol_start is not None:  # at the same place in its declaration
+            at = scopes[0].start_line + start - anchor.symbol_start
+            if scopes[0].contains(at, at + total - 1) and target[at:at + len(code)] == code:
+                return _placed("moved", path, at, at + total - 1, syms, 1.0, f"moved from line {start + 1} (code unchanged)")
     # the anchored symbol is still there: the lines edited inside it before a copy of them elsewhere
     found: list[tuple[int, int, float]] = []
     telling = [k for k, c in enumerate(code) if len(c) >= TRIVIAL]
@@ -234,10 +240,14 @@ def _overlap(a: tuple[int, int, float], b: tuple[int, int, float]) -> bool:
     return not (a[1] < b[0] or b[1] < a[0])
 
 
+def _plain(code: list[str]) -> bool:
+    """A block too trivial to recognise on its own (braces, `end`, a short word)."""
+    return sum(len(c) for c in code if len(c) >= TRIVIAL) < 12
+
+
 def _exact(code: list[str], target: list[str], lo: int, hi: int) -> list[int]:
-    """Starts of exact (normalised) copies of the block in target[lo:hi]; none for a block too trivial to
-    recognise on its own."""
-    if not code or sum(len(c) for c in code if len(c) >= TRIVIAL) < 12:
+    """Starts of exact (normalised) copies of the block in target[lo:hi]; none for a plain block."""
+    if not code or _plain(code):
         return []
     first = code[0]
     n = len(code)
@@ -383,15 +393,18 @@ def _fuzzy_align(code: list[str], target: list[str], lo: int, hi: int) -> tuple[
             sm.set_seq1(t)
             if sm.real_quick_ratio() >= LIKE and sm.quick_ratio() >= LIKE and (r := sm.ratio()) >= LIKE:
                 sim[i][j] = r
+    # an unchanged line outweighs any rewritten one: the pairing keeps the lines that are still there
+    # (`path: 'aaa'`) over a stretch of merely similar ones (`path: null`, one request above)
+    gain = [[v if v == 1.0 else v * REWRITTEN for v in row] for row in sim]
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n):
         row, nxt = best[i], best[i + 1]
         for j in range(m):
-            nxt[j + 1] = max(row[j + 1], nxt[j], row[j] + sim[i][j])
+            nxt[j + 1] = max(row[j + 1], nxt[j], row[j] + gain[i][j])
     pairs: list[tuple[int, int]] = []
     i, j = n, m
     while i and j:
-        if sim[i - 1][j - 1] and best[i][j] == best[i - 1][j - 1] + sim[i - 1][j - 1]:
+        if gain[i - 1][j - 1] and best[i][j] == best[i - 1][j - 1] + gain[i - 1][j - 1]:
             pairs.append((i - 1, j - 1))
             i, j = i - 1, j - 1
         elif best[i][j] == best[i - 1][j]:
@@ -403,7 +416,7 @@ def _fuzzy_align(code: list[str], target: list[str], lo: int, hi: int) -> tuple[
     # line half alike to some other line is a coincidence, not the same code
     if total < 2 or len(pairs) < 2 or max(sim[i][j] for i, j in pairs) < 0.8:
         return None
-    share = best[n][m] / total
+    share = sum(sim[i][j] for i, j in pairs) / total
     (a0, b0), (a1, b1) = pairs[0], pairs[-1]
     first = b0
     for k in range(a0 - 1, -1, -1):

@@ -97,8 +97,10 @@ def _scan(lang: str, data: bytes) -> list[Symbol]:
         if decl is None or not name_nodes:
             continue
         name = _name(kind, ts.text(name_nodes[0]), caps.get("receiver"))
-        if caps.get("callee"):  # a named callback: test('closes', ...) is test('closes')
-            name = f"{ts.text(caps['callee'][0])[:60]}({name[:120]})"
+        if caps.get("callee"):  # a named callback: test('closes', ...) is test('closes'), x.on('data', ...) on('data')
+            callee = caps["callee"][0]
+            prop = callee.child_by_field_name("property") if callee.type == "member_expression" else callee
+            name = f"{' '.join(ts.text(prop).split())[:60]}({name[:120]})"
         if not name:
             continue
         node = decl
