@@ -250,3 +250,6 @@ def test_hostile_input_is_refused_or_cleaned(ledger: GitRepo, tmp_path: Path) ->
     assert "\x1b" not in out and "\u202e" not in out and "evil]8;;http://x text" in out
     assert lore(ledger.path, "note", "add", "ledger.py:99", "x", check=False).returncode != 0
     assert lore(ledger.path, "note", "add", f".lore/notes/{ident}.toml:1", "x", check=False).returncode == 2
+    (ledger.path / ".env").write_text("TOKEN=secret\n")
+    proc = lore(ledger.path, "note", "add", ".env:1", "x", check=False)
+    assert proc.returncode == 2 and not any("secret" in p.read_text() for p in (ledger.path / ".lore" / "notes").glob("*.toml"))

@@ -68,17 +68,37 @@ def orphan(anchor: Anchor, how: str = "") -> Placement:
                      how or "the code it was written about is gone")
 
 
-def attach(anchor: Anchor, path: str, lines: Sequence[str], syms: Sequence[Symbol], strict: bool = False) -> Placement:
-    """Where `anchor`'s code is in `lines` (the current text of `path`), or an orphan placement. `strict`:
-    another file than the anchored one (nearness to the anchored line decides nothing there)."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A file's lines made ready for re-attaching any number of notes: normalised, and indexed by content."""
+
+    target: list[str]
+    where: dict[str, list[int]]
+
+
+def prepare(lines: Sequence[str]) -> Prepared:
     target = [norm(x) for x in lines]
+    where: dict[str, list[int]] = defaultdict(list)
+    for i, line in enumerate(target):
+        if len(line) >= TRIVIAL:
+            where[line].append(i)
+    return Prepared(target, dict(where))
+
+
+def attach(anchor: Anchor, path: str, lines: Sequence[str], syms: Sequence[Symbol], strict: bool = False,
+           prepared: Prepared | None = None) -> Placement:
+    """Where `anchor`'s code is in `lines` (the current text of `path`), or an orphan placement. `strict`:
+    another file than the anchored one (nearness to the anchored line decides nothing there). `prepared`:
+    `prepare(lines)`, when several notes are placed in one text."""
+    ready = prepared or prepare(lines)
+    target = ready.target
     code = [norm(x) for x in anchor.code]
     if not anchor.fingerprint and len(anchor.code) == anchor.end_line - anchor.start_line + 1:
         anchor = replace(anchor, fingerprint=fingerprint(anchor.code))  # a note written by hand
     if anchor.whole_symbol and anchor.symbol:
         found = _whole_symbol(anchor, path, lines, target, code, syms, strict)
     else:
-        found = _range(anchor, path, target, code, syms, strict)
+        found = _range(anchor, path, target, code, syms, strict, ready.where)
     return found or orphan(anchor)
 
 
@@ -165,13 +185,13 @@ def _share(code: list[str], target: list[str], s: Symbol) -> float:
 
 # -- some lines ----------------------------------------------------------------------------------------
 def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: Sequence[Symbol],
-           strict: bool = False) -> Placement | None:
+           strict: bool = False, where: dict[str, list[int]] | None = None) -> Placement | None:
     total = anchor.end_line - anchor.start_line + 1
     extra = total - len(code)  # lines past the stored ones (a long range keeps only its first lines)
     start = anchor.start_line
     # exact copies of the block: in the anchored symbol, else in the most alike-named one, then by context
     scopes = [s for s in syms if s.name == anchor.symbol] if anchor.symbol else []
-    hits = _exact(code, target, 0, len(target))
+    hits = _exact(code, target, 0, len(target), where)
     best = _pick(hits, anchor, target, syms, strict) if hits else None
 
     def unchanged(at: int) -> Placement:
@@ -216,7 +236,7 @@ def _range(anchor: Anchor, path: str, target: list[str], code: list[str], syms: 
         return unchanged(best)
     # aligned anywhere: only a place clearly better than every other
     tries = []
-    for lo, hi in _windows(code, target):
+    for lo, hi in _windows(code, target, where):
         got = _align(code, target, lo, hi)
         if got and got[2] >= ANYWHERE:
             tries.append(got)
@@ -245,13 +265,17 @@ def _plain(code: list[str]) -> bool:
     return sum(len(c) for c in code if len(c) >= TRIVIAL) < 12
 
 
-def _exact(code: list[str], target: list[str], lo: int, hi: int) -> list[int]:
+def _exact(code: list[str], target: list[str], lo: int, hi: int, where: dict[str, list[int]] | None = None) -> list[int]:
     """Starts of exact (normalised) copies of the block in target[lo:hi]; none for a plain block."""
     if not code or _plain(code):
         return []
-    first = code[0]
     n = len(code)
-    return [i for i in range(lo, max(lo, hi - n + 1)) if target[i] == first and target[i:i + n] == code]
+    k = next((k for k, c in enumerate(code) if len(c) >= TRIVIAL), 0)
+    if where is not None:  # from the positions of its first telling line
+        starts: list[int] | range = [i - k for i in where.get(code[k], ())]
+    else:
+        starts = range(lo, max(lo, hi - n + 1))
+    return [i for i in starts if lo <= i <= hi - n and target[i:i + n] == code]
 
 
 def _scope_name(syms: Sequence[Symbol], lo: int, hi: int) -> str:
@@ -301,13 +325,9 @@ def _pick(hits: list[int], anchor: Anchor, target: list[str], syms: Sequence[Sym
     return unique_best({i: SequenceMatcher(None, anchor.symbol, _scope_name(syms, i, i + n - 1)).ratio() for i in hits}, 0.8)
 
 
-def _windows(code: list[str], target: list[str]) -> list[tuple[int, int]]:
+def _windows(code: list[str], target: list[str], index: dict[str, list[int]] | None = None) -> list[tuple[int, int]]:
     """Regions of the file worth aligning the block against: around exact hits of its non-trivial lines."""
-    where: dict[str, list[int]] = defaultdict(list)
-    wanted = {c for c in code if len(c) >= TRIVIAL}
-    for i, line in enumerate(target):
-        if line in wanted:
-            where[line].append(i)
+    where = index if index is not None else prepare(target).where
     starts: dict[int, int] = defaultdict(int)
     for k, c in enumerate(code):
         for i in where.get(c, ())[:MAX_CANDIDATES]:

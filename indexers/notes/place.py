@@ -20,31 +20,65 @@ from indexers import git
 from indexers.discover import skip_reason_by_name, stat_file
 from indexers.model import Anchor, TeamNote
 from indexers.notes.anchor import split_lines
-from indexers.notes.attach import Placement, attach, orphan
+from indexers.notes.attach import Placement, Prepared, attach, orphan, prepare
 from indexers.notes.follow import files_with, index_stamp, renames
-from indexers.notes.symbols import symbols
+from indexers.notes.symbols import Symbol, symbols
 from indexers.positions import SourceFile
 
 MAX_BYTES = 2_000_000
 MAX_SAME_NAME = 20  # files of the anchored file's name tried when a file is gone and git names no rename
 ELSEWHERE = 0.6  # share of the anchored lines a file that is not the anchored one must hold
 _CACHE_SIZE = 4096
+_TEXTS = 16  # prepared texts kept (lines, index, symbols)
 
 _cache: OrderedDict[tuple[Anchor, str, str], Placement] = OrderedDict()
 _gone_cache: OrderedDict[tuple[Anchor, str, str, int], Placement] = OrderedDict()  # by (anchor, repo, HEAD, index)
 _lock = threading.Lock()
 
 
+_last_digest: tuple[str, str] | None = None  # (text, its digest): the same buffer asked about for every note
+_texts: OrderedDict[tuple[str, str], tuple[list[str], Prepared, tuple[Symbol, ...]]] = OrderedDict()
+
+
+def _digest(text: str) -> str:
+    global _last_digest
+    last = _last_digest
+    if last is not None and last[0] is text:
+        return last[1]
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    _last_digest = (text, digest)
+    return digest
+
+
+def _prepared(path: str, text: str, digest: str) -> tuple[list[str], Prepared, tuple[Symbol, ...]]:
+    """A text's lines, normalised index and symbols, made once for all the notes placed in it."""
+    key = (path, digest)
+    with _lock:
+        hit = _texts.get(key)
+        if hit is not None:
+            _texts.move_to_end(key)
+            return hit
+    lines = split_lines(text)
+    made = (lines, prepare(lines), symbols(path, text))
+    with _lock:
+        _texts[key] = made
+        while len(_texts) > _TEXTS:
+            _texts.popitem(last=False)
+    return made
+
+
 def place_in_text(anchor: Anchor, path: str, text: str, strict: bool = False) -> Placement:
     """Where `anchor` is in `text` (the content of `path`), cached by content. `strict`: `path` is another
     file than the anchored one (see `attach`)."""
-    key = (anchor, path, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest() + ("!" if strict else ""))
+    digest = _digest(text)
+    key = (anchor, path, digest + ("!" if strict else ""))
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    found = attach(anchor, path, split_lines(text), symbols(path, text), strict)
+    lines, ready, syms = _prepared(path, text, digest)
+    found = attach(anchor, path, lines, syms, strict, ready)
     with _lock:
         _cache[key] = found
         while len(_cache) > _CACHE_SIZE:

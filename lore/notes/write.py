@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from indexers import git
+from indexers.discover import skip_reason_by_name
 from indexers.model import TeamNote
 from indexers.notes.anchor import make_anchor
 from indexers.notes.place import read_text
@@ -83,6 +84,8 @@ def _source(root: Path, path: str, text: str | None) -> str:
         raise NoteError(f"{path}: not a path inside the repository")
     if path.startswith(FOLDER):
         raise NoteError("a note is about code, not about another note")
+    if skip_reason_by_name(path) == "secret" or (root / path).is_symlink():
+        raise NoteError(f"{path}: a file that may hold secrets, or a symlink: Lore does not note it (nor copy its lines)")
     if text is None:
         text = read_text(root, path)
     if text is None:
