@@ -26,7 +26,7 @@ def wanted(path: str) -> bool:
 
 def extract_file(repo: str, path: str, data: bytes, digest: str | None = None) -> FileFacts:
     src = SourceFile(repo, path, data)
-    entities, usages, services, markers, decisions, errors = [], [], [], [], [], []
+    entities, usages, services, markers, decisions, errors, notes = [], [], [], [], [], [], []
     language = ""
     generated = False
     for ex in registry.for_path(path):
@@ -45,10 +45,11 @@ def extract_file(repo: str, path: str, data: bytes, digest: str | None = None) -
         markers += part.markers
         decisions += part.decisions
         errors += part.errors
+        notes += part.notes
         language = language or part.language
         generated = generated or part.generated
     return FileFacts(
         repo=repo, path=path, sha256=digest or sha256(data), language=language, generated=generated,
         entities=tuple(entities), usages=tuple(() if generated else usages), services=tuple(services),
-        markers=tuple(markers), decisions=tuple(decisions), errors=tuple(errors),
+        markers=tuple(markers), decisions=tuple(decisions), errors=tuple(errors), notes=tuple(notes),
     )

@@ -149,10 +149,12 @@ def share_strings(repo: str, manifest: dict[str, FileState], facts: list[FileFac
     for ff in facts:
         path = intern(ff.path)
         if ff.repo is not repo or ff.path is not path:
-            if ff.entities or ff.usages or ff.services or ff.markers or ff.decisions or ff.errors:
-                ff = FileFacts(repo, path, ff.sha256, intern(ff.language), ff.generated,
-                               *(_share_located(items, repo, path) for items in
-                                 (ff.entities, ff.usages, ff.services, ff.markers, ff.decisions, ff.errors)))
+            if ff.entities or ff.usages or ff.services or ff.markers or ff.decisions or ff.errors or ff.notes:
+                ents, uses, svcs, marks, decs, errs, notes = (_share_located(items, repo, path) for items in
+                                                              (ff.entities, ff.usages, ff.services, ff.markers,
+                                                               ff.decisions, ff.errors, ff.notes))
+                ff = FileFacts(repo, path, ff.sha256, intern(ff.language), ff.generated, ents, uses, svcs, marks, decs,
+                               errs, notes)
             else:  # most files: nothing but the header
                 ff = FileFacts(repo, path, ff.sha256, intern(ff.language), ff.generated)
         sha_of[ff.path] = ff.sha256
@@ -326,6 +328,7 @@ class Indexer:
                 report.facts["service_decl"] += len(ff.services)
                 report.facts["marker"] += len(ff.markers)
                 report.facts["decision"] += len(ff.decisions)
+                report.facts["team_note"] += len(ff.notes)
         report.failed.sort(key=lambda f: (f["repo"], f["path"]))
         report.seconds = time.perf_counter() - t0
         return report, facts_by_repo

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when the shape of any fact changes: the cache lives under v<SCHEMA_VERSION>/ and shards carry it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -218,6 +218,46 @@ class HistoryGaps:
 
 
 @dataclass(frozen=True, slots=True)
+class Anchor:
+    """Where a team note was written, and enough of the code to find the place again after edits: the
+    enclosing symbol (tree-sitter name path, e.g. `CartStore.flush`), a fingerprint of the anchored lines
+    (whitespace-normalised) and the lines themselves (the first `indexers.notes.anchor.MAX_CODE`) with a
+    little context. Lines are 0-based, inclusive."""
+
+    path: str
+    start_line: int
+    end_line: int
+    symbol: str = ""
+    symbol_kind: str = ""
+    symbol_start: int | None = None  # 0-based first line of the symbol when anchored
+    whole_symbol: bool = False  # the anchored lines are the symbol's whole declaration
+    fingerprint: str = ""
+    code: tuple[str, ...] = ()
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    commit: str = ""  # HEAD when anchored: where renames are followed from
+
+
+@dataclass(frozen=True, slots=True)
+class TeamNote:
+    """A note a person or an agent wrote about some lines (`.lore/notes/<id>.toml`): what they learned
+    and why the code must stay so. `path` is the note file; `anchor.path` the code it is about. `text`
+    is plain repository text (renderers escape it)."""
+
+    id: str
+    repo: str
+    path: str
+    kind: str  # warning | decision | incident | tip
+    text: str
+    anchor: Anchor
+    author: str = ""
+    agent: str = ""  # the agent that wrote it ('' when a person did)
+    created: str = ""  # ISO 8601
+    refs: tuple[str, ...] = ()
+    line: int = 0  # 0-based line of the note's text in its file (for diagnostics on the note file)
+
+
+@dataclass(frozen=True, slots=True)
 class FileError:
     """A per-file problem: never fatal, always named."""
 
@@ -242,6 +282,7 @@ class FileFacts:
     markers: tuple[Marker, ...] = ()
     decisions: tuple[Decision, ...] = ()
     errors: tuple[FileError, ...] = ()
+    notes: tuple[TeamNote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +295,7 @@ class Partial:
     markers: list[Marker] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    notes: list[TeamNote] = field(default_factory=list)
     language: str = ""
     generated: bool = False
 
@@ -296,7 +338,8 @@ def _reduce(self: Any) -> tuple[Any, tuple[Any, ...]]:
     return (self.__class__, tuple(getattr(self, name) for name in self.__dataclass_fields__))
 
 
-for _cls in (Span, Evidence, Entity, Usage, ServiceDecl, Service, Link, Marker, Decision, Commit, HistoryGaps,
+for _cls in (Span, Evidence, Entity, Usage, ServiceDecl, Service, Link, Marker, Decision, Commit, HistoryGaps, Anchor,
+             TeamNote,
              FileError, FileFacts, Location, Note, Section):
     _cls.__reduce__ = _reduce  # type: ignore[assignment,method-assign]
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexers.copies import CopyGroup, catalog_definitions
 from indexers.copies import group as group_copies
@@ -21,6 +21,9 @@ from indexers.linking import cross_file, link
 from indexers.model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
 from indexers.services import derive_services
 from indexers.workspace import locate_in
+
+if TYPE_CHECKING:
+    from indexers.model import TeamNote
 
 FileKey = tuple[str, str]  # (repo, path)
 
@@ -88,6 +91,19 @@ class Snapshot:
                     table.setdefault(decls[0].parent, []).append(child)
             self.__dict__["_children"] = table
         return table.get(ident, [])  # type: ignore[no-any-return]
+
+    def team_notes(self, repo: str) -> list[TeamNote]:
+        """The team notes (`.lore/notes/`) of a repo, by id; built on first use."""
+        table = self.__dict__.get("_team_notes")
+        if table is None:  # built on first use; the Snapshot itself never changes
+            table = {}
+            for ff in self.files.values():
+                for note in ff.notes:
+                    table.setdefault(note.repo, []).append(note)
+            for notes in table.values():
+                notes.sort(key=lambda n: n.id)
+            self.__dict__["_team_notes"] = table
+        return table.get(repo, [])  # type: ignore[no-any-return]
 
     def service_for(self, repo: str, path: str) -> Service | None:
         if self.services is None:

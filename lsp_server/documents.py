@@ -17,6 +17,7 @@ from indexers.snapshot import Snapshot
 from lore.check.suppress import ConfigError, IgnoreRule, parse_config
 from lsp_server.features import breaking
 from lsp_server.features import diagnostics as diag_feature
+from lsp_server.features import notes as notes_feature
 from lsp_server.state import BreakingRun, Doc, Overlay, locate, overlay
 
 if TYPE_CHECKING:
@@ -84,10 +85,34 @@ def _diagnostics(server: LoreServer, snap: Snapshot, doc: Doc) -> list[t.Diagnos
         head = None
         if diag_feature.wants_head(snap) and (key := locate(snap, doc)) is not None:
             head = server.session.head_lines(snap, key)
-        return diag_feature.diagnostics(snap, doc, head)
+        return diag_feature.diagnostics(snap, doc, head) + notes_feature.for_document(snap, doc)
     except Exception:  # noqa: BLE001 - a failing check publishes nothing rather than stopping the server
         log.exception("diagnostics failed for %s", doc.uri)
         return []
+
+
+async def publish_note_files(server: LoreServer) -> None:
+    """Diagnostics of the note files (`.lore/notes/`) that are not open: orphaned notes, files that are not
+    notes; cleared for files that no longer have any. Open note files get them from their own pipeline."""
+    session = server.session
+    snap = session.snapshot
+    if not session.settings.features.diagnostics:
+        return
+    try:
+        found = await server.run_sync(notes_feature.note_file_diagnostics, snap)
+    except Exception:  # noqa: BLE001
+        log.exception("note-file diagnostics failed")
+        return
+    if session.snapshot is not snap:
+        return  # a newer index will publish its own
+    published = session.note_file_uris
+    for uri in sorted(published - set(found)):
+        if uri not in session.buffers:
+            server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    for uri, diags in sorted(found.items()):
+        if uri not in session.buffers:
+            server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+    session.note_file_uris = set(found)
 
 
 

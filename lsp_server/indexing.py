@@ -203,6 +203,7 @@ class Background:
                 self._told.add(msg)
                 self.server.warn(msg)
         documents.refresh_all(self.server)
+        self.server.spawn(documents.publish_note_files(self.server), "lore-note-files")
         self._refresh_lenses()
 
     def _pull_then_refresh(self, engine: Engine, force: bool, on_progress: Any, only: Any) -> Any:

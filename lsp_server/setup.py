@@ -26,6 +26,7 @@ from lsp_server.features import (
     symbols,
     system_map,
 )
+from lsp_server.features import notes as team_notes
 from lsp_server.indexing import Background
 from lsp_server.server import LoreServer
 
@@ -253,6 +254,20 @@ def register(server: LoreServer) -> None:
     @command
     async def cmd_system_map(ls: LoreServer, *args: Any) -> dict[str, Any]:
         return await ls.run_sync(system_map.system_map, ls.session.snapshot, settings.plain(list(args)))
+
+    @server.command(team_notes.ADD_NOTE)
+    @command
+    async def cmd_add_note(ls: LoreServer, *args: Any) -> dict[str, Any]:
+        doc, plain_args = _command_doc(ls, args)
+        try:
+            made = await ls.run_sync(team_notes.add_note, ls.session.snapshot_for(doc.uri), doc, plain_args)
+        except team_notes.BadNote as exc:
+            raise commands.BadArguments(str(exc)) from exc
+        ls.background.on_watched([made["uri"]])
+        caps = ls.client_capabilities.window
+        if caps and caps.show_document and caps.show_document.support:
+            ls.spawn(ls.window_show_document_async(team_notes.show_note(made)), "lore-show-note")
+        return made
 
     @server.feature(CONTEXT_METHOD)
     async def on_context(ls: LoreServer, params: Any) -> dict[str, Any] | None:

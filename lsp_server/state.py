@@ -127,6 +127,7 @@ class Session:
     overlays: dict[str, Overlay] = field(default_factory=dict)
     breaking: dict[str, BreakingRun] = field(default_factory=dict)
     baselines: Baselines = field(default_factory=Baselines)
+    note_file_uris: set[str] = field(default_factory=set)  # note files whose diagnostics were published last
     _readers: dict[str, git.BlobReader] = field(default_factory=dict)
     _readers_lock: threading.Lock = field(default_factory=threading.Lock)
 

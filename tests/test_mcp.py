@@ -55,7 +55,7 @@ async def test_stdio_session(shop: Path, tmp_path: Path) -> None:
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             names = {t.name for t in (await session.list_tools()).tools}
-            assert names == {"lore_context", "lore_consumers", "lore_search", "lore_check"}
+            assert names == {"lore_context", "lore_consumers", "lore_search", "lore_check", "notes_for", "add_note"}
 
             # A declaration: the rpc, its provider and both consumers, cited.
             res = await session.call_tool("lore_context", {"path": CART_PROTO, "line": 9})

@@ -15,9 +15,9 @@ from indexers.sources.base import Extractor
 log = logging.getLogger(__name__)
 
 # By family: contract formats, system descriptions (catalog, deploy, modules), code usages, and notes
-# written in the code (markers, ADRs). Paths relative to this package.
+# written in the code (markers, ADRs) or beside it (team notes, `.lore/notes/`). Paths relative to this package.
 MODULES = ("contracts.proto", "contracts.openapi.spec", "contracts.graphql.sdl", "contracts.sql.ddl",
-           "systems.catalog", "code.extract", "code.documents", "notes.markers", "notes.adr")
+           "systems.catalog", "code.extract", "code.documents", "notes.markers", "notes.adr", "notes.teamnotes")
 
 load_errors: list[str] = []
 

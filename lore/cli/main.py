@@ -119,13 +119,23 @@ def parse_location(spec: str) -> tuple[Path, int, int | None]:
 
 
 @main.command()
-@click.argument("location")
+@click.argument("location", required=False)
 @cache_option
 @click.option("--json", "as_json", is_flag=True, help="Print the context as JSON (the agent interface).")
 @click.option("--end-line", type=click.IntRange(1), default=None, help="Last line of a range (1-based).")
+@click.option("--diff", "diff_base", is_flag=False, flag_value="HEAD", default=None, metavar="[BASE]",
+              help="Context of a change: each hunk of the working tree against BASE (default HEAD); LOCATION is then "
+                   "an optional path (repo, folder or file).")
 @friendly
-def context(location: str, cache_dir: Path | None, as_json: bool, end_line: int | None) -> None:
-    """Everything Lore knows about FILE:LINE[:COL] (1-based)."""
+def context(location: str | None, cache_dir: Path | None, as_json: bool, end_line: int | None, diff_base: str | None) -> None:
+    """Everything Lore knows about FILE:LINE[:COL] (1-based), or with --diff about each hunk of a change."""
+    if diff_base is not None:
+        from lore.cli.context_diff import context_diff
+
+        context_diff(Path(location or "."), diff_base, cache_dir, as_json)
+        return
+    if location is None:
+        raise LoreUsageError("expected FILE:LINE[:COL] (or --diff [BASE])")
     path, line, col = parse_location(location)
     if not path.exists():
         raise WorkspaceError(f"{path}: no such file")
@@ -280,6 +290,10 @@ main.add_command(shards)
 from lore.cli.fleet import fleet  # noqa: E402 - organisation scale (Dask imported only when used)
 
 main.add_command(fleet)
+
+from lore.cli.note import note  # noqa: E402 - team notes kept with the code
+
+main.add_command(note)
 
 
 if __name__ == "__main__":  # pragma: no cover

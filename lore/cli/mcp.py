@@ -28,7 +28,7 @@ def _sdk_missing() -> str | None:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Cache folder (default: $LORE_CACHE or $XDG_CACHE_HOME/lore).")
 def mcp(root: Path, cache_dir: Path | None) -> None:
-    """Run the MCP server over stdio (tools: lore_context, lore_consumers, lore_search, lore_check)."""
+    """Run the MCP server over stdio (tools: lore_context, lore_consumers, lore_search, lore_check, notes_for, add_note)."""
     problem = _sdk_missing()
     if problem:
         click.echo(problem, err=True)

@@ -30,8 +30,11 @@ from lore.check.baseline import BaselineError
 from lore.check.compare import check_repo
 from lore.check.report import render_text as render_check
 from lore.check.suppress import ConfigError, parse_config
+from lore.notes.write import NoteError
+from lore.notes.write import add_note as write_note
 from lore.query import context as query
 from lore.query import navigation
+from lore.query import notes as notes_query
 from lore.query.render import clean, render_sections_plain
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,10 @@ INSTRUCTIONS = (
     "reverts, hotfixes, TODO/HACK markers, decisions). lore_search finds contract entities and services "
     "by name; lore_consumers lists who provides and consumes an entity; lore_check reports breaking "
     "contract changes in the working tree and which consumers they break. Every fact cites its source "
-    "(repo/path:line or a commit)."
+    "(repo/path:line or a commit). Team notes are what people and agents learned about some lines (why "
+    "the code must stay so): lore_context shows them, notes_for lists them for a file or range, and "
+    "add_note records what you learned while fixing something, for the next person or agent who touches "
+    "those lines (it writes a file under .lore/notes/ to commit with the change)."
 )
 
 
@@ -79,9 +85,10 @@ class LoreTools:
                 log.warning("%s", msg)
         return snap
 
-    def locate(self, path: str) -> tuple[RepoSpec, str, Path]:
+    def locate(self, path: str, folders: bool = False) -> tuple[RepoSpec, str, Path]:
         """A path (absolute, relative to the workspace root, or a file:// URI) -> (repo, repo-relative
-        POSIX path, absolute path). Only existing files inside a repo of the workspace are accepted."""
+        POSIX path, absolute path). Only existing files (and with `folders`, folders) inside a repo of
+        the workspace are accepted."""
         raw = path.strip()
         if not raw:
             raise ToolFailure("path must not be empty")
@@ -92,7 +99,7 @@ class LoreTools:
             p = self.ws.root / p
         p = Path(os.path.normpath(p))  # lexical '..' must not walk out of a repo
         found = self.ws.locate(p)
-        if found is None or not found[1] or found[1].startswith("../"):
+        if found is None or (not found[1] and not folders) or found[1].startswith("../"):
             names = ", ".join(r.name for r in self.ws.repos)
             raise ToolFailure(f"{path}: not inside any repo of the workspace at {self.ws.root} (repos: {names})")
         repo, rel = found
@@ -101,6 +108,8 @@ class LoreTools:
             real.relative_to(repo.root.resolve())
         except (OSError, ValueError) as exc:
             raise ToolFailure(f"{path}: resolves outside the repo {repo.name}") from exc
+        if folders and real.is_dir():
+            return repo, rel, real
         if not real.is_file():
             raise ToolFailure(f"{path}: no such file in repo {repo.name}" if not real.exists() else f"{path}: not a file")
         return repo, rel, real
@@ -150,6 +159,68 @@ class LoreTools:
         if ctx.problems:
             out.append("## Problems in this file\n" + "\n".join(f"- {clean(p)}" for p in ctx.problems[:10]))
         return "\n".join(out), to_plain(ctx)
+
+    def notes_for(self, path: str, line: int | None = None, end_line: int | None = None) -> Answer:
+        """Team notes on a file (or folder), or on a line range of a file (1-based)."""
+        return self._guarded(lambda: self._notes_for(path, line, end_line))
+
+    def _notes_for(self, path: str, line: int | None, end_line: int | None) -> Answer:
+        repo, rel, real = self.locate(path, folders=True)
+        snap = self._snapshot()
+        if real.is_dir():
+            if line is not None:
+                raise ToolFailure("line applies to a file, not a folder")
+            prefix = "" if rel in ("", ".") else rel.rstrip("/") + "/"
+            found = [p for p in notes_query.placed_notes(snap, repo.name)
+                     if not prefix or any(x.startswith(prefix) for x in (p.at.path, p.note.anchor.path))]
+        else:
+            first = last = None
+            if line is not None:
+                total = max(self._line_count(real), 1)
+                last_line = end_line if end_line is not None else line
+                if not 1 <= line <= last_line <= total:
+                    raise ToolFailure(f"lines {line}..{last_line} are outside {repo.name}/{rel} (1..{total})")
+                first, last = line - 1, last_line - 1
+            found = notes_query.notes_for(snap, repo.name, rel, first, last)
+            if line is None:  # the file's orphans too: notes on code of this file that is gone
+                found += [p for p in notes_query.orphans(snap, repo.name) if p.note.anchor.path == rel]
+        where = f"{repo.name}/{rel}" + (f":{line}" + (f"-{end_line}" if end_line and end_line != line else "") if line else "")
+        if not found:
+            return f"No team notes on {clean(where)}.", {"path": rel, "repo": repo.name, "notes": []}
+        out = [f"{len(found)} team note{'s' if len(found) != 1 else ''} on {clean(where)}:"]
+        rows = []
+        for p in found:
+            note = notes_query.to_note(p)
+            state = "orphaned (its code is gone), last seen at " if not p.at.attached else ""
+            out.append(f"- {clean(note.text, 4000)} [{state}{clean(p.at.path)}:{p.at.start_line + 1}-{p.at.end_line + 1}; "
+                       f"note {p.note.id}, {clean(note.source)}]")
+            rows.append(note.data)
+        return "\n".join(out), {"path": rel, "repo": repo.name, "notes": rows}
+
+    def add_note(self, path: str, line: int, end_line: int | None, text: str, kind: str = "tip",
+                 refs: list[str] | None = None, agent: str = "") -> Answer:
+        """Write a team note on lines of a file (1-based) as `agent`."""
+        return self._guarded(lambda: self._add_note(path, line, end_line, text, kind, refs or [], agent))
+
+    def _add_note(self, path: str, line: int, end_line: int | None, text: str, kind: str, refs: list[str],
+                  agent: str) -> Answer:
+        repo, rel, real = self.locate(path)
+        total = max(self._line_count(real), 1)
+        last = end_line if end_line is not None else line
+        if not 1 <= line <= last <= total:
+            raise ToolFailure(f"lines {line}..{last} are outside {repo.name}/{rel} (1..{total})")
+        try:
+            made, target = write_note(repo.root, rel, line - 1, last - 1, text, kind=kind, refs=refs,
+                                      agent=agent or "an MCP agent")
+        except NoteError as exc:
+            raise ToolFailure(str(exc)) from exc
+        a = made.anchor
+        what = f"{a.symbol} (the whole {a.symbol_kind})" if a.whole_symbol else (f"lines in {a.symbol}" if a.symbol else "these lines")
+        msg = (f"Added {kind} note {made.id} on {clean(repo.name)}/{clean(rel)}:{a.start_line + 1}-{a.end_line + 1}, "
+               f"anchored to {clean(what)}. It is the file {made.path} in {repo.name}: commit it with your change.")
+        return msg, {"id": made.id, "repo": repo.name, "note_file": made.path, "path": rel,
+                     "lines": [a.start_line + 1, a.end_line + 1], "symbol": a.symbol, "whole_symbol": a.whole_symbol,
+                     "kind": kind, "agent": made.agent, "author": made.author, "file": str(target)}
 
     def consumers(self, entity_id: str) -> Answer:
         return self._guarded(lambda: self._consumers(entity_id.strip()))
@@ -272,11 +343,11 @@ def _link_data(lk: Link) -> dict[str, Any]:
 
 # -- the SDK side --------------------------------------------------------------------------------------
 def build_server(tools: LoreTools) -> Any:
-    """An `mcp` MCPServer exposing the four tools. Imports the SDK (mcp>=2); ImportError when missing."""
+    """An `mcp` MCPServer exposing the tools. Imports the SDK (mcp>=2); ImportError when missing."""
     from contextlib import asynccontextmanager
     from typing import Annotated
 
-    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver import Context, MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import CallToolResult, TextContent, ToolAnnotations
     from pydantic import Field
@@ -298,6 +369,7 @@ def build_server(tools: LoreTools) -> Any:
     server = MCPServer(name="lore", title="Lore", version=lore_version, instructions=INSTRUCTIONS, log_level="WARNING",
                        lifespan=lifespan)
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+    writes = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
     def answer(name: str, call: Callable[[], Answer]) -> CallToolResult:
         try:
@@ -338,6 +410,34 @@ def build_server(tools: LoreTools) -> Any:
         return answer("lore_search", lambda: tools.search(query, limit))
 
     @server.tool(annotations=read_only)
+    def notes_for(path: Annotated[str, Field(description="A file or folder: absolute, or relative to the workspace root.")],
+                  line: Annotated[int | None, Field(ge=1, description="Optional first line (1-based) of a range.")] = None,
+                  end_line: Annotated[int | None, Field(ge=1, description="Optional last line (1-based) of the range.")] = None,
+                  ) -> CallToolResult:
+        """Team notes on a file, folder or line range: what people and agents learned about that code and
+        why it must stay so (warnings, incidents, decisions, tips), each with who wrote it, when, its
+        references and where it is now (notes follow their code through edits and renames; a note whose
+        code is gone is 'orphaned'). Read them before changing the code."""
+        return answer("notes_for", lambda: tools.notes_for(path, line, end_line))
+
+    @server.tool(annotations=writes)
+    def add_note(path: PathArg,
+                 line: Annotated[int, Field(ge=1, description="First line (1-based). A single line declaring a function, method or class notes the whole declaration.")],
+                 text: Annotated[str, Field(min_length=1, max_length=4000, description="What the next person or agent touching these lines must know, and why.")],
+                 end_line: Annotated[int | None, Field(ge=1, description="Optional last line (1-based).")] = None,
+                 kind: Annotated[str, Field(pattern="^(warning|incident|decision|tip)$", description="warning | incident | decision | tip")] = "tip",
+                 refs: Annotated[list[str] | None, Field(max_length=20, description="Issue keys or URLs the note rests on.")] = None,
+                 agent: Annotated[str | None, Field(max_length=100, description="Your name as an agent (default: the MCP client's name).")] = None,
+                 ctx: Context | None = None,
+                 ) -> CallToolResult:
+        """Record what you learned about some lines while working on them (a workaround's reason, an
+        incident, a decision, a trap), so the next person or agent sees it at those lines. Writes one file,
+        .lore/notes/<id>.toml, in the file's repository: commit it with your change. The note says an
+        agent wrote it."""
+        who = (agent or "").strip() or _client_name(ctx)
+        return answer("add_note", lambda: tools.add_note(path, line, end_line, text, kind, refs, who))
+
+    @server.tool(annotations=read_only)
     def lore_check(repo: Annotated[str | None, Field(description="Repo name in the workspace (default: every repo).")] = None,
                    base: Annotated[str | None, Field(description="Git ref to compare against (default: merge base with the default branch).")] = None,
                    ) -> CallToolResult:
@@ -346,6 +446,15 @@ def build_server(tools: LoreTools) -> Any:
         return answer("lore_check", lambda: tools.check(repo, base))
 
     return server
+
+
+def _client_name(ctx: Any) -> str:
+    """The MCP client's own name (its initialize clientInfo), to say which agent wrote a note."""
+    try:
+        info = ctx.session.client_params.client_info
+        return str(info.name)[:100] if info and info.name else ""
+    except Exception:  # noqa: BLE001 - only a label
+        return ""
 
 
 def run(root: Path | str = ".", cache_dir: Path | None = None) -> None:

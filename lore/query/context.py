@@ -2,7 +2,8 @@
 views over these functions; none of them computes context on its own.
 
 `context()` is the single query behind `lore context`, the hover and agent prompts: a list of Sections
-(service, contract, links, history, markers, decisions, coupling), each note citing its source.
+(service, contract, links, team notes, history, markers, decisions, coupling), each note citing its
+source. Team notes of kind warning or incident come first.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 from indexers.model import Entity, Link, Location, Note, Section, Span
 from indexers.snapshot import Snapshot
+from lore.query.notes import notes_section, urgent
 
 log = logging.getLogger(__name__)
 
-SECTION_ORDER = ("service", "contract", "links", "history", "markers", "decisions", "coupling")
+SECTION_ORDER = ("service", "contract", "links", "notes", "history", "markers", "decisions", "coupling")
 
 
 @dataclass(frozen=True)
@@ -274,8 +276,9 @@ def history_sections(snap: Snapshot, repo: str, path: str, first: int, last: int
 
 
 def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = None, end_line: int | None = None,
-            include: Callable[[str], bool] | None = None) -> Context:
-    """Everything Lore knows about a location (a 0-based line, optionally a column or a line range)."""
+            include: Callable[[str], bool] | None = None, *, text: str | None = None) -> Context:
+    """Everything Lore knows about a location (a 0-based line, optionally a column or a line range).
+    `text`: the file as the caller sees it (an editor buffer) when it differs from the working tree."""
     last = end_line if end_line is not None else line
     sections: list[Section] = [service_section(snap, repo, path)]
     ents, usage_links = entities_for_position(snap, repo, path, line, col)
@@ -283,9 +286,11 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
     # Providers/consumers of the primary entity only: a usage line often touches an rpc, its request
     # message and a field; listing everyone for all three drowns the one that matters.
     sections.append(links_section(snap, ents[:1]))
+    sections.append(notes_section(snap, repo, path, line, last, text))
     sections.extend(history_sections(snap, repo, path, line, last))
     sections = [mark_shard_notes(snap, sec) for sec in sections]
-    ordered = sorted(sections, key=lambda s: SECTION_ORDER.index(s.name) if s.name in SECTION_ORDER else 99)
+    ordered = sorted(sections, key=lambda s: (not (s.name == "notes" and urgent(s)),
+                                               SECTION_ORDER.index(s.name) if s.name in SECTION_ORDER else 99))
     if include is not None:
         ordered = [s for s in ordered if include(s.name)]
     problems = tuple(f"line {e.line + 1}: {e.reason}" if e.line is not None else e.reason

@@ -9,6 +9,8 @@ text at HEAD and in the buffer. Three kinds, each citing its evidence:
   that service provides. Only when a provider is known from a provides link (precision over recall).
 - `edits-<kind>`: the buffer changes or deletes a line whose last commit at HEAD is a workaround, hotfix
   or revert (from `snap.history.flagged_lines`, when the history layer provides it).
+- `edits-noted-lines`: the buffer changes or deletes lines a team note of kind warning or incident is
+  about (placed in the file at HEAD, `lore.query.notes`).
 - `copy-drift`: a declaration in this file is a copy of a contract whose canonical declaration is
   elsewhere, and its wire shape differs from it (see `indexers.copies`); `copy-conflict` when the
   declarations differ and none can be preferred.
@@ -24,6 +26,7 @@ from typing import Any
 
 from indexers.model import Location, Span
 from indexers.snapshot import Snapshot
+from lore.query import notes as team_notes
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ def problems(snap: Snapshot, repo: str, path: str, *, head_lines: Sequence[str] 
     out = deprecated_uses(snap, repo, path) + undeclared_dependencies(snap, repo, path) + copy_drift(snap, repo, path)
     if head_lines is not None and buffer_lines is not None:
         out += edited_flagged_lines(snap, repo, path, head_lines, buffer_lines)
+        out += edited_noted_lines(snap, repo, path, head_lines, buffer_lines)
     return sorted(out, key=lambda p: (p.range, p.code))
 
 
@@ -224,4 +228,41 @@ def edited_flagged_lines(snap: Snapshot, repo: str, path: str, head_lines: Seque
         out.append(Problem(f"edits-{kind}", msg, "information", rng,
                            (Related(f"commit {sha[:10]}: {subject}", Location(repo, path, Span.line(at))),),
                            {"sha": sha, "kinds": list(kinds), "refs": list(refs), "head_line": line}))
+    return out
+
+
+def edited_noted_lines(snap: Snapshot, repo: str, path: str, head_lines: Sequence[str],
+                       buffer_lines: Sequence[str]) -> list[Problem]:
+    """The buffer edits lines that a warning or incident note is about (as the file is at HEAD)."""
+    if list(head_lines) == list(buffer_lines):
+        return []
+    try:
+        urgent = [n for n in team_notes.candidates(snap, repo, path) if n.kind in team_notes.URGENT]
+        if not urgent:
+            return []
+        changed = changed_head_lines(head_lines, buffer_lines)
+        if not changed:
+            return []
+        lines = sorted(changed)
+        placed = team_notes.notes_in_text(snap, repo, path, "\n".join(head_lines), [(lines[0], lines[-1])])
+    except Exception:  # noqa: BLE001 - notes never break the other diagnostics
+        log.exception("noted-lines check failed for %s/%s", repo, path)
+        return []
+    out: list[Problem] = []
+    for p in placed:
+        if p.note.kind not in team_notes.URGENT:
+            continue
+        hit = [h for h in lines if p.at.start_line <= h <= p.at.end_line]
+        if not hit:
+            continue
+        at, deleted = changed[hit[0]]
+        width = len(buffer_lines[at].encode("utf-16-le")) // 2 if at < len(buffer_lines) else 0
+        label = team_notes.LABEL.get(p.note.kind, p.note.kind).lower()
+        msg = (f"this edit {'deletes' if deleted else 'changes'} lines a {label} note is about: {p.note.text}"
+               f" ({team_notes.who(p.note)})")
+        where = Location(repo, p.note.path, Span.line(p.note.line))
+        out.append(Problem("edits-noted-lines", msg, "information", Span(at, 0, at, width),
+                           (Related(f"{label} note {p.note.id}", where),),
+                           {"note": p.note.id, "kind": p.note.kind, "note_file": p.note.path,
+                            "head_lines": [p.at.start_line + 1, p.at.end_line + 1]}))
     return out

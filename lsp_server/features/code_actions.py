@@ -1,5 +1,5 @@
 """Code actions on a selection: show consumers/providers of the contract there, show the history of the
-selected lines, copy the system context for an AI prompt, and quick fixes: add a missing dependency to
+selected lines, copy the system context for an AI prompt, add a team note to the lines, and quick fixes: add a missing dependency to
 the caller's catalog-info.yaml; reserve, deprecate or restore a contract element whose deletion breaks
 consumers (`breaking`)."""
 
@@ -15,7 +15,7 @@ from indexers.snapshot import Snapshot
 from lore.query import diagnostics as problems_mod
 from lore.query import navigation
 from lsp_server.convert import clamp, file_of, path_to_uri
-from lsp_server.features import breaking, catalog_edit
+from lsp_server.features import breaking, catalog_edit, notes
 from lsp_server.state import Doc, locate
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, st
                             command=t.Command(title="Show history", command=SHOW_HISTORY, arguments=[doc.uri, line, end])))
     out.append(t.CodeAction(title="Lore: copy system context for an AI prompt", kind=t.CodeActionKind.Empty,
                             command=t.Command(title="Copy context", command=COPY_CONTEXT, arguments=[doc.uri, line, end])))
+    out.append(notes.add_note_action(doc.uri, line, end))
     out.extend(dependency_fixes(snap, key, line, end, read_text or {}))
     return out
 

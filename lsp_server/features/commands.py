@@ -56,7 +56,7 @@ def copy_context(snap: Snapshot, doc: Doc, args: list[Any]) -> str:
     key = locate(snap, doc)
     if key is None:
         return "Lore: this file is not in an indexed repository."
-    ctx = query.context(snap, key[0], key[1], first, None, last)
+    ctx = query.context(snap, key[0], key[1], first, None, last, text=doc.text)
     body = render_sections_plain(ctx.sections)
     head = f"# System context for {key[0]}/{key[1]}:{first + 1}" + (f"-{last + 1}" if last != first else "")
     return head + "\n" + (body or "Lore knows nothing about these lines.")
@@ -69,5 +69,5 @@ def context(snap: Snapshot, doc: Doc, line: int, col: int | None, end_line: int 
         return None
     line, c = clamp(line, col or 0, doc.lines)
     end = clamp(end_line, 0, doc.lines)[0] if end_line is not None else None
-    ctx = query.context(snap, key[0], key[1], line, c if col is not None else None, end)
+    ctx = query.context(snap, key[0], key[1], line, c if col is not None else None, end, text=doc.text)
     return to_plain(ctx)  # type: ignore[no-any-return]

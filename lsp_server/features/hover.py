@@ -21,7 +21,7 @@ def hover(snap: Snapshot, doc: Doc, position: t.Position, settings: Settings) ->
     if key is None:
         return None
     line, col = clamp(position.line, position.character, doc.lines)
-    ctx = query.context(snap, key[0], key[1], line, col)
+    ctx = query.context(snap, key[0], key[1], line, col, text=doc.text)
     if not ctx.entity_ids and not any(n.kind not in QUIET_KINDS for s in ctx.sections for n in s.notes):
         return None
     text = render_markdown(ctx, max_notes=settings.max_hover_notes, resolve=lambda loc: hover_link(snap, loc))
