@@ -299,7 +299,8 @@ def unguarded(idx: OpsIndex, routes: Iterable[Usage] | None = None) -> list[Ungu
             guards, public, _ = eff[key(r)]
             if guards or public or PUBLIC_PATHS.match(str(r.attrs.get("path", ""))):
                 continue
-            others = [o for o in members if key(o) != key(r) and not eff[key(o)][1]]
+            others = [o for o in members if key(o) != key(r) and not eff[key(o)][1]
+                      and not PUBLIC_PATHS.match(str(o.attrs.get("path", "")))]
             if len(others) < 2:
                 continue
             common = set(eff[key(others[0])][0])

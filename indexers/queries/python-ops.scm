@@ -2,7 +2,7 @@
 ; decorated functions (route decorators and their guards), module-level string constants, imports.
 (call function: (_) @fn arguments: (argument_list) @args) @call
 (decorated_definition definition: (function_definition)) @decorated
-(module (expression_statement (assignment left: (identifier) @left right: (string) @right)) @const)
-(class_definition name: (identifier) @name body: (block (expression_statement (assignment left: (identifier) @left right: (_) @right)))) @field
+(module (assignment left: (identifier) @left right: (string) @right) @const)
+(class_definition name: (identifier) @name body: (block (assignment left: (identifier) @left right: (_) @right))) @field
 (import_from_statement module_name: (_) @from name: [(dotted_name) @name (aliased_import name: (dotted_name) @name alias: (identifier) @alias)]) @import
 (import_statement name: [(dotted_name) @name (aliased_import name: (dotted_name) @name alias: (identifier) @alias)]) @import

@@ -76,7 +76,7 @@ def _document(src: SourceFile, loaded: Loaded, doc: Mapping, named: bool) -> lis
     if isinstance(flags, Mapping):
         for key, pair in list(flags.entries.items())[:MAX_ITEMS]:
             v = pair.value
-            if isinstance(v, Mapping) and ("variants" in v.entries or "defaultVariant" in v.entries):
+            if isinstance(v, Mapping) and ("defaultVariant" in v.entries or {"state", "variants"} <= set(v.entries)):
                 out.append(_flag(src, loaded, pair.key, key, {
                     "format": "flagd", "variants": _variant_names(v.get("variants")),
                     "default": plain(text(v.get("defaultVariant")) or ""), "state": plain(text(v.get("state")) or "")}, v))

@@ -104,18 +104,19 @@ def _openslo(src: SourceFile, loaded: Loaded, doc: Mapping, kind: str, errors: l
     return _slo(src, loaded, name_node, name, attrs, queries, errors)
 
 
-def _metric_sources(node: YNode | None, role: str, out: list[tuple[str, Scalar]], depth: int) -> None:
-    """Every Prometheus `query` under an OpenSLO indicator, with its role (good, bad, total, ...)."""
+def _metric_sources(node: YNode | None, role: str, out: list[tuple[str, Scalar]], depth: int, inherited: str = "") -> None:
+    """Every Prometheus `query` under an OpenSLO indicator, with its role (good, bad, total, ...); a
+    metric source's `type` holds for everything under it."""
     if not isinstance(node, Mapping) or depth > 8:
         return
-    source_type = (text(get(node, "metricSource", "type")) or text(node.get("type")) or "").lower()
+    source_type = (text(get(node, "metricSource", "type")) or text(node.get("type")) or inherited).lower()
     for key, pair in node.entries.items():
         value = pair.value
         if key == "query" and isinstance(value, Scalar) and source_type in _PROM_SOURCES:
             out.append((role or "query", value))
         elif isinstance(value, Mapping):
             sub = role if key in ("metricSource", "spec", "ratioMetric", "ratioMetrics", "thresholdMetric") else key
-            _metric_sources(value, sub if key != "metricSource" else role, out, depth + 1)
+            _metric_sources(value, sub if key != "metricSource" else role, out, depth + 1, source_type)
 
 
 def _sloth(src: SourceFile, loaded: Loaded, service: str, slos: YNode | None, errors: list[FileError]) -> list[Usage]:
