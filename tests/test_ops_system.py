@@ -241,3 +241,29 @@ async def test_hover_and_diagnostics_over_lsp(tmp_path: Path) -> None:
         await diagnostics(client, metrics, lambda ds: not any(d.code == "ops-metric-removed" for d in ds), timeout=30)
     finally:
         await client.shutdown_session()
+
+
+# -- over MCP ------------------------------------------------------------------------------------------
+
+async def test_mcp_context_and_check_carry_the_operational_facts(tmp_path: Path) -> None:
+    mcp = pytest.importorskip("mcp") if not os.environ.get("LORE_REQUIRE_MCP") else __import__("mcp")
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    repos = build(tmp_path / "ws")
+    ws = tmp_path / "ws"
+    params = StdioServerParameters(command=sys.executable, args=["-m", "lore", "mcp", "--root", str(ws), "--cache",
+                                                                 str(tmp_path / "cache")])
+    with open(tmp_path / "stderr.log", "w+", encoding="utf-8") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), mcp.ClientSession(read, write) as session:
+            await session.initialize()
+            repo, path, line = LINES["orders_metric"]
+            res = await session.call_tool("lore_context", {"path": f"{repo}/{path}", "line": line + 1})
+            assert not res.is_error
+            (sec,) = [s for s in res.structured_content["sections"] if s["name"] == "ops"]
+            assert any(n["text"].startswith("read by alert CheckoutOrdersFailing") and
+                       n["source"] == f"observability/rules/shop-alerts.yaml:{line_of(ALERTS, 'shop_checkout_orders_total') + 1}"
+                       for n in sec["notes"])
+            repos["checkout"].write({"app/metrics.py": CHECKOUT_METRICS.replace("shop_checkout_orders_total", "shop_orders_total")})
+            res = await session.call_tool("lore_check", {"repo": "checkout"})
+            text = "\n".join(b.text for b in res.content if getattr(b, "type", "") == "text")
+            assert "OPS_METRIC_REMOVED" in text and "alert CheckoutOrdersFailing" in text
