@@ -25,6 +25,9 @@ from indexers.sources.yaml.load import Loaded, Mapping, Pair, Scalar, Sequence, 
 
 _FLAG_FILE = re.compile(r"(?:^|[._-])(?:feature[._-]?)?(?:flags?|toggles?|features)(?:[._-]|$)", re.I)
 _SNIFF = re.compile(rb"\"?(?:flags|features|flagValues)\"?\s*:")
+# Words a flag file of each format holds besides its top key: flagd's defaultVariant, LaunchDarkly's
+# variations/flagValues, Unleash's strategies.
+_FORMAT_WORDS = (b"defaultVariant", b"variations", b"flagValues", b"strategies")
 MAX_VARIANTS = 20
 
 
@@ -49,9 +52,9 @@ class FlagsExtractor(Extractor):
         return suffix(path) in (".yaml", ".yml", ".json") and "/node_modules/" not in f"/{path}"
 
     def extract(self, src: SourceFile) -> Partial:
-        if _SNIFF.search(src.data) is None:
-            return Partial()
         named = bool(_FLAG_FILE.search(basename(src.path).rsplit(".", 1)[0]))
+        if not named and not any(w in src.data for w in _FORMAT_WORDS) or _SNIFF.search(src.data) is None:
+            return Partial()
         loaded, errors = load_doc(src)
         if loaded is None:
             return Partial(errors=errors if named else [])
