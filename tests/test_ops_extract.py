@@ -316,6 +316,26 @@ def test_unguarded_needs_two_guarded_siblings_and_skips_public_paths() -> None:
     assert ops_index.unguarded(ops_index.build(two)) == []
 
 
+def test_rego_policies_name_routes_and_count_as_their_guard() -> None:
+    from indexers.sources.ops.rego import RegoExtractor
+
+    rego = ('package shop.authz\n\ndefault allow := false\n\nallow if {\n    input.path == ["orders", id]\n}\n'
+            'allow if glob.match("/admin/*", ["/"], input.request.path)\nallow if startswith(input.path, "/public/")\n')
+    pol = run(RegoExtractor(), "policy/authz.rego", rego)
+    assert [(p.name, p.attrs["match"], p.attrs["rule"], p.range.start_line, p.range.start_col) for p in pol] == [
+        ("/orders/{id}", "exact", "allow", 5, 19), ("/admin/*", "glob", "allow", 7, 21), ("/public/", "prefix", "allow", 8, 33)]
+    api = code("api.py", 'from fastapi import APIRouter, Depends\nr = APIRouter()\n'
+               '@r.get("/orders/{order_id}")\ndef o(): ...\n@r.get("/admin/stats")\ndef s(u=Depends(current_user)): ...\n'
+               '@r.get("/public/x")\ndef p(u=Depends(current_user)): ...\n@r.get("/other")\ndef x(): ...\n')
+    idx = ops_index.build(api + pol)
+    by = {r.name: ops_index.effective(idx, r)[0] for r in idx.routes}
+    assert by["GET /orders/{order_id}"] == ["OPA shop.authz.allow"]
+    assert by["GET /admin/stats"] == ["current_user", "OPA shop.authz.allow"]
+    assert by["GET /other"] == []
+    # /orders/{order_id} is guarded by the policy, so only /other lacks a guard; its siblings share none
+    assert ops_index.unguarded(idx) == []
+
+
 @pytest.mark.parametrize("pattern,path,ok", [("/admin/**", "/admin/x/y", True), ("/admin/**", "/admin", True),
                                              ("/api/*/items", "/api/1/items", True), ("/api/*", "/api/1/2", False)])
 def test_ant_patterns(pattern: str, path: str, ok: bool) -> None:

@@ -15,7 +15,8 @@ Precision first, as everywhere in Lore: a link needs evidence a reader can check
 - A flag evaluation links to the definitions of the same key.
 - Routes are grouped by router (repo, file, router variable and the function holding it); a route with
   no auth guard in a group whose other routes (at least two, none public) all share one is reported.
-  Spring `SecurityFilterChain` rules apply to the repo's Spring routes, first match wins.
+  Spring `SecurityFilterChain` rules apply to the repo's Spring routes, first match wins. An OPA/Rego
+  policy that names a route's path (exactly, by glob or by prefix) counts as its guard.
 - Go metric names built from constants declared in another file resolve through the package's constants
   (same repo and folder).
 """
@@ -81,6 +82,7 @@ class OpsIndex:
     routes: list[Usage] = field(default_factory=list)
     routes_by_path: dict[str, list[Usage]] = field(default_factory=lambda: defaultdict(list))
     authz: dict[str, list[Usage]] = field(default_factory=lambda: defaultdict(list))
+    policies: list[Usage] = field(default_factory=list)  # OPA/Rego rules naming paths
     pipelines: list[Usage] = field(default_factory=list)
     deploys: list[Usage] = field(default_factory=list)
     rules: list[Usage] = field(default_factory=list)  # alerts, records, panels, SLOs
@@ -153,6 +155,8 @@ def build(usages: Iterable[Usage], service_of: Callable[[str, str], str] | None 
             idx.routes_by_path[norm_path(str(u.attrs.get("path", "")))].append(u)
         elif k == "ops.authz_rule":
             idx.authz[u.repo].append(u)
+        elif k == "ops.policy":
+            idx.policies.append(u)
         elif k == "ops.pipeline":
             idx.pipelines.append(u)
         elif k == "ops.deploy":
@@ -248,12 +252,34 @@ def ant_match(pattern: str, path: str) -> bool:
     return re.fullmatch(body, path) is not None
 
 
+def _glob(pattern: str, path: str) -> bool:
+    rx = "".join(".*" if tok == "**" else "[^/]*" if tok == "*" else re.escape(tok)
+                 for tok in re.findall(r"\*\*|\*|[^*]+", pattern))
+    return re.fullmatch(rx, path) is not None
+
+
+def policies_for(idx: OpsIndex, route: Usage) -> list[Usage]:
+    """The OPA/Rego rules whose path matches name this route's path."""
+    path = str(route.attrs.get("path", ""))
+    norm = norm_path(path)
+    out = []
+    for p in idx.policies:
+        pattern, match = str(p.attrs.get("pattern", "")), p.attrs.get("match")
+        if match == "exact" and norm_path(pattern) == norm or match == "glob" and _glob(pattern, path) \
+                or match == "prefix" and pattern.rstrip("/") and (path + "/").startswith(pattern.rstrip("/") + "/"):
+            out.append(p)
+    return out
+
+
 def effective(idx: OpsIndex, route: Usage) -> tuple[list[str], bool, str]:
     """(guards, public, where a security rule came from) of a route, with the repo's Spring security
-    rules applied (first match in file order)."""
+    rules applied (first match in file order) and the OPA/Rego rules that name its path."""
     guards = list(route.attrs.get("guards") or [])
     public = bool(route.attrs.get("public"))
     source = ""
+    for p in policies_for(idx, route) if idx.policies else []:
+        guards.append(f"OPA {p.attrs.get('package') or 'policy'}.{p.attrs.get('rule') or '?'}")
+        source = source or f"{p.repo}/{p.path}:{p.range.start_line + 1}"
     if route.attrs.get("framework") == "spring" and idx.authz.get(route.repo):
         rules = sorted(idx.authz[route.repo], key=lambda u: (u.path, int(u.attrs.get("order", 0))))
         path = str(route.attrs.get("path", ""))

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Paths relative to this package.
 MODULES = ("contracts.proto", "contracts.openapi.spec", "contracts.graphql.sdl", "contracts.sql.ddl",
            "systems.catalog", "code.extract", "code.documents", "notes.markers", "notes.adr", "notes.teamnotes",
-           "ops.rules", "ops.grafana", "ops.slo", "ops.flagdefs", "ops.pipelines", "ops.code.extract")
+           "ops.rules", "ops.grafana", "ops.slo", "ops.flagdefs", "ops.pipelines", "ops.rego", "ops.code.extract")
 
 load_errors: list[str] = []
 

@@ -274,16 +274,17 @@ def flag_def_notes(snap: Snapshot, idx: OpsIndex, d: Usage) -> list[Note]:
 def route_notes(snap: Snapshot, idx: OpsIndex, route: Usage) -> list[Note]:
     guards, public, rule_at = ops_index.effective(idx, route)
     a = route.attrs
+    rule_at = f"security rule at {rule_at}" if rule_at else ""
     where = f"router {a.get('router')}" + (f", {a['group']}" if a.get("group") else "")
     notes: list[Note] = []
     base = {"route": route.name, "router": a.get("router"), "framework": a.get("framework"), "guards": guards,
             "public": public}
     if guards:
         notes.append(Note(f"route {route.name} ({a.get('framework')}, {where}): guarded by {', '.join(guards)}"
-                          + (f" (security rule at {rule_at})" if rule_at else ""), at(route), "ops_route_guard", loc(route), base))
+                          + (f" ({rule_at})" if rule_at else ""), at(route), "ops_route_guard", loc(route), base))
     elif public:
         notes.append(Note(f"route {route.name} ({a.get('framework')}, {where}): public by declaration"
-                          + (f" (security rule at {rule_at})" if rule_at else ""), at(route), "ops_route_guard", loc(route), base))
+                          + (f" ({rule_at})" if rule_at else ""), at(route), "ops_route_guard", loc(route), base))
     else:
         flagged = ops_index.unguarded(idx, [route])
         if flagged:
@@ -294,6 +295,10 @@ def route_notes(snap: Snapshot, idx: OpsIndex, route: Usage) -> list[Note]:
         else:
             notes.append(Note(f"route {route.name} ({a.get('framework')}, {where}): no auth guard found", at(route),
                               "ops_route_guard", loc(route), base))
+    for p in ops_index.policies_for(idx, route)[:MAX_LISTED] if idx.policies else []:
+        pa = p.attrs
+        notes.append(Note(f"OPA policy {pa.get('package') or '?'}, rule {pa.get('rule') or '?'}, names this route "
+                          f"({pa.get('match')} {pa.get('pattern')})", at(p), "ops_route_policy", loc(p), dict(pa)))
     shown: set[str] = set()
     for r in idx.route_reads.get(ops_index.norm_path(str(a.get("path", ""))), []):
         label, owner = owner_label(idx, r)
@@ -302,6 +307,20 @@ def route_notes(snap: Snapshot, idx: OpsIndex, route: Usage) -> list[Note]:
         shown.add(label)
         notes.append(Note(f"{label} reads {r.name} for this route", at(owner or r), "ops_route_reader", loc(owner or r),
                           {"owner": label}))
+    return notes
+
+
+def policy_notes(idx: OpsIndex, policy: Usage) -> list[Note]:
+    a = policy.attrs
+    routes = [r for r in idx.routes if policy in ops_index.policies_for(idx, r)]
+    notes = [Note(f"OPA policy {a.get('package') or '?'}, rule {a.get('rule') or '?'}: {a.get('match')} path {a.get('pattern')}",
+                  at(policy), "ops_policy", loc(policy), dict(a))]
+    if routes:
+        shown = ", ".join(f"{r.name} ({at(r)})" for r in routes[:MAX_LISTED]) + (f" (+{len(routes) - MAX_LISTED} more)" if len(routes) > MAX_LISTED else "")
+        notes.append(Note(f"names {len(routes)} route{'s' if len(routes) != 1 else ''}: {shown}", at(routes[0]),
+                          "ops_policy_routes", loc(routes[0]), {"routes": [at(r) for r in routes]}))
+    else:
+        notes.append(Note("names no route registered in the indexed code", at(policy), "ops_policy_routes", loc(policy)))
     return notes
 
 
@@ -357,6 +376,8 @@ def ops_section(snap: Snapshot, repo: str, path: str, line: int, col: int | None
             notes += flag_def_notes(snap, idx, u)
         elif u.kind == "ops.route":
             notes += route_notes(snap, idx, u)
+        elif u.kind == "ops.policy":
+            notes += policy_notes(idx, u)
     notes += pipeline_notes(snap, idx, repo, path)
     unique: dict[tuple[str, str], Note] = {}
     for n in notes:
