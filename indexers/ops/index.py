@@ -329,7 +329,8 @@ def unguarded(idx: OpsIndex, routes: Iterable[Usage] | None = None) -> list[Ungu
                       and not PUBLIC_PATHS.match(str(o.attrs.get("path", "")))]
             if len(others) < 2:
                 continue
-            common = set(eff[key(others[0])][0])
+            # An OPA policy naming a sibling is the policy's decision, not a guard this route forgot.
+            common = {g for g in eff[key(others[0])][0] if not g.startswith("OPA ")}
             for o in others[1:]:
                 common &= set(eff[key(o)][0])
             if common:
