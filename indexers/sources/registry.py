@@ -14,10 +14,13 @@ from indexers.sources.base import Extractor
 
 log = logging.getLogger(__name__)
 
-# By family: contract formats, system descriptions (catalog, deploy, modules), code usages, and notes
-# written in the code (markers, ADRs) or beside it (team notes, `.lore/notes/`). Paths relative to this package.
+# By family: contract formats, system descriptions (catalog, deploy, modules), code usages, notes
+# written in the code (markers, ADRs) or beside it (team notes, `.lore/notes/`), and operational context
+# (rules, dashboards, SLOs, flags, pipelines; metrics, spans, flag evaluations and route guards in code).
+# Paths relative to this package.
 MODULES = ("contracts.proto", "contracts.openapi.spec", "contracts.graphql.sdl", "contracts.sql.ddl",
-           "systems.catalog", "code.extract", "code.documents", "notes.markers", "notes.adr", "notes.teamnotes")
+           "systems.catalog", "code.extract", "code.documents", "notes.markers", "notes.adr", "notes.teamnotes",
+           "ops.rules", "ops.grafana", "ops.slo", "ops.flagdefs", "ops.pipelines", "ops.rego", "ops.code.extract")
 
 load_errors: list[str] = []
 

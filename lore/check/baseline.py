@@ -76,3 +76,13 @@ def read_blobs(root: Path, rev: str, paths: list[str]) -> dict[str, bytes]:
             if data is not None:
                 out[p] = data
     return out
+
+
+def changed_paths(root: Path, base: str, head: str | None = None) -> list[str]:
+    """Paths that differ between `base` and `head` (or the work tree, tracked files, when `head` is None),
+    deletions included."""
+    args = ["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", base]
+    if head is not None:
+        args.append(head)
+    out = git.run(root, *args, "--", timeout=120)
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]

@@ -353,6 +353,21 @@ def _link_base(snapshot: Any, repo: str, base_ents: Sequence[Entity]) -> tuple[l
 # -- the CLI's entry point ---------------------------------------------------------------------------
 def check_repo(snapshot: Any, repo: str, root: Path, *, base: str | None = None, head: str | None = None,
                ignore: Sequence[IgnoreRule] = (), exclude: tuple[str, ...] = (), max_file_size: int = 2_000_000) -> CheckResult:
+    """Compare `repo`'s contracts, and what production reads from its code (metrics, labels, spans, flags:
+    `ops_rules`), in the working tree (or at `head`) with the base (see `baseline`)."""
+    from lore.check.ops_rules import check_ops
+
+    result = check_contracts(snapshot, repo, root, base=base, head=head, ignore=ignore, exclude=exclude,
+                             max_file_size=max_file_size)
+    found, notes = check_ops(snapshot, repo, root, result.base.split("@", 1)[1], head, ignore=ignore, exclude=exclude,
+                             max_file_size=max_file_size)
+    result.findings += found
+    result.notes += notes
+    return result
+
+
+def check_contracts(snapshot: Any, repo: str, root: Path, *, base: str | None = None, head: str | None = None,
+                    ignore: Sequence[IgnoreRule] = (), exclude: tuple[str, ...] = (), max_file_size: int = 2_000_000) -> CheckResult:
     """Compare `repo`'s contracts in the working tree (or at `head`) with the base (see `baseline`)."""
     result = CheckResult()
     base_sha = baseline.resolve_base(root, base, head or "HEAD")

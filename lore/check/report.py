@@ -26,7 +26,9 @@ def render_text(results: list[tuple[str, CheckResult]]) -> str:
 def _finding_text(f: Finding) -> list[str]:
     out = [f"  {f.severity:<7}  {f.at.path}:{f.at.range.start_line + 1}  {f.rule}  {f.message}"]
     if f.consumers:
-        shown = ", ".join(f"{c.service or '(no service)'} ({c.repo}/{c.path}:{c.line + 1})" for c in f.consumers[:5])
+        # Operational findings break readers (alerts, SLOs, dashboards, flag evaluations), named by their entity.
+        shown = ", ".join(f"{(c.entity if f.rule.startswith('OPS_') else c.service) or '(no service)'} "
+                          f"({c.repo}/{c.path}:{c.line + 1})" for c in f.consumers[:5])
         more = f" and {len(f.consumers) - 5} more" if len(f.consumers) > 5 else ""
         out.append(f"           consumers: {shown}{more}")
     if f.fixes:

@@ -80,6 +80,10 @@ DESCRIPTIONS: dict[str, str] = {
     "SQL_COLUMN_TYPE_CHANGED": "A column's type changed.",
     "SQL_NOT_NULL_ADDED": "A column became NOT NULL without a default.",
     "SQL_NOT_NULL_COLUMN_ADDED": "A NOT NULL column without a default was added to an existing table.",
+    "OPS_METRIC_REMOVED": "A metric that an alert, recording rule, SLO or dashboard reads was removed or renamed.",
+    "OPS_METRIC_LABEL_REMOVED": "A label that an alert, recording rule, SLO or dashboard uses was dropped from its metric.",
+    "OPS_SPAN_REMOVED": "A span that an alert, SLO or dashboard reads (spanmetrics span_name) was removed or renamed.",
+    "OPS_FLAG_REMOVED": "A feature flag definition was removed while code still evaluates the flag.",
 }
 
 
@@ -110,7 +114,7 @@ def to_sarif(findings: Sequence[Finding], prefixes: Mapping[str, str] | None = N
         "id": r, "name": r.replace("-", "_"),
         "shortDescription": {"text": DESCRIPTIONS.get(r, r)},
         "defaultConfiguration": {"level": "warning"},
-        "properties": {"tags": ["breaking-change", "contracts"]},
+        "properties": {"tags": ["breaking-change", "operations" if r.startswith("OPS_") else "contracts"]},
     } for r in rule_ids]
     results = []
     for f in findings:

@@ -62,7 +62,8 @@ def _prefix(root: Path, base: Path) -> str:
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Cache folder (default: $LORE_CACHE or $XDG_CACHE_HOME/lore).")
 def check(path: Path, base_ref: str | None, head_ref: str | None, fmt: str, output: Path | None, cache_dir: Path | None) -> None:
-    """Breaking changes to contracts (protobuf, OpenAPI, GraphQL, SQL) and the consumers they break."""
+    """Breaking changes to contracts (protobuf, OpenAPI, GraphQL, SQL) and to what production reads (metrics,
+    labels, spans and flags that alerts, SLOs, dashboards and code depend on), and the consumers they break."""
     try:
         ws = discover(path)
         ignore = parse_config(ws.check, str(ws.config_path or "lore.toml"))

@@ -20,7 +20,7 @@ from lore.query.notes import notes_section, urgent
 
 log = logging.getLogger(__name__)
 
-SECTION_ORDER = ("service", "contract", "links", "notes", "history", "markers", "decisions", "coupling")
+SECTION_ORDER = ("service", "contract", "links", "notes", "ops", "history", "markers", "decisions", "coupling")
 
 
 @dataclass(frozen=True)
@@ -287,6 +287,10 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
     # message and a field; listing everyone for all three drowns the one that matters.
     sections.append(links_section(snap, ents[:1]))
     sections.append(notes_section(snap, repo, path, line, last, text))
+
+    from lore.query.ops import ops_section  # ops builds on this module's helpers (cite, lower_bound)
+
+    sections.append(ops_section(snap, repo, path, line, col))
     sections.extend(history_sections(snap, repo, path, line, last))
     sections = [mark_shard_notes(snap, sec) for sec in sections]
     ordered = sorted(sections, key=lambda s: (not (s.name == "notes" and urgent(s)),
@@ -386,5 +390,7 @@ def graph(snap: Snapshot) -> dict[str, Any]:
     possible = [{"service": lk.service, "entity": lk.entity, "role": lk.role, "repo": lk.repo, "path": lk.path,
                  "range": rng(lk.range), "confidence": round(lk.confidence, 3), "kind": lk.kind, "evidence": lk.evidence}
                 for lk in sorted(snap.possible, key=lambda lk: (lk.repo, lk.path, lk.range, lk.entity))]
+    from lore.query.ops import ops_graph
+
     return {"entities": entities, "services": services, "links": links, "conflicts": conflicts, "copies": copies,
-            "possible": possible}
+            "possible": possible, "ops": ops_graph(snap)}

@@ -14,6 +14,9 @@ text at HEAD and in the buffer. Three kinds, each citing its evidence:
 - `copy-drift`: a declaration in this file is a copy of a contract whose canonical declaration is
   elsewhere, and its wire shape differs from it (see `indexers.copies`); `copy-conflict` when the
   declarations differ and none can be preferred.
+- operational problems (`lore.query.ops_problems`): unguarded routes, undefined and unused flags, labels
+  a query needs that the metric does not declare, and, against HEAD, metrics, labels and spans that
+  alerts, SLOs or dashboards read and the buffer no longer defines.
 """
 
 from __future__ import annotations
@@ -57,6 +60,12 @@ def problems(snap: Snapshot, repo: str, path: str, *, head_lines: Sequence[str] 
     if head_lines is not None and buffer_lines is not None:
         out += edited_flagged_lines(snap, repo, path, head_lines, buffer_lines)
         out += edited_noted_lines(snap, repo, path, head_lines, buffer_lines)
+    from lore.query import ops_problems  # it builds on this module's Problem and line mapping
+
+    try:
+        out += ops_problems.problems(snap, repo, path, head_lines=head_lines, buffer_lines=buffer_lines)
+    except Exception:  # noqa: BLE001 - operational checks never break the other diagnostics
+        log.exception("operational diagnostics failed for %s/%s", repo, path)
     return sorted(out, key=lambda p: (p.range, p.code))
 
 

@@ -13,7 +13,7 @@ from lsp_server.settings import Settings
 from lsp_server.state import Doc, locate
 
 # Notes that hold everywhere in a file; alone they do not deserve a hover on every identifier.
-QUIET_KINDS = frozenset({"service", "owner", "last_change"})
+QUIET_KINDS = frozenset({"service", "owner", "last_change", "pipeline"})
 
 
 def hover(snap: Snapshot, doc: Doc, position: t.Position, settings: Settings) -> t.Hover | None:
