@@ -107,7 +107,8 @@ def test_an_edited_file_relinks_with_the_workspace_evidence() -> None:
     snap = build({r: RepoInfo(r, None) for r, _p in files}, facts)
     orders_js = ("web-js", "src/orders.js")
     before = sorted(lk.entity for lk in snap.links_by_file.get(orders_js, []))
-    assert before == ["openapi:orders:GET /orders", "openapi:orders:GET /orders/{orderId}"]
+    assert before == ["openapi:orders:GET /orders", "openapi:orders:GET /orders/{orderId}",
+                      "openapi:orders:GET /orders/{orderId}"]  # the last through the helper in http.js
     edited = files[orders_js].replace(b"ordersAPI.listOrders(callback)", b"ordersAPI.listOrders(callback) // edited")
     after = snap.with_file(extract_file(*orders_js, edited))
     assert sorted(lk.entity for lk in after.links_by_file.get(orders_js, [])) == before
@@ -156,3 +157,19 @@ def test_catalog_provides_apis_ties_a_route_to_a_spec_elsewhere() -> None:
     assert provides == [("orders", "openapi:orders:GET /orders/{orderId}",
                          "http.route GET /orders/{} (catalog providesApis)")]
     assert [(lk.repo, lk.entity) for lk in snap.possible] == [("audit", "openapi:orders:GET /orders/{orderId}")]
+
+
+def test_a_server_url_naming_the_service_ties_its_route_to_the_spec() -> None:
+    spec = (b"openapi: 3.0.3\ninfo: {title: Stock levels, version: '1'}\nservers:\n  - url: http://inventory:8080\n"
+            b"paths:\n  /levels/{sku}:\n    get:\n      operationId: getLevel\n      responses: {'200': {description: ok}}\n")
+    route = b'from flask import Flask\napp = Flask(__name__)\n\n@app.route("/levels/<sku>")\ndef level(sku):\n    return ""\n'
+    usages, entities = [], []
+    for repo, path, data in (("contracts", "stock.yaml", spec), ("inventory", "app.py", route), ("ui", "app.py", route)):
+        ff = extract_file(repo, path, data)
+        usages += ff.usages
+        entities += ff.entities
+    maybe: list[Link] = []
+    links = link(usages, entities, _service, possible=maybe)
+    assert [(lk.repo, lk.entity, lk.evidence) for lk in links] == [
+        ("inventory", "openapi:stock:GET /levels/{sku}", "http.route GET /levels/{} (the spec's server URL names the service)")]
+    assert [(lk.repo, lk.entity) for lk in maybe] == [("ui", "openapi:stock:GET /levels/{sku}")]

@@ -147,7 +147,8 @@ class Evidence:
             names = {alnum(h.qualifier)} | {alnum(re.sub(r"^I(?=[A-Z])", "", b)) for b in h.attrs.get("bases") or []}
             names |= {alnum(b) for b in h.attrs.get("bases") or []}
             same_file = h.repo == u.repo and h.path == u.path and recv in ("", "this", "self")
-            if same_file or (recv and recv in names):
+            module_function = not recv and not h.qualifier and h.repo == u.repo  # an imported helper function
+            if same_file or module_function or (recv and recv in names):
                 found.append(h)
         methods = {str(h.attrs.get("method", "")) for h in found}
         return found[0] if len(methods) == 1 else None

@@ -239,9 +239,11 @@ def _serves(svc: _Services, u: Usage, op: Op, stripped: bool) -> str:
             return "same repository as the spec"
         if svc.provides(u.repo, u.path, op):
             return "catalog providesApis"
-    name = words(svc.name(u.repo, u.path))
+    name = words(svc.name(u.repo, u.path) or u.repo)  # a repository no service claims is named for its service
     if name and (name == words(op.api) or name == words(op.title)):
         return "spec named after the service"
+    if name and any(words(h) == name for h in op.hosts):
+        return "the spec's server URL names the service"
     return ""
 
 

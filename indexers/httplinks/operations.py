@@ -57,6 +57,7 @@ class Op:
     family: str = ""
     version: str = ""
     title: str = ""
+    hosts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -64,6 +65,7 @@ class _Api:
     title: str = ""
     version: str = ""
     bases: list[tuple[str, ...]] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # first labels of server hosts (`http://orders:8080` -> orders)
 
 
 class HttpIndex:
@@ -85,6 +87,9 @@ class HttpIndex:
                 for base in _base_paths(e.attrs):
                     if base not in info.bases:
                         info.bases.append(base)
+                for host in _hosts(e.attrs):
+                    if host not in info.hosts:
+                        info.hosts.append(host)
             if e.kind == "openapi.operation":
                 self._add_openapi(e, seen)
             elif e.kind == "proto.rpc" and isinstance(e.attrs.get("options"), dict):
@@ -96,7 +101,7 @@ class HttpIndex:
                 titles[info.title.strip().lower()].add(api)
         for op in self.ops:
             info = apis.get(op.api, _Api())
-            op.version, op.title = info.version, info.title
+            op.version, op.title, op.hosts = info.version, info.title, tuple(info.hosts)
             group = titles.get(info.title.strip().lower(), set()) if info.title.strip() else set()
             versions = {apis[a].version for a in group}
             op.family = "title:" + info.title.strip().lower() if len(group) > 1 and len(versions) == len(group) else op.api
@@ -202,6 +207,21 @@ def _same(a: tuple[str, ...], b: tuple[str, ...], fold: bool, loose: bool, fill:
             continue
         return False
     return True
+
+
+def _hosts(attrs: dict[str, Any]) -> list[str]:
+    """The service a spec's server URLs name: the first label of each host (`http://orders:8080/api` ->
+    `orders`, `https://catalog-api.internal` -> `catalog-api`), not `localhost`, an address or a template."""
+    out = []
+    urls = [s.get("url") if isinstance(s, dict) else s for s in attrs.get("servers") or [] if s]
+    if isinstance(attrs.get("host"), str):
+        urls.append("//" + attrs["host"])
+    for url in urls:
+        m = re.match(r"^(?:[a-z][\w+.-]*:)?//([^/:?#]+)", url) if isinstance(url, str) else None
+        label = m.group(1).split(".", 1)[0].lower() if m else ""
+        if label and "{" not in label and label not in ("localhost", "www", "api") and not label.isdigit():
+            out.append(label)
+    return out
 
 
 def _base_paths(attrs: dict[str, Any]) -> list[tuple[str, ...]]:

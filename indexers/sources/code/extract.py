@@ -60,7 +60,15 @@ _GENERATED_HEAD = re.compile(
 _GQL_TOKENS = (b"gql", b"graphql", b"Query", b"Mutation", b"Subscription", b"ariadne", b"graphene", b"strawberry",
                b"Dgs", b"SchemaMapping", b"BatchMapping", b"Resolver")
 _HTTP_TOKENS = (b"route", b"mapping", b"http", b"fetch", b"axios", b"requests", b"mapget", b"mappost", b"express",
-                b"fastify", b"resttemplate", b"webclient", b"api", b"client", b"uri", b"url", b"controller(")
+                b"fastify", b"resttemplate", b"webclient", b"controller(", b"echo.context", b"gin.context",
+                b"fiber.ctx", b"iris.context", b"requestobject")
+# Calls HTTP tokens do not show: a generated client constructed or declared (`new OrdersApi(`,
+# `CatalogClient catalogClient`, `NewClientWithResponses(`), a class implementing a generated `*Api`
+# interface, a URL path literal or a URL variable passed on, an address built from a base.
+_HTTP_CLIENT_HINT = re.compile(
+    rb"[A-Za-z_](?:Api|API|Client|APIService)(?:\s*[ (<>?,}]|\s*$)|NewClient|implements\s[^{]*(?:Api|API)\b"
+    rb"|[\"'`](?!\.{1,2}/)[\w{$~-]*/[\w{:]|(?:url|uri|Url|Uri|URL|URI|endpoint|Endpoint)\s*[),]"
+    rb"|\$@?\"\{|Combine|urljoin", re.M)
 _HTTP_VERB = re.compile(rb"\.(get|post|put|delete|patch)\b")
 
 def http_calls(ctx: Ctx) -> None:
@@ -99,7 +107,7 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
         out.add("grpc")
     if messages_hint(fam, data):
         out.add("messages")
-    if any(tok in low for tok in _HTTP_TOKENS) or _HTTP_VERB.search(low):
+    if any(tok in low for tok in _HTTP_TOKENS) or _HTTP_VERB.search(low) or _HTTP_CLIENT_HINT.search(data):
         out.add("http")
     if any(tok in data for tok in _GQL_TOKENS) or "resolver" in src.path.lower():  # a resolver module (gqljs)
         out.add("graphql")

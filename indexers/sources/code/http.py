@@ -28,6 +28,7 @@ from indexers.sources.code.http_emit import (
     HTTP_METHODS,
     LOWER,
     emit_route,
+    helper_definition,
     is_http_client,
     kwarg,
     literal_method,
@@ -96,14 +97,17 @@ def http(ctx: Ctx) -> None:
             cs_http(ctx, c, recv, rkey, meth, pos, g)
         elif fam == "java" and first is not None:
             m = _JAVA_CALL.fullmatch(meth)
+            method = ""
             if m and is_http_client(ctx, rkey, ("RestTemplate",)):
-                emit_route(ctx, first, m.group(1).upper(), url_of(ctx, first), "http.call")
+                method = m.group(1).upper()
             elif meth == "exchange" and is_http_client(ctx, rkey, ("RestTemplate",)) and len(pos) >= 2:
-                emit_route(ctx, first, literal_method(pos[1]), url_of(ctx, first), "http.call")
-            else:
-                m = _JAVA_URI.search(callee)
-                if m:
-                    emit_route(ctx, first, m.group(1).upper(), url_of(ctx, first), "http.call")
+                method = literal_method(pos[1]) or "*"
+            elif (m := _JAVA_URI.search(callee)) is not None:
+                method = m.group(1).upper()
+            if method:
+                emit_route(ctx, first, method.strip("*"), url_of(ctx, first), "http.call",
+                           base=values(ctx).base_hint(first))
+                helper_definition(ctx, node, first, method.strip("*"))
         if len(ctx.usages) > before:
             handled.add(node.id)
     if fam == "csharp":
@@ -142,9 +146,11 @@ def _python_http(ctx: Ctx, node: Any, recv: str, rkey: str, meth: str, args: lis
         return
     if meth in LOWER:
         emit_route(ctx, first, LOWER[meth], url_of(ctx, first), "http.call", base=values(ctx).base_hint(first))
+        helper_definition(ctx, node, first, LOWER[meth])
     elif meth == "request" and len(pos) >= 2:
         emit_route(ctx, pos[1], literal_method(pos[0]), url_of(ctx, pos[1]), "http.call",
                    base=values(ctx).base_hint(pos[1]))
+        helper_definition(ctx, node, pos[1], literal_method(pos[0]))
 
 
 # -- JavaScript / TypeScript -------------------------------------------------------------------------------
@@ -170,6 +176,7 @@ def _js_http(ctx: Ctx, callee: str, recv: str, rkey: str, meth: str, pos: list[A
         if opts is not None and kwarg([opts], "method") is None:
             method = "GET"
         emit_route(ctx, first, method, url_of(ctx, first), "http.call", base=base)
+        helper_definition(ctx, first.parent, first, method)
     elif callee in ("axios", "axios.request") and first.type == "object":
         url = kwarg([first], "url")
         if url is not None:
@@ -181,6 +188,7 @@ def _js_http(ctx: Ctx, callee: str, recv: str, rkey: str, meth: str, pos: list[A
             or is_http_client(ctx, rkey, ("HttpClient", "AxiosInstance"))
         if axios:
             emit_route(ctx, first, LOWER[meth], url_of(ctx, first), "http.call", base=base)
+            helper_definition(ctx, first.parent, first, LOWER[meth])
 
 
 # -- Go ------------------------------------------------------------------------------------------------
@@ -223,6 +231,7 @@ def _go_http(ctx: Ctx, node: Any, recv: str, rkey: str, meth: str, pos: list[Any
         elif meth == "NewRequest" and len(pos) >= 2:
             emit_route(ctx, pos[1], literal_method(pos[0]), url_of(ctx, pos[1]), "http.call",
                        base=values(ctx).base_hint(pos[1]))
+            helper_definition(ctx, node, pos[1], literal_method(pos[0]))
         elif meth == "NewRequestWithContext" and len(pos) >= 3:
             emit_route(ctx, pos[2], literal_method(pos[1]), url_of(ctx, pos[2]), "http.call",
                        base=values(ctx).base_hint(pos[2]))

@@ -44,18 +44,20 @@ def clients(ctx: Ctx, handled: set[int]) -> None:
     plain HTTP calls. A call another pass read (a gRPC stub call, a GraphQL operation) is left alone."""
     bound: dict[str, tuple[str, str, str] | None] = {}
     taken = {(u.range.start_line, u.range.start_col) for u in ctx.usages}
+
+    def free(c: Any) -> bool:  # no other pass read this call (its span is computed only for candidates)
+        span = ctx.src.node_span(c.name)
+        return (span.start_line, span.start_col) not in taken
+
     for c in ctx.f.calls:
         if c.node.id in handled:
-            continue
-        span = ctx.src.node_span(c.name)
-        if (span.start_line, span.start_col) in taken:
             continue
         recv, _, meth = c.callee.rpartition(".")
         meth = re.sub(r"<.*>$", "", meth)
         if not recv or not meth:
             _helper_call(ctx, c, "", meth)
             continue
-        if ("(" in recv or "[" in recv) and _kiota(ctx, c, meth):
+        if ("(" in recv or "[" in recv) and meth.lower() in _KIOTA_VERBS and free(c) and _kiota(ctx, c, meth):
             continue
         head = recv.split("(", 1)[0]
         rkey = head.rsplit(".", 1)[-1]
@@ -64,9 +66,9 @@ def clients(ctx: Ctx, handled: set[int]) -> None:
         if head not in bound:
             bound[head] = _client_class(ctx, rkey, head)
         cls = bound[head]
-        if cls is not None and meth not in _OBJECT_METHODS and "(" not in recv:
+        if cls is not None and meth not in _OBJECT_METHODS and "(" not in recv and free(c):
             name, module, symbol = cls
-            qualifier = head.rsplit(".", 1)[-1] if ctx.family == "go" and "." in head else name
+            qualifier = head.rsplit(".", 1)[-1] if ctx.family == "go" and name else name
             ctx.emit("http.op_call", c.name, meth, qualifier, "consumes", module=module, symbol=symbol)
             continue
         _helper_call(ctx, c, recv, meth)
@@ -77,7 +79,12 @@ def _client_class(ctx: Ctx, key: str, head: str) -> tuple[str, str, str] | None:
     fam = ctx.family
     if fam == "go":  # apiClient := openapi.NewAPIClient(cfg); apiClient.OrdersAPI.CreateOrder(ctx)
         parts = head.split(".")
-        if len(parts) == 1:  # oapi-codegen: client, _ := api.NewClientWithResponses(server); client.AddPet(...)
+        # oapi-codegen: `client, _ := api.NewClientWithResponses(server)` or a field `client *api.ClientWithResponses`
+        for t in ctx.types.get(parts[-1], []):
+            pkg, _, typ = t.lstrip("*").partition(".")
+            if typ in ("Client", "ClientWithResponses") and pkg in ctx.imports:
+                return "", ctx.imports[pkg]["path"], ""
+        if len(parts) == 1:
             for right in ctx.assigned.get(parts[0], []):
                 callee, _ = ctx.callee_of(right)
                 pkg, _, fn = callee.partition(".")
@@ -214,12 +221,13 @@ def _root_type(ctx: Ctx, key: str) -> str | None:
 def _helper_call(ctx: Ctx, c: Any, recv: str, meth: str) -> None:
     """A call passing a URL to a method that may be an HTTP helper: `http.helper_call` (linking keeps it
     only when a helper definition of that name sends that argument)."""
-    if not meth or not meth[:1].isalpha() or not _HELPER_NAME.search(meth):
+    if not meth or not meth.lstrip("_")[:1].isalpha() or not _HELPER_NAME.search(meth):
         return
     for i, a in enumerate(c.args[:4]):
         t = a.type
         named = t == "identifier" and _URL_NAME.search(ts.text(a))
-        literal = "string" in t or "template" in t
+        literal = ("string" in t or "template" in t or t in ("binary_expression", "binary_operator")) and \
+            b"/" in (a.text or b"")
         if not (named or literal):
             continue
         tmpl = url_of(ctx, a)

@@ -12,7 +12,7 @@ from typing import Any
 from indexers import ts
 from indexers.sources.code.ctx import Ctx
 from indexers.sources.code.facts import arg_list, flat
-from indexers.sources.code.strings import DYN, string_text, url_path
+from indexers.sources.code.strings import DYN, string_text, template, url_path
 from indexers.sources.code.values import Values
 
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
@@ -128,21 +128,23 @@ def class_name(node: Any) -> str:
 
 
 def helper_definition(ctx: Ctx, call: Any, url: Any, method: str) -> None:
-    """A method that sends its own parameter as the URL (`GetAsync<T>(string uri) => http.GetAsync(uri)`):
-    `http.helper` evidence, so calls of the helper are read as HTTP calls."""
-    if url is None or url.type != "identifier":
+    """A function that sends its own parameter as the URL, alone or after a base address
+    (`GetAsync<T>(string uri) => http.GetAsync(uri)`, `def get(self, path): return s.get(self.base + path)`,
+    `` const api = (path) => fetch(`${BASE}${path}`) ``): `http.helper` evidence, so calls of the helper
+    with a path are read as HTTP calls."""
+    name = _tail_name(url)
+    if not name:
         return
-    name = ts.text(url)
     fn = call.parent
-    while fn is not None and fn.type not in ("method_declaration", "function_declaration", "function_definition",
-                                             "method_definition", "local_function_statement"):
+    while fn is not None and fn.type not in _FUNCTION_NODES:
         fn = fn.parent
-    if fn is None or fn.child_by_field_name("name") is None:
+    fname = _function_name(fn) if fn is not None else None
+    if fname is None:
         return
     plist = fn.child_by_field_name("parameters")
-    params = [p for p in (plist.named_children if plist is not None else []) if p.type not in ("comment",)]
-    index = next((i for i, p in enumerate(params) if ts.text(p.child_by_field_name("name")) == name or
-                  (p.type == "identifier" and ts.text(p) == name)), None)
+    params = [p for p in (plist.named_children if plist is not None else []) if p.type not in ("comment",)
+              and ts.text(p) not in ("self", "cls")]
+    index = next((i for i, p in enumerate(params) if _param_name(p) == name), None)
     if index is None:
         return
     cls = fn.parent
@@ -154,9 +156,58 @@ def helper_definition(ctx: Ctx, call: Any, url: Any, method: str) -> None:
             if child.type in ("base_list", "super_interfaces", "class_heritage", "superclass", "argument_list"):
                 bases += [re.sub(r"<.*>$", "", b) for b in re.findall(r"[A-Za-z_][\w.<>]*", ts.text(child))
                           if b not in ("implements", "extends")]
-    ctx.emit("http.helper", fn.child_by_field_name("name"), ts.text(fn.child_by_field_name("name")),
-             ts.text(cls.child_by_field_name("name")) if cls is not None else "", "", method=method, param=index,
-             bases=[b.rsplit(".", 1)[-1] for b in bases])
+    ctx.emit("http.helper", fname, ts.text(fname), ts.text(cls.child_by_field_name("name")) if cls is not None else "",
+             "", method=method, param=index, bases=[b.rsplit(".", 1)[-1] for b in bases])
+
+
+def _param_name(p: Any) -> str:
+    """The name a parameter node declares (C#/Java `name`, TS `pattern`, Python typed/default parameters)."""
+    if p.type == "identifier":
+        return ts.text(p)
+    named = p.child_by_field_name("name") or p.child_by_field_name("pattern")
+    if named is None:
+        named = next((c for c in p.named_children if c.type == "identifier"), None)
+    return ts.text(named) if named is not None else ""
+
+
+def _tail_name(url: Any) -> str:
+    """The identifier a URL expression ends with: `uri`, `base + path`, `` `${BASE}${path}` ``,
+    `f"{self.base}{path}"`, `$"{_base}{path}"`; '' for anything else."""
+    node = url
+    for _ in range(4):
+        if node is None:
+            return ""
+        if node.type == "identifier":
+            return ts.text(node)
+        if node.type in ("binary_expression", "binary_operator"):
+            left = node.child_by_field_name("left")
+            if left is not None and "/" in template(left):  # `base + "/items/" + id`: id is a value, not the path
+                return ""
+            node = node.child_by_field_name("right")
+        elif "string" in node.type or node.type == "template_string":
+            parts = [c for c in node.named_children if c.type not in ("string_start", "string_end", "interpolation_start")]
+            last = parts[-1] if parts else None
+            if last is None or last.type not in ("interpolation", "template_substitution") or \
+                    any(c.type not in ("interpolation", "template_substitution") for c in parts):
+                return ""  # literal text around it: the parameter fills a path, it is not the path
+            inner = [c for c in last.named_children if c.type not in ("interpolation_brace",)]
+            node = inner[0] if len(inner) == 1 else None
+        elif node.type in ("parenthesized_expression", "argument") and node.named_child_count:
+            node = node.named_children[-1]
+        else:
+            return ""
+    return ""
+
+
+def _function_name(fn: Any) -> Any:
+    """The name node of a function: its own, or the variable an arrow function / lambda is assigned to."""
+    name = fn.child_by_field_name("name")
+    if name is not None:
+        return name
+    holder = fn.parent
+    if holder is not None and holder.type in ("variable_declarator", "assignment", "assignment_expression"):
+        return holder.child_by_field_name("name") or holder.child_by_field_name("left")
+    return None
 
 
 def is_http_client(ctx: Ctx, key: str, types: tuple[str, ...]) -> bool:

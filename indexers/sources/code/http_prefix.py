@@ -26,6 +26,7 @@ from indexers.sources.code.strings import DYN, join_paths, string_text
 _KEEPS_PREFIX = frozenset({"Subrouter", "With", "Use", "RequireAuthorization", "WithTags", "WithOpenApi",
                            "WithGroupName", "DisableAntiforgery", "AllowAnonymous", "RequireCors", "WithMetadata",
                            "AddEndpointFilter", "ProducesProblem", "WithDescription", "WithSummary"})
+_GROUP_TOKENS = (b"Group", b"Router", b"Blueprint", b"PathPrefix", b"basePath", b"ApiVersion")
 _ROUTER_MAKERS = re.compile(r"(^|\.)(Router|APIRouter|Blueprint)$|^express\.Router$|^newRouter$|^newKoaRouter$")
 
 
@@ -94,6 +95,9 @@ def groups(ctx: Ctx) -> dict[str, Group]:
         return got
     raw: dict[str, tuple[str, Group]] = {}  # var -> (parent var, own group)
     for k, _left, right in ctx.f.assigns:
+        text = right.text if right is not None else None
+        if not text or not any(t in text for t in _GROUP_TOKENS):
+            continue
         chain = _chain(right)
         if not chain:
             continue
