@@ -14,7 +14,7 @@ is precision first: a usage becomes a `Link` only when the contract names it una
   every step resolves: the RPC as above (not streaming), each field a singular or repeated message
   field by its declared (resolved `type_fqn`, else scoped) type.
 - HTTP by method and normalised path template (`/cart/{id}` = `/cart/{cartId}`), with evidence for
-  providers and generic paths, API versions, generated clients and servers: `indexers.linking_http`.
+  providers and generic paths, API versions, generated clients and servers: `indexers.httplinks`.
 - GraphQL by Type.field (root operation types mapped through `schema { query: ... }`), SQL by table.column.
 
 Confidence reflects the evidence: stub/import-backed package matches score highest, a unique name without
