@@ -35,7 +35,7 @@ from indexers.sources.code.facts import LANGS, collect, family
 from indexers.sources.code.graphql import graphql
 from indexers.sources.code.grpc import grpc, grpc_hint
 from indexers.sources.code.http import http
-from indexers.sources.code.http_clients import clients, handlers, urls
+from indexers.sources.code.http_clients import URL_STRING, clients, handlers, urls
 from indexers.sources.code.http_gen import generated_evidence
 from indexers.sources.code.langs import SPECS
 from indexers.sources.code.messages import messages, messages_hint
@@ -64,11 +64,22 @@ _HTTP_TOKENS = (b"route", b"mapping", b"http", b"fetch", b"axios", b"requests", 
                 b"fiber.ctx", b"iris.context", b"requestobject")
 # Calls HTTP tokens do not show: a generated client constructed or declared (`new OrdersApi(`,
 # `CatalogClient catalogClient`, `NewClientWithResponses(`), a class implementing a generated `*Api`
-# interface, a URL path literal or a URL variable passed on, an address built from a base.
-_HTTP_CLIENT_HINT = re.compile(
-    rb"[A-Za-z_](?:Api|API|Client|APIService)(?:\s*[ (<>?,}]|\s*$)|NewClient|implements\s[^{]*(?:Api|API)\b"
-    rb"|[\"'`](?!\.{1,2}/)[\w{$~-]*/[\w{:]|(?:url|uri|Url|Uri|URL|URI|endpoint|Endpoint)\s*[),]"
-    rb"|\$@?\"\{|Combine|urljoin", re.M)
+# interface, a URL path literal or a URL variable passed on, an address built from a base. Substring tests
+# first; the regexes start with a literal or a small character set, so they scan fast.
+_CLIENT_TOKENS = (b"NewClient", b"Combine", b"urljoin")
+_URL_VARS = (b"url)", b"uri)", b"url,", b"uri,", b"endpoint)", b"endpoint,")  # in the lowered bytes
+_CLIENT_NAME = re.compile(rb"(?<=[A-Za-z_])(?:Api|API|Client|APIService)(?=\s*[ (<>?,}]|\s*$)", re.M)
+_IMPLEMENTS = re.compile(rb"implements\s[^{]{0,200}(?:Api|API)\b")
+_PATH_LITERAL = re.compile(rb"[\"'`](?!\.{1,2}/)[\w{$~-]*/[\w{:]")
+
+
+def http_client_hint(data: bytes, low: bytes, fam: str) -> bool:
+    url_string = URL_STRING.get(fam)
+    return any(t in data for t in _CLIENT_TOKENS) or any(t in low for t in _URL_VARS) or bool(
+        _CLIENT_NAME.search(data) or _PATH_LITERAL.search(data) or _IMPLEMENTS.search(data)
+        or (url_string is not None and url_string.search(data)))
+
+
 _HTTP_VERB = re.compile(rb"\.(get|post|put|delete|patch)\b")
 
 def http_calls(ctx: Ctx) -> None:
@@ -107,7 +118,7 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
         out.add("grpc")
     if messages_hint(fam, data):
         out.add("messages")
-    if any(tok in low for tok in _HTTP_TOKENS) or _HTTP_VERB.search(low) or _HTTP_CLIENT_HINT.search(data):
+    if any(tok in low for tok in _HTTP_TOKENS) or _HTTP_VERB.search(low) or http_client_hint(data, low, fam):
         out.add("http")
     if any(tok in data for tok in _GQL_TOKENS) or "resolver" in src.path.lower():  # a resolver module (gqljs)
         out.add("graphql")

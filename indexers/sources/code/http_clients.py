@@ -289,7 +289,7 @@ def _interfaces(cls: Any) -> list[str]:
 # `Path.Combine(settings.CatalogBase, "api/catalog/items")`, `` `${API_URL}/orders/${id}` ``,
 # `f"{base}/orders/{id}"`, `urljoin(base, "/orders")`) that no HTTP call in the file sends: an image source, a
 # link, a redirect target. Read as `http.url` (method unknown; linking prefers GET).
-_URL_STRING = {
+URL_STRING = {
     "csharp": re.compile(rb'\$@?"\{[^}"]+\}/?[A-Za-z][\w.-]*/|(?:Combine|CombineUri)\s*\('),
     "javascript": re.compile(rb"`\$\{[^}`]+\}/?[A-Za-z][\w.-]*/|\burljoin\s*\("),
     "python": re.compile(rb"""\bf["']\{[^}"']+\}/?[A-Za-z][\w.-]*/|\burljoin\s*\("""),
@@ -299,7 +299,7 @@ _URL_NODES = frozenset({"interpolated_string_expression", "template_string", "st
 
 
 def urls(ctx: Ctx) -> None:
-    pattern = _URL_STRING.get(ctx.family)
+    pattern = URL_STRING.get(ctx.family)
     if pattern is None:
         return
     found = list(pattern.finditer(ctx.src.data))

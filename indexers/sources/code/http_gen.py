@@ -35,6 +35,9 @@ _VERB = r"(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS)"
 _METHOD = re.compile(rf"""(["']){_VERB}\1|\b(?:RequestMethod|HttpMethod|Method|RestSharp\.Method)\.(\w+)\b|"""
                      rf"""\bhttp\.Method(\w+)\b|new\s+(?:System\.Net\.Http\.)?HttpMethod\s*\(\s*"(\w+)"\s*\)|"""
                      r"""\.(Get|Post|Put|Delete|Patch|Head|Options)(?:Async)?\s*<""", re.IGNORECASE)
+# A generated file that sends requests names an HTTP method somewhere (a literal, an enum member, a verb call).
+_OPERATIONS = re.compile(rb"""["'](?:GET|POST|PUT|DELETE|PATCH)["']|Method\.?(?:Get|Post|Put|Delete|Patch|GET|POST|PUT"""
+                         rb"""|DELETE|PATCH)\b|HttpMethod\s*\(|\.(?:Get|Post|Put|Delete|Patch)(?:Async)?\s*<""")
 _CLASSES = ("class_declaration", "class_definition", "class", "interface_declaration", "abstract_class_declaration")
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"})
 
@@ -77,6 +80,8 @@ def _go_requests(src: SourceFile, lang: str) -> list[Usage]:
     operation AddPet (`operationPath := "/pets"`, `http.NewRequest("POST", ...)`)."""
     out: list[Usage] = []
     data = src.data
+    if b"operationPath" not in data:
+        return out
     for m in _GO_REQUEST.finditer(data):
         end = data.find(b"\nfunc ", m.end())
         body = data[m.end(): end if end >= 0 else len(data)].decode("utf-8", "replace")
@@ -95,6 +100,8 @@ def _go_requests(src: SourceFile, lang: str) -> list[Usage]:
 
 
 def _classes(src: SourceFile, lang: str) -> list[Usage]:
+    if not _OPERATIONS.search(src.data):  # models, configuration: no method sends a request
+        return []
     tree = src.tree(lang)
     try:
         facts = collect(lang, tree.root_node, {"method"})
