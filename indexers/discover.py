@@ -25,7 +25,7 @@ VENDORED_DIRS = frozenset({
 GENERATED_NAMES = re.compile(
     r"(_pb2\.pyi?|_pb2_grpc\.pyi?|\.pb\.go|_grpc\.pb\.go|\.pb\.gw\.go|\.pb\.validate\.go|_pb\.(?:js|d\.ts|ts)|"
     r"_grpc_pb\.(?:js|d\.ts|ts)|\.pb\.(?:cc|h|ts|swift|dart)|\.min\.(?:js|css)|\.g\.cs|\.designer\.cs|"
-    r"Grpc\.cs|_generated\.\w+|\.generated\.\w+|\.gen\.go|zz_generated\.\w+\.go|package-lock\.json|yarn\.lock|"
+    r"Grpc\.cs|_generated\.\w+|\.generated\.\w+|zz_generated\.\w+\.go|package-lock\.json|yarn\.lock|"
     r"pnpm-lock\.yaml|poetry\.lock|Cargo\.lock|go\.sum)$"
 )
 

@@ -50,6 +50,8 @@ def extract_file(repo: str, path: str, data: bytes, digest: str | None = None) -
         generated = generated or part.generated
     return FileFacts(
         repo=repo, path=path, sha256=digest or sha256(data), language=language, generated=generated,
-        entities=tuple(entities), usages=tuple(() if generated else usages), services=tuple(services),
-        markers=tuple(markers), decisions=tuple(decisions), errors=tuple(errors), notes=tuple(notes),
+        # generated code is never a provider or consumer of record; what it says of HTTP operations is evidence
+        entities=tuple(entities), usages=tuple(u for u in usages if not generated or u.kind == "http.generated"),
+        services=tuple(services), markers=tuple(markers), decisions=tuple(decisions), errors=tuple(errors),
+        notes=tuple(notes),
     )

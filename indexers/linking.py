@@ -13,8 +13,8 @@ is precision first: a usage becomes a `Link` only when the contract names it una
   (`response_of`), then fields read in turn (`via`, `req.GetItem().GetProductId()`) — links only if
   every step resolves: the RPC as above (not streaming), each field a singular or repeated message
   field by its declared (resolved `type_fqn`, else scoped) type.
-- HTTP by method and normalised path template (`/cart/{id}` = `/cart/{cartId}`), a unique operation
-  required; a prefix is stripped only when the spec's servers/basePath declare it.
+- HTTP by method and normalised path template (`/cart/{id}` = `/cart/{cartId}`), with evidence for
+  providers and generic paths, API versions, generated clients and servers: `indexers.httplinks`.
 - GraphQL by Type.field (root operation types mapped through `schema { query: ... }`), SQL by table.column.
 
 Confidence reflects the evidence: stub/import-backed package matches score highest, a unique name without
@@ -33,8 +33,8 @@ from typing import Any
 from indexers.copies import copy_key
 from indexers.gqllink import link_graphql
 from indexers.grpclink import Factories, link_impls, link_subclasses
+from indexers.httplinks import HTTP_CROSS_FILE, HttpIndex, link_http
 from indexers.model import Entity, Link, Usage
-from indexers.sources.code.extract import url_path
 
 _GEN_SUFFIX = re.compile(r"(_pb2_grpc|_pb2|_grpc_web_pb|_grpc_pb|_pb|_grpc|Grpc)$")
 _ROOT_NAMES = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
@@ -64,8 +64,6 @@ class _Index:
     messages: dict[str, list[_Proto]] = field(default_factory=lambda: defaultdict(list))
     message_ids: dict[str, _Proto] = field(default_factory=dict)
     children: dict[str, list[Entity]] = field(default_factory=lambda: defaultdict(list))  # parent id -> rpcs/fields
-    operations: list[tuple[Entity, str, str, str]] = field(default_factory=list)  # entity, method, path, api
-    bases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # api -> base paths
     gql_fields: dict[tuple[str, str], Entity] = field(default_factory=dict)
     gql_roots: dict[str, str] = field(default_factory=dict)  # Query -> actual root type name
     gql_types: dict[str, Entity] = field(default_factory=dict)
@@ -130,17 +128,6 @@ def _index(entities: Sequence[Entity]) -> _Index:
             if (e.parent, e.id) not in kids_seen:  # copies declare the same children
                 kids_seen.add((e.parent, e.id))
                 idx.children[e.parent].append(e)
-        elif e.kind == "openapi.operation":
-            method = str(e.attrs.get("method", "")).upper()
-            path = e.attrs.get("path")
-            if not method or not isinstance(path, str):
-                m = re.fullmatch(r"openapi:([^:]*):([A-Z]+) (/.*)", e.id)
-                if not m:
-                    continue
-                method, path = m.group(2), m.group(3)
-            npath = url_path(path)
-            if npath is not None:
-                idx.operations.append((e, method, npath, str(e.attrs.get("api", ""))))
         elif e.kind == "graphql.field" and e.parent:
             idx.gql_fields[(e.parent[len("graphql:"):], e.name)] = e
         elif e.kind == "graphql.type":
@@ -156,28 +143,7 @@ def _index(entities: Sequence[Entity]) -> _Index:
             idx.tables[e.name.lower()].append(e)
             if "." in e.name:
                 idx.tables[e.name.rsplit(".", 1)[-1].lower()].append(e)
-        if e.kind in ("openapi.api", "openapi.document") or e.kind.startswith("openapi.") and "servers" in e.attrs:
-            for base in _base_paths(e.attrs):
-                api = str(e.attrs.get("api", e.id.split(":", 2)[1] if e.id.count(":") >= 1 else ""))
-                if base not in idx.bases[api]:
-                    idx.bases[api].append(base)
     return idx
-
-
-def _base_paths(attrs: dict[str, Any]) -> list[str]:
-    out = []
-    servers = attrs.get("servers") or []
-    for s in servers if isinstance(servers, list) else []:
-        url = s.get("url") if isinstance(s, dict) else s
-        if isinstance(url, str):
-            p = url_path(re.sub(r"\{[^}]*\}", "\x00", url))
-            if p and p != "/" and "{}" not in p:
-                out.append(p)
-    for key in ("basePath", "base_path"):
-        bp = attrs.get(key)
-        if isinstance(bp, str) and bp.strip("/"):
-            out.append("/" + bp.strip("/"))
-    return out
 
 
 def package_match(cand: _Proto, imports: Iterable[str]) -> int:
@@ -278,7 +244,7 @@ def cross_file(u: Usage) -> bool:
     """Whether a usage helps link other files' usages (a Go registration naming its implementation, a
     helper returning a client): re-linking one file alone needs these from the rest of the workspace."""
     return u.kind == "grpc.factory" or (u.kind == "grpc.server" and any(
-        k in u.attrs for k in ("impl_type", "impl_ctor", "impl_class")))
+        k in u.attrs for k in ("impl_type", "impl_ctor", "impl_class"))) or u.kind in HTTP_CROSS_FILE
 
 
 class EntityIndex:
@@ -291,13 +257,16 @@ class EntityIndex:
         for decl in entities:
             spread[decl.id].append(decl)
         self.spread = {k: v for k, v in spread.items() if len({(d.repo, d.path) for d in v}) > 1}
+        self.http = HttpIndex(entities)  # HTTP operations (indexers.httplinks)
 
 
 def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, service_of: Callable[[str, str], str],
-         possible: list[Link] | None = None) -> list[Link]:
-    """Links of usages to the entities they provide or consume. With `possible`, a gRPC usage whose service
-    name several packages declare, when no evidence picks one, is added there once per candidate: a
-    separate, lower-confidence relation, never among the links."""
+         possible: list[Link] | None = None, *, services: Any = None) -> list[Link]:
+    """Links of usages to the entities they provide or consume. With `possible`, candidates without enough
+    evidence are added there once each, a separate, lower-confidence relation, never among the links: a gRPC
+    usage whose service name several packages declare when no evidence picks one, an HTTP usage nothing ties
+    to one operation (see `indexers.httplinks`). `services`: the ServiceMap (evidence that a route's service
+    serves an API)."""
     index = entities if isinstance(entities, EntityIndex) else EntityIndex(entities)
     idx, spread = index.idx, index.spread
     out: list[Link] = []
@@ -315,6 +284,16 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             copy = own.pop() if len(own) == 1 else ""
         out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, round(conf, 2), why,
                         u.kind, copy))
+
+    maybe_seen: set[tuple[Any, ...]] = set()
+
+    def maybe(u: Usage, e: Entity, role: str, conf: float, why: str) -> None:
+        key = (e.id, role, u.repo, u.path, u.range)
+        if possible is None or key in maybe_seen:
+            return
+        maybe_seen.add(key)
+        possible.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, round(conf, 2), why,
+                             u.kind))
 
     registrations: list[tuple[Usage, Entity, float, str]] = []
     servicers: list[tuple[Usage, Entity, float, str]] = []
@@ -374,8 +353,6 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
     for u in usages:
         if u.kind in ("proto.message_type", "proto.field_access"):
             _link_proto(idx, u, file_pkgs, provided_pkgs, add)
-        elif u.kind in ("http.route", "http.call"):
-            _link_http(idx, u, add)
         elif u.kind.startswith("graphql."):
             gql.append(u)
         elif u.kind in ("sql.statement", "sql.column"):
@@ -387,6 +364,7 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             if len(ids) == 1:
                 add(u, found[0], u.role or "consumes", 0.75, f"{u.kind} {u.attrs.get('op', '')}".strip())
     link_graphql(gql, idx.gql_fields, idx.gql_roots, idx.gql_types, add)
+    link_http(usages, index.http, service_of, add, maybe, services)
     return out
 
 
@@ -483,34 +461,3 @@ def _link_proto(idx: _Index, u: Usage, file_pkgs: dict[tuple[str, str, tuple[str
             u.attrs.get("response_of") else ""
         add(u, fld, role, conf - 0.1, f"field {msg_name}.{u.name} (package {cand.package}){how}",
             _copy_for(cand, imports, u.repo))
-
-
-def _link_http(idx: _Index, u: Usage, add: Callable[..., None]) -> None:
-    path = u.attrs.get("path")
-    method = str(u.attrs.get("method", "")).upper()
-    if not isinstance(path, str) or not path.strip("/") or all(s == "{}" for s in path.strip("/").split("/")):
-        return  # `/` or only parameters: too generic to name one operation
-    fold = u.language == "csharp"  # ASP.NET routing is case-insensitive
-
-    def same(a: str, b: str) -> bool:
-        return a.lower() == b.lower() if fold else a == b
-
-    hits: list[tuple[Entity, bool]] = []
-    for e, op_method, op_path, api in idx.operations:
-        if method and op_method != method:
-            continue
-        if same(path, op_path):
-            hits.append((e, False))
-            continue
-        for base in idx.bases.get(api, []):
-            if (path.lower() if fold else path).startswith((base.lower() if fold else base) + "/") and \
-                    same(path[len(base):], op_path):
-                hits.append((e, True))
-                break
-    ids = {e.id for e, _ in hits}
-    if len(ids) != 1:
-        return
-    e, stripped = hits[0]
-    role = u.role or ("provides" if u.kind == "http.route" else "consumes")
-    conf = (0.8 if method else 0.6) - (0.05 if stripped else 0.0)
-    add(u, e, role, conf, f"{u.kind} {method or '*'} {path}" + (" (server base path)" if stripped else ""))

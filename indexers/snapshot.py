@@ -60,7 +60,8 @@ class Snapshot:
     decisions: list[Decision] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     copies: dict[str, CopyGroup] = field(default_factory=dict)  # ids declared in several files
-    # lower-confidence candidates where evidence could not choose (several services of one name): never links
+    # lower-confidence candidates where evidence could not choose (several services of one name, an HTTP route
+    # nothing ties to the API, a generic path): never links
     possible: list[Link] = field(default_factory=list)
     missing: tuple[str, ...] = ()  # repos of the workspace that could not be indexed, each with its reason
     errors: list[FileError] = field(default_factory=list)
@@ -162,7 +163,7 @@ class Snapshot:
         if helpers is None:  # usages of other files that resolve this one's (see linking.cross_file)
             helpers = [u for us in self.usages_by_file.values() for u in us if cross_file(u)]
         context = [u for u in helpers if (u.repo, u.path) != key]
-        new_links, new_possible = _link([*facts.usages, *context], all_entities, service_of)
+        new_links, new_possible = _link([*facts.usages, *context], all_entities, service_of, self.services)
         new_links = [lk for lk in new_links if (lk.repo, lk.path) == key]
         new_possible = [lk for lk in new_possible if (lk.repo, lk.path) == key]
         possible = [lk for lk in self.possible if (lk.repo, lk.path) != key] + new_possible
@@ -255,7 +256,7 @@ def build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services
     ordered = [e for decls in by_id.values() for e in decls]
     service_of = _service_namer(services)
     usages = [u for ff in files_list for u in ff.usages]
-    links, possible = _link(usages, ordered, service_of)
+    links, possible = _link(usages, ordered, service_of, services)
     if extra_links:
         links.extend(extra_links)
     snap = Snapshot(
@@ -286,12 +287,13 @@ def _derive_services(files: Sequence[FileFacts]) -> Any:
     return derive_services(decls, paths)
 
 
-def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any) -> tuple[list[Link], list[Link]]:
+def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any,
+          services: Any = None) -> tuple[list[Link], list[Link]]:
     """(links, possible links)."""
     if not usages:
         return [], []
     possible: list[Link] = []
-    return list(link(usages, entities, service_of, possible)), possible
+    return list(link(usages, entities, service_of, possible, services=services)), possible
 
 
 # The same steps, by public name, for the organisation graph (lore.fleet.graph), which runs them per chunk of

@@ -90,6 +90,24 @@ def test_url_path(raw: str, want: str | None) -> None:
     assert url_path(raw) == want
 
 
+@pytest.mark.parametrize(("raw", "want"), [
+    # ASP.NET optional parameters and constraints are parameters, not a query string
+    ("/items/type/{typeId}/brand/{brandId?}", "/items/type/{}/brand/{}"), ("/items/{id:int?}?x=1", "/items/{}"),
+])
+def test_url_path_optional_parameters(raw: str, want: str) -> None:
+    assert url_path(raw) == want
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    # a relative URL (a typed HttpClient's BaseAddress, a route group) is a path; a host name is not
+    ("api/catalog/items?x=1", "/api/catalog/items"), ("catalogBrands", "/catalogBrands"), ("{id}/pic", "/{}/pic"),
+    ("example.com/x", None), ("\x00items", None), ("./x", None),
+])
+def test_url_path_relative(raw: str, want: str | None) -> None:
+    assert url_path(raw, relative=True) == want
+    assert url_path(raw) in (None, want)
+
+
 def test_bad_input_never_raises() -> None:
     for name, data in [("x.go", b"package \xff\xfe func ( {{{{"), ("x.py", b"def f(:\n  requests.get(" * 50),
                        ("x.ts", b"gql`query { a(` ; fetch(`"), ("x.java", b"class { @GetMapping(")]:

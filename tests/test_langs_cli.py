@@ -42,6 +42,15 @@ paths:
       responses:
         '200':
           description: ok
+"""
+
+# Its own spec: a route provides an operation only when something ties its service to the API (here the
+# spec is named after the service's repository).
+SHIPPING_OPENAPI = """openapi: 3.0.3
+info:
+  title: Shipping
+  version: "1"
+paths:
   /api/shipments:
     post:
       operationId: createShipment
@@ -144,7 +153,8 @@ def lore(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     ws = tmp_path_factory.mktemp("langs") / "ws"
-    GitRepo(ws / "contracts").commit("contracts", {"proto/cart.proto": PROTO, "openapi/orders.yaml": OPENAPI})
+    GitRepo(ws / "contracts").commit("contracts", {"proto/cart.proto": PROTO, "openapi/orders.yaml": OPENAPI,
+                                                  "openapi/shipping.yaml": SHIPPING_OPENAPI})
     GitRepo(ws / "cart").commit("cart in C++", {"src/cart_service.cc": CART_CPP})
     GitRepo(ws / "shipping").commit("shipping in Rust", {"src/main.rs": SHIPPING_RS})
     GitRepo(ws / "currency").commit("currency in Kotlin", {"src/main/kotlin/CurrencyService.kt": CURRENCY_KT,
@@ -170,7 +180,7 @@ def line_of(text: str, needle: str) -> int:
      f"currency/src/main/kotlin/CurrencyService.kt:{line_of(CURRENCY_KT, 'fun convert(')}"),
     ("web/app/order.rb", "Net::HTTP.get(", "openapi:orders:GET /api/orders/{id}",
      f"orders/routes/api.php:{line_of(ORDERS_PHP, 'Route::get(')}"),
-    ("orders/routes/api.php", "$http->post(", "openapi:orders:POST /api/shipments",
+    ("orders/routes/api.php", "$http->post(", "openapi:shipping:POST /api/shipments",
      f"shipping/src/main.rs:{line_of(SHIPPING_RS, '.route(')}"),
 ], ids=["rust", "kotlin", "cpp", "ruby", "php"])
 def test_context_at_call_site_names_contract_and_provider(system: tuple[Path, Path], site: str, needle: str,

@@ -85,7 +85,7 @@ def _export(git_dir: Path, commit: str, subdir: str, dest: Path) -> None:
     proc.stdin.close()
     proc.wait()
     _git("init", "-q", "-b", "main", cwd=dest)
-    _git("add", "-A", cwd=dest)
+    _git("add", "-A", "--force", cwd=dest)  # every file tracked at the commit, even one a .gitignore names
     _git("-c", "user.name=eval", "-c", "user.email=eval@example.invalid", "commit", "-q", "--no-verify",
          "-m", f"export of {commit}:{subdir}", cwd=dest)
 

@@ -13,6 +13,6 @@
 (assignment_expression left: (_) @left right: (_) @right) @assign
 
 ; Typed names: only gRPC and HTTP clients are read from types, so the @type predicate drops every other declaration.
-((variable_declaration type: (_) @type (variable_declarator name: (identifier) @left)) @typed (#match? @type "Client"))
-((parameter type: (_) @type name: (identifier) @left) @typed (#match? @type "Client"))
-((property_declaration type: (_) @type name: (identifier) @left) @typed (#match? @type "Client"))
+((variable_declaration type: (_) @type (variable_declarator name: (identifier) @left)) @typed (#match? @type "Client|Api|API"))
+((parameter type: (_) @type name: (identifier) @left) @typed (#match? @type "Client|Api|API"))
+((property_declaration type: (_) @type name: (identifier) @left) @typed (#match? @type "Client|Api|API"))

@@ -11,7 +11,7 @@
 (variable_declarator name: (identifier) @left value: (_) @right) @assign
 (assignment_expression left: (_) @left right: (_) @right) @assign
 
-; Typed names: only gRPC stubs and RestTemplate clients are read from types, so the @type predicate drops every other declaration.
-((field_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @left)) @typed (#match? @type "Stub|RestTemplate"))
-((local_variable_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @left)) @typed (#match? @type "Stub|RestTemplate"))
-((formal_parameter type: (_) @type name: (identifier) @left) @typed (#match? @type "Stub|RestTemplate"))
+; Typed names: only gRPC stubs, HTTP clients and generated API clients are read from types, so the @type predicate drops every other declaration.
+((field_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @left)) @typed (#match? @type "Stub|RestTemplate|Client|Api|API"))
+((local_variable_declaration type: (_) @type declarator: (variable_declarator name: (identifier) @left)) @typed (#match? @type "Stub|RestTemplate|Client|Api|API"))
+((formal_parameter type: (_) @type name: (identifier) @left) @typed (#match? @type "Stub|RestTemplate|Client|Api|API"))

@@ -27,3 +27,6 @@
 
 
 (for_in_statement left: (identifier) @left right: (_) @right) @loop
+
+; Decorators (NestJS, routing-controllers, tsoa): routes are derived in indexers/sources/code/http.py.
+(decorator (call_expression function: (identifier) @name arguments: (arguments) @args)) @annotation

@@ -9,6 +9,7 @@ normalised path that HTTP routes and calls are compared by (parameters as `{}`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from indexers import ts
@@ -21,11 +22,14 @@ _CONTENT = {"string_content", "string_fragment", "interpreted_string_literal_con
             "multiline_string_fragment"}
 _DYNAMIC = {"interpolation", "template_substitution", "interpolated_identifier", "interpolated_expression",
             "variable_name"}  # Kotlin "$x"/"${x}", PHP "$x"
+_NOT_EXPR = {"interpolation_brace", "format_specifier", "type_conversion", "interpolation_alignment_clause",
+             "interpolation_format_clause"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "`": "`", "/": "/", "0": "\0"}
 
 
-def string_text(node: Any) -> str | None:
-    """The value of a string literal node, with DYN for each interpolation; None if not a string."""
+def string_text(node: Any, sub: Callable[[Any], str] | None = None) -> str | None:
+    """The value of a string literal node, with DYN for each interpolation (or what `sub` makes of the
+    interpolated expression); None if not a string."""
     if node is None or not any(k in node.type for k in ("string", "template")):
         return None
     parts: list[str] = []
@@ -35,7 +39,8 @@ def string_text(node: Any) -> str | None:
             parts.append(ts.text(child))
             saw = True
         elif child.type in _DYNAMIC:
-            parts.append(DYN)
+            inner = [c for c in child.named_children if c.type not in _NOT_EXPR]
+            parts.append(sub(inner[0]) if sub is not None and len(inner) == 1 else DYN)
             saw = True
         elif child.type == "escape_sequence":
             raw = ts.text(child)
@@ -48,25 +53,34 @@ def string_text(node: Any) -> str | None:
     return m.group(2) if m else ("" if node.named_child_count == 0 and raw in ('""', "''", "``") else None)
 
 
-def template(node: Any, depth: int = 0) -> str:
-    """An expression as a string template: literal parts kept, everything dynamic as DYN."""
+Resolve = Callable[[Any, int], "str | None"]
+
+
+def template(node: Any, depth: int = 0, resolve: Resolve | None = None) -> str:
+    """An expression as a string template: literal parts kept, everything dynamic as DYN. `resolve(node,
+    depth)` may give the value of a name or call (see `values.Values`); None leaves it to this function."""
     if node is None or depth > MAX_DEPTH:
         return DYN
-    s = string_text(node)
+    if resolve is not None:
+        got = resolve(node, depth)
+        if got is not None:
+            return got
+    s = string_text(node, (lambda n: template(n, depth + 1, resolve)) if resolve is not None else None)
     if s is not None:
-        if node.type == "string" and ts.text(node)[:2].lower() in ("f'", 'f"') and DYN not in s:
+        if node.type == "string" and ts.text(node)[:2].lower() in ("f'", 'f"') and not any(
+                c.type == "interpolation" for c in node.named_children):
             s = re.sub(r"\{[^{}]*\}", DYN, s)
         return s
     t = node.type
     if t in ("parenthesized_expression", "argument", "await_expression") and node.named_child_count:
-        return template(node.named_children[-1], depth + 1)
+        return template(node.named_children[-1], depth + 1, resolve)
     if t in ("binary_expression", "binary_operator"):
         op = node.child_by_field_name("operator")
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if op is not None and ts.text(op) == "+":
-            return template(left, depth + 1) + template(right, depth + 1)
+            return template(left, depth + 1, resolve) + template(right, depth + 1, resolve)
         if op is not None and ts.text(op) == "%":
-            return re.sub(r"%[-+ #0-9.]*[sdvqxfi]", DYN, template(left, depth + 1))
+            return re.sub(r"%[-+ #0-9.]*[sdvqxfi]", DYN, template(left, depth + 1, resolve))
         return DYN
     if t in ("call_expression", "call", "method_invocation", "invocation_expression"):
         callee, _ = callee_of(node)
@@ -77,16 +91,23 @@ def template(node: Any, depth: int = 0) -> str:
         if last == "format" and obj is not None and string_text(obj) is not None:  # python "...".format(x)
             return re.sub(r"\{[^{}]*\}", DYN, string_text(obj) or "")
         if last in ("Sprintf", "format", "Format") and args:  # Go, Java String.format, C# string.Format
-            return re.sub(r"%[-+ #0-9.]*[sdvqxfi]|\{\d+[^{}]*\}", DYN, template(args[0], depth + 1))
+            return re.sub(r"%[-+ #0-9.]*[sdvqxfi]|\{\d+[^{}]*\}", DYN, template(args[0], depth + 1, resolve))
     return DYN
 
 
 _PARAM_SEG = re.compile(r"\{[^}]*\}|:[\w.]+\??|<[^>]+>|\*\w*|\[[^\]]+\]")
 
 
-def url_path(tmpl: str) -> str | None:
-    """A URL template's path part, normalised: parameters as `{}` segments; None if no path can be read."""
+_RELATIVE = re.compile(r"^[A-Za-z_~{][\w~{}:-]*(/|$|\?)")
+
+
+def url_path(tmpl: str, relative: bool = False) -> str | None:
+    """A URL template's path part, normalised: parameters as `{}` segments; None if no path can be read.
+    `relative`: a path without its leading slash (`api/catalog/items`, resolved against a client's base
+    address or a route group) is read as one when its first segment is a plain word (not a host name)."""
     s = tmpl.strip()
+    if relative and _RELATIVE.match(s) and "://" not in s:
+        s = "/" + s
     m = re.match(r"^[a-zA-Z][\w+.-]*://[^/?#]*", s)
     if m:
         s = s[m.end():] or "/"
@@ -99,7 +120,7 @@ def url_path(tmpl: str) -> str | None:
             return None
     if not s.startswith("/"):
         return None
-    s = re.split(r"[?#]", s, maxsplit=1)[0]
+    s = re.split(r"[?#](?![^{]*\})", s, maxsplit=1)[0]  # the query, not an optional parameter `{id?}`
     segs = []
     for seg in s.split("/"):
         if not seg:
