@@ -408,6 +408,7 @@ def test_merges_say_what_they_merge() -> None:
                  "Jane Doe (2):\n  Work around the proxy bug\n  Temporarily disable the e2e test\n") == set()
     assert kinds("Merge branch 'main' into feature/login", "Conflicts:\n\tlogin.go\nWork around it") == set()
     assert kinds("Merge 3.8") == set()
+    assert kinds("Merge #7293") == set() and kinds("Merge #7293", "Work around it\n") == set()  # no request title
 
 
 def test_squash_bullet_is_a_mention() -> None:

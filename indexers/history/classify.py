@@ -211,6 +211,8 @@ def merge_words(subject: str, body: str) -> list[tuple[str, str]]:
         return [(m.group("title"), "")]
     if _BORS.match(subject):
         blocks = list(_BORS_TITLE.finditer(body[:8000]))
+        if not blocks:
+            return []
         ends = [b.start() for b in blocks[1:]] + [min(len(body), 8000)]
         return [(_bors_title(b.group("title")), body[b.end():end]) for b, end in zip(blocks, ends, strict=True)]
     if _TITLE_IN_BODY.match(subject):
