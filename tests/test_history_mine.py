@@ -145,3 +145,43 @@ def test_advisory_merge_brings_in_security_commits(tmp_path: Path) -> None:
         assert by[sha].kinds == ("security",)
         assert dict(by[sha].evidence)["security"].startswith(f"brought in by advisory merge {merge[:10]}")
     assert by[other].kinds == ()
+
+
+def test_merge_takes_kinds_of_what_it_brings_in(tmp_path: Path) -> None:
+    """A request's merge is the change its commits make: it takes the kinds of the commit it brings in, or of
+    the commits its title names; not of a preparatory commit, of a fix to a commit of the same branch, or of a
+    plain `Merge branch 'x'` (a forward merge's commits are backports with kinds of their own)."""
+    repo = GitRepo(tmp_path / "r")
+    base = repo.commit("Add the client", {"client.go": "package c\n"})
+    n = 0
+
+    def branch(name: str, *messages: str) -> list[str]:
+        nonlocal n
+        repo.git("checkout", "-q", "-b", name, "main")
+        shas = []
+        for msg in messages:
+            n += 1
+            shas.append(repo.commit(msg.replace("PREVIOUS", shas[-1] if shas else base), {f"f{n}.go": "package c\n"}))
+        repo.git("checkout", "-q", "main")
+        n += 1
+        repo.commit(f"Unrelated work {n}", {f"f{n}.go": "package c\n"})
+        return shas
+
+    def merge(name: str, message: str) -> str:
+        repo.git("merge", "-q", "--no-ff", name, "-m", message)
+        return repo.head()
+
+    (wa,) = branch("proxy", "Use a fixed port\n\nThis works around the proxy bug.")
+    one = merge("proxy", "Merge pull request #12 from acme/proxy\n\nUse a fixed port")
+    branch("reset", "tests: drop a wrong setting\n\nFixes: PREVIOUS", "Reset failed units on delete")
+    feature = merge("reset", "Merge pull request #13 from acme/reset\n\nReset failed units on delete")
+    _, fix = branch("cache", "Add a cache", "cache: fix eviction\n\nFixes: PREVIOUS")
+    wip = merge("cache", "Merge pull request #14 from acme/cache\n\ncache: fix eviction")
+    branch("release", "Work around the proxy bug in the client")
+    forward = merge("release", "Merge branch 'release'")
+    by = {c.sha: c for c in mine(repo.path)}
+    assert by[wa].kinds == ("workaround",) and by[one].kinds == ("workaround",)
+    assert dict(by[one].evidence)["workaround"] == f'{wa[:10]} "Use a fixed port": This works around the proxy bug.'
+    assert by[feature].kinds == ()  # the title names the feature commit, not the clean-up with a Fixes: trailer
+    assert by[fix].kinds == ("regression_fix",) and by[wip].kinds == ()  # it fixes a commit of its own branch
+    assert by[forward].kinds == ()

@@ -64,10 +64,28 @@ _REGRESSED_IN = re.compile(
 _BREAKAGE = re.compile(
     r"\b(?:broke|breaks|breaking)\b(?!\s+changes?\b)"
     r"|\bcaused\s+(?:\w+\s+){0,3}?(?:failures?|problems|issues|crash(?:es)?|errors|regressions?|breakage)\b"
-    r"|\b(?:introduced|caused)\s+(?:a\s+|some\s+)?regressions?\b|\bregression\s+(?:shipped|introduced)\b"
+    r"|\b(?:introduced|caus(?:ed|es|ing))\s+(?:a\s+|some\s+)?regressions?\b|\bregression\s+(?:shipped|introduced)\b"
+    r"|\b(?:won't|will\s+not|no\s+longer)\s+work(?:s|ed)?\b"
     r"|\b(?:problems?|failures?|issues)\s+(?:after|since)\s+(?:this|that|the)\s+(?:commit|change|patch)\b"
     r"|\b(?:to|did|does|would|will|may|might|could)\s+break\b|\bbustage\b|\bfor\s+causing\b"
     r"|\b(?:the\s+|this\s+|that\s+)?(?:change|commit|patch)\s+(?:was|is)\s+(?:incorrect|wrong|buggy|broken)\b",
+    re.IGNORECASE)
+# "It has been that way since commit <sha>", "... does not work as expected, because since commit <sha> ...":
+# a defect dated to an earlier commit of this history, in a paragraph that says something is wrong.
+_SINCE_COMMIT = re.compile(r"\bsince\s+(?:commit\s+)?(?P<sha>(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})\b", re.IGNORECASE)
+_PROBLEM = re.compile(
+    r"\b(?:does\s+not|doesn't|did\s+not|didn't|do\s+not|don't)\s+work\b|\bproblematic\b|\bbroken\b|\bbuggy\b|\ba\s+bug\b"
+    r"|\bwrong(?:ly)?\b|\bincorrect(?:ly)?\b|\bfails\b|\bfailing\b|\bfailed\b|\bcrash(?:es|ed)?\b|\bregress",
+    re.IGNORECASE)
+# A revert that says the change will be back: it is undone for the time being.
+_HELD_BACK = re.compile(
+    r"\bfor\s+now\b[^.;\n]{0,40}?\b(?:until|till|while|once)\b|\btoo\s+(?:soon|early)\b|\b(?:postpon|defer)(?:e|es|ed|ing|red|ring)\b"
+    r"|\b(?:can|could|will|should|may|to)\s+be\s+(?:re-?applied|restored|re-?landed|re-?added|re-?introduced|re-?merged|"
+    r"brought\s+back|cherry-?picked)\b"
+    r"|\b(?:we|i)(?:'ll|\s+will|\s+can|\s+should|\s+could)\s+(?:re-?apply|re-?land|restore|re-?add|re-?introduce|"
+    r"re-?submit|bring\s+(?:it|this|them)\s+back|try\s+(?:it\s+)?again)\b"
+    r"|\b(?:while|until)\s+(?:we|i|they)\s+(?:can\s+)?(?:investigate|look|take\s+a\s+look|debug|figure|work\s+out|sort|"
+    r"understand|find)\b",
     re.IGNORECASE)
 # A revert that closes a bug report fixes what the reverted change broke (`Closes #N` closes the project's own
 # pull request in some projects, so it does not count).
@@ -78,6 +96,9 @@ _FIXES_ISSUE = re.compile(r"\bfix(?:es|ed)?:?\s+(?:#\d+|https?://\S+/issues/\d+)
 # "revert to <version>" / "revert back to ...", which is a downgrade, not an undo.
 _REVERT_QUOTED = re.compile(r'^(?:Revert|Reapply|Reland|Re-land)\s+"(?P<inner>.+)"(?:\s*\((?:#\d+|[^)]*)\))*\s*\.?$',
                             re.IGNORECASE)
+# `Revert "..." until I can figure it out`: the words after the quoted subject are the author's own.
+_REVERT_QUOTED_TAIL = re.compile(r'^(?:Revert|Reapply|Reland|Re-land)\s+"(?P<inner>.+)"[,:;.-]?\s+(?P<tail>[^\s"].*)$',
+                                 re.IGNORECASE)
 _REVERT_SUBJECT = re.compile(
     r"^(?:partial(?:ly)?\s+)?(?:revert(?:s|ed|ing)?|back(?:ed|s|ing)?\s+out)\b(?!\s+(?:back\s+)?to\b)(?!-)",
     re.IGNORECASE)
@@ -104,23 +125,26 @@ _FOLLOW_UP = re.compile(r"^\s*follow[- ]?up\s+(?:to|of|for)\s+(?:commit\s+)?(?P<
 _QUOTED_ONLY = re.compile(r'^"(?P<inner>.+)"(?:\s*\((?:#\d+|[^)]*)\))*\s*\.?$')
 
 
-def _revert_target(subject: str, body: str) -> tuple[str, str, bool, str] | None:
-    """(sha as written or '', quoted subject or '', reapply?, evidence) when the message says it undoes
-    an earlier change; None otherwise."""
+def _revert_target(subject: str, body: str, resolve: Resolver | None = None) -> tuple[str, str, bool, str, str] | None:
+    """(sha as written or '', quoted subject or '', reapply?, evidence, the subject's own words) when the
+    message says it undoes an earlier change; None otherwise."""
     type_, _scope, rest = strip_prefix(subject)
-    statements = [m for m in _REVERT_STATEMENT.finditer(body[:8000]) if not _wip_revert(body, m)]
+    statements = [m for m in _REVERT_STATEMENT.finditer(body[:8000]) if not _wip_revert(body, m, resolve)]
     shas = list(dict.fromkeys(m.group("sha").lower() for m in statements))
+    tail = ""
     if type_ in ("revert", "reapply"):  # `revert: "..."`, `revert(scope): ...`, `Revert: ...`
         quoted = _QUOTED_ONLY.match(rest)
     else:
         type_ = ""
-        quoted = _REVERT_QUOTED.match(rest)
+        quoted = _REVERT_QUOTED.match(rest) or _REVERT_QUOTED_TAIL.match(rest)
+        if quoted and "tail" in quoted.re.groupindex:
+            tail = quoted.group("tail")
         if not (quoted or _REVERT_SUBJECT.match(rest) or _REAPPLY_SUBJECT.match(rest)):
             # No revert subject: the body alone may say so, in one statement that is the commit's own
             # (several are a squash's list of work-in-progress reverts).
             if len(shas) != 1:
                 return None
-            return (shas[0], "", False, quote(body, statements[0]))
+            return (shas[0], "", False, quote(body, statements[0]), subject)
     reapply = type_ == "reapply" or bool(re.match(r"(?:reapply|re-apply|reland|re-land)\b", rest, re.IGNORECASE))
     inner = quoted.group("inner") if quoted else ""
     if inner and _REVERT_QUOTED.match(inner) and not reapply:
@@ -129,35 +153,97 @@ def _revert_target(subject: str, body: str) -> tuple[str, str, bool, str] | None
     if not sha and (m := _REVERT_SHA.match(rest)):
         sha = m.group("sha").lower()
     evidence = quote(body, statements[0]) if len(shas) == 1 else TAGS.sub("", subject)
-    return (sha, inner, reapply, evidence)
+    return (sha, inner, reapply, evidence, tail if inner else subject)
 
 
-def _wip_revert(body: str, m: re.Match[str]) -> bool:
+def _wip_revert(body: str, m: re.Match[str], resolve: Resolver | None = None) -> bool:
     """A `This reverts commit` trailer that belongs to a squashed work-in-progress step: it stands on a
-    bullet, below a bullet (a squash lists its steps as bullets), or under a `Revert "..."` line of the body
-    (a commit's own revert subject is its subject, never a body line)."""
+    bullet, below a bullet (a squash lists its steps as bullets), or under a `Revert "..."` line of a squashed
+    body. Without bullets, a `Revert "..."` line after the author's prose is `git revert`'s message kept in a
+    commit that does more (a local squash): the commit's own when the reverted commit is in this history."""
     start = body.rfind("\n", 0, m.start()) + 1
     above = body[:start]
     previous = next((ln for ln in reversed(above[-1500:].splitlines()) if ln.strip()), "")
-    if BULLET.match(body, start) or _QUOTED_REVERT_LINE.match(previous):
+    if BULLET.match(body, start):
         return True
+    if _QUOTED_REVERT_LINE.match(previous):
+        if BULLET.search(body[:8000]) or resolve is None:
+            return True
+        return resolve(m.group("sha")) is None
     if not BULLET.search(above):
         return False
     # A one-item squash repeats its subject as the only bullet: that statement is the commit's own.
     return len(BULLET.findall(body[:8000])) > 1
 
 
-_PR_MERGE = re.compile(r"^Merge (?:pull request #\d+ from \S+|branch '[^']+' into '[^']+')$")
+# Merges whose subject a tool wrote, with no words of the author's: git's own (`Merge branch 'x'`, `Merge
+# remote-tracking branch`, `Merge tag`, `Merge commit`), GitHub's and GitLab's (`Merge pull request #N from a/b`,
+# `Merge branch 'x' into 'y'`), bors (`Merge #N`), homu (`Auto merge of #N - a:b, r=c`), Bitbucket (`Merged in x
+# (pull request #N)`), Gerrit (`Merge "title"`, `Merge changes ...`), and merge scripts (`merge #N into main`).
+# Any other merge subject is the author's own words ("merge CVE-2026-1234 fixes into main").
+_GENERATED_MERGE = re.compile(
+    r"^(?:Merge\s+(?:branch(?:es)?|remote-tracking\s+branch|remote\s+branch|tag|commit|pull\s+request|PR|changes?)\b"
+    r"|Merge\s+(?:pr\s+)?#\d+|Auto\s+merge\s+of\s+#\d+|Merged\s+in\s+\S|Merge\s+\")", re.IGNORECASE)
+# Where a request's title is: the body's first line (GitHub, GitLab, homu, Bitbucket), the subject (Gerrit),
+# `N: title r=reviewer a=author` blocks (bors, which can batch several requests into one merge).
+_TITLE_IN_BODY = re.compile(r"^(?:Merge (?:pull request|PR) #\d+ from \S+|Merge branch '[^']+' into '[^']+'"
+                            r"|Auto merge of #\d+\b.*|Merged in \S+ \(pull request #\d+\))$", re.IGNORECASE)
+_GERRIT = re.compile(r'^Merge "(?P<title>.+)"$')
+_BORS = re.compile(r"^Merge(?:\s+#\d+){1,50}$")
+_BORS_TITLE = re.compile(r"^(?P<n>\d+):[ \t]+(?P<title>\S.*)$", re.MULTILINE)
+# The shortlog merge tools write into the body ("Jane Doe (3):" and the indented subjects): the commits'
+# words, not the merge's.
+_SHORTLOG = re.compile(r"^(?:\s.*|\S.*\(\d+\):)$")
 
 
-def _request_title(subject: str, body: str) -> tuple[str, str]:
-    """(title, rest) of a GitHub pull-request merge (`Merge pull request #12 from a/b`, title on the body's
-    first line) or a GitLab merge-request merge (`See merge request ...` in the body); ('', '') otherwise."""
-    m = _PR_MERGE.match(subject)
-    if not m or not body.strip() or (subject.startswith("Merge branch") and "See merge request " not in body):
-        return "", ""
-    title, _, rest = body.strip().partition("\n")
-    return title.strip(), rest
+def _bors_title(line: str) -> str:
+    """`Fix the thing r=reviewer a=author` -> `Fix the thing`."""
+    words = line.split()
+    while len(words) > 1 and words[-1].startswith(("r=", "a=")):
+        words.pop()
+    return " ".join(words)
+
+
+def merge_words(subject: str, body: str) -> list[tuple[str, str]]:
+    """(title, description) of each request a merge says it merges, or its own subject and body when the
+    author wrote them; [] when a tool wrote the subject and no title is known."""
+    if m := _GERRIT.match(subject):
+        return [(m.group("title"), "")]
+    if _BORS.match(subject):
+        blocks = list(_BORS_TITLE.finditer(body[:8000]))
+        if not blocks:
+            return []
+        ends = [b.start() for b in blocks[1:]] + [min(len(body), 8000)]
+        return [(_bors_title(b.group("title")), body[b.end():end]) for b, end in zip(blocks, ends, strict=True)]
+    if _TITLE_IN_BODY.match(subject):
+        if not body.strip() or (subject.startswith("Merge branch") and "See merge request " not in body):
+            return []
+        title, _, rest = body.strip().partition("\n")
+        return [(title.strip(), rest)]
+    if _GENERATED_MERGE.match(subject):
+        return []
+    own = "\n".join(ln for ln in body[:8000].splitlines() if not _SHORTLOG.match(ln))
+    return [(subject, own)]
+
+
+def _classify_merge(subject: str, body: str, files: Sequence[str], refs: tuple[str, ...], resolve: Resolver | None,
+                    find_subject: Resolver | None) -> Classification:
+    """A merge's kinds from the words of what it says it merges (`merge_words`), each request's in turn."""
+    said: dict[str, str] = {}
+    mentions: dict[str, str] = {}
+    reverts = fixes = ""
+    for title, rest in merge_words(subject, body)[:20]:
+        if _MERGE.match(title) or _GENERATED_MERGE.match(title):
+            continue  # a title that is itself a merge subject says nothing more
+        c = _classify_change(title.strip(), rest, files, refs, resolve, find_subject)
+        for k, v in c.evidence:
+            said.setdefault(k, v)
+        for k, v in c.mentions:
+            mentions.setdefault(k, v)
+        reverts, fixes = reverts or c.reverts, fixes or c.fixes
+    kinds = tuple(k for k in KINDS if k in said)
+    return Classification(kinds, refs, reverts, fixes, tuple((k, said[k]) for k in kinds),
+                          tuple((k, v) for k, v in mentions.items() if k not in said))
 
 
 def classify(subject: str, body: str = "", files: Sequence[str] = (), *, merge: bool = False,
@@ -172,22 +258,24 @@ def classify(subject: str, body: str = "", files: Sequence[str] = (), *, merge: 
     refs = tuple(find_refs(f"{subject}\n{body[:4000]}"))
     if merge or _MERGE.match(subject):
         # A merge carries no change of its own, except GitHub's advisory merges (a private fork's fix,
-        # often squashed into one commit that keeps the merge's title), and a pull/merge request's merge,
-        # which is what its request's title (the body's first line) says it is.
-        m = _ADVISORY_MERGE.match(subject) or (ADVISORY.search(subject) if _MERGE.match(subject) else None)
-        if m:
+        # often squashed into one commit that keeps the merge's title); otherwise it is what it says it
+        # merges: a request's title and description, or a subject the author wrote. What it brings in is
+        # added by `mine` where the history shows it.
+        if _ADVISORY_MERGE.match(subject) or ADVISORY.search(subject):
             return Classification(("security",), refs, evidence=(("security", subject),))
-        title, rest = _request_title(subject, body)
-        if not title:
-            return Classification(refs=refs)
-        c = classify(title, rest, files, resolve=resolve, find_subject=find_subject)
-        return Classification(c.kinds, refs, c.reverts, c.fixes, c.evidence, c.mentions)
+        return _classify_merge(subject, body, files, refs, resolve, find_subject)
+    return _classify_change(subject, body, files, refs, resolve, find_subject)
+
+
+def _classify_change(subject: str, body: str, files: Sequence[str], refs: tuple[str, ...], resolve: Resolver | None,
+                     find_subject: Resolver | None) -> Classification:
+    """The kinds of a commit that is not a merge (structure first, then words)."""
     evidence: dict[str, str] = {}
     reverts = ""
-    target = _revert_target(subject, body)
+    target = _revert_target(subject, body, resolve)
     found: Found | None = None
     if target is not None:
-        sha, inner, is_reapply, said = target
+        sha, inner, is_reapply, said, own = target
         if sha:
             reverts = (resolve(sha) or "") if resolve else sha
         if not reverts and inner and find_subject is not None:
@@ -200,18 +288,22 @@ def classify(subject: str, body: str = "", files: Sequence[str] = (), *, merge: 
             if "workaround" in undone or "temporary" in undone:
                 evidence["workaround_removed"] = f'undoes "{inner}"'
         # A revert is a regression fix when it says the reverted change broke something, in its own words
-        # (the quoted subject of the reverted commit says nothing about that).
-        own = "" if inner else strip_prefix(subject)[2]  # "Revert X, add regression test" counts too
-        m = (_BREAKAGE.search(body_prose(body)) or _BREAKAGE.search(own) or REGRESSION.search(own)
+        # (the quoted subject of the reverted commit says nothing about that; "Revert X, add regression
+        # test" and `Revert "X" because it broke Y` count).
+        prose, own_rest = body_prose(body), strip_prefix(own)[2]
+        m = (_BREAKAGE.search(prose) or _BREAKAGE.search(own_rest) or REGRESSION.search(own_rest)
              or _FIXES_ISSUE.search(body[:8000]))
         if m:
             evidence["regression_fix"] = quote(m.string, m)
-        # A revert is still what its own words say it is: a security fix, temporary ("for now"). Not a
-        # workaround: it undoes a change rather than working around something.
-        found = word_kinds(subject if not inner else "", body, files)
+        # A revert is still what its own words say it is: a security fix, temporary ("for now", "until I
+        # can figure it out", "too soon", "can be re-applied after the release"). Not a workaround: it
+        # undoes a change rather than working around something.
+        found = word_kinds(own, body, files)
         for kind in ("security", "temporary"):
             if kind in found.kinds:
                 evidence.setdefault(kind, found.kinds[kind])
+        if "temporary" not in evidence and not is_reapply and (m := _HELD_BACK.search(own_rest) or _HELD_BACK.search(prose)):
+            evidence["temporary"] = quote(m.string, m)
     else:
         found = word_kinds(subject, body, files)
         evidence.update(found.kinds)
@@ -240,6 +332,15 @@ def classify(subject: str, body: str = "", files: Sequence[str] = (), *, merge: 
             if full:
                 fixes = full
                 evidence["regression_fix"] = quote(m.string, m)
+    if "regression_fix" not in evidence and target is None and "ince " in body[:4000] and not only(files, is_doc):
+        prose = body_prose(body)
+        for m in _SINCE_COMMIT.finditer(prose):
+            start, end = prose.rfind("\n\n", 0, m.start()) + 1, prose.find("\n\n", m.end())
+            full = (resolve(m.group("sha")) or "") if resolve else m.group("sha")
+            if full and _PROBLEM.search(prose, start, end if end >= 0 else len(prose)):
+                fixes = fixes or full
+                evidence["regression_fix"] = quote(prose, m)
+                break
     kinds = tuple(k for k in KINDS if k in evidence)
     mentions = tuple((k, v) for k, v in (found.mentions.items() if found else ()) if k not in evidence)
     return Classification(kinds, refs, reverts, fixes, tuple((k, evidence[k]) for k in kinds), mentions)

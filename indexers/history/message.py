@@ -14,11 +14,12 @@ ADVISORY = re.compile(r"\b(?:CVE-\d{4}-\d{4,7}|GHSA(?:-[0-9a-z]{4}){3})\b", re.I
 # Trailers: who signed, reviewed, reported; links and issue numbers. Not the author's prose.
 TRAILERS = re.compile(
     r"^(?:[\w-]+-by|Cc|Link|Closes|Fixes|Refs?|References|Bug|Bugs|Issue|Issues|Ticket|Change-Id|PR-URL|Reviewed-on|"
-    r"See-also|Signed-off-by|Co-authored-by|Fixes-issue|Resolves|URL|Discussion)\s*:.*$\n?",
+    r"See-also|Signed-off-by|Co-authored-by|Fixes-issue|Resolves|URL|Discussion|git-svn-id)\s*:.*$\n?",
     re.MULTILINE | re.IGNORECASE)
 QUOTED_PHRASE = re.compile(r'"[^"\n]{12,200}"|“[^”\n]{12,200}”')
 BULLET_LINE = re.compile(r"^\s{0,3}[*-]\s+(\S.*)$", re.MULTILINE)
 BULLET = re.compile(r"^\s{0,3}[*-]\s+\S", re.MULTILINE)
+SHORTLOG_HEAD = re.compile(r"^\S[^():\n]{0,80}\(\d+\):$")
 
 _BUMP = re.compile(
     r"^(?:bump|update|upgrade|pin|downgrade|lock)\s+(?:the\s+)?(?:dependency|dependencies|module|crate|package|"
@@ -46,12 +47,14 @@ def strip_prefix(subject: str) -> tuple[str, str, str]:
 def body_prose(body: str) -> str:
     """The prose of a body: no trailers, no quoted lines, no diffs or code blocks; bounded."""
     lines: list[str] = []
-    fenced = False
+    fenced = shortlog = False
     for ln in body[:4000].splitlines():
         if ln.lstrip().startswith("```"):
             fenced = not fenced
             continue
-        if fenced or ln.startswith((">", "    ", "\t", "+", "|", "<")):
+        # A shortlog ("Jane Doe (3):" and the indented subjects under it) quotes other commits' subjects.
+        shortlog = bool(SHORTLOG_HEAD.match(ln)) or (shortlog and ln[:1].isspace())
+        if fenced or shortlog or ln.startswith((">", "    ", "\t", "+", "|", "<")):
             continue
         lines.append(ln)
     # Quoted phrases are someone else's words: another commit's subject, an error message.

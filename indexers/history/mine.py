@@ -23,6 +23,7 @@ from pathlib import Path
 from indexers import git
 from indexers.history.classify import KINDS, classify
 from indexers.history.log import LogRecord, log
+from indexers.history.merges import bring_in
 from indexers.history.salvage import salvage
 from indexers.model import Commit, HistoryGaps
 
@@ -136,6 +137,7 @@ def mine_history(repo_path: str | Path, since: str | None = None, *,
     for pos, r in enumerate(raws):
         by_subject.setdefault(r.subject, []).append(pos)
     out: list[Commit] = []
+    fixes: dict[str, str] = {}  # sha -> the commit its `Fixes:` trailer names
     for pos, r in enumerate(raws):
 
         def earlier_with_subject(subject: str, pos: int = pos) -> str | None:
@@ -146,10 +148,13 @@ def mine_history(repo_path: str | Path, since: str | None = None, *,
 
         c = classify(r.subject, r.body, r.files, merge=len(r.parents) > 1, resolve=index,
                      find_subject=earlier_with_subject)
+        if c.fixes:
+            fixes[r.sha] = c.fixes
         out.append(Commit(sha=r.sha, date=r.date, author=r.author, subject=r.subject, kinds=c.kinds,
                           refs=c.refs, reverts=c.reverts, body=r.body, files=tuple(r.files), evidence=c.evidence,
                           mentions=c.mentions))
-    return _mark_reapplies(_mark_advisory_branches(repo_path, raws, out)), complete, gaps
+    out = _mark_advisory_branches(repo_path, raws, out)
+    return _mark_reapplies(bring_in(raws, out, fixes)), complete, gaps
 
 
 _MAX_BROUGHT_IN = 50  # an advisory branch is a handful of commits; a merge bringing in more is not one

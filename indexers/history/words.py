@@ -35,7 +35,12 @@ _REMOVAL = re.compile(
     r"no\s+need\s+for|without)\b(?:[^.;\n]|\.(?=\w)){0,50}?\b(?:work[- ]?arounds?|kludges?|"
     r"hack(?:s|y)?(?![/.-]\w)(?!\s+(?:scripts?|dir|directory|folder|tools?|tooling)\b)|"
     r"temporary\s+(?:fix|workaround|hack|patch|code|change)(?:es|s)?)\b"
-    r"|\b(?:work[- ]?arounds?|hacks?)\b[^.;\n]{0,30}\b(?:is|are)\s+no\s+longer\s+(?:needed|necessary|required)\b",
+    r"|\b(?:work[- ]?arounds?|hacks?|kludges?)\b[^.;\n]{0,30}\b(?:(?:is|are)\s+(?:no\s+longer|not)\s+(?:needed|necessary|required)"
+    r"|unnecessary|obsolete|unneeded|redundant)\b"
+    # `rm`, and verbs that narrow a workaround, on the workaround itself: "rm kludges for the i386 job", "disable
+    # the selinux kludge for centos 8", "limit the hack to Windows" (not "disable X as a workaround for Y").
+    r"|(?<!n't\s)(?<!not\s)\b(?:rm|disabl(?:e|es|ed|ing)|narrow(?:s|ed|ing)?|limit(?:s|ed|ing)?|restrict(?:s|ed|ing)?)\s+"
+    r"(?:(?!as\b|to\b|for\b|with\b|by\b)[\w./'-]+\s+){0,3}?(?:work[- ]?arounds?|kludges?|hacks?)\b(?![/.-]\w)",
     re.IGNORECASE)
 _WORKAROUND = re.compile(
     r"\bwork-?arounds?\b|^work(?:s|ed|ing)?\s+around\b|\b(?:to|and|which|that|this)\s+work(?:s|ed)?\s+around\b"
@@ -47,11 +52,24 @@ _HACK = re.compile(r"(?<![/\w.-])hack(?:s|y|ed|ish)?\b(?![/.-]\w)"
 # "there is no workaround for", "that would be a dirty hack" or "this was a temporary hack" (said of code removed).
 _WORKAROUND_BODY = re.compile(
     r"\b(?:as\s+an?|this\s+is\s+an?|(?<!was\s)(?<!were\s)(?<!be\s)an?\s+temporary)\s+(?:\w+\s+)?(?:work[- ]?around|hack|kludge)\b"
-    r"|\b(?:this|which|it|that)\s+(?:also\s+)?(?:works?|worked)\s+around\s+(?:a|an|the|this|that|some|issue|bug)\b"
-    r"|(?<!how\s)(?<!way\s)\bto\s+work[- ]?around\s+(?:a|an|the|this|some|broken|buggy|issues?|bugs?|\w+'s)\b"
-    r"|(?<!\bno\s)(?<!\bany\s)\bworkaround\s+(?:for|until)\b", re.IGNORECASE)
+    r"|\b(?:this|which|it|that)\s+(?:(?:commit|change|patch|pr)\s+)?(?:also\s+)?works?\s+around\s+"
+    r"(?:a|an|the|this|that|some|issue|bug)\b|(?:^|[.!?]\s+)works?\s+around\s+(?:a|an|the|this|that|some)\b"
+    r"|(?<!how\s)(?<!way\s)\bto\s+work[- ]?around\s+(?:a|an|the|this|that|these|those|it|them|all|both|some|broken|"
+    r"buggy|issues?|bugs?|\w+'s)\b"
+    r"|(?<!\bno\s)(?<!\bany\s)\bworkaround\s+(?:for|until)\b"
+    # "the easiest workaround is to ...", "this workaround will have to be good enough", "this hack is ugly but"
+    r"|\b(?:the|this|our)\s+(?:\w+\s+)?(?:work[- ]?around|hack|kludge)\s+(?:here\s+)?is\s+to\b"
+    r"|\bthis\s+(?:\w+\s+)?(?:work[- ]?around|hack|kludge)\s+(?:will|should|can|must|would|might|may|is|has\s+to|needs?)\b"
+    r"(?!\s+(?:no\s+longer|not|now\s+(?:obsolete|unnecessary))\b)",
+    re.IGNORECASE | re.MULTILINE)
+# Said of code or events in the past ("this appears to have been done to work around a bug", "it was only added
+# as a workaround originally"): not what this change is. Read on the words just before a match.
+_PAST_BEFORE = re.compile(r"\b(?:was|were|been|had)\s+(?:[\w#'-]+\s+){0,3}$", re.IGNORECASE)
+_MAYBE_BEFORE = re.compile(r"\b(?:can|could|might|would)\s+(?:\w+\s+)?$", re.IGNORECASE)
+# Or denied, or asked about: "there's no real way for us to work around them", "how to work around it".
+_NOT_BEFORE = re.compile(r"\b(?:no|not|never|cannot|can't|couldn't|how|impossible)\b[^.;,!?\n]{0,30}$", re.IGNORECASE)
 _WAS_WORKAROUND = re.compile(r"\b(?:was|were)\s+(?:\w+\s+){0,2}?(?:work[- ]?arounds?|hacks?|kludges?)\b", re.IGNORECASE)
-_REMOVAL_SUBJECT = re.compile(r"^(?:remove[sd]?|drop(?:s|ped)?|delete[sd]?|clean\s*up|cleanup|get\s+rid\s+of|"
+_REMOVAL_SUBJECT = re.compile(r"^(?:rm|remove[sd]?|drop(?:s|ped)?|delete[sd]?|clean\s*up|cleanup|get\s+rid\s+of|"
                               r"revert(?:s|ed)?|undo|retire[sd]?)\b", re.IGNORECASE)
 _HOTFIX = re.compile(
     r"\bhot[- ]?fix(?:es|ed|ing)?\b(?![/-]\w)(?!\s*(?:branch|branches|release|releases|workflow|process|"
@@ -82,7 +100,11 @@ _TEMP_VERBS = (r"disabl\w*|skip\w*|pin\w*|revert\w*|remov\w*|ignor\w*|allow\w*|b
 _CHANGE_VERBS = (r"disabl\w*|skip\w*|pin\w*|revert\w*|remov\w*|ignor\w*|bypass\w*|hard-?cod\w*|comment\w*\s+out|"
                  r"downgrad\w*|exclud\w*|xfail\w*|mut(?:e|ed|es|ing)|deny-?list\w*|block-?list\w*|blacklist\w*|"
                  r"stick\w*|us(?:e|es|ed|ing)|keep\w*|drop\w*|omit\w*|turn\w*\s+off|fix\w*\s+(?:the\s+)?(?:used\s+)?"
-                 r"version|make\s+sure|work\w*\s+around|patch\w*")
+                 r"version|make\s+sure|work\w*\s+around|patch\w*|block(?:s|ed|ing)?|refus\w*")
+# Verbs that take something out of use: "revert this for now", "skip these tests for now".
+# (Not "revert": a revert "for now" is temporary when it says until when, see `classify`.)
+_HOLD_VERBS = (r"disabl\w*|skip\w*|remov\w*|exclud\w*|comment\w*\s+out|xfail\w*|block(?:s|ed|ing)?|deny-?list\w*|"
+               r"ignor\w*|mut(?:e|ed|es|ing)|turn\w*\s+off")
 _DATA_NOUN = (r"files?|dirs?|director(?:y|ies)|folders?|variables?|vars?|buffers?|memory|storage|cop(?:y|ies)|"
               r"objects?|lists?|arrays?|strings?|tables?|paths?|names?|values?|allocations?|handles?|structs?|"
               r"data|credentials?|tokens?|keys?|locations?|space|results?|instances?|nodes?|references?|"
@@ -92,9 +114,13 @@ _UNTIL_STATE = (r"(?:is|are|gets?|get|has\s+been|have\s+been|will\s+be|be|it's|t
                 r"(?:fixed|resolved|released|merged|deployed|debugged|added|landed|implemented|understood|"
                 r"investigated|updated|mitigated|solved|figured\s+out|sorted\s+out|upgraded|rolled\s+out|"
                 r"available|supported|in\s+place)\b"
-                r"|\b(?:we|they|upstream|someone|it)\s+(?:can\s+|could\s+)?(?:update|fix|resolve|release|merge|figure|"
+                r"|\b(?:we|they|upstream|someone|it|i)\s+(?:can\s+|could\s+)?(?:update|fix|resolve|release|merge|figure|"
                 r"understand|investigate|migrate|upgrade|land|find|switch)\w*\b"
-                r"|\b(?:the\s+|a\s+|an\s+)?(?:upstream\s+)?fix\s+(?:lands|arrives|is\s+\w+)")
+                r"|\b(?:the\s+|a\s+|an\s+)?(?:upstream\s+)?fix\s+(?:lands|arrives|is\s+\w+)"
+                r"|\bthere\s+(?:is|are)\s+(?:a\s+|an\s+)?(?:upstream\s+|proper\s+|real\s+)?(?:fix|solution|release|patch)\b"
+                # "until I think of a better alternative", "until we come up with a proper fix"
+                r"|\b(?:we|i|someone|they)\s+(?:can\s+)?(?:find|think\s+of|come\s+up\s+with|have|get)\s+(?:a\s+|an\s+)?"
+                r"(?:better|proper|real|permanent|cleaner|long-term)\s+(?:solution|alternative|fix|way|approach|option)\b")
 _TEMPORARY = re.compile(
     rf"\btemporar(?:y|ily)\b(?!\s+(?:\w+\s+){{0,2}}(?:{_DATA_NOUN})\b)"
     r"|\b(?:stop-?gap|interim)\s+(?:fix|workaround|hack|patch|solution|measure|change|override|pin|mitigation)\b"
@@ -103,31 +129,58 @@ _TEMPORARY = re.compile(
     re.IGNORECASE)
 _TEMP_PREFIX = re.compile(r"^(?:temp|tmp|temporary)\s*:", re.IGNORECASE)
 _PIN = re.compile(
-    r"\b(?:revert(?:s|ed|ing)?\s+to|go(?:es|ing)?\s+back\s+to|stick(?:s|ing)?\s+to|pin(?:s|ned|ning)?|downgrad\w*|"
+    r"\b(?:revert(?:s|ed|ing)?\s+to|go(?:es|ing)?\s+back\s+to|roll(?:s|ed|ing)?[- ]?back\s+to|stick(?:s|ing)?\s+to|"
+    r"pin(?:s|ned|ning)?|downgrad\w*|"
     r"hard-?cod\w*|specif(?:y|ies|ied)|fix(?:es|ed)?\s+(?:the\s+)?(?:used\s+)?\w*\s*version)\b[^.;\n]{0,40}?"
     r"\b(?:v(?:ersion)?\s*)?\d+(?:[.-]\d+)*\b", re.IGNORECASE)
 _TOOLCHAIN = re.compile(r"\b(?:compilers?|toolchains?|linkers?|gcc|clang|llvm|icc|msvc|mingw(?:-w64)?|binutils|glibc|"
                         r"pahole|rustc|javac|tsc|esbuild|webpack)\b", re.IGNORECASE)
 _SKIP_ON_RELEASE = re.compile(
-    r"\b(?:skip\w*|disabl\w*|exclud\w*|ignor\w*|xfail\w*)\b[^.;\n]{0,60}\b(?:on|for|with|under)\s+[A-Za-z][\w.+-]*\s+"
-    r"v?\d+\.\d+\.\d+\b", re.IGNORECASE)
+    r"(?<!n't\s)(?<!not\s)(?<!longer\s)\b(?:skip\w*|disabl\w*|exclud\w*|ignor\w*|xfail\w*)\b[^.;\n]{0,60}\b(?:on|for|with|under|of)\s+"
+    r"(?P<name>[A-Za-z][\w.+-]*)\s+(?P<version>v?\d+(?:\.\d+){0,2})\b(?![.-]?\w)", re.IGNORECASE)
+# A fix that says it only holds for the time being ("solves the issue for now") is a stop-gap around a problem
+# rather than a fix of its cause.
+_STOPGAP_FIX = re.compile(r"\b(?:solv|fix|resolv|address|avoid|work)\w*\s+(?:around\s+)?(?:the\s+|this\s+|that\s+)?"
+                          r"(?:\w+\s+)?(?:issues?|problems?|bugs?|failures?|it)\s+for\s+now\b", re.IGNORECASE)
 _RESTORES = re.compile(r"^(?:re-?enabl\w*|enabl\w*\s+\S+\s+again|un-?skip\w*|unpin\w*|restor\w*|bring\w*\s+back|"
                        r"put\w*\s+back|undo\w*)\b", re.IGNORECASE)
 _ENDS_TEMPORARY = re.compile(
     r"\b(?:remov\w*|drop\w*|delet\w*|clean\w*\s*up|restor\w*|re-?enabl\w*|revert\w*|undo\w*|unpin\w*|lift\w*|"
     r"end\w*|outdated|no\s+longer)\b[^.;\n]{0,40}\btemporar", re.IGNORECASE)
+# What "this" may name when it is the change itself: "this patch can be reverted once ..." (not "this directory").
+_CHANGE_NOUN = (r"(?:patch|change|commit|workaround|work-around|hack|code|check|test|pin|override|step|job|flag|"
+                r"option|setting|line|hunk|fix)(?:es|s)?")
 # (Not "a temporary fix was ..." or "temporarily reverted in <sha>": what happened to other commits.)
-_TEMPORARY_BODY = re.compile(
+# Each body rule needs a phrase that most bodies lack ("temporar", "for now", "until", "once"...): it is read
+# only when the lower-cased body holds that phrase (`_temporary_body`).
+_TEMPORARY_NAMED = re.compile(
     rf"\b(?:temporary|stop-?gap)\s+(?:fix|workaround|work-around|hack|patch|patches|solution|measure|mitigation)\b"
     r"(?!\s+(?:was|were|is\s+no\s+longer)\b)"
-    rf"|\btemporar(?:il)?y?\s+(?:{_TEMP_VERBS})\b(?!\s+(?:in|by)\s+(?:commit\s+)?[0-9a-f]{{7,40}}\b)"
-    rf"|(?:^|[.!?]\s+)for\s+now,?\s+(?:just\s+|simply\s+|we\s+(?:just\s+)?)?(?:{_CHANGE_VERBS})\b"
-    rf"|(?:^|[.!?]\s+)until\s+[^,.;\n]{{3,60}},\s+(?:\w+\s+){{0,2}}?(?:{_CHANGE_VERBS}|fix)\b"
-    rf"|\b(?:{_CHANGE_VERBS})\b[^.;\n]{{0,60}}\buntil\b[^.;\n]{{0,60}}?\b(?:{_UNTIL_STATE})"
-    r"|\bonce\b[^.;\n]{0,60}?,?\s+(?:we|you)\s+(?:can|could|should|will|may)\s+(?:\w+\s+)?"
+    rf"|\btemporar(?:il)?y?\s+(?:{_TEMP_VERBS})\b(?!\s+(?:in|by)\s+(?:commit\s+)?[0-9a-f]{{7,40}}\b)", re.IGNORECASE)
+_UNTIL_BODY = re.compile(
+    rf"(?:^|[.!?]\s+)until\s+[^,.;\n]{{3,60}},\s+(?:\w+\s+){{0,2}}?(?:{_CHANGE_VERBS}|fix)\b"
+    rf"|\b(?:{_CHANGE_VERBS}|work-?arounds?|hacks?|kludges?)\b(?:[^.;\n]|\.(?=\w)){{0,60}}?\buntil\b[^.;\n]{{0,60}}?\b(?:{_UNTIL_STATE})",
+    re.IGNORECASE | re.MULTILINE)
+_ONCE_BODY = re.compile(
+    r"\bonce\b[^.;\n]{0,60}?,?\s+(?:we|you)\s+(?:can|could|should|will|may)\s+(?:\w+\s+)?"
     r"(?:remove|delete|drop|revert|undo|get\s+rid\s+of)\s+(?:this|these|it|them|the\s+(?:workaround|hack|patch|pin))\b"
     r"|\b(?:remove|delete|drop|revert)\s+(?:this|these|it|them)\s+(?:again\s+)?(?:once|when|as\s+soon\s+as)\b",
-    re.IGNORECASE | re.MULTILINE)
+    re.IGNORECASE)
+# "For now, skip ...", "but for now we can patch ...", "so disable it there for now", "Test 815 is disabled for
+# now", "let's skip it for now" (not "Skipped using it for now", a thing not done).
+_FOR_NOW_BODY = re.compile(
+    rf"(?:^|[.!?]\s+)for\s+now,?\s+(?:just\s+|simply\s+|we\s+(?:just\s+)?)?(?:{_CHANGE_VERBS})\b"
+    rf"|\bbut\s+for\s+now,?\s+(?:we\s+(?:can\s+|will\s+)?)?(?:just\s+)?(?:{_HOLD_VERBS}|patch\w*|work\w*\s+around)\b"
+    rf"|\b(?:{_HOLD_VERBS})\s+(?!\w+ing\b)(?:[\w.'/-]+\s+){{0,4}}?for\s+now\b", re.IGNORECASE | re.MULTILINE)
+# Read only when the body says something "can be reverted/removed/...": "Once this is fixed, this patch can be
+# reverted.", "this can be dropped when ...".
+_UNDONE_LATER = re.compile(
+    rf"\b(?:once|when|after)\b[^.;\n]{{0,60}}?,?\s+(?:this|these|it|the)\s+(?:{_CHANGE_NOUN}\s+)?(?:can|could|should|will|may|"
+    r"must)\s+be\s+(?:reverted|removed|dropped|deleted|undone|disabled)\b"
+    rf"|\b(?:this|these|it)\s+(?:{_CHANGE_NOUN}\s+)?(?:can|could|should|will|may|must)\s+be\s+(?:reverted|removed|dropped|"
+    r"deleted|undone)\s+(?:again\s+)?(?:once|when|as\s+soon\s+as|after)\b",
+    re.IGNORECASE)
+_UNDONE_WORDS = ("reverted", "removed", "dropped", "deleted", "undone", "disabled")
 
 # Security: words that name an attack or a vulnerability class next to a verb that fixes it.
 _SEC_NOUN = (r"security\s+(?:fix|issue|vulnerability|bug|hole|flaw|problem|patch)|vulnerabilit(?:y|ies)|xss|csrf|"
@@ -164,13 +217,17 @@ _REGRESSION_CAUSE = re.compile(
     r"[0-9a-f]{7,40}\b)"
     r"|\b(?:fix|fixes|fixed|fixing)\s+(?:for\s+)?(?:a\s+|an\s+|the\s+|this\s+)?(?:\w+\s+){0,3}?regressions?\b"
     r"(?!\s+(?:tests?|testing|suite)\b)"
-    r"|(?<!\bno\s)(?<!\bnot\s)\b(?:logic|code|behaviou?r|handling|support|detection)\s+regressed\b", re.IGNORECASE)
+    r"|(?<!\bno\s)(?<!\bnot\s)\b(?:logic|code|behaviou?r|handling|support|detection)\s+regressed\b"
+    # "the hook pull request regressed it", "#4412 broke it", "commit 1a2b3c4 broke the Windows build"
+    r"|\bregressed\s+(?:it|this|that)\b"
+    r"|\b(?:#\d+|[0-9a-f]{7,40}|pull\s+request|PR|commit|change|patch|refactor(?:ing)?)\s+(?:\w+\s+){0,2}?broke\b",
+    re.IGNORECASE)
 # Every word rule needs one of these stems (lower-cased text): most commits contain none and skip them all.
 _ANY_WORD = re.compile(
     r"work|hack|kludge|band|hot|emergenc|urgent|incident|outage|mortem|sev|temp|stop|interim|for now|until|secur|"
     r"vulnerab|xss|csrf|ssrf|xxe|rce|inject|traversal|redirect|escalat|bypass|timing|redos|clickjack|slip|"
     r"deserializ|pollution|smuggl|denial|exhaust|leak|malicious|attacker|cve|ghsa|regress|introduced|caus|broke|"
-    r"break|inc-?\d|tmp|once|skip|disabl|exclud|xfail")
+    r"break|inc-?\d|tmp|once|skip|disabl|exclud|xfail|be (?:revert|remov|drop|delet|undone)")
 
 
 
@@ -198,10 +255,60 @@ class Found:
             self.mentions.pop(k, None)
 
 
+def _release(m: re.Match[str]) -> bool:
+    """A named release: a dotted version (`node 21.6.2`, `Python 3.12`) or a proper name and a number
+    (`CentOS 7`, `Node.js 25`), not "issue 11632", "test 357", "a 206"."""
+    return "." in m.group("version") or any(ch.isupper() for ch in m.group("name"))
+
+
+def _removal(prose: str, low: str) -> re.Match[str] | None:
+    """A removal of a workaround or temporary code in the body's prose (every such phrase names one)."""
+    if "work" in low or "hack" in low or "kludge" in low or "temporar" in low:
+        return _REMOVAL.search(prose)
+    return None
+
+
+def _temporary_body(prose: str, low: str) -> re.Match[str] | None:
+    """The first phrase of the body's prose that says this change is temporary. `low` is the lower-cased body:
+    each rule is read only when the phrase it needs is there."""
+    rules = []
+    if "temporar" in low or "gap" in low:
+        rules.append(_TEMPORARY_NAMED)
+    if "for now" in low:
+        rules.append(_FOR_NOW_BODY)
+    if "until" in low:
+        rules.append(_UNTIL_BODY)
+    if "once" in low or "when" in low or "as soon as" in low:
+        rules.append(_ONCE_BODY)
+    if " be " in low and any(w in low for w in _UNDONE_WORDS):
+        rules.append(_UNDONE_LATER)
+    found = [m for m in (_stated(rule, prose) for rule in rules) if m is not None]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+def _stated(rule: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of `rule` in `text` that is not a hypothesis ("we could actually remove it for now")."""
+    for m in rule.finditer(text):
+        if not _MAYBE_BEFORE.search(text, max(0, m.start() - 30), m.start()):
+            return m
+    return None
+
+
+def _present(rule: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match of `rule` in `text` that is not said of the past or denied (`_PAST_BEFORE`, `_NOT_BEFORE`)."""
+    for m in rule.finditer(text):
+        start = max(0, m.start() - 40)
+        if not _PAST_BEFORE.search(text, start, m.start()) and not _NOT_BEFORE.search(text, start, m.start()):
+            return m
+    return None
+
+
 def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
     """Kinds read from the words of a message (subject first, then the body's prose)."""
-    if not _ANY_WORD.search(subject.lower()) and not _ANY_WORD.search(body[:4000].lower()):
+    low = body[:4000].lower()
+    if not _ANY_WORD.search(subject.lower()) and not _ANY_WORD.search(low):
         return Found("")
+    fixes_words = "work" in low or "hack" in low or "kludge" in low  # every workaround body rule needs one
     prose = body_prose(body)
     found = Found(prose)
     type_, scope, rest = strip_prefix(subject)
@@ -213,14 +320,14 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
         m = re.search(r"\[security\]", subject, re.I) or ADVISORY.search(subject) or ADVISORY.search(first_para)
         if m:
             found.add("security", m.string, m)
-        m = _TEMPORARY.search(rest)
+        m = _TEMPORARY.search(rest) or (None if bot else _temporary_body(prose, low))
         if m and not _ENDS_TEMPORARY.search(rest):
-            found.add("temporary", rest, m)
+            found.add("temporary", m.string, m)
             if m := _PIN.search(rest):  # held back until upstream is fixed: see below
                 found.add("workaround", rest, m)
         return found
     hack_dir = any(p == "hack" for f in files for p in f.split("/")[:-1]) or "hack/" in subject.lower()
-    removal = _REMOVAL.search(rest) or (not rest.strip() and _REMOVAL.search(prose))
+    removal = _REMOVAL.search(rest) or (not rest.strip() and _removal(prose, low))
     if not removal and _REMOVAL_SUBJECT.match(rest):
         removal = _WAS_WORKAROUND.search(prose)  # "Remove X" + "this was a temporary hack"
     if removal and hack_dir and not re.search(r"work[- ]?around|kludge|temporar", removal.group(0), re.I):
@@ -228,13 +335,13 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
     if removal:
         found.add("workaround_removed", rest, removal)
     elif type_ != "hack" and scope != "hack":
-        m = _WORKAROUND.search(rest) or (None if hack_dir else _HACK.search(rest))
+        m = _present(_WORKAROUND, rest) or (None if hack_dir else _present(_HACK, rest))
         if type_ in ("workaround", "kludge"):
             found.add("workaround", subject, None)
         elif m:
             found.add("workaround", rest, m)
-        elif not hack_dir and not _REMOVAL.search(prose):
-            m = _WORKAROUND_BODY.search(prose)
+        elif not hack_dir and fixes_words and not _removal(prose, low):
+            m = _present(_WORKAROUND_BODY, prose)
             if m:
                 found.add("workaround", prose, m)
     m = _HOTFIX.search(rest) if type_ != "hotfix" else None
@@ -246,15 +353,20 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
         m = _TEMPORARY.search(rest) or _TEMP_PREFIX.match(subject)
         if m and not _ENDS_TEMPORARY.search(rest):
             found.add("temporary", m.string, m)
-        elif not _ENDS_TEMPORARY.search(rest) and not _RESTORES.match(rest) and (m := _TEMPORARY_BODY.search(prose)):
+        elif not _ENDS_TEMPORARY.search(rest) and not _RESTORES.match(rest) and (m := _temporary_body(prose, low)):
             found.add("temporary", prose, m)
         # Holding a tool or dependency at an older version for the time being dodges a newer one's bug, and a
         # temporary adjustment aimed at the compiler or toolchain (flags, versions) works around that tool.
         if "temporary" in found.kinds and (m := _PIN.search(rest) or _PIN.search(prose) or _TOOLCHAIN.search(rest)):
             found.add("workaround", m.string, m)
-    # A test skipped on one exact release of a runtime or tool (`on node 21.6.2`) dodges that release's bug.
-    if not removal and "workaround" not in found.kinds and (m := _SKIP_ON_RELEASE.search(rest)):
+    # A test skipped on one release of a runtime, tool or platform (`on node 21.6.2`, `of CentOS 7`) dodges
+    # that release's bug.
+    if not removal and "workaround" not in found.kinds and (m := _SKIP_ON_RELEASE.search(rest)) and _release(m):
         found.add("workaround", rest, m)
+    if not removal and "workaround" not in found.kinds:
+        m = _STOPGAP_FIX.search(rest) or (_STOPGAP_FIX.search(prose) if "for now" in low else None)
+        if m:
+            found.add("workaround", m.string, m)
     m = _INCIDENT.search(rest)
     if m and (_INCIDENT_VERB.search(rest) or _INCIDENT_ID.search(subject)):
         found.add("incident", rest, m)
