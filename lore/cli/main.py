@@ -20,9 +20,10 @@ from indexers.model import to_plain
 from indexers.store import Store
 from indexers.workspace import Workspace, WorkspaceError, discover
 from lore.cli.errors import friendly
+from lore.cli.output import echo, echo_json
 from lore.map.render import MapOptionError, check_links, render_map
 from lore.query import context as query
-from lore.query.render import render_text
+from lore.query.render import SafeFormatter, render_text
 from lore.query.system_map import Break, Site
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,7 +50,9 @@ def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = Fa
 @click.option("-v", "--verbose", count=True, help="More logging on stderr.")
 def main(verbose: int) -> None:
     """Lore: system context (services, contracts, history) at the line you are editing."""
-    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), format="lore: %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(SafeFormatter("lore: %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), handlers=[handler])
 
 
 @main.command()
@@ -70,22 +73,22 @@ def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export
     if export is not None:
         _export(ws, snap, export, repo_name, report)
     if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        echo_json(report.as_json())
         return
     f = report.as_json()["files"]
-    click.echo(f"Indexed {len(ws.repos)} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
+    echo(f"Indexed {len(ws.repos)} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
                f"{sum(f['skipped'].values())} skipped, {len(f['failed'])} with errors")
     if f["skipped"]:
-        click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
-    click.echo("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
+        echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
+    echo("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
     for fail in f["failed"][:20]:
-        click.echo(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
+        echo(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
     if len(f["failed"]) > 20:
-        click.echo(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
+        echo(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
     for msg in report.messages:
-        click.echo(f"  note: {msg}")
+        echo(f"  note: {msg}")
     for msg in report.warnings:
-        click.echo(f"  warning: {msg}")
+        echo(f"  warning: {msg}")
 
 
 def _export(ws: Workspace, snap: Any, export: Path, repo_name: str | None, report: Any) -> None:
@@ -145,16 +148,16 @@ def context(location: str | None, cache_dir: Path | None, as_json: bool, end_lin
         raise WorkspaceError(f"{path}: not inside any repo of the workspace at {ws.root}")
     snap, report = engine.refresh()
     for msg in report.messages:
-        click.echo(f"lore: {msg}", err=True)
+        echo(f"lore: {msg}", err=True)
     for msg in report.warnings:
-        click.echo(f"lore: warning: {msg}", err=True)
+        echo(f"lore: warning: {msg}", err=True)
     repo, rel = found
     ctx = query.context(snap, repo.name, rel, line - 1, None if col is None else col - 1,
                         end_line - 1 if end_line else None)
     if as_json:
-        click.echo(json.dumps(to_plain(ctx), indent=2, ensure_ascii=False))
+        echo_json(to_plain(ctx))
     else:
-        click.echo(render_text(ctx))
+        echo(render_text(ctx))
 
 
 @main.command()
@@ -241,13 +244,13 @@ def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
 
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise LoreUsageError(f"--output {output}: {exc.strerror or exc}") from exc
-    click.echo(f"lore: wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
+    echo(f"lore: wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
 
 
 @main.command()
