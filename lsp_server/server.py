@@ -3,8 +3,9 @@ tasks. Handlers reach all state through the server they receive; there are no mo
 
 The transports are pygls' (stdio, TCP) read through `Framing`, which keeps a hostile or vanishing client
 from crashing or hanging the server: an oversized Content-Length is discarded in chunks instead of
-allocated, and end of input in the middle of a body ends the session (pygls 2.1 raises out of its TCP
-loop there and serves forever). The JSON-RPC envelope is lsp_server/protocol.py.
+allocated, a header line is read at most MAX_HEADER_LINE bytes at a time (the rest of an overlong line is
+discarded as it arrives), and end of input in the middle of a body ends the session (pygls 2.1 raises
+out of its TCP loop there and serves forever). The JSON-RPC envelope is lsp_server/protocol.py.
 """
 
 from __future__ import annotations
@@ -32,7 +33,34 @@ NAME = "lore"
 VERSION = "0.1.0"
 MAX_BODY = 128 * 1024 * 1024  # bytes; a larger body is read in chunks and discarded, never allocated
 CHUNK = 1024 * 1024
+MAX_HEADER_LINE = 64 * 1024  # bytes; LSP headers are a few dozen
 SKIPPED_LINE = b"X-Lore-Skipped: an overlong header line\r\n"  # any non-blank line the read loop ignores
+
+
+class CappedStdin:
+    """The stdin stream as pygls' StdinAsyncReader reads it, with a bounded `readline`: a line longer than
+    MAX_HEADER_LINE is read and dropped piece by piece, never held whole (the stream's own readline keeps
+    a line without a newline in memory until one comes)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def readline(self) -> bytes:
+        line = self.stream.readline(MAX_HEADER_LINE)
+        if len(line) < MAX_HEADER_LINE or line.endswith(b"\n"):
+            return line
+        dropped = len(line)
+        while True:
+            more = self.stream.readline(MAX_HEADER_LINE)
+            dropped += len(more)
+            if not more:
+                return b""  # end of input inside the line
+            if more.endswith(b"\n"):
+                log.warning("skipped a %d-byte header line (the limit is %d)", dropped, MAX_HEADER_LINE)
+                return SKIPPED_LINE
+
+    def read(self, n: int) -> bytes:
+        return self.stream.read(n)
 
 
 class Framing:
@@ -90,7 +118,7 @@ class LoreServer(LanguageServer):
     # -- transports: pygls' own, reading through Framing ----------------------------------------------
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         self._stop_event = Event()
-        reader = Framing(StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool))
+        reader = Framing(StdinAsyncReader(CappedStdin(stdin or sys.stdin.buffer), self.thread_pool))
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
