@@ -118,7 +118,7 @@ class LoreServer(LanguageServer):
     # -- transports: pygls' own, reading through Framing ----------------------------------------------
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         self._stop_event = Event()
-        reader = Framing(StdinAsyncReader(CappedStdin(stdin or sys.stdin.buffer), self.thread_pool))
+        reader = Framing(StdinAsyncReader(CappedStdin(stdin or sys.stdin.buffer), self.thread_pool))  # type: ignore[arg-type]
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
