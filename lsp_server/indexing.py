@@ -24,7 +24,7 @@ from lsprotocol import types as t
 from indexers import git
 from indexers.engine import Engine
 from indexers.extract import wanted
-from indexers.store import CacheError, Store
+from indexers.store import CacheError, Store, folder_problem
 from indexers.workspace import RepoSpec, Workspace, WorkspaceError, discover
 from lsp_server import documents
 from lsp_server.convert import uri_to_path
@@ -113,8 +113,15 @@ class Background:
         if ws is None:
             self.engine = None
             return
+        cache_dir = settings.cache_dir
+        problem = folder_problem(Path(cache_dir), private=True) if cache_dir else None
+        if problem:
+            # A client chose this folder: a cache another account prepared must not be loaded.
+            self.server.warn(f"lore.cacheDir {cache_dir}: {problem}; using the default cache instead "
+                             "(a client-chosen cache folder must be your own, mode 700)")
+            cache_dir = None
         try:
-            store = Store(settings.cache_dir)
+            store = Store(cache_dir)
         except (OSError, CacheError) as exc:
             self.server.warn(f"cache {settings.cache_dir or 'default'} unusable: {exc}")
             self.engine = None

@@ -23,6 +23,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
+from lsp_server import access
 from lsp_server.protocol import LoreProtocol
 from lsp_server.state import Session
 
@@ -130,16 +131,42 @@ class LoreServer(LanguageServer):
         finally:
             self.shutdown()
 
-    def start_tcp(self, host: str, port: int) -> None:
-        """One connection is one session: it ends at end of input, or at `exit` with its exit code."""
+    def start_tcp(self, host: str, port: int, token: str = "", on_listen: Callable[[str, int], None] | None = None) -> None:
+        """One authenticated connection is one session: it ends at end of input, or at `exit` with its
+        exit code. Connections without the token, or while the session is active, are refused and closed
+        (lsp_server/access.py); they never see the session's output nor end it."""
+        if len(token) < access.MIN_TOKEN:
+            raise ValueError("a TCP server needs a token")
         self._stop_event = stop_event = Event()
         exit_codes: list[Any] = []
+        active: list[asyncio.StreamWriter] = []
+
+        async def refuse(writer: asyncio.StreamWriter, message: dict[str, Any] | None, reason: str) -> None:
+            log.warning("refused a TCP connection from %s: %s", writer.get_extra_info("peername"), reason)
+            try:
+                writer.write(access.refusal(message, reason))
+                await writer.drain()
+                writer.close()
+            except (ConnectionError, OSError):
+                pass
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:  # read before answering, even a refusal: closing on unread input resets the connection
+                first = await asyncio.wait_for(access.first_message(reader), access.HANDSHAKE_SECONDS)
+            except (TimeoutError, asyncio.IncompleteReadError, ValueError, ConnectionError) as exc:
+                await refuse(writer, None, f"no valid initialize request ({exc or exc.__class__.__name__})")
+                return
+            reason = access.authorize(first, token)
+            if reason is None and active:
+                reason = "another client is connected to this server"
+            if reason is not None:
+                await refuse(writer, first, reason)
+                return
+            active.append(writer)
             self.protocol.set_writer(writer)  # type: ignore[arg-type]
             try:
-                await run_async(stop_event=stop_event, reader=Framing(reader), protocol=self.protocol,
-                                error_handler=self.report_server_error)
+                await run_async(stop_event=stop_event, reader=Framing(access.Replay(reader, access.frame(first))),
+                                protocol=self.protocol, error_handler=self.report_server_error)
             except SystemExit as exc:  # raised by the exit notification's handler
                 exit_codes.append(exc.code)
             finally:
@@ -147,7 +174,10 @@ class LoreServer(LanguageServer):
 
         async def serve() -> None:
             self._server = await asyncio.start_server(connection, host, port)
+            bound = self._server.sockets[0].getsockname()
             log.info("serving on %s", ", ".join(str(sock.getsockname()) for sock in self._server.sockets))
+            if on_listen is not None:
+                on_listen(str(bound[0]), int(bound[1]))
             async with self._server:
                 await self._server.serve_forever()
 

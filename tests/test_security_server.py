@@ -5,13 +5,18 @@ folder."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from indexers.model import SCHEMA_VERSION
 from tests.gitrepo import GitRepo
 from tests.test_reliability_server import Client
 
@@ -84,4 +89,181 @@ def test_end_of_input_inside_an_overlong_line_ends_the_session(tmp_path: Path) -
             c.proc.wait()
 
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+# -- item 3: TCP -------------------------------------------------------------------------------------
+
+class Tcp:
+    """A raw LSP connection to the server's TCP port."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def send(self, msg: dict[str, Any]) -> None:
+        body = json.dumps(msg).encode()
+        self.sock.sendall(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def _fill(self) -> bool:
+        chunk = self.sock.recv(65536)
+        self.buf += chunk
+        return bool(chunk)
+
+    def read(self) -> dict[str, Any] | None:
+        """The next message, or None at end of input."""
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                return None
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        self.buf = rest
+        while len(self.buf) < length:
+            if not self._fill():
+                return None
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return json.loads(body)
+
+    def response(self, ident: int) -> dict[str, Any]:
+        while True:
+            msg = self.read()
+            assert msg is not None, f"connection closed before the response to {ident}"
+            if "method" in msg and "id" in msg:  # a request from the server
+                result: Any = [None] if msg["method"] == "workspace/configuration" else None
+                self.send({"jsonrpc": "2.0", "id": msg["id"], "result": result})
+            elif msg.get("id") == ident and "method" not in msg:
+                return msg
+
+    def initialize(self, root: Path, token: str | None, ident: int = 1) -> dict[str, Any]:
+        options = {"token": token} if token is not None else {}
+        self.send({"jsonrpc": "2.0", "id": ident, "method": "initialize", "params": {
+            "processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}, "initializationOptions": options}})
+        return self.response(ident)
+
+    def closed(self) -> bool:
+        """The server closed the connection (after whatever it had sent)."""
+        while self.read() is not None:
+            pass
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _tcp_server(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], int, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "lore", "serve", "--tcp", "127.0.0.1:0", *extra], cwd=ROOT,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "LORE_CACHE": str(tmp_path / "cache")})
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    m = re.search(r"listening on 127\.0\.0\.1:(\d+); token: (\S+)", line)
+    assert m, line + (proc.stderr.read() if proc.poll() is not None else "")
+    return proc, int(m.group(1)), m.group(2)
+
+
+def _end(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture()
+def workspace(tmp_path: Path) -> Path:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("init", {"a.proto": 'syntax = "proto3";\npackage a;\nmessage Order {}\n'})
+    return repo.path
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "[::]", "192.0.2.7", "example.invalid"])
+def test_tcp_listens_on_loopback_only(host: str) -> None:
+    out = subprocess.run([sys.executable, "-m", "lore", "serve", "--tcp", f"{host}:0"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2, out.stderr
+    assert "loopback" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_tcp_serves_only_the_client_with_the_token(workspace: Path, tmp_path: Path) -> None:
+    proc, port, token = _tcp_server(tmp_path)
+    try:
+        for bad in (None, "x" * 43, token[:-1] + ("A" if token[-1] != "A" else "B")):
+            c = Tcp(port)
+            reply = c.initialize(workspace, bad)
+            assert "error" in reply and "Lore: refused" in reply["error"]["message"], reply
+            assert c.closed()
+            c.close()
+        c = Tcp(port)
+        c.send({"jsonrpc": "2.0", "id": 1, "method": "shutdown"})  # anything but initialize first
+        assert "error" in c.response(1) and c.closed()
+        assert proc.poll() is None  # refusals never end the server
+        ok = Tcp(port)
+        assert "capabilities" in ok.initialize(workspace, token)["result"]
+        ok.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        ok.send({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+        assert ok.response(2)["result"] is None
+        ok.send({"jsonrpc": "2.0", "method": "exit"})
+        assert proc.wait(timeout=30) == 0
+    finally:
+        _end(proc)
+
+
+def test_tcp_refuses_a_second_client(workspace: Path, tmp_path: Path) -> None:
+    proc, port, token = _tcp_server(tmp_path)
+    try:
+        first = Tcp(port)
+        assert "result" in first.initialize(workspace, token)
+        first.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        second = Tcp(port)
+        reply = second.initialize(workspace, token, ident=7)
+        assert "another client is connected" in reply["error"]["message"]
+        assert second.closed()
+        first.send({"jsonrpc": "2.0", "id": 3, "method": "workspace/symbol", "params": {"query": "Order"}})
+        assert "result" in first.response(3)  # the first client keeps its session and its output
+    finally:
+        _end(proc)
+
+
+def test_tcp_token_file_must_be_private(workspace: Path, tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-token-of-enough-length\n")
+    token_file.chmod(0o644)
+    out = subprocess.run([sys.executable, "-m", "lore", "serve", "--tcp", "127.0.0.1:0", "--token-file", str(token_file)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2 and f"--token-file {token_file}: others may read it (mode 644)" in out.stderr, out.stderr
+    token_file.chmod(0o600)
+    proc = subprocess.Popen([sys.executable, "-m", "lore", "serve", "--tcp", "127.0.0.1:0", "--token-file", str(token_file)],
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "LORE_CACHE": str(tmp_path / "cache")})
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert "s3cret" not in line
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))  # type: ignore[union-attr]
+        assert "result" in Tcp(port).initialize(workspace, "s3cret-token-of-enough-length")
+    finally:
+        _end(proc)
+
+
+def test_a_client_chosen_cache_dir_must_be_private(workspace: Path, tmp_path: Path) -> None:
+    from tests.test_security_cache import _plant_cache
+
+    marker = tmp_path / "RAN"
+    prepared = tmp_path / "prepared-cache"
+    _plant_cache(prepared, marker)
+    prepared.chmod(0o755)
+    err = (tmp_path / "stderr.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "lore", "serve"], cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=err, env={**os.environ, "LORE_CACHE": str(tmp_path / "cache")})
+    c = Client(proc)
+    try:
+        init = c.request("initialize", {"processId": os.getpid(), "rootUri": workspace.as_uri(), "capabilities": {},
+                                        "initializationOptions": {"cacheDir": str(prepared)}}, timeout=60)
+        assert "result" in init
+        c.notify("initialized", {})
+        warning = None
+        while warning is None:
+            note = c.notifications.get(timeout=60)
+            if note["method"] == "window/showMessage" and "cacheDir" in note["params"]["message"]:
+                warning = note["params"]["message"]
+        assert f"lore.cacheDir {prepared}: others may read it (mode 755)" in warning
+        assert c.request("workspace/executeCommand", {"command": "lore.reindex"}, timeout=120).get("result") is not None
+        assert not marker.exists(), "the server loaded a cache another party prepared"
+        assert (tmp_path / "cache" / f"v{SCHEMA_VERSION}").is_dir()  # it fell back to the default cache
+    finally:
+        _stop(c)

@@ -255,14 +255,17 @@ def _emit(text: str, output: Path | None) -> None:
 
 @main.command()
 @click.option("--stdio", is_flag=True, default=True, help="Talk LSP over stdin/stdout (default).")
-@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT", help="Listen on TCP instead of stdio.")
+@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT",
+              help="Listen on TCP instead of stdio: a loopback address only; one client, which must send the token.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --tcp: the token, read from FILE (yours, mode 0600); default: a new one, printed on stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also log to this file.")
-def serve(stdio: bool, tcp: str | None, log_file: Path | None) -> None:
+def serve(stdio: bool, tcp: str | None, token_file: Path | None, log_file: Path | None) -> None:
     """Run the LSP server (stdio by default)."""
     import importlib
 
     server_main = importlib.import_module("lsp_server.main")
-    server_main.run(tcp=tcp, log_file=log_file)
+    server_main.run(tcp=tcp, log_file=log_file, token_file=token_file)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
