@@ -13,7 +13,9 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -109,6 +111,38 @@ def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True) -> list[
         status = "failed" if facts.errors else "indexed"
         out.append((repo, path, FileState(len(data), mtime_ns, digest, vkey, status, _reason(facts)), facts, False))
     return out
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_init(parent: int) -> None:
+    """Tie a worker's life to the process that started the pool: a killed `lore index` (SIGKILL leaves
+    it no chance to stop its pool) must not leave workers running. On Linux the kernel kills the worker
+    when its parent (the forkserver, which exits when the main process goes) dies; elsewhere, and as a
+    second line, a thread watches the main process and exits when it is gone."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError) as exc:
+            log.debug("PR_SET_PDEATHSIG unavailable: %s", exc)
+    if os.getppid() == 1:  # the parent died before we got here
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="lore-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int, every: float = 1.0) -> None:
+    while True:
+        time.sleep(every)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # alive, but not ours to signal
+            pass
 
 
 def _stop_helpers() -> None:
@@ -452,7 +486,8 @@ class Indexer:
             return
         ctx = multiprocessing.get_context("forkserver")
         try:
-            with ProcessPoolExecutor(max_workers=min(self.jobs, len(batches)), mp_context=ctx) as pool:
+            with ProcessPoolExecutor(max_workers=min(self.jobs, len(batches)), mp_context=ctx,
+                                     initializer=_worker_init, initargs=(os.getpid(),)) as pool:
                 futures = [pool.submit(process_batch, cache_root, b, reuse) for b in batches]
                 for fut, batch in zip(futures, batches, strict=True):
                     try:
