@@ -13,9 +13,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
-import signal
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,7 +21,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from indexers import discover, git
+from indexers import discover, git, workers
+from indexers.budget import enforceable
 from indexers.extract import extract_file, sha256
 from indexers.model import FileFacts
 from indexers.sources import registry
@@ -86,9 +85,10 @@ Job = tuple[str, str, str, int, int, str]  # repo, root, path, size, mtime_ns, v
 Result = tuple[str, str, FileState, FileFacts | None, bool]  # repo, path, state, facts, reused
 
 
-def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True) -> list[Result]:
+def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True, budget: float | None = None) -> list[Result]:
     """Read, hash and extract a batch of files (runs in a worker process or inline). With `reuse`, a
-    stored record for the same content and extractor versions is taken instead of extracting again."""
+    stored record for the same content and extractor versions is taken instead of extracting again.
+    Each file's extraction is stopped after `budget` seconds (enforced in a process's main thread)."""
     store = _worker_store(cache_root) if reuse else None
     out: list[Result] = []
     for repo, root, path, size, mtime_ns, vkey in jobs:
@@ -107,42 +107,10 @@ def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True) -> list[
             status = "failed" if cached.errors else "indexed"
             out.append((repo, path, FileState(len(data), mtime_ns, digest, vkey, status, _reason(cached)), cached, True))
             continue
-        facts = extract_file(repo, path, data, digest)
+        facts = extract_file(repo, path, data, digest, budget)
         status = "failed" if facts.errors else "indexed"
         out.append((repo, path, FileState(len(data), mtime_ns, digest, vkey, status, _reason(facts)), facts, False))
     return out
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def _worker_init(parent: int) -> None:
-    """Tie a worker's life to the process that started the pool: a killed `lore index` (SIGKILL leaves
-    it no chance to stop its pool) must not leave workers running. On Linux the kernel kills the worker
-    when its parent (the forkserver, which exits when the main process goes) dies; elsewhere, and as a
-    second line, a thread watches the main process and exits when it is gone."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError) as exc:
-            log.debug("PR_SET_PDEATHSIG unavailable: %s", exc)
-    if os.getppid() == 1:  # the parent died before we got here
-        os._exit(1)
-    threading.Thread(target=_watch_parent, args=(parent,), name="lore-parent-watch", daemon=True).start()
-
-
-def _watch_parent(parent: int, every: float = 1.0) -> None:
-    while True:
-        time.sleep(every)
-        try:
-            os.kill(parent, 0)
-        except ProcessLookupError:
-            os._exit(1)
-        except PermissionError:  # alive, but not ours to signal
-            pass
 
 
 def _stop_helpers() -> None:
@@ -288,6 +256,7 @@ class Indexer:
         self.jobs = jobs or os.cpu_count() or 1
         self.progress = progress
         self.on_progress = on_progress  # (files done, files to read): for the server's progress report
+        self.budget = ws.file_budget  # seconds per file
 
     def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None,
             only: Mapping[str, Iterable[str]] | None = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
@@ -480,15 +449,18 @@ class Indexer:
     def _run_batches(self, jobs: list[Job], reuse: bool) -> Iterator[list[Result]]:
         cache_root = str(self.store.root)
         batches = [jobs[i:i + BATCH] for i in range(0, len(jobs), BATCH)]
-        if len(jobs) < POOL_THRESHOLD or (self.jobs <= 1 and not self.isolate):
+        # Inline only where the per-file budget can stop a runaway extraction (this process's main
+        # thread); from any other thread (the server's), even a few files go to a worker process.
+        inline_ok = enforceable() or not self.budget
+        if inline_ok and (len(jobs) < POOL_THRESHOLD or (self.jobs <= 1 and not self.isolate)):
             for b in batches:
-                yield process_batch(cache_root, b, reuse)
+                yield process_batch(cache_root, b, reuse, self.budget)
             return
         ctx = multiprocessing.get_context("forkserver")
         try:
-            with ProcessPoolExecutor(max_workers=min(self.jobs, len(batches)), mp_context=ctx,
-                                     initializer=_worker_init, initargs=(os.getpid(),)) as pool:
-                futures = [pool.submit(process_batch, cache_root, b, reuse) for b in batches]
+            with ProcessPoolExecutor(max_workers=max(1, min(self.jobs, len(batches))), mp_context=ctx,
+                                     initializer=workers.die_with, initargs=(os.getpid(),)) as pool:
+                futures = [pool.submit(process_batch, cache_root, b, reuse, self.budget) for b in batches]
                 for fut, batch in zip(futures, batches, strict=True):
                     try:
                         yield fut.result()
@@ -527,7 +499,8 @@ class Indexer:
                     ff = got if isinstance(got, FileFacts) else None
             if ff is None:
                 # Record lost (cache damaged): re-extract now rather than silently dropping the file.
-                res = process_batch(str(self.store.root), [(repo.name, str(repo.root), path, state.size, state.mtime_ns, state.vkey)])
+                res = process_batch(str(self.store.root), [(repo.name, str(repo.root), path, state.size, state.mtime_ns, state.vkey)],
+                                    budget=self.budget)
                 ff = res[0][3]
                 if ff is None:
                     continue

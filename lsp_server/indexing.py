@@ -132,6 +132,7 @@ class Background:
         # Extraction always in worker processes (isolate), even with one job: what parsing leaves behind
         # (parser libraries, a fragmented heap) goes away with the workers instead of staying resident.
         self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)), isolate=True)
+        self.server.session.file_budget = ws.file_budget
 
     # -- re-indexing ---------------------------------------------------------------------------------
     def schedule(self, delay: float = DEBOUNCE, force: bool = False, paths: dict[str, set[str]] | None = None) -> None:

@@ -267,3 +267,38 @@ def test_a_client_chosen_cache_dir_must_be_private(workspace: Path, tmp_path: Pa
         assert (tmp_path / "cache" / f"v{SCHEMA_VERSION}").is_dir()  # it fell back to the default cache
     finally:
         _stop(c)
+
+
+# -- item 4: hostile buffers in the server -----------------------------------------------------------
+
+def test_hostile_buffers_never_freeze_the_server(tmp_path: Path) -> None:
+    from tests.test_security_cost import _then_chain, _todo_with_spaces
+
+    repo = GitRepo(tmp_path / "web")
+    repo.commit("init", {"lore.toml": '[[repo]]\npath = "."\nname = "web"\n[index]\nfile_budget = 0.2\n',
+                         "api.proto": 'syntax = "proto3";\npackage a;\nmessage Order { string id = 1; }\n'})
+    err = (tmp_path / "stderr.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "lore", "serve"], cwd=ROOT, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=err, env={**os.environ, "LORE_CACHE": str(tmp_path / "cache")})
+    c = Client(proc)
+    try:
+        assert "result" in c.request("initialize", {"processId": os.getpid(), "rootUri": repo.path.as_uri(),
+                                                    "capabilities": {}}, timeout=60)
+        c.notify("initialized", {})
+        assert "result" in c.request("workspace/executeCommand", {"command": "lore.reindex"}, timeout=120)
+        spaces = repo.path / "spaces.go"  # 20,000 spaces in a todo comment: the marker scan never ended
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": spaces.as_uri(), "languageId": "go", "version": 1,
+                                                           "text": _todo_with_spaces(20_000)}})
+        big = repo.path / "big.ts"  # over the workspace's 0.2 s budget: its extraction is stopped
+        c.notify("textDocument/didOpen", {"textDocument": {"uri": big.as_uri(), "languageId": "typescript",
+                                                           "version": 1, "text": _then_chain(50_000)}})
+        assert c.alive()
+        skipped = None
+        while skipped is None:
+            note = c.notifications.get(timeout=120)
+            if note["method"] == "textDocument/publishDiagnostics" and note["params"]["uri"] == big.as_uri():
+                skipped = [d["message"] for d in note["params"]["diagnostics"]]
+        assert skipped == ["Lore: skipped: extraction took longer than 0.2 s"], skipped
+        assert c.alive()
+    finally:
+        _stop(c)

@@ -39,8 +39,8 @@ def cache_option(fn: F) -> F:
 
 
 def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = False, jobs: int | None = None,
-                max_file_size: int | None = None) -> tuple[Workspace, Engine]:
-    ws = discover(path, max_file_size=max_file_size)
+                max_file_size: int | None = None, file_budget: float | None = None) -> tuple[Workspace, Engine]:
+    ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
     store = Store(cache_dir)
     return ws, Engine(ws, store, jobs=jobs, progress=progress)
 
@@ -64,11 +64,14 @@ def main(verbose: int) -> None:
 @click.option("--repo", "repo_name", help="With --export: which repo of the workspace (default: the only one).")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: all cores).")
 @click.option("--max-file-size", type=click.IntRange(1), default=None, help="Skip files larger than this many bytes (default 2 MB).")
+@click.option("--file-budget", type=click.FloatRange(0, 3600, min_open=True), default=None, metavar="SECONDS",
+              help="Stop reading a file after this long and report it (default 10 s, or [index] file_budget).")
 @friendly
 def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export: Path | None, repo_name: str | None,
-          jobs: int | None, max_file_size: int | None) -> None:
+          jobs: int | None, max_file_size: int | None, file_budget: float | None) -> None:
     """Index the workspace at PATH (incremental; only changed files are re-read)."""
-    ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, max_file_size=max_file_size)
+    ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, max_file_size=max_file_size,
+                             file_budget=file_budget)
     snap, report = engine.refresh(force=force)
     if export is not None:
         _export(ws, snap, export, repo_name, report)
