@@ -18,7 +18,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from indexers import workers
-from indexers.budget import overtime_reason
+from indexers.budget import DEFAULT_FILE_BUDGET, overtime_reason
 from indexers.extract import extract_file, sha256
 from indexers.model import FileError, FileFacts
 
@@ -51,8 +51,9 @@ class Sandbox:
         self._idle: threading.Timer | None = None
         self.killed = 0  # workers killed for running past the budget
 
-    def extract(self, repo: str, path: str, data: bytes, digest: str | None, budget: float) -> FileFacts:
+    def extract(self, repo: str, path: str, data: bytes, digest: str | None, budget: float | None) -> FileFacts:
         """The file's facts, or facts with one error when extraction ran past `budget` or failed."""
+        budget = budget or DEFAULT_FILE_BUDGET
         with self._lock:
             if self._idle is not None:
                 self._idle.cancel()

@@ -131,7 +131,10 @@ class Background:
         store.messages.clear()
         # Extraction always in worker processes (isolate), even with one job: what parsing leaves behind
         # (parser libraries, a fragmented heap) goes away with the workers instead of staying resident.
-        self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)), isolate=True)
+        # A few changed files (a save) are extracted in the session's sandbox process, which is killed if
+        # one runs past the budget; more go to a worker pool.
+        self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)), isolate=True,
+                             extract=self.server.session.sandbox.extract)
         self.server.session.file_budget = ws.file_budget
 
     # -- re-indexing ---------------------------------------------------------------------------------
