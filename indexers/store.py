@@ -222,6 +222,10 @@ class Store:
                 raise CacheError(f"cache folder {folder}: {problem}; not used (a cache others can write could "
                                  "plant results): choose a folder of your own with --cache or LORE_CACHE")
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            os.chmod(self.root, 0o700)  # ours, and nobody else could write it: tightened (a 0755 one too)
+        except OSError:
+            pass
         stale = sorted(p.name for p in self.root.glob("v*") if p.is_dir() and p.name[1:].isdigit() and p != self.path)
         if stale and not self.path.exists():
             self.messages.append(f"cache schema changed ({', '.join(stale)} -> v{SCHEMA_VERSION}): rebuilding the index")
