@@ -21,14 +21,17 @@ import sys
 from typing import Any
 
 import indexers
+from indexers.sources.code.facts import MAX_FLAT
 
 N = 100_000
 ALARM = 10  # seconds per input: a linear pattern needs milliseconds for 10^5 characters, a quadratic one 10^10 steps
 ALWAYS = " \t\na0_"
 
-# Patterns applied only to text whose length the code bounds (a callee or type read through
-# `facts.flat`, at most MAX_FLAT + 4 characters; a file path, at most PATH_MAX).
-BOUNDED: dict[str, int] = {}
+# Patterns applied only to text whose length the code bounds (a name read through `langs.common.name_text`
+# or `facts.flat`: at most MAX_FLAT characters).
+BOUNDED: dict[str, int] = {
+    f"indexers.sources.code.langs.{name}": MAX_FLAT for name in (
+        "cpp._BASE", "cpp._STUB_TYPE", "ruby._SERVICE", "ruby._STUB", "ruby._OBJECT_BASES")}
 # Tokenizers: matched at one position after another, each match starting where the last ended, until the
 # `bad` alternative (an unterminated string or comment, reported once: the rest of the file is skipped).
 TOKENIZERS = {"indexers.sources.contracts.sql.tokens._TOKEN", "indexers.sources.contracts.sql.tokens._TOKEN_MYSQL"}
