@@ -6,7 +6,6 @@ Errors are one clear line on stderr and a non-zero exit code (2 for usage and co
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from lore.cli.errors import friendly
 from lore.cli.output import echo, echo_json
 from lore.map.render import MapOptionError, check_links, render_map
 from lore.query import context as query
-from lore.query.render import SafeFormatter, render_text
+from lore.query.render import SafeFormatter, render_text, safe_json, safe_text
 from lore.query.system_map import Break, Site
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -204,7 +203,7 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, ou
         raise LoreUsageError(str(exc)) from exc
     doc = query.graph(snap)
     if fmt == "json":
-        _emit(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", output)
+        _emit(safe_json(doc) + "\n", output)
         return
     lines = [f"{len(doc['entities'])} entity declarations, {len(doc['services'])} services, {len(doc['links'])} links"]
     for s in doc["services"]:
@@ -246,6 +245,7 @@ def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
 
 
 def _emit(text: str, output: Path | None) -> None:
+    text = safe_text(text)  # a file written here is read in a terminal too
     if output is None:
         echo(text, nl=False)
         return

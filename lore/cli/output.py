@@ -10,8 +10,8 @@ import click
 from lore.query.render import safe_json, safe_text
 
 
-def echo(text: str, *, err: bool = False) -> None:
-    click.echo(safe_text(text), err=err)
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    click.echo(safe_text(text), err=err, nl=nl)
 
 
 def echo_json(value: Any) -> None:
