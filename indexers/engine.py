@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from indexers import git
-from indexers.indexer import Indexer, IndexReport, RepoMemory
+from indexers.indexer import Extract, Indexer, IndexReport, RepoMemory
 from indexers.model import Commit, FileFacts, HistoryGaps, to_plain
 from indexers.snapshot import RepoInfo, Snapshot, build
 from indexers.store import CacheError, Store
@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 
 class Engine:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
-                 isolate: bool = False):
+                 isolate: bool = False, extract: Extract | None = None):
         self.ws = ws
         self.store = store
         self.jobs = jobs
         self.isolate = isolate  # extract in worker processes even with one job (see Indexer)
+        self.extract = extract  # a few files off the main thread: extracted through this (see Indexer)
         self.progress = progress
         self._generation = 0
         self._lock = threading.Lock()
@@ -57,7 +58,7 @@ class Engine:
                 self._history_mem.clear()
                 self._snapshot = None
             indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress,
-                              memory=self._memory, isolate=self.isolate)
+                              memory=self._memory, isolate=self.isolate, extract=self.extract)
             report, facts_by_repo = indexer.run(force=force, only=only)
             report.messages.extend(self.ws.warnings)
             t0 = time.perf_counter()

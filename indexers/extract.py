@@ -1,14 +1,18 @@
 """Per-file extraction: run every extractor that wants a file and merge their partial facts.
 
 Pure (bytes in, FileFacts out) and guarded: an extractor that raises is recorded as a per-file error
-naming the extractor and the reason; the other extractors' facts for the file are kept.
+naming the extractor and the reason; the other extractors' facts for the file are kept. With a budget
+(seconds), a file whose extraction runs longer is stopped and has no facts but one error saying so
+(`indexers.budget`; enforced where the caller runs in a process's main thread).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from typing import Any
 
+from indexers.budget import Overtime, deadline, overtime_reason
 from indexers.model import FileError, FileFacts, Partial
 from indexers.positions import SourceFile
 from indexers.sources import registry
@@ -24,12 +28,23 @@ def wanted(path: str) -> bool:
     return bool(registry.for_path(path))
 
 
-def extract_file(repo: str, path: str, data: bytes, digest: str | None = None) -> FileFacts:
+def extract_file(repo: str, path: str, data: bytes, digest: str | None = None, budget: float | None = None) -> FileFacts:
+    extractors = registry.for_path(path)  # imports the extractor modules: not counted in the budget
+    try:
+        with deadline(budget):
+            return _extract(repo, path, data, digest, extractors)
+    except Overtime:
+        log.warning("%s/%s: %s", repo, path, overtime_reason(budget or 0))
+        return FileFacts(repo=repo, path=path, sha256=digest or sha256(data),
+                         errors=(FileError(repo, path, overtime_reason(budget or 0)),))
+
+
+def _extract(repo: str, path: str, data: bytes, digest: str | None, extractors: list[Any]) -> FileFacts:
     src = SourceFile(repo, path, data)
     entities, usages, services, markers, decisions, errors, notes = [], [], [], [], [], [], []
     language = ""
     generated = False
-    for ex in registry.for_path(path):
+    for ex in extractors:
         try:
             part: Partial = ex.extract(src)
         except RecursionError:

@@ -21,7 +21,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from indexers import discover, git
+from indexers import discover, git, workers
+from indexers.budget import enforceable
 from indexers.extract import extract_file, sha256
 from indexers.model import FileFacts
 from indexers.sources import registry
@@ -84,9 +85,15 @@ Job = tuple[str, str, str, int, int, str]  # repo, root, path, size, mtime_ns, v
 Result = tuple[str, str, FileState, FileFacts | None, bool]  # repo, path, state, facts, reused
 
 
-def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True) -> list[Result]:
+Extract = Callable[[str, str, bytes, "str | None", "float | None"], FileFacts]  # repo, path, data, sha256, budget
+
+
+def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True, budget: float | None = None,
+                  extract: Extract | None = None) -> list[Result]:
     """Read, hash and extract a batch of files (runs in a worker process or inline). With `reuse`, a
-    stored record for the same content and extractor versions is taken instead of extracting again."""
+    stored record for the same content and extractor versions is taken instead of extracting again.
+    Each file's extraction is stopped after `budget` seconds (enforced in a process's main thread, or
+    by `extract`, which runs it elsewhere: the server's sandbox process)."""
     store = _worker_store(cache_root) if reuse else None
     out: list[Result] = []
     for repo, root, path, size, mtime_ns, vkey in jobs:
@@ -105,7 +112,7 @@ def process_batch(cache_root: str, jobs: list[Job], reuse: bool = True) -> list[
             status = "failed" if cached.errors else "indexed"
             out.append((repo, path, FileState(len(data), mtime_ns, digest, vkey, status, _reason(cached)), cached, True))
             continue
-        facts = extract_file(repo, path, data, digest)
+        facts = (extract or extract_file)(repo, path, data, digest, budget)
         status = "failed" if facts.errors else "indexed"
         out.append((repo, path, FileState(len(data), mtime_ns, digest, vkey, status, _reason(facts)), facts, False))
     return out
@@ -244,7 +251,7 @@ class RepoMemory:
 class Indexer:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
                  on_progress: Callable[[int, int], None] | None = None, memory: dict[str, RepoMemory] | None = None,
-                 isolate: bool = False):
+                 isolate: bool = False, extract: Extract | None = None):
         self.memory = memory if memory is not None else {}
         # Extract in worker processes even with one job (a long-lived process: the parsers' libraries and
         # the heap a large extraction leaves behind go away with the worker instead of staying resident).
@@ -254,6 +261,8 @@ class Indexer:
         self.jobs = jobs or os.cpu_count() or 1
         self.progress = progress
         self.on_progress = on_progress  # (files done, files to read): for the server's progress report
+        self.budget = ws.file_budget  # seconds per file
+        self.extract = extract  # how a few files are extracted off the main thread (else: a worker pool)
 
     def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None,
             only: Mapping[str, Iterable[str]] | None = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
@@ -446,14 +455,18 @@ class Indexer:
     def _run_batches(self, jobs: list[Job], reuse: bool) -> Iterator[list[Result]]:
         cache_root = str(self.store.root)
         batches = [jobs[i:i + BATCH] for i in range(0, len(jobs), BATCH)]
-        if len(jobs) < POOL_THRESHOLD or (self.jobs <= 1 and not self.isolate):
+        # Inline only where the per-file budget can stop a runaway extraction (this process's main
+        # thread); from any other thread (the server's), even a few files go to a worker process.
+        inline_ok = enforceable() or not self.budget or self.extract is not None
+        if inline_ok and (len(jobs) < POOL_THRESHOLD or (self.jobs <= 1 and not self.isolate)):
             for b in batches:
-                yield process_batch(cache_root, b, reuse)
+                yield process_batch(cache_root, b, reuse, self.budget, None if enforceable() else self.extract)
             return
         ctx = multiprocessing.get_context("forkserver")
         try:
-            with ProcessPoolExecutor(max_workers=min(self.jobs, len(batches)), mp_context=ctx) as pool:
-                futures = [pool.submit(process_batch, cache_root, b, reuse) for b in batches]
+            with ProcessPoolExecutor(max_workers=max(1, min(self.jobs, len(batches))), mp_context=ctx,
+                                     initializer=workers.die_with, initargs=(os.getpid(),)) as pool:
+                futures = [pool.submit(process_batch, cache_root, b, reuse, self.budget) for b in batches]
                 for fut, batch in zip(futures, batches, strict=True):
                     try:
                         yield fut.result()
@@ -492,7 +505,8 @@ class Indexer:
                     ff = got if isinstance(got, FileFacts) else None
             if ff is None:
                 # Record lost (cache damaged): re-extract now rather than silently dropping the file.
-                res = process_batch(str(self.store.root), [(repo.name, str(repo.root), path, state.size, state.mtime_ns, state.vkey)])
+                res = process_batch(str(self.store.root), [(repo.name, str(repo.root), path, state.size, state.mtime_ns, state.vkey)],
+                                    budget=self.budget)
                 ff = res[0][3]
                 if ff is None:
                     continue

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Bump when the shape of any fact changes: the cache lives under v<SCHEMA_VERSION>/ and shards carry it.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -38,40 +38,109 @@ LANGUAGES = {".go": "go", ".py": "python", ".pyi": "python", ".ts": "typescript"
 
 # -- CODEOWNERS matching ----------------------------------------------------------------------------
 
+STAR, ANY = "\x00*", "\x00?"  # a segment's wildcards, apart from literal `*` and `?` (escaped in the pattern)
+DEEP, REST = "**/", "**"  # any number of whole segments; one or more to the end (a final `**`)
+
+
 @dataclass(frozen=True, slots=True)
 class _Pattern:
-    regex: re.Pattern[str]
+    parts: tuple[Any, ...]  # per path segment: DEEP, REST, or a tuple of literal characters and STAR/ANY
     dir_only: bool  # `apps/`: directories only (so everything below them)
     children_only: bool  # `docs/*`: direct children only, as GitHub documents
 
 
-def _translate(body: str) -> str:
-    out: list[str] = []
+def _parts(body: str, anchored: bool) -> tuple[Any, ...]:
+    parts: list[Any] = [] if anchored else [DEEP]
+    seg: list[str] = []
     i = 0
     while i < len(body):
         ch = body[i]
         at_segment = i == 0 or body[i - 1] == "/"
         if ch == "\\" and i + 1 < len(body):
-            out.append(re.escape(body[i + 1]))
+            seg.append(body[i + 1])
             i += 2
         elif at_segment and body.startswith("**/", i):
-            out.append("(?:.*/)?")
+            if not parts or parts[-1] != DEEP:
+                parts.append(DEEP)
             i += 3
         elif at_segment and body.startswith("**", i) and i + 2 == len(body):
-            out.append(".*")
+            parts.append(REST)
             i += 2
+        elif ch == "/":
+            parts.append(tuple(seg))
+            seg = []
+            i += 1
         elif ch == "*":
             while i + 1 < len(body) and body[i + 1] == "*":
                 i += 1
-            out.append("[^/]*")
-            i += 1
-        elif ch == "?":
-            out.append("[^/]")
+            if not seg or seg[-1] != STAR:
+                seg.append(STAR)
             i += 1
         else:
-            out.append(re.escape(ch))
+            seg.append(ANY if ch == "?" else ch)
             i += 1
-    return "".join(out)
+    if seg or (body and not body.endswith(("/", "**"))):
+        parts.append(tuple(seg))
+    return tuple(parts)
+
+
+def _segment_matches(pat: tuple[str, ...], text: str) -> bool:
+    """Wildcard match of one path segment, the classic way: on a mismatch, only the last `*` takes one
+    more character (time O(len(pat) * len(text)) at worst, never exponential)."""
+    p = t = 0
+    star, mark = -1, 0
+    while t < len(text):
+        if p < len(pat) and pat[p] != STAR and (pat[p] == ANY or pat[p] == text[t]):
+            p += 1
+            t += 1
+        elif p < len(pat) and pat[p] == STAR:
+            star, mark = p, t
+            p += 1
+        elif star >= 0:
+            p = star + 1
+            mark += 1
+            t = mark
+        else:
+            return False
+    while p < len(pat) and pat[p] == STAR:
+        p += 1
+    return p == len(pat)
+
+
+def _matches(parts: tuple[Any, ...], segments: list[str]) -> tuple[bool, bool]:
+    """(the whole path matches, some proper prefix of its segments matches): one pass over the segments
+    with the set of pattern positions reached (a glob as an automaton; no backtracking)."""
+    done, accept = len(parts), len(parts) + 1  # accept: past a final `**`, takes any further segment
+
+    def close(states: set[int]) -> set[int]:
+        out = set(states)
+        for i in sorted(states):
+            while i < done and parts[i] == DEEP:
+                i += 1
+                out.add(i)
+        return out
+
+    states = close({0})
+    prefix = False
+    for n, seg in enumerate(segments):
+        nxt: set[int] = set()
+        for i in states:
+            if i == accept:
+                nxt.add(accept)
+            elif i < done:
+                part = parts[i]
+                if part == DEEP:
+                    nxt.add(i)
+                elif part == REST:
+                    nxt.add(accept)
+                elif _segment_matches(part, seg):
+                    nxt.add(i + 1)
+        states = close(nxt)
+        if not states:
+            return False, prefix
+        if n < len(segments) - 1 and (done in states or accept in states):
+            prefix = True
+    return done in states or accept in states, prefix
 
 
 @lru_cache(maxsize=8192)
@@ -81,19 +150,18 @@ def compile_pattern(pattern: str) -> _Pattern:
     anchored = body.startswith("/") or "/" in body
     body = body.lstrip("/") or "**"
     children_only = anchored and not dir_only and body.endswith("/*") and not body.endswith("\\*")
-    prefix = "" if anchored else "(?:.*/)?"
-    return _Pattern(re.compile(prefix + _translate(body)), dir_only, children_only)
+    return _Pattern(_parts(body, anchored), dir_only, children_only)
 
 
 def pattern_matches(pattern: str, path: str, is_dir: bool = False) -> bool:
-    """Whether a CODEOWNERS pattern covers `path` (a file, or a folder when `is_dir`)."""
+    """Whether a CODEOWNERS pattern covers `path` (a file, or a folder when `is_dir`). Matched segment by
+    segment without regular expressions: a pattern's wildcards cannot make it slow (as a regex,
+    `*a*a*a*a*a*a*a*b` took minutes against one long name)."""
     pat = compile_pattern(pattern)
-    if pat.regex.fullmatch(path) and (is_dir or not pat.dir_only) and not (is_dir and pat.children_only):
+    whole, prefix = _matches(pat.parts, path.split("/"))
+    if whole and (is_dir or not pat.dir_only) and not (is_dir and pat.children_only):
         return True
-    if pat.children_only:
-        return False
-    parts = path.split("/")
-    return any(pat.regex.fullmatch("/".join(parts[:n])) for n in range(1, len(parts)))
+    return prefix and not pat.children_only
 
 
 def owners_for(rules: Sequence[Mapping[str, Any]], path: str, is_dir: bool = False) -> tuple[list[str], int] | None:
@@ -184,12 +252,17 @@ def _dirs(paths: Sequence[str]) -> set[str]:
     return out
 
 
+# A repository name starts after a `/` (or at the start): the lookbehind keeps the search from retrying
+# the name from every one of its characters (quadratic in a long annotation).
+_SOURCE_URL = re.compile(r"(?<![^/])([^/]+?)(?:\.git)?/(?:-/)?(?:tree|blob|src)/[^/]+/?(.*)$")
+
+
 def catalog_home(decl: ServiceDecl, dirs: Mapping[str, set[str]]) -> tuple[str, str]:
     """(repo, root) of a catalog component: where `backstage.io/source-location` points when that is a
     folder of a known repo, else the folder of the catalog file (Backstage's convention)."""
     value = str((decl.attrs.get("annotations") or {}).get(SOURCE_LOCATION, ""))
     value = value.removeprefix("url:").removeprefix("dir:")
-    if m := re.search(r"([^/]+?)(?:\.git)?/(?:-/)?(?:tree|blob|src)/[^/]+/?(.*)$", value):
+    if m := _SOURCE_URL.search(value):
         name, rel = m.group(1).lower(), m.group(2).strip("/")
         other = next((r for r in dirs if r.lower() == name and r != decl.repo), None)
         if other is not None and rel in dirs[other]:

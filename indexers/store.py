@@ -9,6 +9,17 @@ Layout: `<root>/v<SCHEMA_VERSION>/` (root: `--cache DIR`, else `$LORE_CACHE`, el
 - `("h", repo)`        mined history state (commits, last indexed HEAD).
 - `("kv", ns, key)`    namespaced values for other layers (blame by blob, ...): see `namespace()`.
 
+Trust: a record is code-free data only if this user wrote it, and pickles can run code, so every record
+is signed. Values are pickled here and stored as raw bytes, `HMAC-SHA256(key, record key + pickle)`
+first; a record is unpickled only after its MAC checks out under the user's cache key (`key_path()`:
+`$XDG_CONFIG_HOME/lore/cache.key`, else `~/.config/lore/cache.key`, created 0600, refused when others
+may read or write it), which lives outside the cache. Binding the record key into the MAC keeps records
+from being swapped. Record keys are stored as JSON text and values as bytes, so diskcache itself never
+unpickles anything (`_RawDisk` refuses a row stored any other way). A cache root owned by another account
+or writable by others is refused with a message. A cache someone else prepared (committed into a
+checkout, copied from another account) therefore runs nothing: its header does not verify, so it is
+moved aside and rebuilt, like a damaged one.
+
 SQLite transactions make every write atomic, so a process killed mid-write leaves the previous records
 intact. A cache that cannot be opened or read is moved aside (`v<N>.corrupt-<time>`) and rebuilt, with a
 message; a stale schema version is left beside it and rebuilt, with a message. A full disk stops
@@ -18,15 +29,22 @@ writing with a clear error while the records already there stay usable.
 from __future__ import annotations
 
 import errno
+import hashlib
+import hmac
+import json
 import os
 import pickle
+import re
+import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import diskcache
+import diskcache.core
 
 from indexers.model import SCHEMA_VERSION, FileFacts
 
@@ -45,6 +63,124 @@ class FileState(NamedTuple):
     vkey: str
     status: str  # indexed | failed | skipped:<reason>
     reason: str = ""
+
+
+class ForeignRecord(ValueError):
+    """A record not signed with this user's cache key (written by someone else, or damaged)."""
+
+
+_MAC = 32
+_VALUE_FILE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{28}\.val")
+
+
+class _RawDisk(diskcache.Disk):
+    """diskcache's storage, narrowed to what this module writes: JSON-text keys and bytes values. A row
+    stored as a pickle (which diskcache would unpickle) or text, or a value file named outside diskcache's
+    own layout, is refused before anything is read."""
+
+    def get(self, key: Any, raw: bool) -> Any:
+        if not raw:
+            raise ForeignRecord("a pickled key")
+        return super().get(key, raw)
+
+    def fetch(self, mode: int, filename: Any, value: Any, read: bool) -> Any:
+        if mode == diskcache.core.MODE_RAW:
+            return super().fetch(mode, filename, value, read)
+        if mode == diskcache.core.MODE_BINARY and isinstance(filename, str) and _VALUE_FILE.fullmatch(filename):
+            return super().fetch(mode, filename, value, read)
+        raise ForeignRecord(f"a record stored in mode {mode}, not as signed bytes")
+
+
+def key_path() -> Path:
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".config") / "lore" / "cache.key"
+
+
+def _private_file_problem(st: os.stat_result) -> str | None:
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    if st.st_uid != os.geteuid():
+        return f"owned by uid {st.st_uid}, not by you"
+    if st.st_mode & 0o077:
+        return f"others may read or write it (mode {stat.S_IMODE(st.st_mode):03o}); chmod 600 it"
+    return None
+
+
+def load_key(path: Path | None = None) -> bytes:
+    """The user's cache key, created on first use (32 random bytes, hex, in a 0600 file). CacheError when
+    the file is not the user's own private file."""
+    path = path or key_path()
+    for _attempt in range(3):
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            _create_key(path)
+            continue
+        except OSError as exc:
+            raise CacheError(f"cache key {path}: cannot read it: {exc.strerror or exc}") from exc
+        try:
+            problem = _private_file_problem(os.fstat(fd))
+            if problem:
+                raise CacheError(f"cache key {path}: {problem} (the key signs the cache; nobody else may see it)")
+            text = os.read(fd, 4096).decode("ascii", "replace").strip()
+        finally:
+            os.close(fd)
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) < 16:
+            raise CacheError(f"cache key {path}: not a key (remove the file: a new one is made, and the cache rebuilt)")
+        return key
+    raise CacheError(f"cache key {path}: could not be created")
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key atomically: a private temporary file, linked into place (a concurrent creator's
+    key wins; ours is discarded)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, (secrets.token_hex(32) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    except OSError as exc:
+        raise CacheError(f"cache key {path}: cannot create it: {exc.strerror or exc}") from exc
+
+
+def folder_problem(path: Path, *, private: bool = False) -> str | None:
+    """Why `path` may not hold a cache: not a folder, owned by another account, writable by others (or,
+    with `private`, open to others at all). None when it is fine or does not exist yet (it is then
+    created 0700)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    mode = stat.S_IMODE(st.st_mode)
+    if not stat.S_ISDIR(st.st_mode):
+        return "not a folder"
+    if st.st_uid != os.geteuid():
+        return f"owned by uid {st.st_uid}, not by you"
+    if mode & 0o022:
+        return f"others may write it (mode {mode:03o})"
+    if private and mode & 0o077:
+        return f"others may read it (mode {mode:03o}); chmod 700 it"
+    return None
+
+
+def encode_key(key: tuple[Any, ...]) -> str:
+    return json.dumps(key, ensure_ascii=False, separators=(",", ":"))
 
 
 def default_root() -> Path:
@@ -70,17 +206,24 @@ def _cannot_write(exc: BaseException) -> bool:
 
 
 class Store:
-    def __init__(self, root: str | Path | None = None, *, check: bool = True):
+    def __init__(self, root: str | Path | None = None, *, check: bool = True, key: bytes | None = None):
         self.root = Path(root) if root else default_root()
         self.path = self.root / f"v{SCHEMA_VERSION}"
         self.messages: list[str] = []
+        self._key = key if key is not None else load_key()
+        self._foreign = 0  # records dropped because their MAC did not verify
         self._cache = self._open(check)
 
     # -- opening, recovery ---------------------------------------------------------------------------
     def _open(self, check: bool) -> diskcache.Cache:
+        for folder in (self.root, self.path):
+            problem = folder_problem(folder)
+            if problem:
+                raise CacheError(f"cache folder {folder}: {problem}; not used (a cache others can write could "
+                                 "plant results): choose a folder of your own with --cache or LORE_CACHE")
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
-            os.chmod(self.root, 0o700)
+            os.chmod(self.root, 0o700)  # ours, and nobody else could write it: tightened (a 0755 one too)
         except OSError:
             pass
         stale = sorted(p.name for p in self.root.glob("v*") if p.is_dir() and p.name[1:].isdigit() and p != self.path)
@@ -91,11 +234,11 @@ class Store:
             if check:
                 self._verify(cache)
             return cache
-        except (sqlite3.Error, OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+        except (sqlite3.Error, OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:  # ForeignRecord too
             if _cannot_write(exc):
                 # A full disk or read-only folder is not damage: moving the cache aside would lose it.
                 raise CacheError(f"cannot open the cache at {self.path}: {exc} (any previous index is kept)") from exc
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}")
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{secrets.token_hex(3)}")
             try:
                 self.path.rename(aside)
                 where = f"moved aside to {aside}"
@@ -103,26 +246,38 @@ class Store:
                 where = "could not be moved aside"
             self.messages.append(f"cache at {self.path} was unreadable ({exc.__class__.__name__}: {exc}); {where}; rebuilding")
             try:
-                return self._connect()
-            except (sqlite3.Error, OSError) as again:
+                cache = self._connect()
+                if check:
+                    self._verify(cache)  # writes the new header
+                return cache
+            except (sqlite3.Error, OSError, ValueError) as again:
                 raise CacheError(f"cannot create the cache at {self.path}: {again}") from again
 
     def _connect(self) -> diskcache.Cache:
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.path, 0o700)
         # No memory-mapped I/O: mapped pages count toward a long-running server's resident memory.
-        return diskcache.Cache(str(self.path), size_limit=2**40, eviction_policy="none", timeout=60, sqlite_mmap_size=0)
+        return diskcache.Cache(str(self.path), disk=_RawDisk, size_limit=2**40, eviction_policy="none", timeout=60,
+                               sqlite_mmap_size=0)
 
-    @staticmethod
-    def _verify(cache: diskcache.Cache) -> None:
+    def _verify(self, cache: diskcache.Cache) -> None:
         con = cache._sql  # noqa: SLF001 - diskcache exposes no integrity check
         row = con("PRAGMA quick_check(1)").fetchone()
         if not row or row[0] != "ok":
             raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else 'no answer'}")
-        meta = cache.get(("meta",), default=None, retry=True)
-        if meta is None:
-            cache.set(("meta",), {"schema": SCHEMA_VERSION, "created": time.time()}, retry=True)
-        elif not isinstance(meta, dict):
+        raw = cache.get(encode_key(("meta",)), default=None, retry=True)
+        if raw is None:
+            if len(cache):
+                raise ForeignRecord("records without a header")
+            cache.set(encode_key(("meta",)), self._seal(("meta",), {"schema": SCHEMA_VERSION, "created": time.time()}),
+                      retry=True)
+            return
+        try:
+            meta = self._open_record(("meta",), raw)
+        except ForeignRecord:
+            raise ForeignRecord("its records are not signed with your cache key (another account or tool "
+                                "wrote them, or the key changed)") from None
+        if not isinstance(meta, dict):
             raise ValueError(f"cache header is a {type(meta).__name__}, not a mapping")
         elif meta.get("schema") != SCHEMA_VERSION:
             raise ValueError(f"schema {meta.get('schema')} in a v{SCHEMA_VERSION} folder")
@@ -130,23 +285,49 @@ class Store:
     def close(self) -> None:
         self._cache.close()
 
+    # -- signed records --------------------------------------------------------------------------------
+    def _mac(self, key: tuple[Any, ...], blob: bytes | memoryview) -> bytes:
+        mac = hmac.new(self._key, encode_key(key).encode("utf-8", "surrogatepass") + b"\0", hashlib.sha256)
+        mac.update(blob)
+        return mac.digest()
+
+    def _seal(self, key: tuple[Any, ...], value: Any) -> bytes:
+        blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        return self._mac(key, blob) + blob
+
+    def _open_record(self, key: tuple[Any, ...], raw: Any) -> Any:
+        """The value of a stored record, unpickled only once its MAC verifies."""
+        if not isinstance(raw, bytes) or len(raw) <= _MAC:
+            raise ForeignRecord("not a signed record")
+        blob = memoryview(raw)[_MAC:]
+        if not hmac.compare_digest(raw[:_MAC], self._mac(key, blob)):
+            raise ForeignRecord("its MAC does not verify")
+        return pickle.loads(blob)
+
     # -- primitives ----------------------------------------------------------------------------------
     def get(self, key: tuple[Any, ...], default: Any = None) -> Any:
         """A record, or `default` when missing or unreadable (an unreadable record is dropped)."""
         try:
-            return self._cache.get(key, default=default, retry=True)
+            raw = self._cache.get(encode_key(key), default=None, retry=True)
+            return default if raw is None else self._open_record(key, raw)
         except (sqlite3.Error, diskcache.Timeout) as exc:
             # The database itself failed (damaged, busy): a miss now; the next open checks and recovers.
             self.messages.append(f"cache record {key[:2]} unreadable ({exc.__class__.__name__}: {exc})")
             return default
-        except Exception as exc:  # noqa: BLE001 - unpickling garbage can raise almost anything
+        except ForeignRecord:
+            self._foreign += 1
+            if self._foreign == 1:
+                self.messages.append(f"cache records not signed with your cache key were dropped (first: {key[:2]})")
+            self.delete(key)
+            return default
+        except Exception as exc:  # noqa: BLE001 - a signed record that does not load (another Lore version)
             self.messages.append(f"cache record {key[:2]} unreadable ({exc.__class__.__name__}); dropped")
             self.delete(key)
             return default
 
     def set(self, key: tuple[Any, ...], value: Any) -> None:
         try:
-            self._cache.set(key, value, retry=True)
+            self._cache.set(encode_key(key), self._seal(key, value), retry=True)
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
             self._raise_write_error(exc)
 
@@ -158,7 +339,7 @@ class Store:
 
     def delete(self, key: tuple[Any, ...]) -> None:
         try:
-            self._cache.delete(key, retry=True)
+            self._cache.delete(encode_key(key), retry=True)
         except (sqlite3.Error, OSError):
             pass
 
@@ -197,7 +378,8 @@ class Store:
         try:
             with self._cache.transact(retry=True):
                 for repo, path, state, facts in records:
-                    self._cache.set(("f", repo, path, state.sha256, state.vkey), facts, retry=True)
+                    key = ("f", repo, path, state.sha256, state.vkey)
+                    self._cache.set(encode_key(key), self._seal(key, facts), retry=True)
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
             self._raise_write_error(exc)
 

@@ -17,6 +17,7 @@
     [index]
     max_file_size = 2000000     # bytes, or "2MB"
     exclude = ["docs/generated/**"]
+    file_budget = 10            # seconds of extraction per file; a file that takes longer is skipped
 
 Without `[shards]`, the LORE_SHARDS environment variable names the store (as CI jobs set it). Without
 lore.toml: the git repository that contains the path; or, for a folder of checkouts, every git
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from indexers import git
+from indexers.budget import DEFAULT_FILE_BUDGET
 
 CONFIG_NAME = "lore.toml"
 DEFAULT_MAX_FILE_SIZE = 2_000_000
@@ -74,6 +76,7 @@ class Workspace:
     config_path: Path | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     exclude: tuple[str, ...] = ()
+    file_budget: float = DEFAULT_FILE_BUDGET  # seconds of extraction per file
     check: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what discovery skipped and why (untrusted lore.toml or repos)
     shard_source: ShardSource | None = None
@@ -179,6 +182,10 @@ def load_config(path: Path) -> Workspace:
     if "max_file_size" in index:
         at = _line_of(text, r"^[ \t]*max_file_size\b")
         max_size = _size(index["max_file_size"], f"{path}:{at}: key 'index.max_file_size'")
+    budget = index.get("file_budget", DEFAULT_FILE_BUDGET)
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or not 0 < budget <= 3600:
+        at = _line_of(text, r"^[ \t]*file_budget\b")
+        raise WorkspaceError(f"{path}:{at}: key 'index.file_budget' must be a number of seconds (0 < n <= 3600), got {budget!r}")
     exclude = index.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
         at = _line_of(text, r"^[ \t]*exclude\b")
@@ -193,8 +200,8 @@ def load_config(path: Path) -> Workspace:
     trusted, warnings = _trusted_repos(repos)
     if repos and not trusted and not shards and source is None:
         raise WorkspaceError("; ".join(warnings))
-    return Workspace(base.resolve(), tuple(trusted), tuple(shards), path, max_size, tuple(exclude), check,
-                     tuple(warnings), source)
+    return Workspace(base.resolve(), tuple(trusted), tuple(shards), path, max_size, tuple(exclude), float(budget),
+                     check, tuple(warnings), source)
 
 
 SHARD_SCHEMES = ("s3://",)
@@ -262,7 +269,7 @@ def find_config(start: Path, warnings: list[str] | None = None) -> Path | None:
     return None
 
 
-def discover(path: str | Path = ".", *, max_file_size: int | None = None) -> Workspace:
+def discover(path: str | Path = ".", *, max_file_size: int | None = None, file_budget: float | None = None) -> Workspace:
     """The workspace for a path: lore.toml (here or above), else the enclosing git repo, else every git
     repo directly under the folder."""
     start = Path(path).absolute()
@@ -292,6 +299,7 @@ def discover(path: str | Path = ".", *, max_file_size: int | None = None) -> Wor
             why = f" ({'; '.join(warnings)})" if warnings else ""
             raise WorkspaceError(f"{start}: not inside a git repository and no lore.toml found{why}")
     ws = dataclasses.replace(ws, max_file_size=max_file_size if max_file_size is not None else ws.max_file_size,
+                             file_budget=file_budget if file_budget is not None else ws.file_budget,
                              warnings=(*warnings, *ws.warnings))
     env = os.environ.get("LORE_SHARDS", "").strip()
     if ws.shard_source is None and env:  # CI: the store without a [shards] table in the repo

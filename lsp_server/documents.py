@@ -63,8 +63,14 @@ async def _run(server: LoreServer, uri: str, delay: float) -> None:
     if doc is None:
         return
     base = session.snapshot
-    snap = await server.run_sync(overlay, base, doc)
+    snap, problem = await server.run_sync(overlay, base, doc, session.sandbox, session.file_budget)
     if session.buffers.get(uri) is not doc or session.snapshot is not base:
+        return
+    if problem is not None:  # not read (over budget, or failed): nothing else runs on this text
+        log.warning("%s: %s", uri, problem)
+        server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=[
+            t.Diagnostic(t.Range(t.Position(0, 0), t.Position(0, 0)), f"Lore: {problem}", t.DiagnosticSeverity.Information,
+                         source="lore")]))
         return
     session.overlays[uri] = Overlay(doc.version or 0, base, snap)
     if not session.settings.features.diagnostics:

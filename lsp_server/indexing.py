@@ -24,7 +24,7 @@ from lsprotocol import types as t
 from indexers import git
 from indexers.engine import Engine
 from indexers.extract import wanted
-from indexers.store import CacheError, Store
+from indexers.store import CacheError, Store, folder_problem
 from indexers.workspace import RepoSpec, Workspace, WorkspaceError, discover
 from lsp_server import documents
 from lsp_server.convert import uri_to_path
@@ -113,8 +113,15 @@ class Background:
         if ws is None:
             self.engine = None
             return
+        cache_dir = settings.cache_dir
+        problem = folder_problem(Path(cache_dir), private=True) if cache_dir else None
+        if problem:
+            # A client chose this folder: a cache another account prepared must not be loaded.
+            self.server.warn(f"lore.cacheDir {cache_dir}: {problem}; using the default cache instead "
+                             "(a client-chosen cache folder must be your own, mode 700)")
+            cache_dir = None
         try:
-            store = Store(settings.cache_dir)
+            store = Store(cache_dir)
         except (OSError, CacheError) as exc:
             self.server.warn(f"cache {settings.cache_dir or 'default'} unusable: {exc}")
             self.engine = None
@@ -124,7 +131,11 @@ class Background:
         store.messages.clear()
         # Extraction always in worker processes (isolate), even with one job: what parsing leaves behind
         # (parser libraries, a fragmented heap) goes away with the workers instead of staying resident.
-        self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)), isolate=True)
+        # A few changed files (a save) are extracted in the session's sandbox process, which is killed if
+        # one runs past the budget; more go to a worker pool.
+        self.engine = Engine(ws, store, jobs=max(1, min(4, (os.cpu_count() or 2) - 1)), isolate=True,
+                             extract=self.server.session.sandbox.extract)
+        self.server.session.file_budget = ws.file_budget
 
     # -- re-indexing ---------------------------------------------------------------------------------
     def schedule(self, delay: float = DEBOUNCE, force: bool = False, paths: dict[str, set[str]] | None = None) -> None:

@@ -3,8 +3,9 @@ tasks. Handlers reach all state through the server they receive; there are no mo
 
 The transports are pygls' (stdio, TCP) read through `Framing`, which keeps a hostile or vanishing client
 from crashing or hanging the server: an oversized Content-Length is discarded in chunks instead of
-allocated, and end of input in the middle of a body ends the session (pygls 2.1 raises out of its TCP
-loop there and serves forever). The JSON-RPC envelope is lsp_server/protocol.py.
+allocated, a header line is read at most MAX_HEADER_LINE bytes at a time (the rest of an overlong line is
+discarded as it arrives), and end of input in the middle of a body ends the session (pygls 2.1 raises
+out of its TCP loop there and serves forever). The JSON-RPC envelope is lsp_server/protocol.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
+from lsp_server import access
 from lsp_server.protocol import LoreProtocol
 from lsp_server.state import Session
 
@@ -32,7 +34,34 @@ NAME = "lore"
 VERSION = "0.1.0"
 MAX_BODY = 128 * 1024 * 1024  # bytes; a larger body is read in chunks and discarded, never allocated
 CHUNK = 1024 * 1024
+MAX_HEADER_LINE = 64 * 1024  # bytes; LSP headers are a few dozen
 SKIPPED_LINE = b"X-Lore-Skipped: an overlong header line\r\n"  # any non-blank line the read loop ignores
+
+
+class CappedStdin:
+    """The stdin stream as pygls' StdinAsyncReader reads it, with a bounded `readline`: a line longer than
+    MAX_HEADER_LINE is read and dropped piece by piece, never held whole (the stream's own readline keeps
+    a line without a newline in memory until one comes)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+
+    def readline(self) -> bytes:
+        line = self.stream.readline(MAX_HEADER_LINE)
+        if len(line) < MAX_HEADER_LINE or line.endswith(b"\n"):
+            return line
+        dropped = len(line)
+        while True:
+            more = self.stream.readline(MAX_HEADER_LINE)
+            dropped += len(more)
+            if not more:
+                return b""  # end of input inside the line
+            if more.endswith(b"\n"):
+                log.warning("skipped a %d-byte header line (the limit is %d)", dropped, MAX_HEADER_LINE)
+                return SKIPPED_LINE
+
+    def read(self, n: int) -> bytes:
+        return self.stream.read(n)
 
 
 class Framing:
@@ -90,7 +119,7 @@ class LoreServer(LanguageServer):
     # -- transports: pygls' own, reading through Framing ----------------------------------------------
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         self._stop_event = Event()
-        reader = Framing(StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool))
+        reader = Framing(StdinAsyncReader(CappedStdin(stdin or sys.stdin.buffer), self.thread_pool))  # type: ignore[arg-type]
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
@@ -102,16 +131,42 @@ class LoreServer(LanguageServer):
         finally:
             self.shutdown()
 
-    def start_tcp(self, host: str, port: int) -> None:
-        """One connection is one session: it ends at end of input, or at `exit` with its exit code."""
+    def start_tcp(self, host: str, port: int, token: str = "", on_listen: Callable[[str, int], None] | None = None) -> None:
+        """One authenticated connection is one session: it ends at end of input, or at `exit` with its
+        exit code. Connections without the token, or while the session is active, are refused and closed
+        (lsp_server/access.py); they never see the session's output nor end it."""
+        if len(token) < access.MIN_TOKEN:
+            raise ValueError("a TCP server needs a token")
         self._stop_event = stop_event = Event()
         exit_codes: list[Any] = []
+        active: list[asyncio.StreamWriter] = []
+
+        async def refuse(writer: asyncio.StreamWriter, message: dict[str, Any] | None, reason: str) -> None:
+            log.warning("refused a TCP connection from %s: %s", writer.get_extra_info("peername"), reason)
+            try:
+                writer.write(access.refusal(message, reason))
+                await writer.drain()
+                writer.close()
+            except (ConnectionError, OSError):
+                pass
 
         async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:  # read before answering, even a refusal: closing on unread input resets the connection
+                first = await asyncio.wait_for(access.first_message(reader), access.HANDSHAKE_SECONDS)
+            except (TimeoutError, asyncio.IncompleteReadError, ValueError, ConnectionError) as exc:
+                await refuse(writer, None, f"no valid initialize request ({exc or exc.__class__.__name__})")
+                return
+            reason = access.authorize(first, token)
+            if reason is None and active:
+                reason = "another client is connected to this server"
+            if reason is not None:
+                await refuse(writer, first, reason)
+                return
+            active.append(writer)
             self.protocol.set_writer(writer)  # type: ignore[arg-type]
             try:
-                await run_async(stop_event=stop_event, reader=Framing(reader), protocol=self.protocol,
-                                error_handler=self.report_server_error)
+                await run_async(stop_event=stop_event, reader=Framing(access.Replay(reader, access.frame(first))),
+                                protocol=self.protocol, error_handler=self.report_server_error)
             except SystemExit as exc:  # raised by the exit notification's handler
                 exit_codes.append(exc.code)
             finally:
@@ -119,7 +174,10 @@ class LoreServer(LanguageServer):
 
         async def serve() -> None:
             self._server = await asyncio.start_server(connection, host, port)
+            bound = self._server.sockets[0].getsockname()
             log.info("serving on %s", ", ".join(str(sock.getsockname()) for sock in self._server.sockets))
+            if on_listen is not None:
+                on_listen(str(bound[0]), int(bound[1]))
             async with self._server:
                 await self._server.serve_forever()
 

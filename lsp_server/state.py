@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from indexers import git
-from indexers.extract import extract_file, sha256, wanted
+from indexers.budget import DEFAULT_FILE_BUDGET
+from indexers.extract import sha256, wanted
 from indexers.positions import SourceFile
+from indexers.sandbox import Sandbox, not_read
 from indexers.snapshot import FileKey, Snapshot, build
 from lore.check import baseline
 from lsp_server.convert import uri_to_path
@@ -128,6 +130,8 @@ class Session:
     breaking: dict[str, BreakingRun] = field(default_factory=dict)
     baselines: Baselines = field(default_factory=Baselines)
     note_file_uris: set[str] = field(default_factory=set)  # note files whose diagnostics were published last
+    sandbox: Sandbox = field(default_factory=Sandbox)  # buffers are extracted in a process that can be killed
+    file_budget: float = DEFAULT_FILE_BUDGET  # the workspace's, set when indexing is configured
     _readers: dict[str, git.BlobReader] = field(default_factory=dict)
     _readers_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -178,6 +182,7 @@ class Session:
         return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
     def shutdown(self) -> None:
+        self.sandbox.close()
         with self._readers_lock:
             readers, self._readers = list(self._readers.values()), {}
         for r in readers:
@@ -191,16 +196,19 @@ def locate(snap: Snapshot, doc: Doc) -> FileKey | None:
     return snap.locate(doc.path) if doc.path is not None else None
 
 
-def overlay(base: Snapshot, doc: Doc) -> Snapshot:
-    """The base Snapshot with the buffer's text re-extracted (worker thread). The base itself when the
-    buffer equals what was indexed, or no extractor reads the file."""
+def overlay(base: Snapshot, doc: Doc, sandbox: Sandbox, budget: float) -> tuple[Snapshot, str | None]:
+    """The base Snapshot with the buffer's text re-extracted (worker thread; the extraction itself runs in
+    `sandbox`, a process that is killed when it runs past `budget`). The base itself when the buffer
+    equals what was indexed, or no extractor reads the file; with the reason when extraction failed or
+    ran out of time (then the base too: the buffer is not read)."""
     key = locate(base, doc)
     if key is None or doc.text is None or not wanted(key[1]):
-        return base
+        return base, None
     data = doc.text.encode("utf-8", "surrogatepass")
     digest = sha256(data)
     indexed = base.files.get(key)
     if indexed is not None and indexed.sha256 == digest:
-        return base
-    facts = extract_file(key[0], key[1], data, digest)
-    return base.with_file(facts)
+        return base, None
+    facts = sandbox.extract(key[0], key[1], data, digest, budget)
+    problem = not_read(facts)
+    return (base, problem) if problem else (base.with_file(facts), None)

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tests.gitrepo import GitRepo
+
+# The cache key (indexers.store.key_path) of every Lore process the tests start, in-process or not: a
+# private folder for the session, never the user's own ~/.config/lore.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="lore-test-config-")
 
 
 @pytest.fixture

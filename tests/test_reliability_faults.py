@@ -27,7 +27,7 @@ import pytest
 
 from indexers.engine import Engine
 from indexers.model import SCHEMA_VERSION
-from indexers.store import FileState, Store
+from indexers.store import FileState, Store, encode_key
 from indexers.workspace import discover
 from lore.query import context as query
 from tests.gitrepo import GitRepo
@@ -206,7 +206,8 @@ def _rewrite(cache: Path, fn: Callable[[Store], None]) -> None:
 
 
 def _keys(store: Store, kind: str) -> list[tuple[Any, ...]]:
-    return [k for k in store._cache.iterkeys() if isinstance(k, tuple) and k and k[0] == kind]  # noqa: SLF001
+    keys = [tuple(json.loads(k)) for k in store._cache.iterkeys()]  # noqa: SLF001 - keys are JSON text
+    return [k for k in keys if k and k[0] == kind]
 
 
 def _set_all(kind: str, value: Callable[[Any], Any]) -> Callable[[Store], None]:
@@ -225,9 +226,13 @@ def _garbage_value_files(store: Store) -> None:
 
 
 def _pickle_garbage_in_db(store: Store) -> None:
-    """Every pickled value stored inside the database (all but the header) becomes garbage."""
-    meta_key = store._cache._disk.put(("meta",))[0]  # noqa: SLF001
-    store._cache._sql("UPDATE Cache SET value = ? WHERE mode = 4 AND key != ?", (b"\x80\x05\x95garbage", meta_key))  # noqa: SLF001
+    """Every value stored inside the database (all but the header) becomes garbage: a signed record
+    whose pickle is garbage, so that the MAC verifies and unpickling fails."""
+    for key in [tuple(json.loads(k)) for k in store._cache.iterkeys()]:  # noqa: SLF001
+        if key != ("meta",):
+            blob = b"\x80\x05\x95garbage"
+            store._cache._sql("UPDATE Cache SET value = ? WHERE mode = 1 AND key = ?",  # noqa: SLF001
+                              (store._mac(key, blob) + blob, encode_key(key)))  # noqa: SLF001
 
 
 # Each variant damages the cache of an indexed repo in a different way (records of the wrong type, values
@@ -314,11 +319,13 @@ def test_store_get_never_raises_on_garbage(tmp_path: Path) -> None:
             key = ("f", "repo", f"p{i}", "sha", "v")
             store.set(key, {"a": [1, 2, 3]})
             blob = rng.choice([b"\x80\x05", b"\x80\x04", b"c", b"("]) + rng.randbytes(rng.randint(0, 40))
-            store._cache._sql("UPDATE Cache SET value = ? WHERE mode = 4 AND key = ?",  # noqa: SLF001
-                              (blob, store._cache._disk.put(key)[0]))  # noqa: SLF001
+            signed = i % 2 == 0  # half verify and then fail to unpickle; half fail the MAC
+            value = store._mac(key, blob) + blob if signed else blob  # noqa: SLF001
+            store._cache._sql("UPDATE Cache SET value = ? WHERE key = ?", (value, encode_key(key)))  # noqa: SLF001
             got = store.get(key, "missing")
             assert got == "missing" or not isinstance(got, Exception)
-        assert sum("unreadable" in m for m in store.messages) > GARBAGE_RECORDS // 2
+        assert sum("unreadable" in m for m in store.messages) > GARBAGE_RECORDS // 4
+        assert any("not signed with your cache key" in m for m in store.messages)
     finally:
         store.close()
 

@@ -105,7 +105,10 @@ _REVERT_SUBJECT = re.compile(
 # Free-form re-applies only with a reference or the word "revert(ed)": "Reapply the CA bundle" is a verb.
 _REAPPLY_SUBJECT = re.compile(r"^(?:reapply|re-apply|reland|re-land)\b(?!-)(?=.*(?:\brevert|#\d|\b[0-9a-f]{7,40}\b))",
                               re.IGNORECASE)
-_REVERT_SHA = re.compile(r"^(?:partial(?:ly)?\s+)?reverts?(?:\s+of)?\s*:?\s+(?:commit\s+)?(?P<sha>[0-9a-f]{7,40})\b", re.I)
+# `\s*:?\s+` as two alternatives with possessive runs: written as one, a long run of blanks is split
+# every way between the two repeats.
+_REVERT_SHA = re.compile(r"^(?:partial(?:ly)?\s++)?reverts?(?:\s++of)?(?:\s*+:\s++|\s++)(?:commit\s++)?(?P<sha>[0-9a-f]{7,40})\b",
+                         re.I)
 # The body's own statement that this commit undoes another, anywhere in the body: the trailer `git revert`
 # writes, "This partially reverts commit <sha>", "Partial revert of <sha>", "effectively a revert of <sha>".
 _REVERT_STATEMENT = re.compile(
@@ -118,9 +121,9 @@ _QUOTED_REVERT_LINE = re.compile(r'^\s{0,3}(?:[*-]\s+)?(?:Revert|Reapply)\b', re
 # commit fixes a bug that commit introduced. With the quoted subject it is trusted even when the sha is
 # not in this history (a mirror such as libbpf, a subtree, a shallow clone): the evidence says so. A bare
 # `Fixes: <hex>` counts only when it resolves; `Fixes: #123` and `Fixes: <url>` are issue references.
-_FIXES_TRAILER = re.compile(r"^\s*Fixes:\s+(?:commit\s+)?(?P<sha>[0-9a-f]{7,40})\b(?P<subject>\s*\(.*)?$",
+_FIXES_TRAILER = re.compile(r"^[ \t]*Fixes:\s+(?:commit\s+)?(?P<sha>[0-9a-f]{7,40})\b(?P<subject>\s*\(.*)?$",
                             re.MULTILINE | re.IGNORECASE)
-_FOLLOW_UP = re.compile(r"^\s*follow[- ]?up\s+(?:to|of|for)\s+(?:commit\s+)?(?P<sha>[0-9a-f]{7,40})\b",
+_FOLLOW_UP = re.compile(r"^[ \t]*follow[- ]?up\s+(?:to|of|for)\s+(?:commit\s+)?(?P<sha>[0-9a-f]{7,40})\b",
                         re.MULTILINE | re.IGNORECASE)
 _QUOTED_ONLY = re.compile(r'^"(?P<inner>.+)"(?:\s*\((?:#\d+|[^)]*)\))*\s*\.?$')
 

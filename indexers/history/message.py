@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 # Leading bracket tags: backport bots (`[PR #123/abc backport][3.12]`), `[Security]`, `[ci skip]`.
 TAGS = re.compile(r"^(?:\[[^\]\n]{1,60}\]\s*)+")
 _CONVENTIONAL = re.compile(r"^(?P<type>[A-Za-z][\w-]*)(?:\((?P<scope>[^)]*)\))?!?:\s+")
-_PATH_PREFIX = re.compile(r"^[\w.-]*[/.][\w./-]*(?:,\s*[\w./-]+)*:\s+")
+# `path/to/thing: ` or `a.go, b.go: `: a first word of path characters with a `/` or `.` in it (checked
+# by the lookahead); possessive repeats, as the word's characters never include the `,` or `:` after it.
+_PATH_PREFIX = re.compile(r"^(?=[\w-]*+[/.])[\w./-]++(?:,\s*+[\w./-]++)*+:\s+")
 ADVISORY = re.compile(r"\b(?:CVE-\d{4}-\d{4,7}|GHSA(?:-[0-9a-z]{4}){3})\b", re.IGNORECASE)
 # Trailers: who signed, reviewed, reported; links and issue numbers. Not the author's prose.
 TRAILERS = re.compile(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -33,7 +32,6 @@ CONTAINERS = frozenset({"class", "interface", "struct", "impl", "trait", "enum",
 MAX_BYTES = 2_000_000
 MAX_SYMBOLS = 20_000
 _CACHE_SIZE = 64
-_GENERICS = re.compile(r"<.*>$", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +125,9 @@ def _scan(lang: str, data: bytes) -> list[Symbol]:
 def _name(kind: str, text: str, receiver: list[object] | None) -> str:
     name = " ".join(text.split())
     if kind == "impl":
-        name = _GENERICS.sub("", name).strip()
+        cut = name.find("<")  # `impl<T> Foo<T>` -> `impl`: from the first `<` when the name ends with `>`
+        if cut >= 0 and name.endswith(">"):  # (by hand: `<.*>$` as a regex retried the rest from every `<`)
+            name = name[:cut].strip()
     if receiver:
         recv = _receiver_type(receiver[0])
         if recv:

@@ -8,7 +8,6 @@ configuration error (bad lore.toml, unknown base ref, shallow clone without the 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -28,10 +27,12 @@ from lore.check.github import commands
 from lore.check.report import render_text
 from lore.check.sarif import to_sarif
 from lore.check.suppress import ConfigError, parse_config
+from lore.cli.output import echo
+from lore.query.render import safe_json, safe_text
 
 
 def _fail(msg: str) -> None:
-    click.echo(f"lore: {msg}", err=True)
+    echo(f"lore: {msg}", err=True)
     sys.exit(2)
 
 
@@ -85,25 +86,27 @@ def check(path: Path, base_ref: str | None, head_ref: str | None, fmt: str, outp
         doc = {"results": [{"repo": r, "base": res.base.split("@", 1)[-1], "findings": to_plain(res.findings),
                             "notes": res.notes} for r, res in results],
                "breaking": sum(len(res.breaking) for _r, res in results)}
-        text = json.dumps(doc, indent=2, ensure_ascii=False)
+        text = safe_json(doc)
     elif fmt == "sarif":
-        text = json.dumps(to_sarif(findings, prefixes), indent=2, ensure_ascii=False)
+        text = safe_json(to_sarif(findings, prefixes))
     elif fmt == "github":
         here = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
         text = "\n".join(line for spec in repos for line in commands(
             [f for f in findings if f.at.repo == spec.name], _prefix(spec.root, here)))
     else:
         text = render_text(results)
+    if fmt in ("text", "github"):
+        text = safe_text(text)
     if output is not None:
         try:
             output.write_text(text + "\n", encoding="utf-8")
         except OSError as exc:
             _fail(f"{output}: cannot write: {exc.strerror or exc}")
         errors = sum(1 for f in findings if f.breaking and f.severity == ERROR)
-        click.echo(f"lore check: {sum(1 for f in findings if f.breaking)} breaking change(s), {errors} with known consumers; "
+        echo(f"lore check: {sum(1 for f in findings if f.breaking)} breaking change(s), {errors} with known consumers; "
                    f"report in {output}", err=True)
     elif text:
-        click.echo(text)
+        echo(text)
     for msg in report.messages:
-        click.echo(f"lore: {msg}", err=True)
+        echo(f"lore: {msg}", err=True)
     sys.exit(1 if any(f.breaking for f in findings) else 0)

@@ -7,14 +7,12 @@ Text: the hunks that have something to say, each with its sections; a last line 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-
-import click
 
 from indexers import git
 from indexers.model import to_plain
 from indexers.workspace import RepoSpec, WorkspaceError
+from lore.cli.output import echo, echo_json
 from lore.query.changes import DiffContext, diff_context
 from lore.query.render import clean
 
@@ -38,7 +36,7 @@ def context_diff(path: Path, base: str, cache_dir: Path | None, as_json: bool) -
         raise WorkspaceError(f"{path}: no repository to compare")
     snap, report = engine.refresh()
     for msg in report.messages:
-        click.echo(f"lore: {msg}", err=True)
+        echo(f"lore: {msg}", err=True)
     results: list[DiffContext] = []
     for repo, paths in scopes:
         try:
@@ -46,9 +44,9 @@ def context_diff(path: Path, base: str, cache_dir: Path | None, as_json: bool) -
         except git.GitError as exc:
             raise WorkspaceError(f"{repo.name}: {exc}") from exc
     if as_json:
-        click.echo(json.dumps([to_plain(r) for r in results], indent=2, ensure_ascii=False))
+        echo_json([to_plain(r) for r in results])
         return
-    click.echo(render(results, base))
+    echo(render(results, base))
 
 
 def render(results: list[DiffContext], base: str) -> str:

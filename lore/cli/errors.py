@@ -8,10 +8,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-import click
-
 from indexers.store import CacheError
 from indexers.workspace import WorkspaceError
+from lore.cli.output import echo
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,13 +23,13 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except WorkspaceError as exc:
-            click.echo(f"lore: {exc}", err=True)
+            echo(f"lore: {exc}", err=True)
             sys.exit(2)
         except CacheError as exc:
-            click.echo(f"lore: {exc}", err=True)
+            echo(f"lore: {exc}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("lore: interrupted", err=True)
+            echo("lore: interrupted", err=True)
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]

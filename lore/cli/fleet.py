@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import click
 
 from lore.cli.errors import friendly
+from lore.cli.output import echo, echo_json
 
 
 @click.group()
@@ -55,13 +55,13 @@ def index_cmd(repos_file: Path, to: str | None, endpoint_url: str | None, schedu
                              depth=depth or None, keep=keep, on_done=print_progress)
     doc = report.as_json()
     if as_json:
-        click.echo(json.dumps(doc, indent=2))
+        echo_json(doc)
     else:
-        click.echo(f"{doc['indexed']}/{doc['total']} repositories indexed on {doc['workers']} worker(s) in {doc['seconds']:.1f}s")
+        echo(f"{doc['indexed']}/{doc['total']} repositories indexed on {doc['workers']} worker(s) in {doc['seconds']:.1f}s")
         for stage, names in doc["failures_by_reason"].items():
-            click.echo(f"  {stage} failed: {len(names)} ({', '.join(names[:10])}{', ...' if len(names) > 10 else ''})")
+            echo(f"  {stage} failed: {len(names)} ({', '.join(names[:10])}{', ...' if len(names) > 10 else ''})")
         for f in doc["failures"][:20]:
-            click.echo(f"  {f['name']}: {f['stage']}: {f['reason']}")
+            echo(f"  {f['name']}: {f['stage']}: {f['reason']}")
     if report.failed:
         sys.exit(1)
 
@@ -107,20 +107,20 @@ def graph_cmd(source: str | None, shards_dir: Path | None, endpoint_url: str | N
         mirror = mirror_dir(cache_dir or default_root(), source)
         pulled = pull(open_store(source, endpoint_url, region), mirror)
         if pulled.offline:
-            click.echo(f"lore: store unreachable: {pulled.offline}", err=True)
+            echo(f"lore: store unreachable: {pulled.offline}", err=True)
         for f in pulled.failed:
-            click.echo(f"lore: {f['reason']}; {f['kept']}", err=True)
+            echo(f"lore: {f['reason']}; {f['kept']}", err=True)
         paths = mirrored_shards(mirror, ["*"])
     if not paths:
         raise WorkspaceError("no shards to build the graph from")
     with dask_client(scheduler, workers) as client:
         report = build_graph(client, paths, out, partitions=partitions, chunk=chunk,
-                             on_step=lambda msg: click.echo(f"lore: {msg}", err=True))
+                             on_step=lambda msg: echo(f"lore: {msg}", err=True))
     doc = report.as_json()
     if as_json:
-        click.echo(json.dumps(doc, indent=2))
+        echo_json(doc)
     else:
-        click.echo(f"{doc['repos']} repos, {doc['entities']} entities, {doc['services']} services, {doc['links']} links "
+        echo(f"{doc['repos']} repos, {doc['entities']} entities, {doc['services']} services, {doc['links']} links "
                    f"in {doc['seconds']['total']:.1f}s -> {out}")
     for msg in report.rejected:
-        click.echo(f"lore: {msg}", err=True)
+        echo(f"lore: {msg}", err=True)

@@ -6,7 +6,6 @@ Errors are one clear line on stderr and a non-zero exit code (2 for usage and co
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable
@@ -20,9 +19,10 @@ from indexers.model import to_plain
 from indexers.store import Store
 from indexers.workspace import Workspace, WorkspaceError, discover
 from lore.cli.errors import friendly
+from lore.cli.output import echo, echo_json
 from lore.map.render import MapOptionError, check_links, render_map
 from lore.query import context as query
-from lore.query.render import render_text
+from lore.query.render import SafeFormatter, render_text, safe_json, safe_text
 from lore.query.system_map import Break, Site
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,8 +38,8 @@ def cache_option(fn: F) -> F:
 
 
 def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = False, jobs: int | None = None,
-                max_file_size: int | None = None) -> tuple[Workspace, Engine]:
-    ws = discover(path, max_file_size=max_file_size)
+                max_file_size: int | None = None, file_budget: float | None = None) -> tuple[Workspace, Engine]:
+    ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
     store = Store(cache_dir)
     return ws, Engine(ws, store, jobs=jobs, progress=progress)
 
@@ -49,7 +49,9 @@ def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = Fa
 @click.option("-v", "--verbose", count=True, help="More logging on stderr.")
 def main(verbose: int) -> None:
     """Lore: system context (services, contracts, history) at the line you are editing."""
-    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), format="lore: %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(SafeFormatter("lore: %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), handlers=[handler])
 
 
 @main.command()
@@ -61,31 +63,34 @@ def main(verbose: int) -> None:
 @click.option("--repo", "repo_name", help="With --export: which repo of the workspace (default: the only one).")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: all cores).")
 @click.option("--max-file-size", type=click.IntRange(1), default=None, help="Skip files larger than this many bytes (default 2 MB).")
+@click.option("--file-budget", type=click.FloatRange(0, 3600, min_open=True), default=None, metavar="SECONDS",
+              help="Stop reading a file after this long and report it (default 10 s, or [index] file_budget).")
 @friendly
 def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export: Path | None, repo_name: str | None,
-          jobs: int | None, max_file_size: int | None) -> None:
+          jobs: int | None, max_file_size: int | None, file_budget: float | None) -> None:
     """Index the workspace at PATH (incremental; only changed files are re-read)."""
-    ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, max_file_size=max_file_size)
+    ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, max_file_size=max_file_size,
+                             file_budget=file_budget)
     snap, report = engine.refresh(force=force)
     if export is not None:
         _export(ws, snap, export, repo_name, report)
     if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        echo_json(report.as_json())
         return
     f = report.as_json()["files"]
-    click.echo(f"Indexed {len(ws.repos)} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
+    echo(f"Indexed {len(ws.repos)} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
                f"{sum(f['skipped'].values())} skipped, {len(f['failed'])} with errors")
     if f["skipped"]:
-        click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
-    click.echo("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
+        echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
+    echo("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
     for fail in f["failed"][:20]:
-        click.echo(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
+        echo(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
     if len(f["failed"]) > 20:
-        click.echo(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
+        echo(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
     for msg in report.messages:
-        click.echo(f"  note: {msg}")
+        echo(f"  note: {msg}")
     for msg in report.warnings:
-        click.echo(f"  warning: {msg}")
+        echo(f"  warning: {msg}")
 
 
 def _export(ws: Workspace, snap: Any, export: Path, repo_name: str | None, report: Any) -> None:
@@ -145,16 +150,16 @@ def context(location: str | None, cache_dir: Path | None, as_json: bool, end_lin
         raise WorkspaceError(f"{path}: not inside any repo of the workspace at {ws.root}")
     snap, report = engine.refresh()
     for msg in report.messages:
-        click.echo(f"lore: {msg}", err=True)
+        echo(f"lore: {msg}", err=True)
     for msg in report.warnings:
-        click.echo(f"lore: warning: {msg}", err=True)
+        echo(f"lore: warning: {msg}", err=True)
     repo, rel = found
     ctx = query.context(snap, repo.name, rel, line - 1, None if col is None else col - 1,
                         end_line - 1 if end_line else None)
     if as_json:
-        click.echo(json.dumps(to_plain(ctx), indent=2, ensure_ascii=False))
+        echo_json(to_plain(ctx))
     else:
-        click.echo(render_text(ctx))
+        echo(render_text(ctx))
 
 
 @main.command()
@@ -198,7 +203,7 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, ou
         raise LoreUsageError(str(exc)) from exc
     doc = query.graph(snap)
     if fmt == "json":
-        _emit(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", output)
+        _emit(safe_json(doc) + "\n", output)
         return
     lines = [f"{len(doc['entities'])} entity declarations, {len(doc['services'])} services, {len(doc['links'])} links"]
     for s in doc["services"]:
@@ -240,26 +245,30 @@ def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
 
 
 def _emit(text: str, output: Path | None) -> None:
+    text = safe_text(text)  # a file written here is read in a terminal too
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise LoreUsageError(f"--output {output}: {exc.strerror or exc}") from exc
-    click.echo(f"lore: wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
+    echo(f"lore: wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
 
 
 @main.command()
 @click.option("--stdio", is_flag=True, default=True, help="Talk LSP over stdin/stdout (default).")
-@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT", help="Listen on TCP instead of stdio.")
+@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT",
+              help="Listen on TCP instead of stdio: a loopback address only; one client, which must send the token.")
+@click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --tcp: the token, read from FILE (yours, mode 0600); default: a new one, printed on stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also log to this file.")
-def serve(stdio: bool, tcp: str | None, log_file: Path | None) -> None:
+def serve(stdio: bool, tcp: str | None, token_file: Path | None, log_file: Path | None) -> None:
     """Run the LSP server (stdio by default)."""
     import importlib
 
     server_main = importlib.import_module("lsp_server.main")
-    server_main.run(tcp=tcp, log_file=log_file)
+    server_main.run(tcp=tcp, log_file=log_file, token_file=token_file)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

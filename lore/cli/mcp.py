@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from lore.cli.errors import friendly
+from lore.cli.output import echo
 
 
 def _sdk_missing() -> str | None:
@@ -31,7 +32,7 @@ def mcp(root: Path, cache_dir: Path | None) -> None:
     """Run the MCP server over stdio (tools: lore_context, lore_consumers, lore_search, lore_check, notes_for, add_note)."""
     problem = _sdk_missing()
     if problem:
-        click.echo(problem, err=True)
+        echo(problem, err=True)
         sys.exit(2)
     from lore.mcp.server import run
 

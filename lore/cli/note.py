@@ -6,7 +6,6 @@ whose code moved or changed so that their files describe the code as it is.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from indexers.notes.place import read_text
 from indexers.sources.notes.teamnotes import FOLDER, KINDS, note_path, parse, valid_id
 from indexers.workspace import RepoSpec, Workspace, WorkspaceError, discover
 from lore.cli.errors import friendly
+from lore.cli.output import echo, echo_json
 from lore.notes.write import NoteError, add_note, move_note, remove_note
 from lore.query import notes as query_notes
 from lore.query.render import clean
@@ -92,8 +92,8 @@ def add(location: str, text: str, kind: str, refs: tuple[str, ...], author: str 
                                 source_text=code)
     except NoteError as exc:
         raise WorkspaceError(str(exc)) from exc
-    click.echo(f"Added {kind} note {made.id} on {clean(repo.name)}/{clean(_where(rel, made))}")
-    click.echo(f"  {target} (commit it with the code)")
+    echo(f"Added {kind} note {made.id} on {clean(repo.name)}/{clean(_where(rel, made))}")
+    echo(f"  {target} (commit it with the code)")
 
 
 def _notes_dir(repo: RepoSpec) -> Path:
@@ -135,7 +135,7 @@ def rm(ident: str) -> None:
         target = remove_note(repo.root, found)
     except NoteError as exc:
         raise WorkspaceError(str(exc)) from exc
-    click.echo(f"Removed note {found.id} ({target})")
+    echo(f"Removed note {found.id} ({target})")
 
 
 @note.command("move")
@@ -154,7 +154,7 @@ def move(ident: str, location: str) -> None:
         moved, target = move_note(repo.root, found, rel, first, last, source_text=code)
     except NoteError as exc:
         raise WorkspaceError(str(exc)) from exc
-    click.echo(f"Moved note {moved.id} to {clean(repo.name)}/{clean(_where(rel, moved))} ({target})")
+    echo(f"Moved note {moved.id} to {clean(repo.name)}/{clean(_where(rel, moved))} ({target})")
 
 
 def _snapshot(path: Path, cache_dir: Path | None) -> tuple[Workspace, Any]:
@@ -163,7 +163,7 @@ def _snapshot(path: Path, cache_dir: Path | None) -> tuple[Workspace, Any]:
     ws, engine = open_engine(path, cache_dir)
     snap, report = engine.refresh()
     for msg in report.messages:
-        click.echo(f"lore: {msg}", err=True)
+        echo(f"lore: {msg}", err=True)
     return ws, snap
 
 
@@ -213,24 +213,24 @@ def list_notes(path: Path, orphaned: bool, as_json: bool, cache_dir: Path | None
             if r == repo.name and fpath.startswith(FOLDER) and not ff.notes:
                 for e in ff.errors:
                     where = f":{e.line + 1}" if e.line is not None else ""
-                    click.echo(f"lore: {clean(f'{r}/{fpath}{where}: not a note: {e.reason}', 600)}", err=True)
+                    echo(f"lore: {clean(f'{r}/{fpath}{where}: not a note: {e.reason}', 600)}", err=True)
     found.sort(key=lambda rp: (rp[0], rp[1].at.path, rp[1].at.start_line, rp[1].note.id))
     if as_json:
-        click.echo(json.dumps([_row(r, p) for r, p in found], indent=2, ensure_ascii=False))
+        echo_json([_row(r, p) for r, p in found])
         return
     if not found:
-        click.echo("No orphaned notes." if orphaned else "No notes. `lore note add FILE:LINE \"text\"` writes one.")
+        echo("No orphaned notes." if orphaned else "No notes. `lore note add FILE:LINE \"text\"` writes one.")
         return
     for repo_name, p in found:
         n, at = p.note, p.at
         where = f"{repo_name}/{at.path}:{at.start_line + 1}-{at.end_line + 1}" + (f" ({at.symbol})" if at.symbol else "")
         state = {"exact": "", "unverified": " [unverified]"}.get(at.status, f" [{at.status}]")
         label = "last seen at " if at.status == "orphaned" else ""
-        click.echo(f"{n.id}  {n.kind:8} {clean(label + where, 600)}{state}")  # id and kind are validated
-        click.echo(f"    {clean(n.text, 300)}")
-        click.echo(f"    {clean(query_notes.who(n))}" + (f"; refs {clean(', '.join(n.refs))}" if n.refs else ""))
+        echo(f"{n.id}  {n.kind:8} {clean(label + where, 600)}{state}")  # id and kind are validated
+        echo(f"    {clean(n.text, 300)}")
+        echo(f"    {clean(query_notes.who(n))}" + (f"; refs {clean(', '.join(n.refs))}" if n.refs else ""))
         if at.how and at.status != "exact":
-            click.echo(f"    {clean(at.how)}")
+            echo(f"    {clean(at.how)}")
 
 
 @note.command("refresh")
@@ -253,14 +253,14 @@ def refresh(path: Path, dry_run: bool, cache_dir: Path | None) -> None:
                 continue
             changed += 1
             if dry_run:
-                click.echo(clean(f"would re-anchor {p.note.id}: {p.note.anchor.path}:{p.note.anchor.start_line + 1} -> "
+                echo(clean(f"would re-anchor {p.note.id}: {p.note.anchor.path}:{p.note.anchor.start_line + 1} -> "
                                  f"{p.at.path}:{p.at.start_line + 1}-{p.at.end_line + 1} ({p.at.how})", 600))
                 continue
             try:
                 move_note(repo.root, p.note, p.at.path, p.at.start_line, p.at.end_line)
             except NoteError as exc:
-                click.echo(f"lore: note {p.note.id}: {exc}", err=True)
+                echo(f"lore: note {p.note.id}: {exc}", err=True)
                 continue
-            click.echo(clean(f"re-anchored {p.note.id} on {p.at.path}:{p.at.start_line + 1}-{p.at.end_line + 1} ({p.at.how})", 600))
+            echo(clean(f"re-anchored {p.note.id} on {p.at.path}:{p.at.start_line + 1}-{p.at.end_line + 1} ({p.at.how})", 600))
     if not changed:
-        click.echo("Every attached note is anchored where its code is.")
+        echo("Every attached note is anchored where its code is.")

@@ -8,7 +8,6 @@ shard says so and keeps the last good copies; `--strict` makes that 1), 1 the st
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from indexers.shardstore.layout import StoreError
 from indexers.store import default_root
 from indexers.workspace import WorkspaceError, discover
 from lore.cli.errors import friendly
+from lore.cli.output import echo, echo_json
+from lore.query.render import safe_json
 
 
 @click.group()
@@ -59,16 +60,16 @@ def publish(files: tuple[Path, ...], to: str | None, endpoint_url: str | None, b
         for f in files:
             pub = publish_file(store, f, branch=branch, update_index=not no_index)
             if as_json:
-                click.echo(json.dumps({"repo": pub.repo, "commit": pub.commit, "url": pub.url, "sha256": pub.sha256,
-                                       "size": pub.size, "uploaded": pub.uploaded}))
+                echo(safe_json({"repo": pub.repo, "commit": pub.commit, "url": pub.url, "sha256": pub.sha256,
+                                "size": pub.size, "uploaded": pub.uploaded}, indent=None))
             else:
                 what = "published" if pub.uploaded else "already in the store:"
-                click.echo(f"{what} {pub.repo}@{(pub.commit or 'no commit')[:12]} -> {pub.url} ({pub.size} bytes)")
+                echo(f"{what} {pub.repo}@{(pub.commit or 'no commit')[:12]} -> {pub.url} ({pub.size} bytes)")
     except ShardError as exc:
-        click.echo(f"lore: {exc}", err=True)
+        echo(f"lore: {exc}", err=True)
         sys.exit(2)
     except StoreError as exc:
-        click.echo(f"lore: {exc}", err=True)
+        echo(f"lore: {exc}", err=True)
         sys.exit(1)
 
 
@@ -93,19 +94,19 @@ def pull(path: Path, cache_dir: Path | None, as_json: bool, strict: bool) -> Non
     try:
         store = open_store(src.url, src.endpoint_url, src.region)
     except StoreError as exc:
-        click.echo(f"lore: {exc}", err=True)
+        echo(f"lore: {exc}", err=True)
         sys.exit(1)
     report = do_pull(store, mirror, src.repos)
     if as_json:
-        click.echo(json.dumps(report.as_json(), indent=2))
+        echo_json(report.as_json())
     else:
-        click.echo(f"{report.store}: {report.listed} repo(s) listed, {len(report.updated)} updated, {report.unchanged} "
+        echo(f"{report.store}: {report.listed} repo(s) listed, {len(report.updated)} updated, {report.unchanged} "
                    f"unchanged, {len(report.removed)} removed, {len(report.failed)} rejected ({report.seconds:.2f}s)")
         for u in report.updated:
-            click.echo(f"  updated {u}")
+            echo(f"  updated {u}")
     if report.offline:
-        click.echo(f"lore: store unreachable: {report.offline}", err=True)
+        echo(f"lore: store unreachable: {report.offline}", err=True)
     for f in report.failed:
-        click.echo(f"lore: {f['reason']}; {f['kept']}", err=True)
+        echo(f"lore: {f['reason']}; {f['kept']}", err=True)
     if strict and (report.offline or report.failed):
         sys.exit(1)

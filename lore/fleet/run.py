@@ -22,6 +22,7 @@ from typing import Any
 from indexers.workspace import WorkspaceError
 from lore.fleet.repos import RepoRef
 from lore.fleet.task import StoreConfig, TaskFailed, index_repo
+from lore.query.render import safe_text
 
 
 @contextlib.contextmanager
@@ -114,4 +115,4 @@ def fleet_index(refs: Sequence[RepoRef], work: Path, store: StoreConfig | None, 
 
 
 def print_progress(done: int, total: int, name: str, status: str) -> None:
-    print(f"[{done}/{total}] {name}: {status}", file=sys.stderr, flush=True)
+    print(safe_text(f"[{done}/{total}] {name}: {status}"), file=sys.stderr, flush=True)

@@ -5,10 +5,18 @@ Markdown output never carries raw HTML or links that a repository wrote: every r
 through `escape_md`, which backslash-escapes markdown punctuation (so no link, image or emphasis can
 form), turns `<`/`>`/`&` into entities (so no HTML), and breaks `command:`/`vscode:` schemes. The only
 links in the output are `file://` links Lore builds itself from paths it percent-encodes.
+
+Text for a terminal goes through `safe_text` (and JSON through `safe_json`): the one sanitiser for every
+output, which drops C0 controls but tab and newline (so no ESC sequence: OSC 8 links, clear-screen,
+cursor moves; no carriage return to overwrite a line), DEL, the C1 controls U+0080-U+009F (U+009B is
+a one-character CSI, U+009D an OSC) and the bidi embeddings, overrides and isolates that reorder what
+the reader sees.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,7 +29,27 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]()!|~$])")
 _BLOCK_START = re.compile(r"^([#+\-=>])")
 _ORDERED_START = re.compile(r"^(\d+)([.)])")
 _SCHEMES = re.compile(r"(?i)\b(command|vscode|vscode-insiders|javascript|data)\s*:")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # json.dumps escapes C0 itself
+
+
+def safe_text(text: str) -> str:
+    """Text for a terminal: every control character but tab and newline, and every bidi control, removed."""
+    return _CONTROL.sub("", text)
+
+
+def safe_json(value: object, indent: int | None = 2) -> str:
+    """JSON whose strings keep their values but cannot act on a terminal: what `safe_text` would drop is
+    written as a \\u escape (JSON text has such characters only inside strings)."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class SafeFormatter(logging.Formatter):
+    """Log records (which quote file names and messages from repositories) through `safe_text`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return safe_text(super().format(record))
 
 
 def clean(text: str, limit: int = 400) -> str:

@@ -164,6 +164,9 @@ class CodeExtractor(Extractor):
                 ctx.errors.append(FileError(src.repo, src.path, f"{name}: nesting too deep"))
             except OverflowError as exc:  # a late query (selectors) over budget
                 ctx.errors.append(FileError(src.repo, src.path, f"{name}: {exc}"))
+        if ctx.f.incomplete:
+            ctx.errors.append(FileError(src.repo, src.path, "code: expressions nested too deeply to read in "
+                                        "full; some usages in this file may be missing"))
         seen: set[tuple[Any, ...]] = set()
         usages = []
         for u in ctx.usages:

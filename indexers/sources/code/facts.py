@@ -21,6 +21,17 @@ from tree_sitter import Query, QueryCursor
 from indexers import ts
 
 MAX_MATCHES = 200_000
+# In-progress matches tree-sitter keeps while walking the tree. Unbounded, a deep nesting (16,000 chained
+# calls) keeps one per level alive at every node: quadratic. Bounded, the walk is linear; ordinary code
+# never comes near it, and a file that does is reported as possibly incomplete.
+MATCH_LIMIT = 512
+# Longest expression text read whole: a call's callee is the text of everything before it in a chain,
+# so reading each in full is quadratic in a long chain (or in an IIFE around a whole bundle).
+MAX_FLAT = 512
+# Deepest level at which a pattern may start. Past 65,535 levels tree-sitter's query cursor slows down by
+# orders of magnitude (its depth counter wraps); code that deep is generated or hostile.
+MAX_START_DEPTH = 60_000
+ELIDED = "(…)"  # stands for an expression too long to read; matches no name a pass looks for
 
 LANGS = {".go": "go", ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
          ".cjs": "javascript", ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript",
@@ -103,11 +114,23 @@ def node_text(node: Any) -> str:
 
 
 def flat(node: Any) -> str:
-    """The text of an expression without whitespace, optional chaining read as plain access."""
+    """The text of an expression without whitespace, optional chaining read as plain access. An expression
+    longer than MAX_FLAT bytes reads as ELIDED, followed by its last member name when it has one
+    (`<long chain>.then` -> `(…).then`), so the cost is bounded per call whatever the file."""
+    if node is not None and node.end_byte - node.start_byte > MAX_FLAT:
+        return _elided(node)
     text = "".join(node_text(node).split())
     if "?." in text or "!." in text:
         text = text.replace("?.", ".").replace("!.", ".")
     return text
+
+
+def _elided(node: Any) -> str:
+    for fname in ("property", "field", "attribute", "name"):
+        child = node.child_by_field_name(fname)
+        if child is not None and child.end_byte - child.start_byte <= MAX_FLAT:
+            return f"{ELIDED}.{node_text(child)}"
+    return ELIDED
 
 
 def key_of(expr: Any) -> str:
@@ -223,6 +246,7 @@ class Facts:
     strings: list[Any] = field(default_factory=list)
     lang: str = ""
     root: Any = None
+    incomplete: bool = False  # the query walk hit MATCH_LIMIT: some matches of deeply nested code are missing
 
     def late_selects(self) -> list[tuple[Any, Any, Any]]:
         """`selects`, read from the tree by the late query on first use."""
@@ -245,9 +269,13 @@ def collect(lang: str, root: Any, need: frozenset[str] | set[str]) -> Facts:
 
 
 def _run(fq: FileQuery, facts: Facts, lang: str, root: Any, need: frozenset[str] | set[str]) -> None:
-    matches = QueryCursor(fq.query).matches(root)
+    cursor = QueryCursor(fq.query, match_limit=MATCH_LIMIT)
+    cursor.set_max_start_depth(MAX_START_DEPTH)
+    matches = cursor.matches(root)
     if len(matches) > MAX_MATCHES:
         raise OverflowError("too many syntax matches")
+    if cursor.did_exceed_match_limit or deeper_than(root, MAX_START_DEPTH):
+        facts.incomplete = True
     cats, ranks = fq.category, fq.rank
     late_matches: dict[str, list[tuple[int, Any]]] = {}
     for pi, caps in matches:
@@ -261,6 +289,25 @@ def _run(fq: FileQuery, facts: Facts, lang: str, root: Any, need: frozenset[str]
     for cat in ("assign", "typed"):
         for _pi, caps in sorted(late_matches.get(cat, []), key=lambda pc: ranks[pc[0]]):
             _collect_one(facts, lang, cat, caps)
+
+
+def deeper_than(root: Any, limit: int) -> bool:
+    """Whether the tree has a node more than `limit` levels below `root` (a walk in C-backed steps, only
+    for trees with that many nodes)."""
+    if root.descendant_count <= limit:
+        return False
+    cursor = root.walk()  # its depth is counted here: TreeCursor.depth walks the cursor's whole stack
+    depth = 0
+    while True:
+        if cursor.goto_first_child():
+            depth += 1
+            if depth > limit:
+                return True
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return False
+            depth -= 1
 
 
 def _first(caps: dict[str, list[Any]], name: str) -> Any:

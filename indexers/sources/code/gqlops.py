@@ -23,7 +23,9 @@ MAX_FIELDS = 20_000
 _ROOT = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 # Where an executable definition starts: an operation keyword or fragment at the start of a line, or an
 # anonymous query (`{` in column 0). Schema documents have none of these.
-EXECUTABLE = re.compile(r"(?m)^[ \t]*(?:(?:query|mutation|subscription)\b[^{}:=]*\{|fragment\s+\w+\s+on\s)|^\{")
+# An operation's header is read at most 500 characters ahead for its `{`: unbounded, every line starting
+# with `query` scanned the rest of the text (quadratic in a file of such lines).
+EXECUTABLE = re.compile(r"(?m)^[ \t]*(?:(?:query|mutation|subscription)\b[^{}:=]{0,500}\{|fragment\s+\w+\s+on\s)|^\{")
 _DEF_START = re.compile(r"(?m)^(?=(?:query|mutation|subscription|fragment|type|extend|schema|interface|enum|"
                         r"union|scalar|input|directive)\b|\{|\"\"\")")
 

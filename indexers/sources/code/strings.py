@@ -95,7 +95,9 @@ def template(node: Any, depth: int = 0, resolve: Resolve | None = None) -> str:
     return DYN
 
 
-_PARAM_SEG = re.compile(r"\{[^}]*\}|:[\w.]+\??|<[^>]+>|\*\w*|\[[^\]]+\]")
+# Bracketed parameters are bounded in length: unbounded, a run of `<` or `{` without its closer made
+# every opener scan to the end of the segment.
+_PARAM_SEG = re.compile(r"\{[^}]{0,200}\}|:[\w.]+\??|<[^>]{1,200}>|\*\w*|\[[^\]]{1,200}\]")
 
 
 _RELATIVE = re.compile(r"^[A-Za-z_~{][\w~{}:-]*(/|$|\?)")

@@ -23,7 +23,9 @@ MAX_MENTIONS = 50
 
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _TITLE_NUMBER = re.compile(r"^(?:ADR[-\s]?)?\d+[.:)]?\s*[-:]?\s*", re.IGNORECASE)
-_FIELD = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*)?(status|date|deciders|decision-makers)(?:\*\*)?\s*:\s*(?:\*\*)?\s*(.*?)\s*$",
+# Within one line ([ \t], never \s, which would run over every following blank line from each line start).
+_FIELD = re.compile(r"^[ \t]*+(?:[-*+][ \t]+)?(?:\*\*)?(status|date|deciders|decision-makers)(?:\*\*)?[ \t]*:[ \t]*"
+                    r"(?:\*\*)?[ \t]*+([^\n]*)$",
                     re.IGNORECASE | re.MULTILINE)
 _SECTION = re.compile(r"^##\s+(status|date)\s*$", re.IGNORECASE | re.MULTILINE)
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
@@ -111,7 +113,7 @@ class AdrExtractor(Extractor):
         title = _TITLE_NUMBER.sub("", title).strip() or title.strip()
         if not title:
             return Partial(errors=[FileError(src.repo, src.path, "ADR has no '# Title' heading or title: field", 0)])
-        bullets = {k.lower(): v for k, v in ((f.group(1), f.group(2)) for f in _FIELD.finditer(body)) if v}
+        bullets = {k.lower(): v for k, v in ((f.group(1), f.group(2).strip()) for f in _FIELD.finditer(body)) if v}
         status = fields.get("status") or bullets.get("status") or _section_first_line(body, "status")
         date_raw = fields.get("date") or bullets.get("date") or _section_first_line(body, "date")
         date = _DATE.search(date_raw or "")

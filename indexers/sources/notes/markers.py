@@ -41,7 +41,6 @@ _CONTINUATION_LINES = 3
 
 _PREFILTER = re.compile(rb"todo|fixme|hack|xxx|workaround|note|remove|delete", re.IGNORECASE)
 _LEAD = re.compile(r"^\s*(?:/{2,}!?|/\*+!?|\*+(?!/)|#+!?|--+(?:\[=*\[)?|<!--|;+)?\s*")
-_TRAIL = re.compile(r"\s*(?:\*+/|\]=*\]|-->)?\s*$")
 _ANYWHERE = re.compile(r"(?<![\w-])(TODO|FIXME|HACK|WORKAROUND)(?![\w-])")
 _LEADING = re.compile(r"^(XXX|NOTE|todo|fixme|hack|workaround|note|Todo|Fixme|Hack|Workaround|Note)(?=\s*[:(!])"
                       r"|^(XXX|NOTE)(?=\s)")
@@ -56,6 +55,21 @@ def _query(lang: str) -> Query:
         return ts.query(lang, filename)
     except (OSError, NotADirectoryError, ValueError):  # namespace-package resources: read beside ts.py
         return Query(ts.language(lang), (Path(ts.__file__).with_name("queries") / filename).read_text("utf-8"))
+
+
+def _trail(text: str) -> str:
+    """`text` without trailing space and a comment closer (`*/`, `]]`/`]==]`, `-->`) at its end. By hand:
+    as one regex (whitespace, optional closer, whitespace, end), a long run of spaces took cubic time."""
+    text = text.rstrip()
+    if text.endswith("*/"):
+        text = text[:-1].rstrip("*")
+    elif text.endswith("-->"):
+        text = text[:-3]
+    elif text.endswith("]"):
+        inner = text[:-1].rstrip("=")
+        if inner.endswith("]"):
+            text = inner[:-1]
+    return text.rstrip()
 
 
 def _find(body: str) -> tuple[int, str] | None:
@@ -93,7 +107,7 @@ def _comment_lines(src: SourceFile, node: Any) -> list[_Line]:
         seg = raw[a:b].decode("utf-8", "replace")
         lead = _LEAD.match(seg)
         start = lead.end() if lead else 0
-        body = _TRAIL.sub("", seg[start:])
+        body = _trail(seg[start:])
         col = len(raw[:a].decode("utf-8", "replace"))
         out.append(_Line(row, col, col + start, body))
     return out

@@ -12,7 +12,7 @@ from typing import Any
 
 from indexers import ts
 from indexers.sources.code.ctx import UNKNOWN, Binding, Bindings, Ctx
-from indexers.sources.code.facts import Call, key_of
+from indexers.sources.code.facts import MAX_FLAT, Call, key_of
 from indexers.sources.code.strings import DYN, url_path
 
 MAX_DEPTH = 40
@@ -28,6 +28,15 @@ _HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")
 
 def text(node: Any) -> str:
     return ts.text(node)
+
+
+def name_text(node: Any) -> str:
+    """The text of a node that names something (a type, a base, a callee), without whitespace; "" when
+    the node is longer than MAX_FLAT bytes (no name is; reading each link of a long chain whole would be
+    quadratic, and the name patterns are only ever given bounded text)."""
+    if node is None or node.end_byte - node.start_byte > MAX_FLAT:
+        return ""
+    return "".join(ts.text(node).split())
 
 
 def lit(node: Any) -> str | None:

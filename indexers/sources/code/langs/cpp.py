@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from indexers.sources.code.ctx import Binding, Ctx
+from indexers.sources.code.facts import MAX_FLAT
 from indexers.sources.code.langs.common import (
     Parts,
     Receivers,
@@ -23,6 +24,7 @@ from indexers.sources.code.langs.common import (
     bind_all,
     lit,
     methods_in,
+    name_text,
     route,
     template,
     text,
@@ -89,7 +91,10 @@ def _evidence(ctx: Ctx, scope: str | None, svc: str) -> list[str]:
 
 
 def _clean(t: str) -> str:
-    return "".join(t.split()).lstrip(":")
+    """A written name without whitespace or leading `::`; "" past MAX_FLAT characters (the name patterns
+    get bounded text only)."""
+    t = "".join(t.split()).lstrip(":")
+    return t if len(t) <= MAX_FLAT else ""
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -105,7 +110,7 @@ def _stub_value(ctx: Ctx, node: Any) -> Binding | None:
     if node.type != "call_expression":
         return None
     fn = node.child_by_field_name("function")
-    callee = _clean(text(fn))
+    callee = name_text(fn).lstrip(":")
     if "NewStub" not in callee:
         if re.search(r"make_(unique|shared)<", callee):  # std::make_unique<Svc::Stub>(channel)
             m = _STUB_TYPE.search(callee)
@@ -130,7 +135,7 @@ def grpc(ctx: Ctx) -> None:
             for b in clause.named_children:
                 if b.type == "access_specifier":
                     continue
-                m = _BASE.search(_clean(text(b)))
+                m = _BASE.search(name_text(b).lstrip(":"))
                 if not m:
                     continue
                 hit = m.group(2), _evidence(ctx, m.group(1), m.group(2))

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from indexers.sources.code.ctx import Binding, Ctx
+from indexers.sources.code.facts import MAX_FLAT
 from indexers.sources.code.langs.common import (
     Receivers,
     all_parts,
@@ -21,6 +22,7 @@ from indexers.sources.code.langs.common import (
     bind_all,
     join,
     lit,
+    name_text,
     named_arg,
     route,
     template,
@@ -52,7 +54,8 @@ def _services_pb(ctx: Ctx) -> bool:
 
 
 def _generated(ctx: Ctx, pattern: re.Pattern[str], written: str) -> tuple[str, list[str]] | None:
-    m = pattern.fullmatch("".join(written.split()).lstrip(":"))
+    written = "".join(written.split()).lstrip(":")
+    m = pattern.fullmatch(written) if len(written) <= MAX_FLAT else None  # the name patterns get bounded text
     if not m or not (m.group(1) or _services_pb(ctx)):
         return None
     return m.group(2), [m.group(1).replace("::", ".")] if m.group(1) else []
@@ -316,7 +319,7 @@ def graphql(ctx: Ctx) -> None:
         return
     objects: dict[int, str] = {}
     for name, node, bases in ctx.f.classes:
-        if any(_OBJECT_BASES.search("".join(text(b).split())) for b in bases):
+        if any(_OBJECT_BASES.search(name_text(b)) for b in bases):
             short = name.rsplit("::", 1)[-1]
             objects[node.id] = short[: -len("Type")] if short.endswith("Type") and short != "Type" else short
     if not objects:

@@ -19,7 +19,7 @@ _TOKEN = re.compile(
     |(?P<qident>"(?:[^"]|"")*"|`(?:[^`]|``)*`)
     |(?P<word>[A-Za-z_\u00c0-\U0010ffff][\w$\u00c0-\U0010ffff]*)
     |(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)
-    |(?P<bracket>\[[A-Za-z_][^\]\n]*\])
+    |(?P<bracket>\[[A-Za-z_][^\]\n]{0,255}\])  # bounded: a run of `[` on one long line would rescan it
     |(?P<bad>/\*|'|"|`|\$(?:[A-Za-z_]\w*)?\$)
     |(?P<op>::|<>|<=|>=|!=|\|\||.)""",
     re.S | re.X,
