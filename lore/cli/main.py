@@ -19,6 +19,7 @@ from indexers.engine import Engine
 from indexers.model import to_plain
 from indexers.store import Store
 from indexers.workspace import Workspace, WorkspaceError, discover
+from lore import DISTRIBUTION
 from lore.cli.errors import friendly
 from lore.map.render import MapOptionError, check_links, render_map
 from lore.query import context as query
@@ -45,7 +46,7 @@ def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = Fa
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="lore")
+@click.version_option(package_name=DISTRIBUTION, prog_name="lore")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr.")
 def main(verbose: int) -> None:
     """Lore: system context (services, contracts, history) at the line you are editing."""
