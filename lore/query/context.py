@@ -34,6 +34,12 @@ class Context:
     problems: tuple[str, ...] = field(default_factory=tuple)
 
 
+def with_line_base(doc: dict[str, Any]) -> dict[str, Any]:
+    """A JSON document that carries positions says how they count: 0-based lines and UTF-16 columns, as
+    LSP counts them (citations in note text, `repo/path:LINE`, are 1-based, as people read them)."""
+    return {"line_base": 0, "column_unit": "utf-16", **doc}
+
+
 def cite(repo: str, path: str, line: int | None = None) -> str:
     return f"{repo}/{path}:{line + 1}" if line is not None else f"{repo}/{path}"
 
@@ -378,7 +384,7 @@ def graph(snap: Snapshot) -> dict[str, Any]:
               **({"copy": lk.copy} if lk.copy else {})}
              for lk in sorted(snap.links, key=lambda lk: (lk.entity, lk.role, lk.repo, lk.path, lk.range))]
     def decl(d: Entity) -> dict[str, Any]:
-        return {"repo": d.repo, "path": d.path, "line": d.range.start_line + 1}
+        return {"repo": d.repo, "path": d.path, "line": d.range.start_line}
 
     conflicts = [{"id": c.id, "declarations": [decl(d) for d in c.declarations], "differences": list(c.differences),
                   "what_to_do": c.what_to_do} for c in snap.conflicts]
