@@ -184,7 +184,8 @@ async def test_hover_on_proto_rpc_shows_entity_and_consumers(env: Env):
     assert result is not None and result.contents.kind == t.MarkupKind.Markdown
     text = result.contents.value
     assert "proto:orders.v1.OrderService.GetOrder" in text
-    assert "consumer" in text and "billing" in text and "provider" in text
+    assert text.startswith("rpc `GetOrder` — provided by **orders**") and "called by **billing**" in text
+    assert "**Consumers**" in text and "**Providers**" in text
     assert "](file://" in text and "billing/billing.py#L8" in text
     assert result.range is not None and result.range.start.line == GET_ORDER_RPC[0]
 
@@ -193,8 +194,8 @@ async def test_hover_on_usage_site(env: Env):
     result = await env.client.text_document_hover_async(hover_params(env.paths["billing"], GET_ORDER_CALL))
     assert result is not None
     text = result.contents.value
-    assert "proto:orders.v1.OrderService.GetOrder" in text and "this line consumes it" in text
-    assert "billing" in text  # the service section
+    assert "proto:orders.v1.OrderService.GetOrder" in text and text.startswith("rpc `GetOrder`")
+    assert "**Service** billing" in text  # the service section
 
 
 async def test_hover_where_nothing_is_known_is_empty(env: Env):
