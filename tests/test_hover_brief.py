@@ -102,3 +102,70 @@ def test_a_section_nobody_told_the_renderer_about() -> None:
     assert body[1] == ("- **Operations** Page the on-call of team 0 [runbook.md:5](file:///w/ops/runbook.md#L5) · "
                        "Page the on-call of team 1 [runbook.md:5](file:///w/ops/runbook.md#L5) · +3 more")
     assert body[2].startswith("- **History** Last change: tidy — A, 2024-01-02 `bbbbbbbb`")
+
+
+# -- code actions, the context commands and diagnostics on the same system ------------------------------
+def _doc(shop: tuple[Snapshot, Path], rel: str) -> tuple[Doc, list[str]]:
+    path = shop[1] / rel
+    text = path.read_text()
+    return Doc(path.as_uri(), path, 1, text), text.split("\n")
+
+
+def _line_of(lines: list[str], needle: str) -> int:
+    return next(i for i, text in enumerate(lines) if needle in text)
+
+
+def test_code_actions_only_where_they_have_a_subject(shop: tuple[Snapshot, Path]) -> None:
+    from lsp_server.features import code_actions
+
+    snap = shop[0]
+    doc, lines = _doc(shop, "cart-service/internal/server/cart.go")
+    blank = _line_of(lines, "")
+    at = t.Position(blank, 0)
+    assert code_actions.code_actions(snap, doc, t.Range(at, at)) == []  # no light bulb on a plain line
+    assert code_actions.code_actions(snap, doc, t.Range(at, at), invoked=True) == []
+    selection = t.Range(t.Position(blank, 0), t.Position(blank + 2, 0))
+    asked = code_actions.code_actions(snap, doc, selection, invoked=True)
+    assert [a.title for a in asked] == ["Lore: copy system context for an AI prompt"]  # the selection is the subject
+    hack = t.Position(_line_of(lines, "const maxItems"), 2)
+    titles = [a.title for a in code_actions.code_actions(snap, doc, t.Range(hack, hack))]
+    assert titles == ["Lore: show history of the selected lines", "Lore: copy system context for an AI prompt"]
+    client, client_lines = _doc(shop, "checkout-service/checkout/cart_client.py")
+    call = _line_of(client_lines, "self._stub.RemoveItem(")
+    pos = t.Position(call, client_lines[call].index("RemoveItem") + 1)
+    titles = [a.title for a in code_actions.code_actions(snap, client, t.Range(pos, pos))]
+    assert "Lore: show 1 consumer of proto:shop.cart.v1.CartService.RemoveItem" in titles
+
+
+def test_context_commands_work_anywhere_on_the_line(shop: tuple[Snapshot, Path]) -> None:
+    from lsp_server.features import commands
+
+    doc, lines = _doc(shop, "checkout-service/checkout/cart_client.py")
+    call = _line_of(lines, "self._stub.RemoveItem(")
+    for col in (0, len(lines[call])):  # the indentation, the end of the line: not on the call
+        ctx = commands.context(shop[0], doc, call, col, None)
+        assert ctx is not None and ctx["entity_ids"][0] == "proto:shop.cart.v1.CartService.RemoveItem"
+
+
+def test_code_lenses_on_services_and_rpcs_only(shop: tuple[Snapshot, Path]) -> None:
+    from lsp_server.features import code_lens
+
+    doc, lines = _doc(shop, "contracts/proto/shop/cart/v1/cart.proto")
+    lensed = {lines[lens.range.start.line].split("(")[0].strip() for lens in code_lens.code_lenses(shop[0], doc)}
+    assert lensed == {"service CartService {", "rpc GetCart", "rpc AddItem", "rpc RemoveItem", "rpc UpdateQuantity"}
+
+
+def test_a_proto_that_stops_parsing_says_so(shop: tuple[Snapshot, Path]) -> None:
+    from lsp_server.features import diagnostics
+    from lsp_server.state import overlay
+
+    doc, lines = _doc(shop, "contracts/proto/shop/cart/v1/cart.proto")
+    rpc = _line_of(lines, "rpc AddItem")
+    lines[rpc] = lines[rpc].replace("(AddItemRequest)", "(AddItemRequest")  # typing: the paren not closed yet
+    broken = Doc(doc.uri, doc.path, 2, "\n".join(lines))
+    snap = overlay(shop[0], broken)
+    found = [d for d in diagnostics.diagnostics(snap, broken, None) if d.code == "parse-error"]
+    assert [(d.range.start.line, d.severity) for d in found] == [(rpc, t.DiagnosticSeverity.Error)]
+    assert "syntax error" in found[0].message and found[0].source == "lore"
+    hovered = hover.hover(snap, broken, t.Position(rpc, lines[rpc].index("AddItem") + 1), Settings())
+    assert hovered is not None and "**Problems in this file** line" in hovered.contents.value

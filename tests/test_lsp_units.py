@@ -176,8 +176,9 @@ def test_code_actions_carry_commands_and_the_fix(system: tuple[Snapshot, dict[st
     actions = code_actions.code_actions(snap, doc, t.Range(pos, pos))
     by_command = {a.command.command: a for a in actions if a.command}
     assert by_command["lore.showConsumers"].command.arguments == [doc.uri, *GET_ORDER_CALL, "proto:orders.v1.OrderService.GetOrder", "provides"]
-    assert by_command["lore.showHistory"].command.arguments == [doc.uri, GET_ORDER_CALL[0], GET_ORDER_CALL[0]]
+    assert "lore.showHistory" not in by_command  # routine history: no reason to offer it
     assert by_command["lore.copyContext"].kind == t.CodeActionKind.Empty
+    assert by_command["lore.showConsumers"].title == "Lore: show 1 provider of proto:orders.v1.OrderService.GetOrder"
     fix = next(a for a in actions if a.kind == t.CodeActionKind.QuickFix)
     (uri, edits), = fix.edit.changes.items()
     assert uri == paths["catalog"].as_uri() and "- orders-api" in edits[0].new_text
