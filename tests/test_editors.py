@@ -106,6 +106,13 @@ def test_vscode() -> None:
             "Lore: Reindex reports the index", "status bar item", "Show System Map opens the map page in a webview",
             "the map is centred on the service of the active file",
             "clicking a service in the map focuses it and opens its catalog file",
-            "clicking a link in the map opens the consumer's file"} <= {k for k, v in result["checks"].items() if v["ok"]}
+            "clicking a link in the map opens the consumer's file",
+            "server missing: one message naming the cause and the fix", "server missing: Open Settings and Show Log",
+            "server missing: the status item says so", "server missing: Show Server Log answers with the preflight",
+            "fixing lore.pythonPath restarts the server", "hover: the first line says what it is and who depends on it",
+            "hover: the hotfix first, then the consumers, no escapes or long shas"} <= {
+        k for k, v in result["checks"].items() if v["ok"]}
+    assert len(result["failure_toasts"]) == 1 and "pip install lore-lsp" in result["failure_toasts"][0]
     assert (ARTIFACTS / "vscode_hover.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "vscode_server_missing.png").stat().st_size > 10_000
     print(f"vscode: {result['total_s']:.1f} s in the browser")

@@ -20,6 +20,7 @@ from indexers.model import to_plain
 from indexers.store import Store
 from indexers.workspace import Workspace, WorkspaceError, discover
 from lore import DISTRIBUTION
+from lore import version as lore_version
 from lore.cli.errors import InputError, OneLineErrors, friendly
 from lore.map.render import MapOptionError, check_links, render_map
 from lore.query import context as query
@@ -297,10 +298,16 @@ def tcp_address(value: str | None) -> str | None:
 @click.option("--tcp", "tcp", default=None, metavar="HOST:PORT", callback=lambda _c, _p, v: tcp_address(v),
               help="Listen on TCP instead of stdio.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also log to this file.")
-def serve(stdio: bool, tcp: str | None, log_file: Path | None) -> None:
+@click.option("--check", is_flag=True, help="Check that the server can start (imports it), print the version, exit.")
+def serve(stdio: bool, tcp: str | None, log_file: Path | None, check: bool) -> None:
     """Run the LSP server (stdio by default)."""
     import importlib
 
+    if check:  # the editors' preflight: a missing or broken install fails here, with its cause
+        importlib.import_module("lsp_server.setup")
+        click.echo(f"{DISTRIBUTION} {lore_version() or '(not installed: running from a source tree)'} "
+                   f"(python {sys.version.split()[0]} at {sys.executable})")
+        return
     server_main = importlib.import_module("lsp_server.main")
     server_main.run(tcp=tcp, log_file=log_file)
 
