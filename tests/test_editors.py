@@ -79,8 +79,18 @@ def test_neovim(route: str) -> None:
                 ":LoreContext float names the rpc", "hover on rpc GetCart", ":LoreConsumers lists both consumers",
                 ":LoreReindex reports the index", "hover on the workaround line", "editing the workaround line warns",
                 ":LoreMap writes the map page and opens it",
-                "no warnings from the server or the plugin"}
+                "no warnings from the server or the plugin",
+                "server missing: one message naming the cause and the fix", "server missing: no client started",
+                "server missing: :LoreContext answers with the cause", "server missing: :checkhealth lore says why",
+                "fixing the setup and :LoreRestart starts the server",
+                "hover float: the first line says what it is and who depends on it",
+                "hover float: the hotfix first, no needless escapes, no long shas",
+                "a file outside every repository starts no second server", "one server for the whole system",
+                "indexing progress reaches LspProgress and vim.lsp.status()", ":checkhealth lore reports the server",
+                ":LoreLog opens the LSP log"}
     assert expected <= {k for k, v in result["checks"].items() if v["ok"]}
+    shot = ARTIFACTS / ("nvim_hover_legacy.png" if legacy else "nvim_hover.png")
+    assert shot.stat().st_size > 10_000  # what a person sees: the hover float, drawn by nvim_screen.py
     print(f"neovim {result['nvim']} ({route}): {result['total_ms']} ms in the editor")
 
 
