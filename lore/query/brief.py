@@ -219,9 +219,9 @@ def _item(note: Note, resolve: LinkResolver | None) -> str:
         if d.get("reverts"):
             text += f" (undoes {escape_md(str(d['reverts'])[:8], 20)})"
         if d.get("said"):
-            text += f" — {escape_md(str(d['said']), 160)}"  # the words that decided the kind
+            text += f" — {escape_md(_without_sha(str(d['said'])), 160)}"  # the words that decided the kind
         return f"{text} — {escape_md(who, 80)} {_link(note, resolve)}".rstrip()
-    return f"{escape_md(_without_sha(note.text), 240)} {_link(note, resolve)}".rstrip()
+    return f"{escape_md(_without_sha(note.text), 400)} {_link(note, resolve)}".rstrip()
 
 
 def _without_sha(text: str) -> str:
