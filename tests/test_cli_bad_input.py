@@ -108,6 +108,6 @@ def test_serve_tcp_nonsense(spec: str) -> None:
 
 def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     one_line_error(lore("index", "--no-such-option", check=False), "lore index", "--no-such-option")
-    one_line_error(lore("context", check=False), "lore context", "LOCATION")
+    one_line_error(lore("context", check=False), "lore context", "expected FILE:LINE[:COL]")
     assert lore("--version").stdout.startswith("lore, version ")
     assert "Usage:" in lore("context", "--help").stdout

@@ -123,13 +123,15 @@ def test_code_actions_only_where_they_have_a_subject(shop: tuple[Snapshot, Path]
     blank = _line_of(lines, "")
     at = t.Position(blank, 0)
     assert code_actions.code_actions(snap, doc, t.Range(at, at)) == []  # no light bulb on a plain line
-    assert code_actions.code_actions(snap, doc, t.Range(at, at), invoked=True) == []
+    asked_here = code_actions.code_actions(snap, doc, t.Range(at, at), invoked=True)
+    assert [a.title for a in asked_here] == ["Lore: add a note to these lines"]  # asked for: a note is possible
     selection = t.Range(t.Position(blank, 0), t.Position(blank + 2, 0))
     asked = code_actions.code_actions(snap, doc, selection, invoked=True)
-    assert [a.title for a in asked] == ["Lore: copy system context for an AI prompt"]  # the selection is the subject
+    assert [a.title for a in asked] == ["Lore: copy system context for an AI prompt", "Lore: add a note to these lines"]
     hack = t.Position(_line_of(lines, "const maxItems"), 2)
     titles = [a.title for a in code_actions.code_actions(snap, doc, t.Range(hack, hack))]
-    assert titles == ["Lore: show history of the selected lines", "Lore: copy system context for an AI prompt"]
+    assert titles == ["Lore: show history of the selected lines", "Lore: copy system context for an AI prompt",
+                      "Lore: add a note to these lines"]
     client, client_lines = _doc(shop, "checkout-service/checkout/cart_client.py")
     call = _line_of(client_lines, "self._stub.RemoveItem(")
     pos = t.Position(call, client_lines[call].index("RemoveItem") + 1)

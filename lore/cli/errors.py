@@ -46,6 +46,7 @@ class OneLineErrors(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        kwargs.setdefault("prog_name", "lore")  # not "python -m lore" in messages
         try:
             rv = super().main(*args, **kwargs)
         except click.UsageError as exc:

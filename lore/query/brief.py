@@ -27,6 +27,8 @@ from lore.query.render import escape_inline as escape_md
 RANK: dict[str, int] = {
     # risks: breaking the contract or its copies, problems in the file
     "breaking": 0, "conflict": 0, "drift": 0, "problem": 0, "deprecated": 0,
+    # what the team wrote about these lines (lore note): warnings and incidents next to the risks
+    "team_warning": 5, "team_incident": 5, "team_decision": 30, "team_tip": 35,
     # what the lines are: history that explains them
     "incident": 10, "hotfix": 10, "security": 10, "regression_fix": 10, "workaround": 10, "temporary": 10,
     "revert": 11, "reapply": 11, "churn": 12, "marker": 13,
