@@ -81,7 +81,7 @@ def _headline(by_name: dict[str, Section]) -> str:
         return _service_headline(by_name.get("service"))
     d = entity.data
     kind = str(d.get("kind", ""))
-    what = f"{_kind_word(kind)} {code(_short_name(d))}"
+    what = f"{_kind_word(kind)} {code(_short_name(d))}{_shard_tag(entity)}"
     if (d.get("attrs") or {}).get("deprecated"):
         what += " (**deprecated**)"
     links = by_name.get("links")
@@ -204,6 +204,13 @@ def _site(note: Note, resolve: LinkResolver | None) -> str:
 
 
 def _item(note: Note, resolve: LinkResolver | None) -> str:
+    """One item of a section line; text a shard brought says so (the generic text already does)."""
+    if note.kind in ("entity", "service", "owner") or ("subject" in note.data and "label" in note.data):
+        return _from_data(note, resolve) + _shard_tag(note)
+    return f"{escape_md(_without_sha(note.text), 400)} {_link(note, resolve)}".rstrip()
+
+
+def _from_data(note: Note, resolve: LinkResolver | None) -> str:
     d = note.data
     if note.kind == "entity":
         return f"{code(str(d.get('description') or d.get('id', '')))} {_link(note, resolve)} · {code(str(d.get('id', '')))}"
@@ -211,19 +218,18 @@ def _item(note: Note, resolve: LinkResolver | None) -> str:
         return f"{escape_md(str(d.get('service', '')), 80)} {_link(note, resolve)}".rstrip()
     if note.kind == "owner":
         return f"owner {escape_md(', '.join(d.get('owner', [])), 120)} {_link(note, resolve)}".rstrip()
-    if "subject" in d and "label" in d:  # a commit the history layer classified
-        subject = str(d["subject"])
-        label = str(d["label"])
-        head = subject if subject.lower().startswith(label.lower()) else f"{label}: {subject}"
-        refs = [r for r in d.get("refs", []) if r not in subject][:3]
-        who = ", ".join(p for p in (str(d.get("author", "")), str(d.get("date", ""))[:10]) if p)
-        text = escape_md(head, 200) + (f" (refs {escape_md(', '.join(refs), 80)})" if refs else "")
-        if d.get("reverts"):
-            text += f" (undoes {escape_md(str(d['reverts'])[:8], 20)})"
-        if d.get("said"):
-            text += f" — {escape_md(_without_sha(str(d['said'])), 160)}"  # the words that decided the kind
-        return f"{text} — {escape_md(who, 80)} {_link(note, resolve)}".rstrip()
-    return f"{escape_md(_without_sha(note.text), 400)} {_link(note, resolve)}".rstrip()
+    # a commit the history layer classified
+    subject = str(d["subject"])
+    label = str(d["label"])
+    head = subject if subject.lower().startswith(label.lower()) else f"{label}: {subject}"
+    refs = [r for r in d.get("refs", []) if r not in subject][:3]
+    who = ", ".join(p for p in (str(d.get("author", "")), str(d.get("date", ""))[:10]) if p)
+    text = escape_md(head, 200) + (f" (refs {escape_md(', '.join(refs), 80)})" if refs else "")
+    if d.get("reverts"):
+        text += f" (undoes {escape_md(str(d['reverts'])[:8], 20)})"
+    if d.get("said"):
+        text += f" — {escape_md(_without_sha(str(d['said'])), 160)}"  # the words that decided the kind
+    return f"{text} — {escape_md(who, 80)} {_link(note, resolve)}".rstrip()
 
 
 def _without_sha(text: str) -> str:
