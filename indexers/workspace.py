@@ -32,6 +32,7 @@ is skipped with a message (git's own ownership check, see `indexers.git`). What 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import re
 import stat
@@ -80,6 +81,14 @@ class Workspace:
     check: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # what discovery skipped and why (untrusted lore.toml or repos)
     shard_source: ShardSource | None = None
+    # [[repo]] paths of lore.toml that are not folders: the server indexes the rest and says so, a command
+    # line run stops on them (`require_repos`), since a CI job or a script should not pass on half a system
+    absent: tuple[str, ...] = ()
+
+    def require_repos(self) -> None:
+        """Raise a WorkspaceError naming the first [[repo]] path of lore.toml that does not exist."""
+        if self.absent:
+            raise WorkspaceError(self.absent[0])
 
     def repo(self, name: str) -> RepoSpec | None:
         return next((r for r in self.repos if r.name == name), None)
@@ -107,6 +116,33 @@ def locate_in(roots: Iterable[tuple[str, Path]], path: str | Path) -> tuple[str,
         if len(str(root)) > best_len:
             best, best_len = (name, rel.as_posix() if str(rel) != "." else ""), len(str(root))
     return best
+
+
+# The keys lore.toml may hold, per table; a misspelled one is an error naming its line.
+KEYS: dict[str, frozenset[str]] = {
+    "repo": frozenset({"name", "path"}),
+    "shard": frozenset({"path"}),
+    "shards": frozenset({"source", "repos", "endpoint_url", "region"}),
+    "index": frozenset({"max_file_size", "exclude"}),
+    "check": frozenset({"ignore"}),
+    "server": frozenset(),
+}
+
+
+def _did_you_mean(key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (expected one of {', '.join(sorted(known))})" if known else " (this table takes no keys yet)"
+
+
+def _no_unknown_keys(table: dict[str, Any], known: frozenset[str], label: str, text: str, path: Path,
+                     line: int | None = None) -> None:
+    for key in table:
+        if key not in known:
+            at = _line_of(text, r"^[ \t]*[\"']?" + re.escape(key) + r"[\"']?[ \t]*=")
+            at = at if at > 1 or line is None else line
+            raise WorkspaceError(f"{path}:{at}: {label} unknown key {key!r}{_did_you_mean(key, known)}")
 
 
 def _line_of(text: str, pattern: str, occurrence: int = 0) -> int:
@@ -138,17 +174,20 @@ def load_config(path: Path) -> Workspace:
     except tomllib.TOMLDecodeError as exc:
         raise WorkspaceError(f"{path}: {exc}") from exc
     base = path.parent
-    known = {"repo", "shard", "shards", "index", "check", "server"}
     for key in data:
-        if key not in known:
+        if key not in KEYS:
             line = _line_of(text, r"^[ \t]*\[*" + re.escape(key) + r"\b")
-            raise WorkspaceError(f"{path}:{line}: unknown key {key!r} (expected one of {', '.join(sorted(known))})")
+            raise WorkspaceError(f"{path}:{line}: unknown key {key!r}{_did_you_mean(key, KEYS)}")
+    for table in ("index", "check", "server", "shards"):
+        if isinstance(data.get(table), dict):
+            _no_unknown_keys(data[table], KEYS[table], f"[{table}]", text, path)
     repos: list[RepoSpec] = []
     raw_repos = data.get("repo", [])
     if not isinstance(raw_repos, list):
         at = _line_of(text, r"^[ \t]*\[?repo\b")
         raise WorkspaceError(f"{path}:{at}: 'repo' must be an array of tables ([[repo]])")
     names: set[str] = set()
+    absent: list[str] = []
     for i, entry in enumerate(raw_repos):
         line = _line_of(text, r"^[ \t]*\[\[\s*repo\s*\]\]", i)
         if not isinstance(entry, dict):
@@ -162,9 +201,10 @@ def load_config(path: Path) -> Workspace:
             raise WorkspaceError(f"{path}:{line}: [[repo]] key 'name' must be a simple name, got {name!r}")
         if name in names:
             raise WorkspaceError(f"{path}:{line}: [[repo]] key 'name': duplicate repo name {name!r}")
-        unknown = set(entry) - {"name", "path"}
-        if unknown:
-            raise WorkspaceError(f"{path}:{line}: [[repo]] unknown key {sorted(unknown)[0]!r}")
+        _no_unknown_keys(entry, KEYS["repo"], "[[repo]]", text, path, line)
+        if not root.is_dir():
+            what = "is not a folder" if root.exists() else "does not exist"
+            absent.append(f"{path}:{line}: [[repo]] {name!r}: path {rel!r} {what} ({root})")
         names.add(name)
         repos.append(RepoSpec(name, root))
     shards: list[Path] = []
@@ -173,6 +213,7 @@ def load_config(path: Path) -> Workspace:
         rel = entry.get("path") if isinstance(entry, dict) else None
         if not isinstance(rel, str) or not rel:
             raise WorkspaceError(f"{path}:{line}: [[shard]] is missing the key 'path'")
+        _no_unknown_keys(entry, KEYS["shard"], "[[shard]]", text, path, line)
         shards.append((base / rel).resolve())
     index = data.get("index", {})
     if not isinstance(index, dict):
@@ -201,7 +242,7 @@ def load_config(path: Path) -> Workspace:
     if repos and not trusted and not shards and source is None:
         raise WorkspaceError("; ".join(warnings))
     return Workspace(base.resolve(), tuple(trusted), tuple(shards), path, max_size, tuple(exclude), float(budget),
-                     check, tuple(warnings), source)
+                     check, tuple(warnings), source, tuple(absent))
 
 
 SHARD_SCHEMES = ("s3://",)
@@ -213,9 +254,6 @@ def _shard_source(raw: Any, text: str, path: Path) -> ShardSource | None:
     at = _line_of(text, r"^[ \t]*\[shards\]")
     if not isinstance(raw, dict):
         raise WorkspaceError(f"{path}:{at}: 'shards' must be a table ([shards])")
-    unknown = set(raw) - {"source", "repos", "endpoint_url", "region"}
-    if unknown:
-        raise WorkspaceError(f"{path}:{at}: [shards] unknown key {sorted(unknown)[0]!r}")
     url = raw.get("source")
     if not isinstance(url, str) or not url.startswith(SHARD_SCHEMES) or len(url.split("/")) < 3 or not url.split("/")[2]:
         raise WorkspaceError(f"{path}:{at}: [shards] key 'source' must be a store URL like 's3://bucket/prefix', got {url!r}")

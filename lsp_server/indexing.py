@@ -103,6 +103,8 @@ class Background:
         self.idle = asyncio.Event()
         self.idle.set()
         self._told: set[str] = set()
+        self.last_error = ""  # why the last run or the configuration failed ("" when it did not)
+        self.last_summary = ""  # what the last good run did
 
     # -- configuration -------------------------------------------------------------------------------
     def configure(self) -> None:
@@ -110,8 +112,10 @@ class Background:
         ws, problems = build_workspace(self.roots, settings.repos)
         for msg in problems:
             self.server.warn(msg)
+        self.last_error = problems[-1] if problems else ""
         if ws is None:
             self.engine = None
+            self.last_error = self.last_error or "no repository to index: no lore.toml, git repository or lore.repos"
             return
         cache_dir = settings.cache_dir
         problem = folder_problem(Path(cache_dir), private=True) if cache_dir else None
@@ -120,10 +124,14 @@ class Background:
             self.server.warn(f"lore.cacheDir {cache_dir}: {problem}; using the default cache instead "
                              "(a client-chosen cache folder must be your own, mode 700)")
             cache_dir = None
+        for msg in ws.absent:
+            self.server.warn(msg)
+            self.last_error = msg
         try:
             store = Store(cache_dir)
         except (OSError, CacheError) as exc:
             self.server.warn(f"cache {settings.cache_dir or 'default'} unusable: {exc}")
+            self.last_error = f"cache {settings.cache_dir or 'default'} unusable: {exc}"
             self.engine = None
             return
         for msg in store.messages:
@@ -190,22 +198,27 @@ class Background:
                 self.server.index_pool, lambda: self._pull_then_refresh(engine, force, report_progress, only))
         except (CacheError, OSError, git.GitError) as exc:
             self.server.warn(f"indexing failed: {exc}")
+            self.last_error = f"indexing failed: {exc}"
             self._end(progress, f"failed: {exc}")
             return
         except Exception as exc:  # noqa: BLE001 - the server outlives a failed run
             log.exception("indexing failed")
             self.server.warn(f"indexing failed: {exc.__class__.__name__}: {exc}")
+            self.last_error = f"indexing failed: {exc.__class__.__name__}: {exc}"
             self._end(progress, "failed")
             return
         self.runs += 1
+        if self.last_error.startswith("indexing failed"):
+            self.last_error = ""
         self.server.session.set_snapshot(snap)
         if snap.history is not None and hasattr(snap.history, "warm"):
             # history tables the first hovers would otherwise build: in the background, never awaited
             fut = self.server.index_pool.submit(snap.history.warm, snap)
             fut.add_done_callback(_log_failure)
         files = report.as_json().get("files", {})
-        self._end(progress, f"{files.get('indexed', 0)} indexed, {files.get('unchanged', 0)} unchanged, "
-                            f"{len(snap.links)} links")
+        self.last_summary = (f"{files.get('indexed', 0)} indexed, {files.get('unchanged', 0)} unchanged, "
+                             f"{len(snap.links)} links")
+        self._end(progress, self.last_summary)
         for msg in report.messages:
             log.info("index: %s", msg)
         # A rejected shard, and what a repository's history lacks: shown once, not on every re-index.
@@ -271,6 +284,24 @@ class Background:
         ws = caps.workspace if caps else None
         if ws and ws.code_lens and ws.code_lens.refresh_support:
             self.server.workspace_code_lens_refresh(None)
+
+    def status(self) -> dict[str, Any]:
+        """What `:checkhealth lore` and the editors' status show: the workspace, the cache, the last run."""
+        engine = self.engine
+        snap = self.server.session.snapshot
+        repos = []
+        if engine is not None:
+            for spec in engine.ws.repos:
+                info = snap.repos.get(spec.name)
+                files = sum(1 for (r, _p) in snap.files if r == spec.name)
+                repos.append({"name": spec.name, "root": str(spec.root), "files": files,
+                              "head": (info.head or "")[:12] if info is not None else ""})
+        return {"workspace": str(engine.ws.root) if engine is not None else None,
+                "config": str(engine.ws.config_path) if engine is not None and engine.ws.config_path else None,
+                "cache": str(engine.store.root) if engine is not None else None,
+                "repos": repos, "not_indexed": list(snap.missing), "indexing": not self.idle.is_set(),
+                "runs": self.runs, "files": len(snap.files), "entities": len(snap.entities), "links": len(snap.links),
+                "last_index": self.last_summary, "last_error": self.last_error}
 
     # -- watching ------------------------------------------------------------------------------------
     async def watch(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
+from lore import version as lore_version
 from lsp_server import documents, settings
 from lsp_server.convert import uri_to_path
 from lsp_server.features import (
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 CONTEXT_METHOD = "lore/context"
 SYSTEM_MAP = "lore.systemMap"
+STATUS_METHOD = "lore/status"  # version, interpreter, workspace, cache, repos, last index and its error
 
 
 def guarded(default: Any) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
@@ -216,7 +219,9 @@ def register(server: LoreServer) -> None:
         context = params.context.diagnostics if params.context else []
         caps = ls.client_capabilities.workspace
         versioned = bool(caps and caps.workspace_edit and caps.workspace_edit.document_changes)
-        return await ls.run_sync(code_actions.code_actions, snap, doc, params.range, texts, found, context, versioned)
+        invoked = bool(params.context and params.context.trigger_kind == t.CodeActionTriggerKind.Invoked)
+        return await ls.run_sync(code_actions.code_actions, snap, doc, params.range, texts, found, context, versioned,
+                                 invoked)
 
     # -- commands and the agent request ---------------------------------------------------------
     @server.command("lore.reindex")
@@ -268,6 +273,10 @@ def register(server: LoreServer) -> None:
         if caps and caps.show_document and caps.show_document.support:
             ls.spawn(ls.window_show_document_async(team_notes.show_note(made)), "lore-show-note")
         return made
+
+    @server.feature(STATUS_METHOD)
+    async def on_status(ls: LoreServer, params: Any) -> dict[str, Any]:
+        return {"version": lore_version(), "python": sys.executable, **ls.background.status()}
 
     @server.feature(CONTEXT_METHOD)
     async def on_context(ls: LoreServer, params: Any) -> dict[str, Any] | None:

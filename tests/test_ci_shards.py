@@ -26,7 +26,7 @@ def steps() -> dict[str, dict[str, Any]]:
     rel = "github/lore-check.yml"
     loaded = load(SourceFile("repo", rel, (ROOT / "ci" / rel).read_bytes()))
     doc = to_plain(loaded.root, Budget())
-    assert doc["env"]["LORE_SHARDS"] == "${{ vars.LORE_SHARDS }}" and doc["env"]["LORE_INSTALL"] == "lore[org]"
+    assert doc["env"]["LORE_SHARDS"] == "${{ vars.LORE_SHARDS }}" and doc["env"]["LORE_INSTALL"] == "lore-lsp[org]"
     return {s["name"]: s for s in doc["jobs"]["lore"]["steps"] if "name" in s}
 
 

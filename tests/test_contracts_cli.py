@@ -65,13 +65,13 @@ def test_graph_json_shape_and_copied_declarations(tmp_path: Path) -> None:
     # a vendored copy that drifted is drift from the canonical declaration (the contracts repo's), not a conflict
     assert doc["conflicts"] == []
     (copy,) = [g for g in doc["copies"] if g["id"] == "proto:shop.cart.v1.CartItem.quantity"]
-    assert copy["canonical"] == {"repo": "cart", "path": "proto/cart.proto", "line": 6}
+    assert copy["canonical"] == {"repo": "cart", "path": "proto/cart.proto", "line": 5}
     (drift,) = copy["drift"]
     assert (drift["repo"], drift["path"]) == ("checkout", "third/cart.proto")
     assert any("int32" in d and "int64" in d for d in drift["differences"])
     # identical copies are one entity with no drift
     (same,) = [g for g in doc["copies"] if g["id"] == "proto:shop.cart.v1.CartItem.product_id"]
-    assert same["drift"] == [] and same["copies"] == [{"repo": "checkout", "path": "third/cart.proto", "line": 5}]
+    assert same["drift"] == [] and same["copies"] == [{"repo": "checkout", "path": "third/cart.proto", "line": 4}]
 
 
 def test_context_on_contract_line_shows_attributes_and_conflict(tmp_path: Path) -> None:

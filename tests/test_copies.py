@@ -233,7 +233,7 @@ def test_an_sdk_copy_of_three_packages_is_one_contract_each(tmp_path: Path) -> N
         rpc = f"proto:acme.{p}.v1.{p.title()}Service.Get{p.title()}"
         assert links(doc, rpc) == {("consumes", "sdk", "sdk/client.py", 7 + i)}
         (grp,) = [g for g in doc["copies"] if g["id"] == rpc]
-        assert grp["canonical"] == {"repo": "api", "path": f"proto/acme/{p}/v1/{p}.proto", "line": 6}
+        assert grp["canonical"] == {"repo": "api", "path": f"proto/acme/{p}/v1/{p}.proto", "line": 5}
         assert grp["drift"] == []
 
 
@@ -355,6 +355,7 @@ def test_consumer_counts_say_what_was_not_read(tmp_path: Path) -> None:
                                                 "lib/cart_client.ex": "defmodule CartClient do\nend\n"})
     (root / "lore.toml").write_text('[[repo]]\npath = "contracts"\n[[repo]]\npath = "checkout"\n[[repo]]\npath = "billing"\n'
                                     '[[repo]]\npath = "gone"\n')
+    (root / "gone").mkdir()  # a folder that is not a repository (one that does not exist stops the CLI: exit 2)
     ctx = json.loads(lore(tmp_path, "context", f"{root}/contracts/proto/shop/cart/v1/cart.proto:9", "--json").stdout)
     links_sec = next(s for s in ctx["sections"] if s["name"] == "links")
     summary = next(n for n in links_sec["notes"] if n["kind"] == "consumers_summary")

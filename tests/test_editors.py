@@ -79,8 +79,18 @@ def test_neovim(route: str) -> None:
                 ":LoreContext float names the rpc", "hover on rpc GetCart", ":LoreConsumers lists both consumers",
                 ":LoreReindex reports the index", "hover on the workaround line", "editing the workaround line warns",
                 ":LoreMap writes the map page and opens it",
-                "no warnings from the server or the plugin"}
+                "no warnings from the server or the plugin",
+                "server missing: one message naming the cause and the fix", "server missing: no client started",
+                "server missing: :LoreContext answers with the cause", "server missing: :checkhealth lore says why",
+                "fixing the setup and :LoreRestart starts the server",
+                "hover float: the first line says what it is and who depends on it",
+                "hover float: the hotfix first, no needless escapes, no long shas",
+                "a file outside every repository starts no second server", "one server for the whole system",
+                "indexing progress reaches LspProgress and vim.lsp.status()", ":checkhealth lore reports the server",
+                ":LoreLog opens the LSP log"}
     assert expected <= {k for k, v in result["checks"].items() if v["ok"]}
+    shot = ARTIFACTS / ("nvim_hover_legacy.png" if legacy else "nvim_hover.png")
+    assert shot.stat().st_size > 10_000  # what a person sees: the hover float, drawn by nvim_screen.py
     print(f"neovim {result['nvim']} ({route}): {result['total_ms']} ms in the editor")
 
 
@@ -106,6 +116,13 @@ def test_vscode() -> None:
             "Lore: Reindex reports the index", "status bar item", "Show System Map opens the map page in a webview",
             "the map is centred on the service of the active file",
             "clicking a service in the map focuses it and opens its catalog file",
-            "clicking a link in the map opens the consumer's file"} <= {k for k, v in result["checks"].items() if v["ok"]}
+            "clicking a link in the map opens the consumer's file",
+            "server missing: one message naming the cause and the fix", "server missing: Open Settings and Show Log",
+            "server missing: the status item says so", "server missing: Show Server Log answers with the preflight",
+            "fixing lore.pythonPath restarts the server", "hover: the first line says what it is and who depends on it",
+            "hover: the hotfix first, then the consumers, no escapes or long shas"} <= {
+        k for k, v in result["checks"].items() if v["ok"]}
+    assert len(result["failure_toasts"]) == 1 and "pip install lore-lsp" in result["failure_toasts"][0]
     assert (ARTIFACTS / "vscode_hover.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "vscode_server_missing.png").stat().st_size > 10_000
     print(f"vscode: {result['total_s']:.1f} s in the browser")

@@ -203,7 +203,7 @@ async def test_editor_warns_and_hover_says_what_is_missing(upstream: tuple[GitRe
             return got.contents.value if got is not None and isinstance(got.contents, t.MarkupContent) else ""
 
         text = await until(hovered, timeout=30)
-        assert "Line-level history unavailable" in text and "\\(file-level\\)" in text, text
+        assert "Line-level history unavailable" in text and "(file-level)" in text, text
         assert "no committed history" not in text
         assert [m.message for m in client.messages].count(warning) == 1  # once per session
     finally:

@@ -60,21 +60,21 @@ async def test_hover_on_contract_rpc_names_providers_and_consumers(client: Langu
     proto = shop / "contracts/proto/shop/cart/v1/cart.proto"
     line, col = locate(proto, "GetCart(GetCartRequest)")
     text = await hover_text(client, proto, (line, col + 1))
+    assert text.split("\n")[0] == ("rpc `GetCart` — provided by **cart-service** (Go), called by **checkout-service** "
+                                   "(Python) and **storefront** (TypeScript)")
     assert "proto:shop.cart.v1.CartService.GetCart" in text
-    assert "provider: cart-service in cart-service" in text
-    assert "consumer: checkout-service" in text and "consumer: storefront" in text
-    assert "cart_client.py#L19" in text  # a file link to the consumer
+    assert "[cart_client.py:19](file://" in text and "cart_client.py#L19)" in text  # a file link to the consumer
 
 
 async def test_hover_on_workaround_line_cites_the_commit(client: LanguageClient, shop: Path):
     go = shop / "cart-service/internal/server/cart.go"
     text = await hover_text(client, go, locate(go, "const maxItems"))
-    assert "Work around Redis timeout on large carts \\(#42\\)" in text
+    assert text.split("\n")[0] == "service **cart-service** (Go), owned by team-cart"
+    assert "Workaround: Work around Redis timeout on large carts (#42)" in text
     assert "HACK: cap at 500 items" in text
     sha = subprocess.run(["git", "log", "-1", "--format=%H", "--grep", "Work around Redis"], cwd=go.parents[2],
                          capture_output=True, text=True, check=True).stdout.strip()
-    assert sha in text  # the note cites the commit
-    assert "owner team-cart" in text
+    assert f"[{sha[:8]}](file://" in text and sha not in text  # the note cites the commit, briefly, as a link
 
 
 async def test_editing_a_workaround_line_raises_a_diagnostic(client: LanguageClient, shop: Path):

@@ -184,7 +184,8 @@ async def test_hover_on_proto_rpc_shows_entity_and_consumers(env: Env):
     assert result is not None and result.contents.kind == t.MarkupKind.Markdown
     text = result.contents.value
     assert "proto:orders.v1.OrderService.GetOrder" in text
-    assert "consumer" in text and "billing" in text and "provider" in text
+    assert text.startswith("rpc `GetOrder` — provided by **orders**") and "called by **billing**" in text
+    assert "**Consumers**" in text and "**Providers**" in text
     assert "](file://" in text and "billing/billing.py#L8" in text
     assert result.range is not None and result.range.start.line == GET_ORDER_RPC[0]
 
@@ -193,8 +194,8 @@ async def test_hover_on_usage_site(env: Env):
     result = await env.client.text_document_hover_async(hover_params(env.paths["billing"], GET_ORDER_CALL))
     assert result is not None
     text = result.contents.value
-    assert "proto:orders.v1.OrderService.GetOrder" in text and "this line consumes it" in text
-    assert "billing" in text  # the service section
+    assert "proto:orders.v1.OrderService.GetOrder" in text and text.startswith("rpc `GetOrder`")
+    assert "**Service** billing" in text  # the service section
 
 
 async def test_hover_where_nothing_is_known_is_empty(env: Env):
@@ -263,6 +264,16 @@ async def test_code_lens_counts_consumers_and_runs(env: Env):
     assert [(loc["uri"], loc["range"]["start"]["line"]) for loc in locs] == [(uri(env.paths["billing"]), GET_ORDER_CALL[0])]
 
 
+async def test_status_request(env: Env):
+    """What :checkhealth lore shows: the version, the interpreter, the workspace, the cache, the repos."""
+    status = await env.client.protocol.send_request_async("lore/status", {})
+    status = status if isinstance(status, dict) else status._asdict()
+    assert status["version"] and status["python"] and status["last_error"] == "" and status["runs"] >= 1
+    repos = [r if isinstance(r, dict) else r._asdict() for r in status["repos"]]
+    assert sorted(r["name"] for r in repos) == ["billing", "contracts", "orders"] and all(r["files"] for r in repos)
+    assert status["cache"] and status["files"] >= 3 and status["links"] >= 1
+
+
 async def test_context_request(env: Env):
     ctx = await env.client.protocol.send_request_async("lore/context", {
         "textDocument": {"uri": uri(env.paths["billing"])}, "position": {"line": GET_ORDER_CALL[0], "character": GET_ORDER_CALL[1]}})
@@ -311,8 +322,8 @@ async def test_code_actions_and_commands(env: Env):
     actions = await client.text_document_code_action_async(t.CodeActionParams(
         t.TextDocumentIdentifier(uri(path)), rng, t.CodeActionContext(diagnostics=[])))
     titles = [a.title for a in actions]
-    assert any("providers of proto:orders.v1.OrderService.GetOrder" in x for x in titles)
-    assert "Lore: show history of the selected lines" in titles
+    assert "Lore: show 1 provider of proto:orders.v1.OrderService.GetOrder" in titles
+    assert "Lore: show history of the selected lines" not in titles  # nothing notable happened to the line
     assert "Lore: copy system context for an AI prompt" in titles
     # lsprotocol's client-side parser reads any CodeAction carrying a command as a Command and loses its
     # arguments, so the commands are run here with the arguments the server documents: [uri, first, last]

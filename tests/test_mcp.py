@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     if os.environ.get("LORE_REQUIRE_MCP"):
         raise
-    pytest.skip("the mcp SDK is not installed (pip install 'lore[mcp]'; set LORE_REQUIRE_MCP=1 to fail instead)",
+    pytest.skip("the mcp SDK is not installed (pip install 'lore-lsp[mcp]'; set LORE_REQUIRE_MCP=1 to fail instead)",
                 allow_module_level=True)
 
 from lore.cli.main import main

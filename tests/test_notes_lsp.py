@@ -94,8 +94,8 @@ async def test_hover_shows_a_warning_note_first_and_that_it_moved(client: Langua
     result = await hover(client, path, 11)  # `self.client.write(chunk)`, two lines lower than when noted
     assert result is not None
     text = result.contents.value
-    assert text.startswith("**Team notes**\n- Warning: Batches over 100 are rejected by the ledger \\(INC-412\\)")
-    assert "note re-attached: moved from line 8 \\(code unchanged\\)" in text
+    assert text.startswith("- **Team notes** Warning: Batches over 100 are rejected by the ledger (INC-412)")  # first
+    assert "note re-attached: moved from line 8 (code unchanged)" in text
     assert "](file://" in text and ".lore/notes/0a1b2c3d.toml#L2" in text
     outside = await hover(client, path, 16)  # close(): no note there
     assert outside is None or "Team notes" not in outside.contents.value
@@ -134,7 +134,8 @@ async def test_add_a_note_from_the_editor(client: LanguageClient):
     path = repo.path / "ledger.py"
     rng = t.Range(t.Position(15, 4), t.Position(15, 4))  # `def close(self):`
     actions = await client.text_document_code_action_async(t.CodeActionParams(
-        t.TextDocumentIdentifier(path.as_uri()), rng, t.CodeActionContext(diagnostics=[])))
+        t.TextDocumentIdentifier(path.as_uri()), rng,
+        t.CodeActionContext(diagnostics=[], trigger_kind=t.CodeActionTriggerKind.Invoked)))  # asked for: any line
     assert "Lore: add a note to these lines" in [a.title for a in actions]
     made = await client.workspace_execute_command_async(t.ExecuteCommandParams(
         command="lore.addNote", arguments=[path.as_uri(), 15, 15, "close twice is harmless", "tip"]))

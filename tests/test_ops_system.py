@@ -209,7 +209,7 @@ async def test_hover_and_diagnostics_over_lsp(tmp_path: Path) -> None:
 
         text = await until(metric_hover, timeout=60)
         assert "**Operations**" in text
-        assert "read by alert CheckoutOrdersFailing: shop\\_checkout\\_orders\\_total \\(for 10m, severity page\\)" in text
+        assert "read by alert CheckoutOrdersFailing: shop_checkout_orders_total (for 10m, severity page)" in text
         assert "shop-alerts.yaml#L" in text  # a link to the alert's line
 
         api = ws / "checkout/app/api.py"

@@ -22,8 +22,9 @@ from indexers.extract import extract_file
 from indexers.model import FileFacts, Location, Note, Section, Span
 from indexers.positions import SourceFile, utf16_len, utf16_to_char_col
 from indexers.sources import registry
+from lore.query.brief import render_brief
 from lore.query.context import Context
-from lore.query.render import escape_md, render_markdown, render_text
+from lore.query.render import code, escape_inline, escape_md, render_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MAX_SEED = 30_000
@@ -191,7 +192,7 @@ HOSTILE = [
 ]
 REPO_TEXT = st.one_of(st.sampled_from(HOSTILE), st.text(max_size=120),
                       st.lists(st.sampled_from(HOSTILE + ["a", " ", "\n", ":", "(", ")"]), max_size=8).map("".join))
-_CODE_SPAN = re.compile(r"(?<!\\)`[^`\n]*`")
+_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?!`)[^\n]*?(?<!`)\1(?!`)")  # a code span: a run of n backticks to the next run of n
 
 
 def _assert_safe_markdown(md: str, allowed_links: set[str]) -> None:
@@ -199,7 +200,8 @@ def _assert_safe_markdown(md: str, allowed_links: set[str]) -> None:
     outside = _CODE_SPAN.sub("", md)  # code spans are literal text in CommonMark: no HTML, no links
     for target in allowed_links:
         outside = outside.replace(f"]({target})", "]")
-    assert "<" not in outside, md  # no raw HTML, no autolinks
+    # no raw HTML, no autolinks: in CommonMark both start with `<` and a letter, `/`, `!` or `?`
+    assert not re.search(r"<[A-Za-z/!?]", outside), md
     assert "](" not in outside.replace("\\](", ""), md  # no inline links or images but Lore's own
     assert not re.search(r"(?i)\b(command|vscode|javascript|data)\s*:", outside), md
     assert not re.search(r"(?m)^\s*(?<!\\)\[[^\]]*(?<!\\)\]:", outside), md  # no reference definitions
@@ -211,10 +213,24 @@ def _assert_safe_markdown(md: str, allowed_links: set[str]) -> None:
 def test_markdown_escapes_repository_text(title: str, texts: list[str], sources: list[str], problem: str, linked: bool) -> None:
     loc = Location("r", "a b/ü.proto", Span(1, 0, 1, 3))
     notes = tuple(Note(text=t, source=s, location=loc) for t, s in zip(texts, sources * 4, strict=False))
-    ctx = Context("r", "a.proto", 0, None, (Section("contract", title, notes),), problems=(problem,))
+    # the same repository text as an entity, a consumer, a commit and a service: every path of the hover
+    entity = Note(texts[0], sources[0], "entity", loc, {"id": title, "kind": "proto.rpc", "name": texts[0],
+                                                        "description": problem, "attrs": {"deprecated": True}})
+    consumer = Note(texts[0], sources[0], "consumer", loc, {"service": title, "repo": problem, "count": 3,
+                                                            "language": texts[0]})
+    commit = Note(texts[0], "a" * 40, "workaround", loc, {"label": title, "subject": texts[0], "author": problem,
+                                                          "date": sources[0], "refs": texts, "reverts": problem})
+    service = Note(texts[0], sources[0], "service", None, {"service": title, "languages": texts})
+    owner = Note(texts[0], sources[0], "owner", None, {"owner": texts})
+    sections = (Section("contract", title, (entity, *notes)), Section("links", title, (consumer,)),
+                Section("history", title, (commit, *notes)), Section(title, title, notes),
+                Section("service", title, (service, owner)))
+    ctx = Context("r", "a.proto", 0, None, sections, problems=(problem,))
     target = "file:///w/a%20b/%C3%BC.proto#L2"
-    md = render_markdown(ctx, resolve=(lambda _loc: target) if linked else None)
+    md = render_brief(ctx, resolve=(lambda _loc: target) if linked else None)
     _assert_safe_markdown(md, {target} if linked else set())
+    alone = Context("r", "a.proto", 0, None, (Section("service", title, (service, owner)),))
+    _assert_safe_markdown(render_brief(alone), set())
     text = render_text(ctx)
     assert not any(ch in text for ch in "\u202e\u2066\x00\x1b")
 
@@ -222,3 +238,18 @@ def test_markdown_escapes_repository_text(title: str, texts: list[str], sources:
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_escape_md_on_known_payloads(payload: str) -> None:
     _assert_safe_markdown(escape_md(payload), set())
+    _assert_safe_markdown("x " + escape_inline(payload), set())
+    _assert_safe_markdown(code(payload), set())
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("rpc GetCart(GetCartRequest) returns (Cart)", "rpc GetCart(GetCartRequest) returns (Cart)"),
+    ("checkout/cart_client.py:19", "checkout/cart_client.py:19"),
+    ("Work around Redis timeout (#42) - cap at 500!", "Work around Redis timeout (#42) - cap at 500!"),
+    ("a < b && c > d, R&D, 50% off, $HOME, {x}, a|b, 1.5", "a < b && c > d, R&D, 50% off, $HOME, {x}, a|b, 1.5"),
+    ("_private and *stars*", "\\_private and \\*stars\\*"),
+    ("[link](x)", "\\[link\\](x)"),
+])
+def test_escape_md_escapes_only_what_markdown_needs(text: str, shown: str) -> None:
+    """Editors that show markdown source (Neovim) show every backslash: none where markdown needs none."""
+    assert escape_md(text) == shown

@@ -196,7 +196,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     (root / "sibling").mkdir()  # next to the configured repos, not listed: never read
     (root / "sibling" / "s.proto").write_text(proto("sibling.v1", f"// {CANARY}\n"))
     GitRepo(root / "sibling_repo").commit("s", {"s.proto": proto("siblingrepo.v1", f"// {CANARY}\n")})
-    names = ["inputs", "lib", "main", "shallow", "empty", "nocommit", "detached", "plain", "missing"]
+    # A [[repo]] path that does not exist stops a command-line run (exit 2, test_cli_bad_input.py): the
+    # server's side of it, indexing the rest, is test_missing_folder_is_a_message_to_the_engine below.
+    names = ["inputs", "lib", "main", "shallow", "empty", "nocommit", "detached", "plain"]
     (root / "lore.toml").write_text("".join(f'[[repo]]\nname = "{n}"\npath = "{n}"\n' for n in names))
 
     cache = root.parent / "cache"
@@ -345,12 +347,24 @@ def test_empty_repo_no_commits_detached_head(world: World) -> None:
     assert not world.ids(path="e.proto")  # the checkout is the detached commit's
 
 
-def test_not_a_repo_and_missing_folder_are_messages(world: World) -> None:
-    assert "error" in world.repo("plain") and "error" in world.repo("missing")
+def test_not_a_repo_is_a_message(world: World) -> None:
+    assert "error" in world.repo("plain")
     msgs = world.report["messages"]
     assert any(m.startswith("plain: not a readable git repository") for m in msgs), msgs
-    assert any(m.startswith("missing: ") and "no such folder" in m for m in msgs), msgs
     assert not world.ids(repo="plain")
+
+
+def test_missing_folder_is_a_message_to_the_engine(world: World, tmp_path: Path) -> None:
+    """What the server does with a lore.toml naming a folder that is gone: index the rest, say which."""
+    from indexers.engine import Engine
+    from indexers.store import Store
+    from indexers.workspace import discover
+
+    (tmp_path / "lore.toml").write_text(f'[[repo]]\nname = "lib"\npath = "{world.root / "lib"}"\n'
+                                        '[[repo]]\nname = "missing"\npath = "missing"\n')
+    snap, report = Engine(discover(tmp_path), Store(tmp_path / "cache")).refresh()
+    assert good_ids("lib.v1") <= set(snap.entities)
+    assert any(m.startswith("missing: ") and "no such folder" in m for m in report.messages), report.messages
 
 
 def test_file_names_that_are_not_utf8_or_carry_escapes(world: World) -> None:

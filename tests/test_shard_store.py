@@ -185,6 +185,7 @@ async def test_server_pulls_the_store_and_marks_shard_consumers(s3: S3Server, or
                                                                      t.Position(line, 7)))
         assert hover is not None
         text = hover.contents.value.replace("\\", "")  # markdown escapes aside
-        assert "consumer: checkout-service in checkout-service" in text and "[from shard checkout-service@" in text
+        consumers = next(line for line in text.split("\n") if line.startswith("- **Consumers**"))
+        assert "checkout-service `cart_client.py:19`" in consumers and "[from shard checkout-service@" in consumers
     finally:
         await client.shutdown_session()

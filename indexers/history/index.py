@@ -214,7 +214,7 @@ class HistoryIndex:
                 except Exception:  # noqa: BLE001 - churn is a refinement; never lose the rest
                     log.exception("churn failed for %s/%s", repo, path)
                     churn = []
-                hist = history_section(commits, lines, first, last, churn=churn)
+                hist = history_section(commits, lines, first, last, churn=churn, repo=repo, path=path)
         markers = markers_section(snap.markers_by_file.get((repo, path), []), first, last, blame_lines=lines)
         decisions = decisions_section(snap.decisions, path=path, names=self._names(snap, repo, path, first))
         files = snap.files

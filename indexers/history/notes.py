@@ -53,8 +53,10 @@ def _said(c: Commit, kind: str) -> str:
     return f" — '{said}'" if said and said not in c.subject else ""
 
 
-def commit_note(c: Commit, kind: str, commits_by_sha: Mapping[str, Commit], *, scope: str = "") -> Note:
-    """One note for a notable commit: its kind, subject, references, who and when, and its evidence."""
+def commit_note(c: Commit, kind: str, commits_by_sha: Mapping[str, Commit], *, scope: str = "",
+                location: Location | None = None) -> Note:
+    """One note for a notable commit: its kind, subject, references, who and when, and its evidence
+    (`location`: where in the file blame shows the commit, for views that link the citation)."""
     label = _LABEL[kind]
     if scope:
         label = f"{label} ({scope})"
@@ -68,10 +70,13 @@ def commit_note(c: Commit, kind: str, commits_by_sha: Mapping[str, Commit], *, s
             undone = f"; undoes {c.reverts[:8]} {target.subject}" if target else f"; undoes {c.reverts[:8]}"
         text = f"{label}: {c.subject} ({_who(c.sha, c.date, c.author)}{undone}){_said(c, 'revert')}"
     data = {"sha": c.sha, "kinds": list(c.kinds), "refs": list(c.refs), "reverts": c.reverts,
-            "evidence": dict(c.evidence)}
+            "evidence": dict(c.evidence), "label": label, "subject": c.subject, "author": c.author, "date": c.date}
+    said = _said(c, "revert" if kind in ("revert", "reapply") else kind)
+    if said:
+        data["said"] = said.removeprefix(" — ")
     if scope:
         data["scope"] = "file"
-    return Note(text=text, source=c.sha, kind=kind, data=data)
+    return Note(text=text, source=c.sha, kind=kind, location=location, data=data)
 
 
 def _mention_note(c: Commit) -> Note | None:
@@ -84,10 +89,20 @@ def _mention_note(c: Commit) -> Note | None:
 
 
 def history_section(commits_by_sha: Mapping[str, Commit], blame_lines: Sequence[BlameLine], first_line: int,
-                    last_line: int, *, churn: Iterable[ChurnRegion] = (), limit: int = 4) -> Section:
+                    last_line: int, *, churn: Iterable[ChurnRegion] = (), limit: int = 4, repo: str = "",
+                    path: str = "") -> Section:
     """Notable commits behind lines first_line..last_line (0-based, inclusive), fix-on-fix regions, and
-    the last change."""
+    the last change. With `repo` and `path`, each commit note is located at the first of these lines the
+    commit last changed (where blame shows it), so a view can link the citation."""
     here = [b for b in blame_lines if first_line <= b.line <= last_line]
+    first_at: dict[str, int] = {}
+    for b in sorted(here, key=lambda b: b.line):
+        first_at.setdefault(b.sha, b.line)
+
+    def where(sha: str) -> Location | None:
+        line = first_at.get(sha)
+        return Location(repo, path, Span.line(line)) if repo and path and line is not None else None
+
     if not here:
         return Section("history", "History", empty="no committed history for these lines")
     latest: dict[str, BlameLine] = {}
@@ -106,7 +121,8 @@ def history_section(commits_by_sha: Mapping[str, Commit], blame_lines: Sequence[
         elif c.mentions:
             mentioned.append(c)
     notable.sort(key=lambda t: t[0])  # stable: recency kept within a kind
-    notes: list[Note] = [commit_note(c, kind, commits_by_sha) for _rank, kind, c in notable[: max(1, limit - 1)]]
+    notes: list[Note] = [commit_note(c, kind, commits_by_sha, location=where(c.sha))
+                         for _rank, kind, c in notable[: max(1, limit - 1)]]
     for c in mentioned:
         note = _mention_note(c) if len(notes) < limit - 1 else None
         if note is not None:
@@ -127,8 +143,10 @@ def history_section(commits_by_sha: Mapping[str, Commit], blame_lines: Sequence[
             c = commits_by_sha.get(last.sha)
             subject = c.subject if c else last.summary
             text = f"Last change: {_who(last.sha, last.date, last.author)}: {subject}"
-        notes.append(Note(text=text, source=last.sha, kind="last_change",
-                          data={"sha": last.sha, "date": last.date, "author": last.author}))
+        data = {"sha": last.sha, "date": last.date, "author": last.author}
+        if not last.boundary:
+            data.update(label="Last change", subject=subject)
+        notes.append(Note(text=text, source=last.sha, kind="last_change", location=where(last.sha), data=data))
     return Section("history", "History", tuple(notes[:limit]))
 
 

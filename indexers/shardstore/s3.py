@@ -24,7 +24,7 @@ class S3Store:
             import boto3
             from botocore.config import Config
         except ImportError as exc:
-            raise StoreError(f"{url.show()}: the S3 client is not installed (pip install 'lore[org]')") from exc
+            raise StoreError(f"{url.show()}: the S3 client is not installed (pip install 'lore-lsp[org]')") from exc
         self.url = url
         endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         config = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=10, read_timeout=120,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from urllib.parse import quote
 
 from indexers.model import Location
+from lore import version as lore_version
 from lore.check.findings import ERROR, NOTE, Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -88,10 +88,7 @@ DESCRIPTIONS: dict[str, str] = {
 
 
 def _version() -> str:
-    try:
-        return version("lore")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0"
+    return lore_version() or "0"  # "0": running from a source tree
 
 
 def _physical(loc: Location, prefixes: Mapping[str, str]) -> dict[str, Any]:

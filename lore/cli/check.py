@@ -67,6 +67,7 @@ def check(path: Path, base_ref: str | None, head_ref: str | None, fmt: str, outp
     labels, spans and flags that alerts, SLOs, dashboards and code depend on), and the consumers they break."""
     try:
         ws = discover(path)
+        ws.require_repos()
         ignore = parse_config(ws.check, str(ws.config_path or "lore.toml"))
         repos = _repos(ws, path)
         if not repos:
@@ -83,7 +84,7 @@ def check(path: Path, base_ref: str | None, head_ref: str | None, fmt: str, outp
     findings = [f for _r, res in results for f in res.findings]
     prefixes = {spec.name: _prefix(spec.root, ws.root if len(ws.repos) > 1 else spec.root) for spec in repos}
     if fmt == "json":
-        doc = {"results": [{"repo": r, "base": res.base.split("@", 1)[-1], "findings": to_plain(res.findings),
+        doc = {"line_base": 0, "column_unit": "utf-16", "results": [{"repo": r, "base": res.base.split("@", 1)[-1], "findings": to_plain(res.findings),
                             "notes": res.notes} for r, res in results],
                "breaking": sum(len(res.breaking) for _r, res in results)}
         text = safe_json(doc)

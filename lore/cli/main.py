@@ -18,7 +18,9 @@ from indexers.engine import Engine
 from indexers.model import to_plain
 from indexers.store import Store
 from indexers.workspace import Workspace, WorkspaceError, discover
-from lore.cli.errors import friendly
+from lore import DISTRIBUTION
+from lore import version as lore_version
+from lore.cli.errors import InputError, OneLineErrors, friendly
 from lore.cli.output import echo, echo_json
 from lore.map.render import MapOptionError, check_links, render_map
 from lore.query import context as query
@@ -29,6 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class LoreUsageError(click.UsageError):
+    """A usage error a command finds itself (options that disagree): one line, exit 2 (`OneLineErrors`)."""
+
     exit_code = 2
 
 
@@ -40,12 +44,13 @@ def cache_option(fn: F) -> F:
 def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = False, jobs: int | None = None,
                 max_file_size: int | None = None, file_budget: float | None = None) -> tuple[Workspace, Engine]:
     ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
+    ws.require_repos()
     store = Store(cache_dir)
     return ws, Engine(ws, store, jobs=jobs, progress=progress)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="lore")
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name=DISTRIBUTION, prog_name="lore")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr.")
 def main(verbose: int) -> None:
     """Lore: system context (services, contracts, history) at the line you are editing."""
@@ -112,22 +117,47 @@ def _export(ws: Workspace, snap: Any, export: Path, repo_name: str | None, repor
 def parse_location(spec: str) -> tuple[Path, int, int | None]:
     """FILE:LINE[:COL] with 1-based line and column."""
     parts = spec.rsplit(":", 2)
-    try:
-        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-            return Path(parts[0]), int(parts[1]), int(parts[2])
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        path, line, col = Path(parts[0]), int(parts[1]), int(parts[2])
+    else:
         head, _, tail = spec.rpartition(":")
-        if head and tail.isdigit():
-            return Path(head), int(tail), None
-    except ValueError:
-        pass
-    raise LoreUsageError(f"expected FILE:LINE[:COL], got {spec!r}")
+        if not (head and tail.isdigit()):
+            raise InputError(f"expected FILE:LINE[:COL] (1-based), got {spec!r}")
+        path, line, col = Path(head), int(tail), None
+    if line < 1:
+        raise InputError(f"{spec}: line {line}: lines are counted from 1")
+    if col is not None and col < 1:
+        raise InputError(f"{spec}: column {col}: columns are counted from 1")
+    return path, line, col
+
+
+def line_count(path: Path) -> int:
+    """How many lines an editor shows for the file (an empty file has one, empty line)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    text = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return max(1, len(text.split(b"\n")) - (1 if text.endswith(b"\n") else 0))
+
+
+def check_lines(path: Path, line: int, end_line: int | None) -> None:
+    """The 1-based LINE (and --end-line) exist in the file, in order; else an InputError naming them."""
+    n = line_count(path)
+    if line > n:
+        raise InputError(f"{path}:{line}: past the end of the file ({n} line{'s' if n != 1 else ''})")
+    if end_line is not None and end_line < line:
+        raise InputError(f"{path}: --end-line {end_line} is before the start line {line}")
+    if end_line is not None and end_line > n:
+        raise InputError(f"{path}: --end-line {end_line} is past the end of the file ({n} line{'s' if n != 1 else ''})")
 
 
 @main.command()
 @click.argument("location", required=False)
 @cache_option
-@click.option("--json", "as_json", is_flag=True, help="Print the context as JSON (the agent interface).")
-@click.option("--end-line", type=click.IntRange(1), default=None, help="Last line of a range (1-based).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the context as JSON (the agent interface; lines in it are 0-based, as `line_base` says).")
+@click.option("--end-line", type=int, default=None, help="Last line of a range (1-based).")
 @click.option("--diff", "diff_base", is_flag=False, flag_value="HEAD", default=None, metavar="[BASE]",
               help="Context of a change: each hunk of the working tree against BASE (default HEAD); LOCATION is then "
                    "an optional path (repo, folder or file).")
@@ -144,6 +174,9 @@ def context(location: str | None, cache_dir: Path | None, as_json: bool, end_lin
     path, line, col = parse_location(location)
     if not path.exists():
         raise WorkspaceError(f"{path}: no such file")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file")
+    check_lines(path, line, end_line)
     ws, engine = open_engine(path, cache_dir)
     found = ws.locate(path.absolute())
     if found is None:
@@ -157,7 +190,7 @@ def context(location: str | None, cache_dir: Path | None, as_json: bool, end_lin
     ctx = query.context(snap, repo.name, rel, line - 1, None if col is None else col - 1,
                         end_line - 1 if end_line else None)
     if as_json:
-        echo_json(to_plain(ctx))
+        echo_json(query.with_line_base(to_plain(ctx)))
     else:
         echo(render_text(ctx))
 
@@ -203,7 +236,7 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, ou
         raise LoreUsageError(str(exc)) from exc
     doc = query.graph(snap)
     if fmt == "json":
-        _emit(safe_json(doc) + "\n", output)
+        _emit(safe_json(query.with_line_base(doc)) + "\n", output)
         return
     lines = [f"{len(doc['entities'])} entity declarations, {len(doc['services'])} services, {len(doc['links'])} links"]
     for s in doc["services"]:
@@ -215,8 +248,8 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, ou
         lines.append(f"{lk['repo']}/{lk['path']}:{lk['range']['start_line'] + 1}  {lk['role']}  {lk['entity']}  ({lk['service'] or '-'})")
     for g in doc["copies"]:
         for dr in g["drift"]:
-            lines.append(f"drift {g['id']}: {dr['repo']}/{dr['path']}:{dr['line']} differs from the canonical "
-                         f"{g['canonical']['repo']}/{g['canonical']['path']}:{g['canonical']['line']}: "
+            lines.append(f"drift {g['id']}: {dr['repo']}/{dr['path']}:{dr['line'] + 1} differs from the canonical "
+                         f"{g['canonical']['repo']}/{g['canonical']['path']}:{g['canonical']['line'] + 1}: "
                          f"{dr['differences'][0] if dr['differences'] else 'shape differs'}")
     for c in doc["conflicts"]:
         first = c["differences"][0] if c["differences"] else "shapes differ"
@@ -256,17 +289,33 @@ def _emit(text: str, output: Path | None) -> None:
     echo(f"lore: wrote {output} ({len(text.encode('utf-8')):,} bytes)", err=True)
 
 
+def tcp_address(value: str | None) -> str | None:
+    """--tcp HOST:PORT, checked before the server starts: a usage error (exit 2) otherwise."""
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536 or any(c.isspace() for c in host):
+        raise click.BadParameter(f"expected HOST:PORT with a port from 1 to 65535, got {value!r}")
+    return value
+
+
 @main.command()
 @click.option("--stdio", is_flag=True, default=True, help="Talk LSP over stdin/stdout (default).")
-@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT",
+@click.option("--tcp", "tcp", default=None, metavar="HOST:PORT", callback=lambda _c, _p, v: tcp_address(v),
               help="Listen on TCP instead of stdio: a loopback address only; one client, which must send the token.")
 @click.option("--token-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With --tcp: the token, read from FILE (yours, mode 0600); default: a new one, printed on stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also log to this file.")
-def serve(stdio: bool, tcp: str | None, token_file: Path | None, log_file: Path | None) -> None:
+@click.option("--check", is_flag=True, help="Check that the server can start (imports it), print the version, exit.")
+def serve(stdio: bool, tcp: str | None, token_file: Path | None, log_file: Path | None, check: bool) -> None:
     """Run the LSP server (stdio by default)."""
     import importlib
 
+    if check:  # the editors' preflight: a missing or broken install fails here, with its cause
+        importlib.import_module("lsp_server.setup")
+        click.echo(f"{DISTRIBUTION} {lore_version() or '(not installed: running from a source tree)'} "
+                   f"(python {sys.version.split()[0]} at {sys.executable})")
+        return
     server_main = importlib.import_module("lsp_server.main")
     server_main.run(tcp=tcp, log_file=log_file, token_file=token_file)
 

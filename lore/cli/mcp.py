@@ -1,6 +1,6 @@
 """`lore mcp`: run the Model Context Protocol server over stdio for AI coding agents.
 
-Registered in `lore.cli.main` with `main.add_command(mcp)`. The `mcp` SDK is optional (`lore[mcp]`) and
+Registered in `lore.cli.main` with `main.add_command(mcp)`. The `mcp` SDK is optional (`lore-lsp[mcp]`) and
 imported only when the command runs, so `lore` works without it.
 """
 
@@ -19,7 +19,7 @@ def _sdk_missing() -> str | None:
     try:
         import mcp.server.mcpserver  # noqa: F401
     except ImportError as exc:
-        return f"lore: the MCP server needs the mcp package (mcp>=2): install lore[mcp] ({exc})"
+        return f"lore: the MCP server needs the mcp package (mcp>=2): pip install 'lore-lsp[mcp]' ({exc})"
     return None
 
 

@@ -31,7 +31,7 @@ def dask_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
-        raise WorkspaceError("lore fleet needs Dask: pip install 'lore[org]'") from exc
+        raise WorkspaceError("lore fleet needs Dask: pip install 'lore-lsp[org]'") from exc
     import logging
 
     import dask

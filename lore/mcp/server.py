@@ -355,12 +355,9 @@ def build_server(tools: LoreTools) -> Any:
     from mcp.types import CallToolResult, TextContent, ToolAnnotations
     from pydantic import Field
 
-    try:
-        from importlib.metadata import version
+    from lore import version as installed_version
 
-        lore_version = version("lore")
-    except Exception:  # noqa: BLE001 - only a label
-        lore_version = ""
+    lore_version = installed_version()
 
     @asynccontextmanager
     async def lifespan(_server: Any) -> AsyncIterator[dict[str, Any]]:

@@ -34,6 +34,12 @@ class Context:
     problems: tuple[str, ...] = field(default_factory=tuple)
 
 
+def with_line_base(doc: dict[str, Any]) -> dict[str, Any]:
+    """A JSON document that carries positions says how they count: 0-based lines and UTF-16 columns, as
+    LSP counts them (citations in note text, `repo/path:LINE`, are 1-based, as people read them)."""
+    return {"line_base": 0, "column_unit": "utf-16", **doc}
+
+
 def cite(repo: str, path: str, line: int | None = None) -> str:
     return f"{repo}/{path}:{line + 1}" if line is not None else f"{repo}/{path}"
 
@@ -85,12 +91,16 @@ def service_section(snap: Snapshot, repo: str, path: str) -> Section:
         ev = svc.evidence[0] if svc.evidence else None
         src = cite(ev.repo, ev.path, ev.line) if ev and ev.path else cite(svc.repo, svc.root or ".")
         root = svc.root or "."
-        notes.append(Note(f"{svc.name} (repo {svc.repo}, root {root})", src, "service", data={"service": svc.name}))
+        where = loc(ev.repo, ev.path, Span.line(ev.line or 0)) if ev and ev.path else None
+        notes.append(Note(f"{svc.name} (repo {svc.repo}, root {root})", src, "service", where,
+                          data={"service": svc.name, "repo": svc.repo, "root": root, "languages": list(svc.languages)}))
     owner = snap.owner_for(repo, path)
     if owner:
         who, ev = owner
         src = cite(ev.repo, ev.path, ev.line) if getattr(ev, "path", "") else ""
-        notes.append(Note(f"owner {who if isinstance(who, str) else ', '.join(who)}", src, "owner"))
+        where = loc(ev.repo, ev.path, Span.line(ev.line or 0)) if getattr(ev, "path", "") else None
+        names = [who] if isinstance(who, str) else list(who)
+        notes.append(Note(f"owner {', '.join(names)}", src, "owner", where, data={"owner": names}))
     return Section("service", "Service", tuple(notes), "No service owns this file.")
 
 
@@ -125,14 +135,16 @@ def contract_section(snap: Snapshot, ents: list[Entity], usage_links: list[Link]
     for e in ents:
         text = f"{e.id}: {describe_entity(e)}"
         notes.append(Note(text, cite(e.repo, e.path, e.range.start_line), "entity", loc(e.repo, e.path, e.range),
-                          data={"id": e.id, "kind": e.kind, "attrs": e.attrs}))
+                          data={"id": e.id, "kind": e.kind, "name": e.name, "description": describe_entity(e),
+                                "attrs": e.attrs}))
         notes += copy_notes(snap, e)
         if usage_links:
             lk = next((lk for lk in usage_links if lk.entity == e.id), None)
             if lk is not None:
                 through = f"; through the copy in {lk.copy}" if lk.copy and snap.copies.get(e.id) else ""
-                notes.append(Note(f"this line {lk.role} it ({lk.evidence or lk.kind}, confidence {lk.confidence:.2f}{through})",
-                                  cite(lk.repo, lk.path, lk.range.start_line), "usage"))
+                notes.append(Note(f"this line {lk.role} it ({lk.evidence or lk.kind}{through})",
+                                  cite(lk.repo, lk.path, lk.range.start_line), "usage", loc(lk.repo, lk.path, lk.range),
+                                  data={"role": lk.role, "kind": lk.kind, "confidence": round(lk.confidence, 3)}))
     return Section("contract", "Contract", tuple(notes), "No contract entity here.")
 
 
@@ -251,9 +263,12 @@ def links_section(snap: Snapshot, ents: list[Entity], max_locations: int = 3) ->
                 more = f" (+{len(lks) - max_locations} more)" if len(lks) > max_locations else ""
                 places = ", ".join(cite(lk.repo, lk.path, lk.range.start_line) for lk in lks[:max_locations])
                 who = svc or "(no service)"
+                ff = snap.files.get((first.repo, first.path))
                 notes.append(Note(f"{label}: {who} in {repo}: {places}{more}", cite(first.repo, first.path, first.range.start_line),
                                   label, loc(first.repo, first.path, first.range),
-                                  data={"service": svc, "repo": repo, "count": len(lks), "entity": first.entity}))
+                                  data={"service": svc, "repo": repo, "count": len(lks), "entity": first.entity,
+                                        "language": ff.language if ff is not None else "",
+                                        "sites": [{"path": lk.path, "line": lk.range.start_line} for lk in lks[:max_locations]]}))
     empty = "No known providers or consumers" + (f" ({bound})." if bound and ents else ".")
     return Section("links", "Providers and consumers", tuple(notes), empty)
 
@@ -378,7 +393,7 @@ def graph(snap: Snapshot) -> dict[str, Any]:
               **({"copy": lk.copy} if lk.copy else {})}
              for lk in sorted(snap.links, key=lambda lk: (lk.entity, lk.role, lk.repo, lk.path, lk.range))]
     def decl(d: Entity) -> dict[str, Any]:
-        return {"repo": d.repo, "path": d.path, "line": d.range.start_line + 1}
+        return {"repo": d.repo, "path": d.path, "line": d.range.start_line}
 
     conflicts = [{"id": c.id, "declarations": [decl(d) for d in c.declarations], "differences": list(c.differences),
                   "what_to_do": c.what_to_do} for c in snap.conflicts]

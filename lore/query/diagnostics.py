@@ -11,6 +11,7 @@ text at HEAD and in the buffer. Three kinds, each citing its evidence:
   or revert (from `snap.history.flagged_lines`, when the history layer provides it).
 - `edits-noted-lines`: the buffer changes or deletes lines a team note of kind warning or incident is
   about (placed in the file at HEAD, `lore.query.notes`).
+- `parse-error`: where the file (the unsaved buffer, when open) did not parse, at the extractor's line.
 - `copy-drift`: a declaration in this file is a copy of a contract whose canonical declaration is
   elsewhere, and its wire shape differs from it (see `indexers.copies`); `copy-conflict` when the
   declarations differ and none can be preferred.
@@ -57,6 +58,7 @@ def problems(snap: Snapshot, repo: str, path: str, *, head_lines: Sequence[str] 
              buffer_lines: Sequence[str] | None = None) -> list[Problem]:
     """All problems of one file, sorted by position."""
     out = deprecated_uses(snap, repo, path) + undeclared_dependencies(snap, repo, path) + copy_drift(snap, repo, path)
+    out += unread_parts(snap, repo, path, buffer_lines)
     if head_lines is not None and buffer_lines is not None:
         out += edited_flagged_lines(snap, repo, path, head_lines, buffer_lines)
         out += edited_noted_lines(snap, repo, path, head_lines, buffer_lines)
@@ -67,6 +69,23 @@ def problems(snap: Snapshot, repo: str, path: str, *, head_lines: Sequence[str] 
     except Exception:  # noqa: BLE001 - operational checks never break the other diagnostics
         log.exception("operational diagnostics failed for %s/%s", repo, path)
     return sorted(out, key=lambda p: (p.range, p.code))
+
+
+def unread_parts(snap: Snapshot, repo: str, path: str, lines: Sequence[str] | None = None) -> list[Problem]:
+    """Where the file (as the buffer has it) did not parse: one `parse-error` per extractor error, at its
+    line, so a contract that stops parsing says so instead of going quiet."""
+    ff = snap.files.get((repo, path))
+    if ff is None:
+        return []
+    out: list[Problem] = []
+    for err in ff.errors:
+        line = err.line if err.line is not None and err.line >= 0 else 0
+        width = len(lines[line].encode("utf-16-le")) // 2 if lines is not None and line < len(lines) else 0
+        rng = Span(line, 0, line, width) if width else Span(line, 0, line + 1, 0)
+        out.append(Problem("parse-error", f"{err.reason} (Lore skips what does not parse: its contracts and links "
+                                          "are missing until it does)",
+                           "error" if err.line is not None else "warning", rng, data={"reason": err.reason}))
+    return out
 
 
 def deprecated_uses(snap: Snapshot, repo: str, path: str) -> list[Problem]:

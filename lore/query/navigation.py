@@ -15,9 +15,17 @@ from indexers.model import Entity, Link, Location, Span
 from indexers.snapshot import Snapshot
 
 CONTAINER_KINDS = frozenset({"proto.service", "proto.message", "proto.enum", "openapi.schema", "graphql.type", "sql.table"})
-# Kinds that get a code lens even with no known consumers: the interface a reader asks "who uses this?".
-LENS_KINDS = frozenset({"proto.service", "proto.rpc", "proto.message", "openapi.operation", "graphql.type",
-                        "graphql.field", "sql.table"})
+# Kinds that get a code lens: services and their operations, the interface a reader asks "who uses this?"
+# about (rpcs, HTTP operations, GraphQL root fields; an SQL table is its own service). Messages and fields
+# get none: a lens on every line of a schema says nothing.
+LENS_KINDS = frozenset({"proto.service", "proto.rpc", "openapi.operation", "sql.table"})
+ROOT_TYPES = frozenset({"Query", "Mutation", "Subscription"})
+
+
+def has_lens(e: Entity) -> bool:
+    if e.kind == "graphql.field":
+        return (e.parent or "").rsplit(":", 1)[-1] in ROOT_TYPES
+    return e.kind in LENS_KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,15 +157,15 @@ def _plural(n: int, word: str) -> str:
 
 
 def code_lenses(snap: Snapshot, repo: str, path: str) -> list[Lens]:
-    """One lens per contract declaration in a file that anyone uses, or that is an interface kind:
-    '3 consumers in 2 repos · 1 provider'."""
+    """One lens per service and operation declared in a file (`has_lens`): '3 consumers in 2 repos ·
+    1 provider'."""
     out: list[Lens] = []
     for e in sorted(snap.entities_by_file.get((repo, path), []), key=lambda e: e.range):
+        if not has_lens(e):
+            continue
         ids = [e.id] + (children(snap, e.id) if e.kind in CONTAINER_KINDS else [])
         consumers = [lk for i in ids for lk in snap.links_for(i, "consumes")]
         providers = [lk for i in ids for lk in snap.links_for(i, "provides")]
-        if not consumers and not providers and e.kind not in LENS_KINDS:
-            continue
         repos = {lk.repo for lk in consumers}
         title = _plural(len(consumers), "consumer")
         if consumers:

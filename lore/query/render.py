@@ -2,8 +2,10 @@
 repository-controlled text (commit messages, comments, spec descriptions, file names).
 
 Markdown output never carries raw HTML or links that a repository wrote: every repository string goes
-through `escape_md`, which backslash-escapes markdown punctuation (so no link, image or emphasis can
-form), turns `<`/`>`/`&` into entities (so no HTML), and breaks `command:`/`vscode:` schemes. The only
+through `escape_md` (or `escape_inline` mid-line, or `code` as a code span), which escapes the markdown
+punctuation that could form markup, a link, an image or emphasis, and nothing more (editors that show
+markdown source, like Neovim, show every needless backslash); turns `<` that could open a tag and `&`
+that could form an entity into entities (so no HTML), and breaks `command:`/`vscode:` schemes. The only
 links in the output are `file://` links Lore builds itself from paths it percent-encodes.
 
 Text for a terminal goes through `safe_text` (and JSON through `safe_json`): the one sanitiser for every
@@ -25,8 +27,18 @@ from urllib.parse import quote
 from indexers.model import Location, Section
 from lore.query.context import Context
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()!|~$])")
-_BLOCK_START = re.compile(r"^([#+\-=>])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+# What markdown needs escaped, and no more (Neovim shows every backslash it does not need): code spans,
+# emphasis, links and images, strikethrough; `_` only where it can open or close emphasis (not inside
+# snake_case); `]` only where it could close a link; `\` only before punctuation; `<` only where it could
+# open HTML or an autolink; `&` only where it would form an entity.
+_ALWAYS = re.compile(r"[`*\[~]")
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_CLOSE_BRACKET = re.compile(r"\](?=[(\[:])")
+_BACKSLASH = re.compile(r"\\(?=[!-/:-@\[-`{-~])")
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?]|$)")  # at the end, too: the next fragment may start a tag
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+_BLOCK_START = re.compile(r"^([#+\-=>|])")
 _ORDERED_START = re.compile(r"^(\d+)([.)])")
 _SCHEMES = re.compile(r"(?i)\b(command|vscode|vscode-insiders|javascript|data)\s*:")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -60,12 +72,32 @@ def clean(text: str, limit: int = 400) -> str:
 
 
 def escape_md(text: str, limit: int = 400) -> str:
-    text = clean(text, limit)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
+    """Repository text as inert markdown: it reads as written, and no markup, HTML or link can form."""
+    text = escape_inline(text, limit)
     text = _BLOCK_START.sub(r"\\\1", text)
-    text = _ORDERED_START.sub(r"\1\\\2", text)
+    return _ORDERED_START.sub(r"\1\\\2", text)
+
+
+def escape_inline(text: str, limit: int = 400) -> str:
+    """`escape_md` for text placed after other text on a line, where it cannot start a block (a heading,
+    a list item, a quote): `#57` stays `#57`."""
+    text = clean(text, limit)
+    text = _BACKSLASH.sub(r"\\\\", text)
+    text = _ALWAYS.sub(lambda m: "\\" + m.group(0), text)
+    text = _UNDERSCORE.sub(r"\\_", text)
+    text = _CLOSE_BRACKET.sub(r"\\]", text)
+    text = _ENTITY.sub("&amp;", text)
+    text = _TAG_OPEN.sub("&lt;", text)
     return _SCHEMES.sub(lambda m: m.group(1) + "\u200b:", text)
+
+
+def code(text: str, limit: int = 200) -> str:
+    """Text as a code span: shown literally by every renderer, so nothing inside needs escaping."""
+    text = clean(text, limit)
+    run = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def file_uri(path: Path, line: int | None = None) -> str:
@@ -74,41 +106,6 @@ def file_uri(path: Path, line: int | None = None) -> str:
 
 
 LinkResolver = Callable[[Location], str | None]
-
-
-def render_markdown(ctx: Context, *, max_notes: int = 8, resolve: LinkResolver | None = None, show_empty: bool = False) -> str:
-    """Concise markdown for a hover: each section a bold title and a few bullet notes with citations."""
-    out: list[str] = []
-    budget = max_notes
-    for sec in ctx.sections:
-        if not sec.notes:
-            if show_empty and sec.empty:
-                out.append(f"**{escape_md(sec.title)}** — _{escape_md(sec.empty)}_")
-            continue
-        if budget <= 0:
-            break
-        lines = [f"**{escape_md(sec.title)}**"]
-        for note in sec.notes[:budget]:
-            lines.append(f"- {escape_md(note.text)}{_citation(note.source, note.location, resolve)}")
-        budget -= min(len(sec.notes), budget)
-        out.append("\n".join(lines))
-    # History gaps are announced once per session (a window message) and in the History section itself;
-    # repeating them under every hover would bury the file's own problems.
-    problems = [p for p in ctx.problems if not p.startswith("history: ")]
-    if problems:
-        out.append("**Problems in this file**\n" + "\n".join(f"- {escape_md(p)}" for p in problems[:3]))
-    return "\n\n".join(out)
-
-
-def _citation(source: str, location: Location | None, resolve: LinkResolver | None) -> str:
-    if not source:
-        return ""
-    text = escape_md(source, 160)
-    target = resolve(location) if (resolve is not None and location is not None) else None
-    if target:
-        return f" — [{text}]({target})"
-    plain = clean(source, 160).replace("`", "'")
-    return f" — `{plain}`"
 
 
 def render_text(ctx: Context, *, max_notes: int = 50) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from lsprotocol import types as t
 
 from indexers.snapshot import Snapshot
+from lore.query import context as query
 from lore.query import diagnostics as problems_mod
 from lore.query import navigation
 from lsp_server.convert import clamp, file_of, path_to_uri
@@ -31,31 +32,55 @@ def _selection(doc: Doc, rng: t.Range) -> tuple[int, int, int]:
     return line, col, max(end, line)
 
 
+# History notes that are a reason to look at the lines' history (a routine last change is not).
+ROUTINE_HISTORY = frozenset({"last_change", "coupling", "service_coupling", "decision"})
+
+
 def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, str] | None = None,
                  found: breaking.Result | None = None, context: Sequence[t.Diagnostic] = (),
-                 versioned: bool = False) -> list[t.CodeAction]:
+                 versioned: bool = False, invoked: bool = False) -> list[t.CodeAction]:
     """`read_text` maps file URIs to open buffer text, so an edit targets what the editor shows; `found`
     is the document's breaking-change result (for the buffer text `doc.text`), `context` the client's
-    diagnostics in the range; `versioned`: the client takes versioned edits (documentChanges)."""
+    diagnostics in the range; `versioned`: the client takes versioned edits (documentChanges).
+
+    Actions only where they have a subject (no light bulb on every line): consumers/providers where a
+    contract entity is, the history where the lines carry a workaround, hotfix, revert or marker; the AI
+    context there too, or for a selection the user asked actions for (`invoked`)."""
     key = locate(snap, doc)
     if key is None:
         return []
     line, col, end = _selection(doc, rng)
     out: list[t.CodeAction] = breaking_fixes(snap, doc, rng, found, context, versioned)
-    for ident in navigation.entity_ids_at(snap, key[0], key[1], line, col)[:3]:
-        for role, label in (("consumes", "consumers"), ("provides", "providers")):
+    ids = navigation.entity_ids_at(snap, key[0], key[1], line, col if end == line else None)[:3]
+    for ident in ids:
+        for role, label in (("consumes", "consumer"), ("provides", "provider")):
             n = len(navigation.entity_references(snap, ident, include_declaration=False, role=role))
             if n:
-                out.append(t.CodeAction(title=f"Lore: show {n} {label} of {ident}", kind=t.CodeActionKind.Empty,
-                                        command=t.Command(title=f"Show {label}", command=SHOW_CONSUMERS,
+                out.append(t.CodeAction(title=f"Lore: show {plural(n, label)} of {ident}", kind=t.CodeActionKind.Empty,
+                                        command=t.Command(title=f"Show {label}s", command=SHOW_CONSUMERS,
                                                           arguments=[doc.uri, line, col, ident, role])))
-    out.append(t.CodeAction(title="Lore: show history of the selected lines", kind=t.CodeActionKind.Empty,
-                            command=t.Command(title="Show history", command=SHOW_HISTORY, arguments=[doc.uri, line, end])))
-    out.append(t.CodeAction(title="Lore: copy system context for an AI prompt", kind=t.CodeActionKind.Empty,
-                            command=t.Command(title="Copy context", command=COPY_CONTEXT, arguments=[doc.uri, line, end])))
-    out.append(notes.add_note_action(doc.uri, line, end))
+    notable = notable_history(snap, key, line, end)
+    if notable:
+        out.append(t.CodeAction(title="Lore: show history of the selected lines", kind=t.CodeActionKind.Empty,
+                                command=t.Command(title="Show history", command=SHOW_HISTORY, arguments=[doc.uri, line, end])))
+    selection = rng.start != rng.end
+    if ids or notable or (invoked and selection):
+        out.append(t.CodeAction(title="Lore: copy system context for an AI prompt", kind=t.CodeActionKind.Empty,
+                                command=t.Command(title="Copy context", command=COPY_CONTEXT, arguments=[doc.uri, line, end])))
+    if ids or notable or invoked:  # a note is about lines the user chose: asked for, or lines with a subject
+        out.append(notes.add_note_action(doc.uri, line, end))
     out.extend(dependency_fixes(snap, key, line, end, read_text or {}))
     return out
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def notable_history(snap: Snapshot, key: tuple[str, str], first: int, last: int) -> bool:
+    """Whether the lines carry history worth a look: a workaround, hotfix, revert, ... or a marker."""
+    sections = query.history_sections(snap, key[0], key[1], first, last)
+    return any(n.kind not in ROUTINE_HISTORY for sec in sections if sec.name in ("history", "markers") for n in sec.notes)
 
 
 def breaking_fixes(snap: Snapshot, doc: Doc, rng: t.Range, found: breaking.Result | None,

@@ -70,4 +70,9 @@ def context(snap: Snapshot, doc: Doc, line: int, col: int | None, end_line: int 
     line, c = clamp(line, col or 0, doc.lines)
     end = clamp(end_line, 0, doc.lines)[0] if end_line is not None else None
     ctx = query.context(snap, key[0], key[1], line, c if col is not None else None, end, text=doc.text)
+    if col is not None and not ctx.entity_ids:
+        # Show Context / Show Consumers from anywhere on the line: the cursor need not be on the call
+        whole = query.context(snap, key[0], key[1], line, None, end, text=doc.text)
+        if whole.entity_ids:
+            ctx = whole
     return to_plain(ctx)  # type: ignore[no-any-return]

@@ -1,5 +1,6 @@
-"""Hover: the system context at a position, rendered by `lore.query.render` (the one place that escapes
-repository text), with file:// links for every cited location."""
+"""Hover: the system context at a position as `lore.query.brief` renders it (a headline, then one line per
+section, most important first; repository text escaped by `lore.query.render`), with file:// links for
+every cited location."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from lsprotocol import types as t
 
 from indexers.snapshot import Snapshot
 from lore.query import context as query
-from lore.query.render import render_markdown
+from lore.query.brief import render_brief
 from lsp_server.convert import clamp, hover_link, to_range
 from lsp_server.settings import Settings
 from lsp_server.state import Doc, locate
@@ -24,7 +25,7 @@ def hover(snap: Snapshot, doc: Doc, position: t.Position, settings: Settings) ->
     ctx = query.context(snap, key[0], key[1], line, col, text=doc.text)
     if not ctx.entity_ids and not any(n.kind not in QUIET_KINDS for s in ctx.sections for n in s.notes):
         return None
-    text = render_markdown(ctx, max_notes=settings.max_hover_notes, resolve=lambda loc: hover_link(snap, loc))
+    text = render_brief(ctx, max_notes=settings.max_hover_notes, resolve=lambda loc: hover_link(snap, loc))
     if not text:
         return None
     spans = [e.range for e in snap.entities_at(key[0], key[1], line, col) if e.range.contains(line, col)]

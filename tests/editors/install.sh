@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the real-editor tests need (tests/test_editors.py), from the package registries only:
 #   - Debian: chromium (headless browser for code-server and the map page), ripgrep, build tools for
-#             code-server's native modules, graphviz (checks `lore graph --format dot`)
+#             code-server's native modules, graphviz (checks `lore graph --format dot`), DejaVu fonts
+#             (the Neovim test draws its screenshots with them)
 #   - npm:    code-server 4.100.3 (VS Code 1.100.3 on node 20), playwright-core and @mermaid-js/mermaid-cli
 #             (checks `lore graph --format mermaid`; its browser is Debian's chromium), in $LORE_EDITOR_TOOLS
 #             (outside the repo); the VS Code extension's own build deps in editors/vscode/node_modules; the
@@ -22,7 +23,7 @@ t0=$(date +%s)
 
 echo "== editor tests: system packages"
 missing=""
-for pkg in chromium ripgrep build-essential pkg-config libkrb5-dev curl graphviz; do
+for pkg in chromium ripgrep build-essential pkg-config libkrb5-dev curl graphviz fonts-dejavu-core; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then

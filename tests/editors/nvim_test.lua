@@ -11,6 +11,12 @@
 --     edits-workaround diagnostic
 --   - :LoreMap writes the map page centred on cart-service and hands it to the opener (vim.ui.open)
 --   - :LoreReindex answers with the index counts; no warning was shown on the way
+--   - before all that, the failure path: `python` names an interpreter without Lore: one message naming
+--     the cause and the install command, no client, :LoreContext and :checkhealth lore answer, and
+--     setup with the right interpreter + :LoreRestart starts the server
+--   - indexing progress reaches LspProgress and vim.lsp.status(); a file outside every repository starts
+--     no second server; :checkhealth lore reports the running server; :LoreLog opens the log
+--   - with a screen attached (tests/editors/nvim_screen.py), screenshots of the hover
 local out_path = assert(os.getenv('LORE_OUT'), 'LORE_OUT unset')
 local example = assert(os.getenv('LORE_EXAMPLE'), 'LORE_EXAMPLE unset')
 local v = vim.version()
@@ -71,6 +77,21 @@ local function hover_text(client, bufnr)
   return contents and (contents.value or contents) or ''
 end
 
+local ui_chan = (vim.api.nvim_list_uis()[1] or {}).chan
+local function screenshot(name)
+  if not ui_chan or not os.getenv('LORE_SHOTS') then
+    return
+  end
+  vim.cmd('redraw!')
+  vim.rpcrequest(ui_chan, 'lore_screenshot', os.getenv('LORE_SHOTS') .. '/' .. name)
+  result.screenshots = result.screenshots or {}
+  table.insert(result.screenshots, name)
+end
+
+local function buffer_text(bufnr)
+  return table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), '\n')
+end
+
 local function floats()
   local out = {}
   for _, win in ipairs(vim.api.nvim_list_wins()) do
@@ -93,20 +114,56 @@ local function main()
     result.route = 'vim.lsp.config'
   end
   local python = assert(os.getenv('LORE_PYTHON'), 'LORE_PYTHON unset')
+  local progress = {}
+  vim.api.nvim_create_autocmd('LspProgress', {
+    callback = function(ev)
+      local value = ev.data and ev.data.params and ev.data.params.value or {}
+      table.insert(progress, { kind = value.kind, title = value.title, message = value.message, status = vim.lsp.status() })
+    end,
+  })
+  vim.cmd('filetype on')
+  vim.cmd('syntax on') -- as in a user's Neovim (--clean leaves it off): hover floats get highlights and conceals
+
+  -- 0. the failure path: an interpreter without Lore
+  require('lore').setup({ python = assert(os.getenv('LORE_NOLORE_PYTHON'), 'LORE_NOLORE_PYTHON unset') })
+  local buf = open('checkout-service/checkout/cart_client.py')
+  wait(30000, function()
+    return #notes > 0
+  end, 'the message about the missing install')
+  vim.wait(1500, function() return false end, 50) -- anything else that would be said is said by now
+  local failure_notes = vim.deepcopy(notes)
+  result.failure_notes = failure_notes
+  local said = failure_notes[1] and failure_notes[1].msg or ''
+  check('server missing: one message naming the cause and the fix', #failure_notes == 1
+    and failure_notes[1].level == vim.log.levels.ERROR and said:find('No module named', 1, true) ~= nil
+    and said:find('-m pip install lore-lsp', 1, true) ~= nil, failure_notes)
+  check('server missing: no client started', #vim.lsp.get_clients({ name = 'lore' }) == 0, #vim.lsp.get_clients({ name = 'lore' }))
+  vim.cmd('LoreContext')
+  check('server missing: :LoreContext answers with the cause', #notes == 2 and notes[2].msg:find('No module named', 1, true) ~= nil, notes)
+  vim.cmd('checkhealth lore')
+  local health = buffer_text(0)
+  result.health_missing = health
+  check('server missing: :checkhealth lore says why', health:find('ERROR', 1, true) ~= nil
+    and health:find('No module named', 1, true) ~= nil and health:find('pip install lore-lsp', 1, true) ~= nil, health)
+  vim.cmd('tabclose')
+  for k in pairs(notes) do
+    notes[k] = nil
+  end
+  -- the fix: the right interpreter, then :LoreRestart
   if result.route == 'vim.lsp.start' then
     require('lore').setup({ python = python }) -- no settings: {} must reach the server as an object
   else
     require('lore').setup({ python = python, settings = { logLevel = 'info', maxHoverNotes = 6 } })
   end
-  vim.cmd('filetype on')
+  vim.cmd('LoreRestart')
 
   -- 1. a consumer of a deprecated rpc: diagnostic + hover + :LoreContext
-  local buf = open('checkout-service/checkout/cart_client.py')
   local client
-  wait(20000, function()
+  wait(30000, function()
     client = vim.lsp.get_clients({ bufnr = buf, name = 'lore' })[1]
     return client ~= nil and client.initialized
-  end, 'the lore client to attach')
+  end, 'the lore client to attach after :LoreRestart')
+  check('fixing the setup and :LoreRestart starts the server', true, client.id)
   result.root_dir = client.root_dir
   result.initialized_ms = ms()
   check('root is the lore.toml folder', vim.fs.normalize(client.root_dir) == vim.fs.normalize(example), client.root_dir)
@@ -127,8 +184,34 @@ local function main()
   cursor_on(buf, 27, 'RemoveItem')
   local hover = hover_text(client, buf)
   result.hover_client = hover
-  check('hover on the RemoveItem call', hover:find('proto:shop.cart.v1.CartService.RemoveItem', 1, true) ~= nil, hover)
+  check('hover on the RemoveItem call', hover:find('proto:shop.cart.v1.CartService.RemoveItem', 1, true) ~= nil
+    and vim.startswith(hover, 'rpc `RemoveItem` (**deprecated**) — called by **checkout-service** (Python)'), hover)
 
+  -- the hover as Neovim shows it (vim.lsp.buf.hover: a markdown float), on the hotfixed GetCart call
+  cursor_on(buf, 19, 'GetCart')
+  vim.cmd('normal K') -- as a person does: the plugin maps K to the hover with its float options
+  local float_text
+  wait(15000, function()
+    for _, win in ipairs(floats()) do
+      local text = buffer_text(vim.api.nvim_win_get_buf(win))
+      if text:find('GetCart', 1, true) then
+        float_text = text
+        return true
+      end
+    end
+    return false
+  end, 'the hover float')
+  result.hover_float = float_text
+  check('hover float: the first line says what it is and who depends on it', vim.startswith(float_text,
+    'rpc `GetCart` — provided by **cart-service** (Go), called by **checkout-service** (Python) and **storefront** (TypeScript)'), float_text)
+  check('hover float: the hotfix first, no needless escapes, no long shas', float_text:find('- **History** Hotfix: retry GetCart', 1, true) ~= nil
+    and not float_text:find('\\[(_#)]') and not float_text:find('%x' .. string.rep('%x', 39)), float_text)
+  screenshot('nvim_hover.png')
+  for _, win in ipairs(floats()) do
+    vim.api.nvim_win_close(win, true)
+  end
+
+  vim.api.nvim_win_set_cursor(0, { 27, 0 }) -- the start of the line, not on the call: still its context
   vim.cmd('LoreContext')
   local ctx_lines
   wait(15000, function()
@@ -154,6 +237,13 @@ local function main()
     return vim.lsp.get_clients({ bufnr = proto, name = 'lore' })[1] ~= nil
   end, 'the client on cart.proto')
   check('one server for the whole system', #vim.lsp.get_clients({ name = 'lore' }) == 1, #vim.lsp.get_clients({ name = 'lore' }))
+  local outside = vim.fs.dirname(example) .. '/outside.py'
+  vim.fn.writefile({ 'print("not in any repository")' }, outside)
+  vim.cmd('edit ' .. vim.fn.fnameescape(outside))
+  vim.wait(1500, function() return false end, 50)
+  check('a file outside every repository starts no second server', #vim.lsp.get_clients({ name = 'lore' }) == 1
+    and #vim.lsp.get_clients({ bufnr = 0, name = 'lore' }) == 0, #vim.lsp.get_clients({ name = 'lore' }))
+  vim.cmd('buffer ' .. proto)
   cursor_on(proto, 9, 'GetCart')
   local proto_hover = hover_text(client, proto)
   result.hover_proto = proto_hover
@@ -238,6 +328,31 @@ local function main()
     end
   end
   check('no warnings from the server or the plugin', #warnings == 0, warnings)
+
+  -- 5. progress, :checkhealth lore with a running server, :LoreLog
+  result.progress = progress
+  local began, ended, status = false, false, false
+  for _, p in ipairs(progress) do
+    began = began or (p.kind == 'begin' and p.title == 'Lore: indexing')
+    ended = ended or p.kind == 'end'
+    status = status or (type(p.status) == 'string' and p.status:find('indexing', 1, true) ~= nil)
+  end
+  check('indexing progress reaches LspProgress and vim.lsp.status()', began and ended and status, progress)
+  vim.cmd('checkhealth lore')
+  local healthy = buffer_text(0)
+  result.health = healthy
+  check(':checkhealth lore reports the server', healthy:find('lore-lsp', 1, true) ~= nil
+    and healthy:find('repo contracts:', 1, true) ~= nil and healthy:find('no index error', 1, true) ~= nil
+    and healthy:find('cache ', 1, true) ~= nil and not healthy:find('ERROR', 1, true), healthy)
+  vim.cmd('tabclose')
+  local before_log = #notes
+  vim.cmd('LoreLog')
+  check(':LoreLog opens the LSP log', vim.fs.normalize(vim.api.nvim_buf_get_name(0)) == vim.fs.normalize(vim.lsp.get_log_path()),
+    vim.api.nvim_buf_get_name(0))
+  for i = #notes, before_log + 1, -1 do
+    table.remove(notes, i) -- "nothing logged yet" is information, not a warning
+  end
+  vim.cmd('tabclose')
 
   client:stop()
   vim.wait(3000, function()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # VS Code test of editors/vscode: build the .vsix, install it into code-server (VS Code 1.100 from npm),
-# open the example system in headless Chromium (playwright-core) and check hover + Problems; screenshots
-# go to ARTIFACTS_DIR (and hover.png to editors/vscode/hover.png with LORE_UPDATE_SCREENSHOT=1).
+# open the example system in headless Chromium (playwright-core) and check the failure path (no Lore for
+# the configured interpreter), then hover + Problems; screenshots go to ARTIFACTS_DIR (and to
+# editors/vscode/hover.png and server-missing.png with LORE_UPDATE_SCREENSHOT=1).
 # Usage: tests/editors/run_vscode.sh [ARTIFACTS_DIR]
 #   env: LORE_PYTHON (default .venv/bin/python), LORE_EDITOR_TOOLS (see tests/editors/install.sh)
 set -euo pipefail
@@ -34,10 +35,13 @@ elapsed() { awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }
   || { cat "$WORK/package.log"; exit 1; }
 echo "vsix built in $(elapsed) s ($(du -k "$WORK/lore.vsix" | cut -f1) KiB)"
 
-# 2. a fresh code-server profile: user settings point the extension at the project's interpreter
+# 2. a fresh code-server profile. The user settings first point the extension at an interpreter without
+# Lore (the failure path: one message, commands answer); the browser test then fixes the setting to the
+# project's interpreter and the server starts.
+"$(command -v python3)" -m venv --without-pip "$WORK/nolore"
 cat > "$WORK/data/User/settings.json" <<JSON
 {
-  "lore.pythonPath": "$PY",
+  "lore.pythonPath": "$WORK/nolore/bin/python",
   "lore.logLevel": "info",
   "lore.trace.server": "messages",
   "workbench.startupEditor": "none",
@@ -64,6 +68,7 @@ echo "extension installed in $(elapsed) s"
 
 # 3. code-server on a free loopback port
 PORT="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+cd "$WORK"  # nothing of the repo on the server's path: `python -m lore` must find the installed Lore only
 setsid "$CS_BIN" "${CS_ARGS[@]}" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry \
   --disable-update-check --disable-workspace-trust --disable-getting-started-override \
   "$WORK/example" >"$WORK/code-server.log" 2>&1 &
@@ -78,9 +83,11 @@ echo "code-server up in $(elapsed) s"
 # 4. the browser part
 rc=0
 NODE_PATH="$TOOLS/pw/node_modules" CHROMIUM="$CHROMIUM" ARTIFACTS="$ART" BROWSER_HOME="$WORK" \
+  LORE_GOOD_PYTHON="$PY" \
   node "$ROOT/tests/editors/vscode_test.js" "http://127.0.0.1:$PORT/?folder=$WORK/example" || rc=$?
 if [ "$rc" = 0 ] && [ "${LORE_UPDATE_SCREENSHOT:-0}" = 1 ]; then
   cp "$ART/vscode_hover.png" "$ROOT/editors/vscode/hover.png"
+  cp "$ART/vscode_server_missing.png" "$ROOT/editors/vscode/server-missing.png"
 fi
 echo "vscode test finished in $(elapsed) s (rc=$rc)"
 exit $rc

@@ -1,7 +1,11 @@
-// VS Code (code-server) in headless Chromium, driven with playwright-core: the Lore extension from the
-// .vsix must show, on checkout-service/checkout/cart_client.py of the example system,
+// VS Code (code-server) in headless Chromium, driven with playwright-core. First the failure path: the
+// user settings name an interpreter without Lore, so the extension must show one message (naming the
+// cause and the install command, with Open Settings and Show Log), keep its commands answering (Show
+// Server Log) and start the server once the setting is fixed. Then the Lore extension from the .vsix
+// must show, on checkout-service/checkout/cart_client.py of the example system,
 //   - the deprecated-use diagnostic (squiggle + Problems panel entry, source "lore"),
-//   - Lore's hover on the RemoveItem call (names proto:shop.cart.v1.CartService.RemoveItem),
+//   - Lore's hover on the hotfixed GetCart call: the first line says what it is and who depends on it,
+//     then the hotfix, the consumers, ... (screenshot),
 //   - the status bar item, and "Lore: Show Context at Cursor" (markdown preview of lore/context);
 // and on contracts/proto/shop/cart/v1/cart.proto the consumers code lens of `rpc GetCart`, which runs
 // the server's lore.showConsumers and shows its result in a peek view (the extension's middleware);
@@ -14,6 +18,7 @@ const fs = require('fs');
 const path = require('path');
 
 const URL = process.argv[2];
+const GOOD_PYTHON = process.env.LORE_GOOD_PYTHON;
 const ART = process.env.ARTIFACTS;
 const HOME = process.env.BROWSER_HOME;
 const FILE = 'cart_client.py';
@@ -53,6 +58,10 @@ async function quickOpen(page, file, text) {
   await page.waitForSelector(`.editor-instance .view-lines >> text=${text}`, { timeout: 30000 });
 }
 
+async function toasts(page) {
+  return page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+}
+
 async function command(page, title) {
   await page.keyboard.press('F1');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible' });
@@ -86,6 +95,43 @@ async function command(page, title) {
     await page.waitForSelector('.explorer-folders-view .monaco-list-row[aria-label*="lore.toml"]', { timeout: 60000 });
     result.workbench_s = secs(); log('workbench ready');
 
+    // -- the failure path: lore.pythonPath names an interpreter without Lore ------------------------------
+    const failure = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'Lore cannot start' }).first();
+    await failure.waitFor({ timeout: 60000 });
+    await page.waitForTimeout(3000); // anything else the extension or the client would say arrives by now
+    result.failure_toasts = (await toasts(page)).filter((t) => /lore/i.test(t));
+    const message = result.failure_toasts[0] || '';
+    check('server missing: one message naming the cause and the fix',
+      result.failure_toasts.length === 1 && /No module named/.test(message) && message.includes('-m pip install lore-lsp'),
+      result.failure_toasts);
+    const buttons = await failure.locator('.monaco-button').allInnerTexts();
+    check('server missing: Open Settings and Show Log', buttons.includes('Open Settings') && buttons.includes('Show Log'), buttons);
+    const failedStatus = page.locator('.statusbar-item').filter({ hasText: /Lore/ }).first();
+    result.failed_status = (await failedStatus.innerText()).trim();
+    check('server missing: the status item says so', /failed/.test(result.failed_status), result.failed_status);
+    await page.screenshot({ path: path.join(ART, 'vscode_server_missing.png') });
+    await command(page, 'Lore: Show Server Log');
+    const logView = page.locator('.output-view, .panel .monaco-editor').filter({ hasText: '--check' }).first();
+    await logView.waitFor({ timeout: 15000 });
+    result.log_excerpt = (await logView.innerText()).replace(/\u00a0/g, ' ').slice(0, 1500);
+    check('server missing: Show Server Log answers with the preflight', /No module named/.test(result.log_excerpt), result.log_excerpt);
+    await page.keyboard.press('Control+J'); // close the panel
+    // fix the setting as a user would: the message's Open Settings button, then the interpreter with Lore
+    await failure.hover();
+    await failure.locator('.monaco-button').filter({ hasText: 'Open Settings' }).first().click();
+    // machine-scoped: a remote window (code-server is one) shows it under the Remote tab, not User
+    await page.locator('.settings-editor .settings-tabs-widget .action-label').filter({ hasText: 'Remote' }).first().click();
+    const input = page.locator('.settings-editor input[aria-label="lore.pythonPath"]').first();
+    await input.waitFor({ timeout: 20000 });
+    await input.fill(GOOD_PYTHON);
+    await page.keyboard.press('Tab');
+    await page.locator('.statusbar-item').filter({ hasText: /^\s*\S*\s*Lore(: indexing.*)?\s*$/ }).first().waitFor({ timeout: 60000 });
+    await page.keyboard.press('Control+K');
+    await page.keyboard.press('Control+W'); // close the settings editor
+    for (const close of await page.locator('.notifications-toasts .codicon-notifications-clear').all()) await close.click().catch(() => {});
+    check('fixing lore.pythonPath restarts the server', true, (await failedStatus.innerText()).trim());
+    result.fixed_s = secs();
+
     // open the consumer of the deprecated rpc with Quick Open
     await quickOpen(page, FILE, 'RemoveItem');
     result.editor_s = secs(); log('editor open');
@@ -107,7 +153,7 @@ async function command(page, title) {
     result.status_bar = (await status.innerText()).trim();
     check('status bar item', /Lore/.test(result.status_bar), result.status_bar);
 
-    // hover over RemoveItem on line 27
+    // hover over RemoveItem on line 27: what it is (deprecated) and who calls it
     await page.keyboard.press('Control+Shift+M'); // close the panel again: more room for the hover
     const box = await wordBox(page, 'self._stub.RemoveItem(', 'RemoveItem');
     if (!box) throw new Error('RemoveItem not rendered on screen');
@@ -117,13 +163,33 @@ async function command(page, title) {
     await hover.waitFor({ state: 'visible', timeout: 20000 });
     result.hover = await page.locator('.monaco-hover:not(.hidden)').first().innerText();
     result.hover_s = secs();
-    check('hover shows the contract', result.hover.includes(RPC) && /Providers and consumers/.test(result.hover), result.hover);
+    check('hover shows the contract', result.hover.includes(RPC) &&
+      result.hover.includes('\nrpc RemoveItem (deprecated) — called by checkout-service (Python)\n'), result.hover);
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(300);
+
+    // hover over the hotfixed GetCart call on line 19: the first line, then one line per section
+    const getCart = await wordBox(page, 'return self._stub.GetCart(', 'GetCart');
+    if (!getCart) throw new Error('GetCart not rendered on screen');
+    await page.mouse.move(getCart.x + 2, getCart.y + getCart.height / 2);
+    await page.mouse.move(getCart.x + getCart.width / 2, getCart.y + getCart.height / 2, { steps: 5 });
+    const hover2 = page.locator('.monaco-hover:not(.hidden) .rendered-markdown').filter({ hasText: 'Hotfix' }).first();
+    await hover2.waitFor({ state: 'visible', timeout: 20000 });
+    result.hover_get_cart = await page.locator('.monaco-hover:not(.hidden)').first().innerText();
+    const all = result.hover_get_cart.split('\n').filter((l) => l.trim());
+    const hoverLines = all.slice(Math.max(0, all.findIndex((l) => l.startsWith('rpc GetCart'))));
+    check('hover: the first line says what it is and who depends on it', hoverLines[0] ===
+      'rpc GetCart — provided by cart-service (Go), called by checkout-service (Python) and storefront (TypeScript)', hoverLines);
+    check('hover: the hotfix first, then the consumers, no escapes or long shas',
+      /^History Hotfix: retry GetCart/.test(hoverLines[1]) && /^Consumers/.test(hoverLines[2]) &&
+      !/[0-9a-f]{40}|\\[(_#]|confidence/.test(result.hover_get_cart), hoverLines);
     await page.waitForTimeout(800); // the hover fades in
     await page.screenshot({ path: path.join(ART, 'vscode_hover.png') });
 
     // Lore: Show Context at Cursor -> markdown preview of lore/context
     await page.keyboard.press('Escape');
-    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.click(1330, box.y + box.height / 2); // past the end of the line: not on the call
     await command(page, 'Lore: Show Context at Cursor');
     const tab = page.locator('.tabs-container .tab').filter({ hasText: /Preview/ }).first();
     await tab.waitFor({ timeout: 20000 });

@@ -2,7 +2,7 @@
 // commands: a code action or code lens that runs lore.showConsumers / lore.showHistory /
 // lore.copyContext gets its result shown (peek, preview, clipboard) by `afterServerCommand`.
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, LanguageClient, Location as LspLocation } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, LanguageClient, Location as LspLocation, State } from 'vscode-languageclient/node';
 import { Context, ContextDocuments, renderContext } from './contextView';
 import { SystemMap, SystemMapView } from './systemMap';
 
@@ -89,6 +89,7 @@ export function registerCommands(host: Host, restart: () => Promise<void>, showL
     try {
       await fn(client);
     } catch (err) {
+      if (client.state !== State.Running) return; // the server went away: the extension has said so, once
       void vscode.window.showErrorMessage(`Lore: ${err instanceof Error ? err.message : String(err)}`);
     }
   };

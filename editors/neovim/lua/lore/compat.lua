@@ -24,4 +24,20 @@ function M.request(client, method, params, handler, bufnr)
   return client.request(method, params, handler, bufnr)
 end
 
+--- client:request_sync on 0.11+, client.request_sync before.
+function M.request_sync(client, method, params, timeout, bufnr)
+  if vim.fn.has('nvim-0.11') == 1 then
+    return client:request_sync(method, params, timeout, bufnr)
+  end
+  return client.request_sync(method, params, timeout, bufnr)
+end
+
+--- client:stop() on 0.11+, client.stop() before.
+function M.stop(client)
+  if vim.fn.has('nvim-0.11') == 1 then
+    return client:stop()
+  end
+  return client.stop()
+end
+
 return M

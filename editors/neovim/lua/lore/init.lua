@@ -1,12 +1,15 @@
 -- Lore for Neovim: registers the Lore language server (`lore serve`, stdio) and adds :LoreContext,
--- :LoreReindex, :LoreConsumers, :LoreCopyContext and :LoreMap. Hover, diagnostics, code actions, code lenses and
--- navigation come from the server through Neovim's built-in LSP client.
+-- :LoreReindex, :LoreConsumers, :LoreCopyContext, :LoreMap, :LoreRestart, :LoreLog and `:checkhealth lore`.
+-- Hover, diagnostics, code actions, code lenses and navigation come from the server through Neovim's
+-- built-in LSP client; indexing progress reaches vim.lsp.status() and the LspProgress event.
 --
 --   require('lore').setup({ python = '/path/to/venv/bin/python', settings = { maxHoverNotes = 6 } })
 --
 -- Neovim >= 0.11 uses vim.lsp.config + vim.lsp.enable; 0.8-0.10 start the client from a FileType
--- autocommand with vim.lsp.start.
+-- autocommand with vim.lsp.start. Either way one server runs per system (the folder of lore.toml, else
+-- of .git), none for a file outside every repository, and none until `<cmd> --check` says Lore works.
 local compat = require('lore.compat')
+local server = require('lore.server')
 local ui = require('lore.ui')
 
 local M = {}
@@ -29,30 +32,17 @@ M.defaults = {
   settings = {},
   -- Where :LoreMap writes the map page (nil: stdpath('cache')/lore/system-map.html).
   map_file = nil,
+  -- K in buffers the server attaches to: vim.lsp.buf.hover with these float options (no wrapping:
+  -- Neovim 0.11 wraps a line at its width before the link targets are concealed, which leaves gaps).
+  -- false: leave K alone. Only replaces K when it is unmapped or Neovim's default LSP hover.
+  hover = { border = 'rounded', wrap = false },
 }
 
 M.config = vim.deepcopy(M.defaults)
 
-local function server_cmd(opts)
-  if opts.cmd then
-    return opts.cmd
-  end
-  if not opts.python and vim.fn.executable('lore') == 1 then
-    return { 'lore', 'serve' }
-  end
-  return { opts.python or 'python3', '-m', 'lore', 'serve' }
-end
-
---- The root of the system a file belongs to: the nearest folder up with a root marker, in marker order.
+--- The root of the system a file belongs to (nil outside every repository).
 function M.root(path)
-  local start = vim.fs.dirname(path)
-  for _, marker in ipairs(M.config.root_markers) do
-    local found = vim.fs.find(marker, { upward = true, path = start })[1]
-    if found then
-      return vim.fs.dirname(found)
-    end
-  end
-  return nil
+  return server.root(path, M.config.root_markers)
 end
 
 -- Client-side handlers for the server's commands when a code action or code lens runs them: the
@@ -83,17 +73,65 @@ local function as_object(t)
   return out
 end
 
+--- The root for a buffer, after the install check: `on_root(root)` is called only when both exist.
+local function when_ready(bufnr, on_root)
+  if vim.bo[bufnr].buftype ~= '' then
+    return
+  end
+  local root = M.root(vim.api.nvim_buf_get_name(bufnr))
+  if not root then
+    return -- outside every repository: no server (and never a second one)
+  end
+  server.ensure(M.config, function(ok)
+    if ok and vim.api.nvim_buf_is_valid(bufnr) then
+      on_root(root)
+    end
+  end)
+end
+
 function M.client_config(opts)
   local settings = as_object(opts.settings)
   return {
     name = M.name,
-    cmd = server_cmd(opts),
+    cmd = server.cmd(opts),
+    cmd_cwd = server.cwd,
     filetypes = opts.filetypes,
-    root_markers = opts.root_markers,
+    root_dir = when_ready,
     init_options = settings,
     settings = { lore = settings },
     commands = client_commands(),
   }
+end
+
+--- Start (or attach) the server for a buffer, by hand: the 0.8-0.10 route and :LoreRestart.
+function M.start(bufnr)
+  when_ready(bufnr, function(root)
+    local start = vim.tbl_extend('force', M.client_config(M.config), { root_dir = root })
+    start.filetypes = nil
+    vim.lsp.start(start, { bufnr = bufnr })
+  end)
+end
+
+--- :LoreRestart — stop the servers, check the install again (a fixed setup takes effect), start one per
+--- system for the loaded buffers.
+function M.restart()
+  local clients = compat.get_clients({ name = M.name })
+  for _, client in ipairs(clients) do
+    compat.stop(client)
+  end
+  vim.wait(5000, function()
+    return vim.tbl_isempty(compat.get_clients({ name = M.name }))
+  end, 20)
+  server.reset()
+  local filetypes = {}
+  for _, ft in ipairs(M.config.filetypes) do
+    filetypes[ft] = true
+  end
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and filetypes[vim.bo[bufnr].filetype] then
+      M.start(bufnr)
+    end
+  end
 end
 
 local function define_commands()
@@ -113,6 +151,25 @@ local function define_commands()
   cmd('LoreCopyContext', function(a)
     ui.copy_context(a.range > 0 and { a.line1 - 1, a.line2 - 1 } or { nil, nil }, a.reg ~= '' and a.reg or nil)
   end, { range = true, register = true, desc = 'Lore: copy the system context for an AI prompt' })
+  cmd('LoreRestart', function()
+    M.restart()
+  end, { desc = 'Lore: restart the server (checks the install again)' })
+  cmd('LoreLog', function()
+    ui.log()
+  end, { desc = "Lore: the LSP log (the server's messages) in a new tab" })
+end
+
+local function map_hover(bufnr)
+  if not M.config.hover then
+    return
+  end
+  local current = vim.fn.maparg('K', 'n', false, true)
+  if not vim.tbl_isempty(current) and current.desc ~= 'vim.lsp.buf.hover()' and current.desc ~= 'Lore: hover' then
+    return -- the user's own K
+  end
+  vim.keymap.set('n', 'K', function()
+    ui.hover(M.config.hover)
+  end, { buffer = bufnr, desc = 'Lore: hover' })
 end
 
 function M.setup(opts)
@@ -120,6 +177,20 @@ function M.setup(opts)
   if opts and opts.filetypes then
     M.config.filetypes = opts.filetypes -- lists replace, not merge
   end
+  server.reset() -- a new setup (another python, cmd) is checked again
+  vim.api.nvim_create_autocmd('LspAttach', {
+    group = vim.api.nvim_create_augroup('lore_attach', { clear = true }),
+    callback = function(ev)
+      local client = compat.get_client(ev.data and ev.data.client_id)
+      if client and client.name == M.name then
+        vim.schedule(function() -- after Neovim's own defaults for the buffer
+          if vim.api.nvim_buf_is_valid(ev.buf) then
+            map_hover(ev.buf)
+          end
+        end)
+      end
+    end,
+  })
   local conf = M.client_config(M.config)
   if compat.has_lsp_config() then
     vim.lsp.config(M.name, conf)
@@ -130,17 +201,7 @@ function M.setup(opts)
       group = group,
       pattern = conf.filetypes,
       callback = function(ev)
-        if vim.bo[ev.buf].buftype ~= '' then
-          return
-        end
-        local root = M.root(vim.api.nvim_buf_get_name(ev.buf))
-        if not root then
-          return
-        end
-        local start = vim.tbl_extend('force', conf, { root_dir = root })
-        start.root_markers = nil
-        start.filetypes = nil
-        vim.lsp.start(start, { bufnr = ev.buf })
+        M.start(ev.buf)
       end,
     })
   end

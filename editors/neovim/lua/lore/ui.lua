@@ -16,9 +16,39 @@ function M.client(bufnr, any)
     client = compat.get_clients({ name = 'lore' })[1]
   end
   if not client then
-    notify('the server is not attached to this buffer', vim.log.levels.WARN)
+    local server = require('lore.server')
+    if server.check.state == 'failed' then
+      notify(server.failure_message(require('lore').config), vim.log.levels.ERROR)
+    elseif server.check.state == 'running' then
+      notify('the server is starting; try again in a moment')
+    else
+      notify('the server is not attached to this buffer (is it in a repository of the system?)', vim.log.levels.WARN)
+    end
   end
   return client
+end
+
+--- K: the hover (every attached server's) in a float with the plugin's options.
+function M.hover(opts)
+  local config = vim.deepcopy(opts or {})
+  config.max_width = config.max_width or math.max(60, math.floor(vim.o.columns * 0.9))
+  config.max_height = config.max_height or math.max(10, math.floor(vim.o.lines * 0.6))
+  if vim.fn.has('nvim-0.11') == 1 then
+    vim.lsp.buf.hover(config)
+  else
+    vim.lsp.buf.hover()
+  end
+end
+
+--- :LoreLog — Neovim's LSP log (the server's stderr is there) in a new tab, at its end.
+function M.log()
+  local path = vim.lsp.get_log_path()
+  if vim.fn.filereadable(path) == 0 then
+    notify('nothing logged yet (the log is ' .. path .. '; more with settings.logLevel = "info")')
+  end
+  vim.cmd('tabnew ' .. vim.fn.fnameescape(path))
+  vim.bo.readonly = true
+  vim.cmd('normal! G')
 end
 
 --- Plain lines (markdown) for a query.Context as `lore/context` returns it.
