@@ -9,6 +9,7 @@ links in the output are `file://` links Lore builds itself from paths it percent
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -110,3 +111,10 @@ def render_sections_plain(sections: Sequence[Section]) -> str:
         out.append(f"## {clean(sec.title)}")
         out.extend(f"- {clean(n.text)} [{clean(n.source, 200)}]" for n in sec.notes)
     return "\n".join(out)
+
+
+def escape_html(text: str, limit: int = 400) -> str:
+    """Repository text for an HTML context inside markdown (a `<summary>`, where markdown is not read):
+    cleaned, `&<>"'` as entities, `command:`-like schemes broken."""
+    text = html.escape(clean(text, limit), quote=True)
+    return _SCHEMES.sub(lambda m: m.group(1) + "\u200b:", text)
