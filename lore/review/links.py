@@ -42,11 +42,13 @@ class Links:
     def for_note(self, note: Note) -> str | None:
         """The URL a note's citation links to, or None (cited as text)."""
         loc = note.location
+        if _SHA.match(note.source or ""):  # a commit cited: its page, else the line it wrote
+            url = self.commit(note.source)
+            if url is not None or loc is None:
+                return url
         if loc is not None:
             side = "base" if note.data.get("side") == "base" else "head"
             return self.line(loc.repo, loc.path, loc.range.start_line, side)
-        if _SHA.match(note.source or ""):
-            return self.commit(note.source)
         return None
 
     def line(self, repo: str, path: str, line: int, side: str = "head") -> str | None:

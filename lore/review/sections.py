@@ -112,8 +112,11 @@ def hunk_findings(inp: ChangeInput, h: Hunk) -> list[Finding]:
 
 
 def breaking(inp: ChangeInput, h: Hunk) -> Section | None:
+    """The findings of `hunk_findings`, those that break known consumers first."""
     notes = []
-    for fd in hunk_findings(inp, h):
+    found = hunk_findings(inp, h)
+    found.sort(key=lambda fd: (not fd.consumers, (fd.old or fd.at).range.start_line, fd.rule, fd.entity))
+    for fd in found:
         groups = _sites(fd.consumers)
         n = len(groups)
         who = f"; breaks {n} consumer{'s' if n != 1 else ''}: {_who(groups)}" if groups else "; no known consumers"
