@@ -96,8 +96,8 @@ def _code(s: str) -> str:
 
 def _footer(report: ChangeReport) -> str:
     bits = []
-    if report.lower_bound:
-        bits.append(f"Provider and consumer lists are a {escape_md(report.lower_bound, 400)}.")
+    if report.bound:
+        bits.append(f"Provider and consumer lists are a {escape_md(report.bound, 400)}.")
     bits += [escape_md(p, 300) for p in report.problems[:5]]
     if report.quiet:
         bits.append(f"{report.quiet} hunk{'s' if report.quiet != 1 else ''} with nothing to say.")

@@ -31,7 +31,7 @@ from lore.review.sections import REVIEW_SECTIONS, TITLES
 log = logging.getLogger(__name__)
 
 # Most important first; a hunk ranks by its most important section. "summary" is the owners list on top.
-PRIORITY = ("breaking", "summary", "urgent", "history", "deprecated", "owners", "contract", "notes", "markers", "decisions")
+PRIORITY = ("breaking", "urgent", "history", "deprecated", "summary", "owners", "contract", "notes", "markers", "decisions")
 
 
 class ReviewError(ValueError):
@@ -97,6 +97,12 @@ class ChangeReport:
     @property
     def quiet(self) -> int:
         return self.total - len(self.hunks) - (self.cut.hunks if self.cut else 0)
+
+    @property
+    def bound(self) -> str:
+        """The lower-bound warning when the report shows lists it applies to (consumers, providers)."""
+        shown = any(s.name in ("breaking", "contract") for h in self.hunks for s in h.sections)
+        return self.lower_bound if shown else ""
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -8,7 +8,7 @@ from lore.query.render import clean
 from lore.review.report import ChangeReport, Cut, base_label
 
 
-def render_text(report: ChangeReport) -> str:
+def render_text(report: ChangeReport, option: str = "--max-chars") -> str:
     out = [headline(report)]
     if report.owners:
         out.append("\nOwners to notify")
@@ -23,7 +23,7 @@ def render_text(report: ChangeReport) -> str:
                 continue
             out.append(f"   {clean(s.title)}")
             out.extend(f"     - {clean(n.text, 800)}{_src(n.source)}" for n in s.notes)
-    tail = footer(report)
+    tail = footer(report, option)
     if tail:
         out.append("")
         out.extend(tail)
@@ -43,10 +43,10 @@ def headline(report: ChangeReport) -> str:
             f"in {report.files} file{'s' if report.files != 1 else ''} {'has' if shown == 1 else 'have'} context.")
 
 
-def footer(report: ChangeReport) -> list[str]:
+def footer(report: ChangeReport, option: str = "--max-chars") -> list[str]:
     out = []
-    if report.lower_bound:
-        out.append(f"Provider and consumer lists are a {clean(report.lower_bound, 600)}.")
+    if report.bound:
+        out.append(f"Provider and consumer lists are a {clean(report.bound, 600)}.")
     out.extend(f"Note: {clean(p, 600)}" for p in report.problems)
     rest = []
     if report.quiet:
@@ -56,7 +56,7 @@ def footer(report: ChangeReport) -> list[str]:
     if rest:
         out.append("; ".join(rest) + ".")
     if report.cut is not None:
-        out.append(cut_text(report.cut, "--max-chars"))
+        out.append(cut_text(report.cut, option))
     return out
 
 
