@@ -51,6 +51,21 @@ class Script:
                             out.append(body)
         return out
 
+    def tool_results(self, name: str) -> list[str]:
+        """The text the client returned for each call the script made to the tool `name`."""
+        ids = {f"toolu_{i:03d}" for i, (tool, _args) in enumerate(self.calls) if tool == name}
+        out: list[str] = []
+        for r in self.requests:
+            for m in r.get("messages", []):
+                for b in m.get("content", []) if isinstance(m.get("content"), list) else []:
+                    if isinstance(b, dict) and b.get("type") == "tool_result" and b.get("tool_use_id") in ids:
+                        content = b.get("content")
+                        text = content if isinstance(content, str) else "".join(
+                            c.get("text", "") for c in content or [] if isinstance(c, dict))
+                        if text not in out:
+                            out.append(text)
+        return out
+
     def answer(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         if not body.get("tools"):
             return [{"type": "text", "text": "ok"}], "end_turn"

@@ -245,15 +245,19 @@ PRINT = ["-p", "Make the change.", "--allowedTools", "Read Edit Bash(sleep:*)", 
 def test_claude_code_delivers_the_breaking_diagnostic_to_the_model(shop: Path, tmp_path: Path) -> None:
     binary = claude()
     folder, _ = plugin("lore")
-    with fake_api(edit_script(shop / PROTO, *DELETED, "FIELD_NO_DELETE")) as api:
-        proc = run_claude(binary, shop, tmp_path / "home", api, *PRINT, "--plugin-dir", str(folder),
+    script = edit_script(shop / PROTO, *DELETED, "[FIELD_NO_DELETE] (lore)")
+    diff_tool = "mcp__plugin_lore_lore__lore_diff"  # the plugin's MCP server, on the project folder it was given
+    script.calls += [("ToolSearch", {"query": f"select:{diff_tool}"}), (diff_tool, {"max_chars": 4000})]
+    with fake_api(script) as api:
+        proc = run_claude(binary, shop, tmp_path / "home", api, *PRINT, "--allowedTools", diff_tool, "--plugin-dir", str(folder),
                           "--debug-file", str(tmp_path / "debug.txt"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "message GetCartRequest {\n}" in (shop / PROTO).read_text()  # the client's Edit tool made the change
     delivered = api.delivered()
     assert any(("✘ [Line 19:1] field 1 'user_id' of shop.cart.v1.GetCartRequest was deleted without reserving its number "
                 f"and name; {CONSUMERS} [FIELD_NO_DELETE] (lore)") in d for d in delivered), delivered
-    assert api.seen("mcp__plugin_lore_lore__lore_diff"), "the plugin's MCP server offers its tools"
+    answered = api.tool_results(diff_tool)
+    assert answered and "FIELD_NO_DELETE: field 1 'user_id'" in answered[-1] and CONSUMERS in answered[-1], answered
 
 
 @pytest.mark.editor
