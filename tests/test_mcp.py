@@ -55,7 +55,9 @@ async def test_stdio_session(shop: Path, tmp_path: Path) -> None:
         async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as session:
             await session.initialize()
             names = {t.name for t in (await session.list_tools()).tools}
-            assert names == {"lore_context", "lore_consumers", "lore_search", "lore_check", "notes_for", "add_note"}
+            assert names == {"lore_context", "lore_consumers", "lore_search", "lore_check", "lore_diff", "notes_for", "add_note"}
+            schemas = {t.name: t.input_schema for t in (await session.list_tools()).tools}
+            assert all("max_chars" in schema["properties"] for schema in schemas.values())
 
             # A declaration: the rpc, its provider and both consumers, cited.
             res = await session.call_tool("lore_context", {"path": CART_PROTO, "line": 9})
@@ -90,7 +92,7 @@ async def test_stdio_session(shop: Path, tmp_path: Path) -> None:
 
             # Bad input: tool errors with a clear message, and the server keeps going.
             bad: list[tuple[str, dict[str, Any], str]] = [
-                ("lore_context", {"path": "no/such/file.go", "line": 1}, "not inside any repo"),
+                ("lore_context", {"path": "no/such/file.go", "line": 1}, "indexed repos: contracts ("),
                 ("lore_context", {"path": "cart-service/../../../etc/passwd", "line": 1}, "not inside any repo"),
                 ("lore_context", {"path": CART_PROTO, "line": 10_000}, "outside"),
                 ("lore_context", {"path": CART_PROTO, "line": 0}, "line"),
@@ -138,3 +140,111 @@ def test_paths_resolve_inside_the_workspace_only(shop: Path) -> None:
         tools.context(CART_GO, 13, 12)
     with pytest.raises(ToolFailure, match="empty"):
         tools.search("   ")
+
+
+def _session_params(root: Path, tmp_path: Path) -> StdioServerParameters:
+    return StdioServerParameters(command=sys.executable, args=["-m", "lore", "mcp", "--root", str(root), "--cache",
+                                                               str(tmp_path / "cache")], cwd=str(ROOT))
+
+
+async def test_budgets_symbols_lower_bounds_and_the_diff(tmp_path: Path) -> None:
+    shop = tmp_path / "shop"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "materialize.py"), str(shop)], check=True, capture_output=True)
+    # code in a language Lore reads no usages from: every provider/consumer list is a lower bound now
+    (shop / "storefront" / "src" / "Legacy.scala").write_text("object Legacy { def main(): Unit = () }\n")
+    with open(tmp_path / "stderr.log", "w+", encoding="utf-8") as errlog:
+        async with stdio_client(_session_params(shop, tmp_path), errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+
+            # a contract entity by name, a service, a method of one file: the same sections as at their line
+            res = await session.call_tool("lore_context", {"symbol": "CartService.GetCart"})
+            assert not res.is_error, _text(res)
+            assert res.structured_content["entity_ids"][0] == GET_CART
+            assert res.structured_content["resolved"] == f"contract entity {GET_CART}"
+            assert res.structured_content["lower_bound"] is True and res.structured_content["not_read"] == ["1 Scala file in repo storefront"]
+            assert "lower bound; not read: 1 Scala file in repo storefront" in _text(res)
+            at_line = await session.call_tool("lore_context", {"path": CART_PROTO, "line": 9})
+            assert at_line.structured_content["sections"] == res.structured_content["sections"]
+            res = await session.call_tool("lore_context", {"path": CART_GO, "symbol": "CartServer.GetCart"})
+            assert not res.is_error, _text(res)
+            assert res.structured_content["resolved"] == "method CartServer.GetCart" and res.structured_content["line"] == 24
+            assert GET_CART in res.structured_content["entity_ids"]
+            res = await session.call_tool("lore_context", {"symbol": "checkout-service"})
+            assert not res.is_error and res.structured_content["path"] == "catalog-info.yaml", _text(res)
+
+            # errors name the fix: the nearest names, the candidates, the indexed roots
+            bad: list[tuple[str, dict[str, Any], str]] = [
+                ("lore_context", {"symbol": "GetCrat"}, "nearest names: GetCart"),
+                ("lore_context", {"symbol": "user_id"}, "names 5 contract entities: proto:shop.cart.v1.AddItemRequest.user_id"),
+                ("lore_context", {"path": CART_GO, "symbol": "CartServer.GetCrt"}, "nearest names: CartServer.GetCart"),
+                ("lore_context", {"path": CART_GO, "symbol": "Zzz"}, "symbols in that file: CartServer, New, CartServer.GetCart"),
+                ("lore_context", {"path": CART_GO}, "pass path and line, or symbol"),
+                ("lore_consumers", {"entity_id": "GetCar"}, "nearest names: GetCart"),
+                ("lore_context", {"path": "/elsewhere/x.go", "line": 1}, f"indexed repos: contracts ({shop / 'contracts'})"),
+                ("lore_context", {"path": "cart-service/internal/server/carts.go", "line": 1},
+                 "nearest indexed files: cart-service/internal/server/cart.go"),
+                ("lore_check", {"repo": "cart-servic"}, "nearest: cart-service"),
+                ("lore_diff", {"base": "no-such-ref"}, "BRANCH... for what this branch changes"),
+            ]
+            for name, arguments, needle in bad:
+                res = await session.call_tool(name, arguments)
+                assert res.is_error and needle in _text(res), (name, arguments, _text(res))
+
+            res = await session.call_tool("lore_consumers", {"entity_id": "CartService.GetCart"})
+            assert not res.is_error and res.structured_content["entity"]["id"] == GET_CART
+            assert res.structured_content["lower_bound"] is True and "Counts below are a lower bound" in _text(res)
+
+            # budgets: the least important cut first, and said
+            full = await session.call_tool("lore_context", {"path": CART_GO, "line": 14})
+            small = await session.call_tool("lore_context", {"path": CART_GO, "line": 14, "max_chars": 500})
+            assert len(_text(full)) > 500 >= len(_text(small)), _text(small)
+            assert "cut to fit max_chars=500" in _text(small) and small.structured_content["truncated"]["notes"] >= 1
+            kept = [s["name"] for s in small.structured_content["sections"] if s["notes"]]
+            assert kept and kept == [s["name"] for s in full.structured_content["sections"] if s["notes"]][:len(kept)]
+            res = await session.call_tool("lore_consumers", {"entity_id": "proto:shop.cart.v1.CartService", "max_chars": 600})
+            assert len(_text(res)) <= 600 and "cut to fit max_chars=600" in _text(res)
+            assert res.structured_content["truncated"]["rows_per_role"] == len(res.structured_content["consumers"])
+            res = await session.call_tool("lore_search", {"query": "Cart", "max_chars": 500})
+            assert len(_text(res)) <= 500 and "cut to fit max_chars=500" in _text(res)
+            res = await session.call_tool("lore_context", {"path": CART_GO, "line": 14, "max_chars": 10})
+            assert res.is_error  # below the minimum: the schema refuses it
+
+            # the change: a deleted field, an edited workaround line, a new call to a deprecated rpc
+            proto = shop / CART_PROTO
+            proto.write_text(proto.read_text().replace("message GetCartRequest {\n  string user_id = 1;\n}", "message GetCartRequest {\n}"))
+            go = shop / CART_GO
+            go.write_text(go.read_text().replace("const maxItems = 500", "const maxItems = 1000"))
+            res = await session.call_tool("lore_diff", {})
+            text = _text(res)
+            assert not res.is_error, text
+            assert [h["sections"][0]["name"] for h in res.structured_content["hunks"]] == ["breaking", "history"]
+            assert "FIELD_NO_DELETE" in text and "breaks 2 consumers: checkout-service" in text
+            assert "workaround commit" in text and res.structured_content["lower_bound"] is True
+            res = await session.call_tool("lore_diff", {"path": "cart-service", "max_chars": 600})
+            assert [h["repo"] for h in res.structured_content["hunks"]] == ["cart-service"] and len(_text(res)) <= 600
+            assert "ask again with a larger max_chars" in _text(res) and res.structured_content["cut"]["notes"] >= 1
+
+
+def test_the_context_answer_has_the_hovers_sections(tmp_path: Path) -> None:
+    """lore_context and the editor's hover read one query: the hover shows the same sections, in order."""
+    from lsprotocol import types as t
+
+    from lsp_server.features.hover import hover
+    from lsp_server.settings import Settings
+    from lsp_server.state import Doc
+
+    shop = tmp_path / "shop"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "materialize.py"), str(shop)], check=True, capture_output=True)
+    tools = LoreTools(shop, tmp_path / "cache")
+    for rel, line, word in ((CART_GO, 14, "maxItems"), (CART_PROTO, 12, "RemoveItem"),
+                            ("checkout-service/checkout/cart_client.py", 27, "RemoveItem")):
+        _text_out, doc = tools.context(rel, line)
+        snap = tools._snapshot()
+        path = shop / rel
+        text = path.read_text()
+        col = text.split("\n")[line - 1].index(word)  # the hover is at a position; lore_context at the line
+        shown = hover(snap, Doc(path.as_uri(), path, 1, text), t.Position(line - 1, col), Settings())
+        assert shown is not None and isinstance(shown.contents, t.MarkupContent)
+        titles = [line[2:-2] for line in shown.contents.value.split("\n") if line.startswith("**") and line.endswith("**")]
+        mcp_titles = [s["title"] for s in doc["sections"] if s["notes"]]
+        assert titles == mcp_titles[:len(titles)] and titles, (rel, titles, mcp_titles)

@@ -197,10 +197,10 @@ def test_context_diff_names_the_notes_a_change_touches(ledger: GitRepo) -> None:
     assert "ledger/ledger.py" in proc.stdout and "Team notes on the changed lines" in proc.stdout
     assert "Decision: sync after every write" in proc.stdout and "this change rewrites or deletes those lines" in proc.stdout
     doc = json.loads(lore(ledger.path, "context", "--diff", "--json").stdout)
-    hunks = doc[0]["files"][0]["hunks"]
-    touched = [{n["data"]["id"]: n["data"]["side"] for s in h["sections"] for n in s["notes"]} for h in hunks]
-    assert touched == [{whole: "working tree", inner: "base"}, {}]  # the sync line; close() is not noted
-    assert doc[0]["base"] == ledger.head()
+    touched = [{n["data"]["id"]: n["data"]["side"] for s in h["sections"] if s["name"] == "notes" for n in s["notes"]}
+               for h in doc["hunks"]]
+    assert touched == [{whole: "working tree", inner: "base"}]  # the sync line; close() is not noted
+    assert doc["total"] == 2 and doc["repos"] == [["ledger", ledger.head()]]
     assert lore(ledger.path, "context", "--diff", "no-such-ref", check=False).returncode == 2
     assert lore(ledger.path, "context", "--diff", "--upload-pack=x", check=False).returncode == 2
 

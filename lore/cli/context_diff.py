@@ -1,77 +1,64 @@
-"""`lore context --diff [BASE] [PATH]`: the context of a change, hunk by hunk (`lore.query.changes`).
+"""`lore context --diff [BASE] [PATH] [--max-chars N]`: the context of a change, hunk by hunk
+(`lore.review.report`: ranked, deduplicated, cut to N characters saying what was cut).
 
-Text: the hunks that have something to say, each with its sections; a last line counts the rest. JSON
-(`--json`): every hunk of every changed file, `{"repo", "base", "files": [{"path", "old_path", "hunks":
-[{"hunk": {...}, "sections": [...]}]}]}` per repo.
+Text: the owners to notify, then each hunk with something to say, most important first. JSON (`--json`):
+`{"base", "repos": [[repo, sha]], "hunks": [{"repo", "path", "old_path", "hunk": {...}, "sections": [...]}],
+"total", "files", "owners", "folded", "lower_bound", "problems", "cut"}`.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from indexers import git
 from indexers.model import to_plain
-from indexers.workspace import RepoSpec, WorkspaceError
-from lore.cli.output import echo, echo_json
-from lore.query.changes import DiffContext, diff_context
-from lore.query.render import clean
+from indexers.workspace import RepoSpec, Workspace, WorkspaceError
+from lore.cli.output import echo
+from lore.query.render import safe_json
+from lore.review.report import ChangeReport, ReviewError, build_report, fit
+from lore.review.text import render_text
 
 
-def context_diff(path: Path, base: str, cache_dir: Path | None, as_json: bool) -> None:
+def scopes_for(ws: Workspace, path: Path) -> list[tuple[RepoSpec, tuple[str, ...]]]:
+    """The repos (and paths in them) a change is read from: the repo holding PATH, limited to PATH when it
+    is a file or folder inside it; every repo of the workspace for its root."""
+    found = ws.locate(Path(os.path.normpath(path.absolute())))
+    if found is not None and (found[1] == ".." or found[1].startswith("../")):
+        found = None
+    if found is not None and found[1] not in ("", "."):
+        return [(found[0], (found[1],))]
+    if found is not None:
+        return [(found[0], ())]
+    scopes = [(r, ()) for r in ws.repos]
+    if not scopes:
+        raise WorkspaceError(f"{path}: no repository to compare")
+    return scopes  # type: ignore[return-value]
+
+
+def report_json(report: ChangeReport, indent: int | None = 2) -> str:
+    return safe_json(to_plain(report), indent=indent)
+
+
+def compact_json(report: ChangeReport) -> str:
+    return report_json(report, None)
+
+
+def context_diff(path: Path, base: str, cache_dir: Path | None, as_json: bool, max_chars: int | None = None) -> None:
     from lore.cli.main import open_engine
 
     if not path.exists():
         raise WorkspaceError(f"{path}: no such file or folder")
     ws, engine = open_engine(path, cache_dir)
-    target = path.absolute()
-    found = ws.locate(target)
-    scopes: list[tuple[RepoSpec, tuple[str, ...]]]
-    if found is not None and found[1] not in ("", ".") and not found[1].startswith("../"):
-        scopes = [(found[0], (found[1],))]
-    elif found is not None:
-        scopes = [(found[0], ())]
-    else:
-        scopes = [(r, ()) for r in ws.repos]
-    if not scopes:
-        raise WorkspaceError(f"{path}: no repository to compare")
+    scopes = scopes_for(ws, path)
     snap, report = engine.refresh()
     for msg in report.messages:
         echo(f"lore: {msg}", err=True)
-    results: list[DiffContext] = []
-    for repo, paths in scopes:
-        try:
-            results.append(diff_context(snap, repo.name, repo.root, base, paths))
-        except git.GitError as exc:
-            raise WorkspaceError(f"{repo.name}: {exc}") from exc
+    try:
+        found = build_report(snap, ws, scopes, base)
+    except ReviewError as exc:
+        raise WorkspaceError(str(exc)) from exc
     if as_json:
-        echo_json([to_plain(r) for r in results])
+        # within a budget the JSON is compact: indentation would spend it on spaces
+        echo(report_json(found) if max_chars is None else compact_json(fit(found, compact_json, max_chars)))
         return
-    echo(render(results, base))
-
-
-def render(results: list[DiffContext], base: str) -> str:
-    out: list[str] = []
-    hunks = quiet = 0
-    for res in results:
-        for f in res.files:
-            shown = [h for h in f.hunks if any(s.notes for s in h.sections)]
-            hunks += len(f.hunks)
-            quiet += len(f.hunks) - len(shown)
-            if not shown:
-                continue
-            name = f.path or f.old_path
-            renamed = f" (renamed from {f.old_path})" if f.old_path and f.path and f.old_path != f.path else ""
-            deleted = " (deleted)" if not f.path else ""
-            out.append(clean(f"{res.repo}/{name}{renamed}{deleted}", 600))
-            for h in shown:
-                k = h.hunk
-                out.append(f"  @@ -{k.old_start},{k.old_count} +{k.new_start},{k.new_count} @@")
-                for sec in h.sections:
-                    if not sec.notes:
-                        continue
-                    out.append(f"    {clean(sec.title)}")
-                    out.extend(f"      - {clean(n.text)}  [{clean(n.source, 200)}]" for n in sec.notes)
-    sha = results[0].base[:12] if results else base
-    out.append(f"{hunks} hunk{'s' if hunks != 1 else ''} against {clean(base)} ({sha})"
-               + (f"; {quiet} with nothing to say" if quiet else ""))
-    return "\n".join(out)
+    echo(render_text(fit(found, render_text, max_chars)))

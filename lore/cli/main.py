@@ -160,15 +160,20 @@ def check_lines(path: Path, line: int, end_line: int | None) -> None:
 @click.option("--end-line", type=int, default=None, help="Last line of a range (1-based).")
 @click.option("--diff", "diff_base", is_flag=False, flag_value="HEAD", default=None, metavar="[BASE]",
               help="Context of a change: each hunk of the working tree against BASE (default HEAD); LOCATION is then "
-                   "an optional path (repo, folder or file).")
+                   "an optional path (repo, folder or file). BASE... compares with the merge base of BASE and HEAD.")
+@click.option("--max-chars", type=click.IntRange(200), default=None,
+              help="With --diff: cut the least important notes until the answer fits, saying what was cut.")
 @friendly
-def context(location: str | None, cache_dir: Path | None, as_json: bool, end_line: int | None, diff_base: str | None) -> None:
+def context(location: str | None, cache_dir: Path | None, as_json: bool, end_line: int | None, diff_base: str | None,
+            max_chars: int | None) -> None:
     """Everything Lore knows about FILE:LINE[:COL] (1-based), or with --diff about each hunk of a change."""
     if diff_base is not None:
         from lore.cli.context_diff import context_diff
 
-        context_diff(Path(location or "."), diff_base, cache_dir, as_json)
+        context_diff(Path(location or "."), diff_base, cache_dir, as_json, max_chars)
         return
+    if max_chars is not None:
+        raise LoreUsageError("--max-chars applies to --diff")
     if location is None:
         raise LoreUsageError("expected FILE:LINE[:COL] (or --diff [BASE])")
     path, line, col = parse_location(location)
@@ -352,6 +357,10 @@ main.add_command(fleet)
 from lore.cli.note import note  # noqa: E402 - team notes kept with the code
 
 main.add_command(note)
+
+from lore.cli.review import review  # noqa: E402 - the context of a change as a pull-request comment
+
+main.add_command(review)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,12 +30,15 @@ from lore.check.baseline import BaselineError
 from lore.check.compare import check_repo
 from lore.check.report import render_text as render_check
 from lore.check.suppress import ConfigError, parse_config
+from lore.mcp import budget, lookup
 from lore.notes.write import NoteError
 from lore.notes.write import add_note as write_note
 from lore.query import context as query
 from lore.query import navigation
 from lore.query import notes as notes_query
-from lore.query.render import clean, render_sections_plain
+from lore.query.render import clean
+from lore.review.report import ReviewError, build_report, fit
+from lore.review.text import render_text as render_change
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +47,20 @@ MAX_SEARCH = 200
 MAX_RANGE = 2000  # lines in one lore_context range
 
 INSTRUCTIONS = (
-    "Lore indexes the git repositories of one software system. Before changing code, call lore_context "
-    "on the file and line to learn the owning service, the data contract (protobuf/OpenAPI/GraphQL/SQL) "
-    "used or declared there with its providers and consumers in other repos, and history (workarounds, "
-    "reverts, hotfixes, TODO/HACK markers, decisions) and operations (the alerts, SLOs and dashboards that read a "
-    "metric or span, a flag's definition and evaluation sites, a route's auth guard, the pipeline that ships "
-    "the service). lore_search finds contract entities and services "
-    "by name; lore_consumers lists who provides and consumes an entity; lore_check reports breaking "
-    "contract changes, and removed metrics, labels, spans and flags that production reads, in the working "
-    "tree and which consumers they break. Every fact cites its source "
-    "(repo/path:line or a commit). Team notes are what people and agents learned about some lines (why "
-    "the code must stay so): lore_context shows them, notes_for lists them for a file or range, and "
+    "Lore indexes the git repositories of one software system. Before changing code, call lore_context on the "
+    "file and line (or on a symbol: an entity, service, function or class name) to learn the owning service, "
+    "the data contract (protobuf/OpenAPI/GraphQL/SQL) used or declared there with its providers and consumers "
+    "in other repos, team notes, history (workarounds, reverts, hotfixes, TODO/HACK markers, decisions) and "
+    "operations (the alerts, SLOs and dashboards that read a metric or span, a flag's definition and "
+    "evaluation sites, a route's auth guard, the pipeline that ships the service). "
+    "lore_search finds contract entities and services by name; lore_consumers lists who provides and consumes "
+    "an entity; lore_check reports breaking contract changes, and removed metrics, labels, spans and flags that "
+    "production reads, in the working tree and which consumers they break; lore_diff gives the context of your "
+    "whole change before you finish it (what it breaks and for whom, workaround lines it edits, deprecated "
+    "calls it adds, owners to notify). Every fact cites its source "
+    "(repo/path:line or a commit); a count that may be incomplete says so (lower_bound). Every tool takes "
+    "max_chars and says what it cut to fit. Team notes are what people and agents learned about some lines "
+    "(why the code must stay so): lore_context shows them, notes_for lists them for a file or range, and "
     "add_note records what you learned while fixing something, for the next person or agent who touches "
     "those lines (it writes a file under .lore/notes/ to commit with the change)."
 )
@@ -102,9 +108,8 @@ class LoreTools:
             p = self.ws.root / p
         p = Path(os.path.normpath(p))  # lexical '..' must not walk out of a repo
         found = self.ws.locate(p)
-        if found is None or (not found[1] and not folders) or found[1].startswith("../"):
-            names = ", ".join(r.name for r in self.ws.repos)
-            raise ToolFailure(f"{path}: not inside any repo of the workspace at {self.ws.root} (repos: {names})")
+        if found is None or (not found[1] and not folders) or found[1] == ".." or found[1].startswith("../"):
+            raise ToolFailure(f"{path}: not inside any repo of the workspace at {self.ws.root}; {self.roots()}")
         repo, rel = found
         try:
             real = p.resolve()
@@ -114,8 +119,28 @@ class LoreTools:
         if folders and real.is_dir():
             return repo, rel, real
         if not real.is_file():
-            raise ToolFailure(f"{path}: no such file in repo {repo.name}" if not real.exists() else f"{path}: not a file")
+            if real.exists():
+                raise ToolFailure(f"{path}: not a file")
+            close = self._nearest_files(repo.name, rel)
+            raise ToolFailure(f"{path}: no such file in repo {repo.name} (root {repo.root})"
+                              + (f"; nearest indexed files: {', '.join(close)}" if close else ""))
         return repo, rel, real
+
+    def roots(self) -> str:
+        """The indexed repos and their roots, for an error about a path outside them."""
+        repos = ", ".join(f"{r.name} ({r.root})" for r in self.ws.repos[:20]) + (", ..." if len(self.ws.repos) > 20 else "")
+        return f"indexed repos: {repos}" if repos else "no repository is indexed here (lore mcp --root names the workspace)"
+
+    def _nearest_files(self, repo: str, rel: str) -> list[str]:
+        import difflib
+
+        try:
+            snap = self._snapshot()
+        except ToolFailure:
+            return []
+        files = [p for (r, p) in snap.files if r == repo]
+        by_name = [p for p in files if p.rsplit("/", 1)[-1] == rel.rsplit("/", 1)[-1]]
+        return [f"{repo}/{p}" for p in (by_name or difflib.get_close_matches(rel, files, n=3, cutoff=0.5))[:3]]
 
     @staticmethod
     def _line_count(path: Path) -> int:
@@ -138,36 +163,87 @@ class LoreTools:
             return fn()
 
     # -- tools ---------------------------------------------------------------------------------------
-    def context(self, path: str, line: int, end_line: int | None = None) -> Answer:
-        """Sections for a location (1-based line, optional last line of a range)."""
-        return self._guarded(lambda: self._context(path, line, end_line))
+    def context(self, path: str | None = None, line: int | None = None, end_line: int | None = None,
+                symbol: str | None = None, max_chars: int = budget.DEFAULT) -> Answer:
+        """Sections for a location (1-based line, optional last line of a range), or for what `symbol` names
+        (a contract entity, a service, or with `path` a function or class of that file)."""
+        return self._guarded(lambda: self._context(path, line, end_line, symbol, max_chars))
 
-    def _context(self, path: str, line: int, end_line: int | None) -> Answer:
-        repo, rel, real = self.locate(path)
-        total = max(self._line_count(real), 1)
-        if line < 1 or line > total:
-            raise ToolFailure(f"line {line} is outside {repo.name}/{rel} (1..{total})")
-        if end_line is not None and (end_line < line or end_line > total):
-            raise ToolFailure(f"end_line {end_line} must be between line {line} and {total}")
-        if end_line is not None and end_line - line >= MAX_RANGE:
-            raise ToolFailure(f"range too long: at most {MAX_RANGE} lines at a time")
-        snap = self._snapshot()
-        ctx = query.context(snap, repo.name, rel, line - 1, None, end_line - 1 if end_line else None)
-        where = f"{repo.name}/{rel}:{line}" + (f"-{end_line}" if end_line and end_line != line else "")
-        out = [f"Lore context for {clean(where)}"]
-        body = render_sections_plain(ctx.sections)
-        out.append(body or "Lore knows nothing about this location (no service, contract, history, markers or decisions).")
+    def _context(self, path: str | None, line: int | None, end_line: int | None, symbol: str | None, max_chars: int) -> Answer:
+        symbol = (symbol or "").strip() or None
+        if symbol is None and (path is None or line is None):
+            raise ToolFailure("pass path and line, or symbol (a contract entity ID or name, a service, or with path a "
+                              "function or class of that file)")
+        what = ""
+        if symbol is not None and line is None:
+            snap = self._snapshot()
+            spec = rel = None
+            text = None
+            if path is not None:
+                spec, rel, real = self.locate(path)
+                text = real.read_text(encoding="utf-8", errors="replace")
+            try:
+                at = lookup.place(snap, symbol, repo=spec.name if spec else None, path=rel, text=text)
+            except lookup.LookupError_ as exc:
+                raise ToolFailure(str(exc)) from exc
+            repo_name, rel_path, first = at.repo, at.path, at.line
+            last = min(at.end_line, first + MAX_RANGE - 1) if at.end_line is not None else None
+            what = at.what
+        else:
+            assert path is not None and line is not None
+            spec, rel_path, real = self.locate(path)
+            repo_name = spec.name
+            total = max(self._line_count(real), 1)
+            if line < 1 or line > total:
+                raise ToolFailure(f"line {line} is outside {repo_name}/{rel_path} (1..{total})")
+            if end_line is not None and (end_line < line or end_line > total):
+                raise ToolFailure(f"end_line {end_line} must be between line {line} and {total}")
+            if end_line is not None and end_line - line >= MAX_RANGE:
+                raise ToolFailure(f"range too long: at most {MAX_RANGE} lines at a time")
+            first, last = line - 1, (end_line - 1 if end_line else None)
+            snap = self._snapshot()
+        ctx = query.context(snap, repo_name, rel_path, first, None, last)
+        where = f"{repo_name}/{rel_path}:{first + 1}" + (f"-{last + 1}" if last is not None and last != first else "")
+        head = [f"Lore context for {clean(where)}" + (f" ({clean(what)})" if what else "")]
         if ctx.entity_ids:
-            out.append("Entity IDs here (for lore_consumers): " + ", ".join(ctx.entity_ids))
-        if ctx.problems:
-            out.append("## Problems in this file\n" + "\n".join(f"- {clean(p)}" for p in ctx.problems[:10]))
-        return "\n".join(out), to_plain(ctx)
+            head.append("Entity IDs here (for lore_consumers): " + ", ".join(ctx.entity_ids))
+        items = [(sec.title, f"- {clean(n.text, 4000)} [{clean(n.source, 200)}]") for sec in ctx.sections for n in sec.notes]
+        problems = ["## Problems in this file"] + [f"- {clean(p)}" for p in ctx.problems[:10]] if ctx.problems else []
+        not_read = query.unseen(snap)
+        bound = [f"Provider and consumer counts are a lower bound; not read: {'; '.join(not_read)}"] if not_read and any(
+            sec.name == "links" and sec.notes for sec in ctx.sections) else []
 
-    def notes_for(self, path: str, line: int | None = None, end_line: int | None = None) -> Answer:
+        def render(k: int) -> str:
+            out = list(head)
+            title = None
+            for t, item in items[:k]:
+                if t != title:
+                    out.append(f"## {clean(t)}")
+                    title = t
+                out.append(item)
+            if not items:
+                out.append("Lore knows nothing about this location (no service, contract, history, markers or decisions).")
+            if k < len(items):
+                out.append(budget.notice(len(items) - k, "note", max_chars, "a narrower range"))
+            return "\n".join(out + bound + problems)
+
+        k = budget.largest(render, len(items), max_chars)
+        doc = to_plain(ctx)
+        if k < len(items):
+            kept = 0
+            for sec in doc["sections"]:
+                room = max(k - kept, 0)
+                kept += min(room, len(sec["notes"]))
+                sec["notes"] = sec["notes"][:room]
+            doc["truncated"] = {"notes": len(items) - k, "max_chars": max_chars}
+        doc.update({"resolved": what, "lower_bound": bool(not_read), "not_read": not_read})
+        return budget.clip(render(k), max_chars), doc
+
+    def notes_for(self, path: str, line: int | None = None, end_line: int | None = None, max_chars: int = budget.DEFAULT) -> Answer:
         """Team notes on a file (or folder), or on a line range of a file (1-based)."""
-        return self._guarded(lambda: self._notes_for(path, line, end_line))
+        return self._guarded(lambda: self._notes_for(path, line, end_line, max_chars))
 
-    def _notes_for(self, path: str, line: int | None, end_line: int | None) -> Answer:
+    def _notes_for(self, path: str, line: int | None, end_line: int | None, max_chars: int = budget.DEFAULT) -> Answer:
         repo, rel, real = self.locate(path, folders=True)
         snap = self._snapshot()
         if real.is_dir():
@@ -190,15 +266,24 @@ class LoreTools:
         where = f"{repo.name}/{rel}" + (f":{line}" + (f"-{end_line}" if end_line and end_line != line else "") if line else "")
         if not found:
             return f"No team notes on {clean(where)}.", {"path": rel, "repo": repo.name, "notes": []}
-        out = [f"{len(found)} team note{'s' if len(found) != 1 else ''} on {clean(where)}:"]
-        rows = []
+        head = f"{len(found)} team note{'s' if len(found) != 1 else ''} on {clean(where)}:"
+        lines, rows = [], []
         for p in found:
             note = notes_query.to_note(p)
             state = "orphaned (its code is gone), last seen at " if not p.at.attached else ""
-            out.append(f"- {clean(note.text, 4000)} [{state}{clean(p.at.path)}:{p.at.start_line + 1}-{p.at.end_line + 1}; "
-                       f"note {p.note.id}, {clean(note.source)}]")
+            lines.append(f"- {clean(note.text, 4000)} [{state}{clean(p.at.path)}:{p.at.start_line + 1}-{p.at.end_line + 1}; "
+                         f"note {p.note.id}, {clean(note.source)}]")
             rows.append(note.data)
-        return "\n".join(out), {"path": rel, "repo": repo.name, "notes": rows}
+
+        def render(k: int) -> str:
+            cut = [budget.notice(len(lines) - k, "note", max_chars, "a narrower range")] if k < len(lines) else []
+            return "\n".join([head, *lines[:k], *cut])
+
+        k = budget.largest(render, len(lines), max_chars)
+        doc: dict[str, Any] = {"path": rel, "repo": repo.name, "notes": rows[:k]}
+        if k < len(rows):
+            doc["truncated"] = {"notes": len(rows) - k, "max_chars": max_chars}
+        return budget.clip(render(k), max_chars), doc
 
     def add_note(self, path: str, line: int, end_line: int | None, text: str, kind: str = "tip",
                  refs: list[str] | None = None, agent: str = "") -> Answer:
@@ -225,40 +310,57 @@ class LoreTools:
                      "lines": [a.start_line + 1, a.end_line + 1], "symbol": a.symbol, "whole_symbol": a.whole_symbol,
                      "kind": kind, "agent": made.agent, "author": made.author, "file": str(target)}
 
-    def consumers(self, entity_id: str) -> Answer:
-        return self._guarded(lambda: self._consumers(entity_id.strip()))
+    def consumers(self, entity_id: str, max_chars: int = budget.DEFAULT) -> Answer:
+        return self._guarded(lambda: self._consumers(entity_id.strip(), max_chars))
 
-    def _consumers(self, ident: str) -> Answer:
+    def _consumers(self, name: str, max_chars: int = budget.DEFAULT) -> Answer:
         snap = self._snapshot()
-        ent = snap.entity(ident)
-        if ent is None:
-            raise ToolFailure(f"unknown contract entity {ident!r}; find IDs with lore_search or lore_context")
+        try:
+            ent = lookup.entity(snap, name)
+        except lookup.LookupError_ as exc:
+            raise ToolFailure(str(exc)) from exc
+        ident = ent.id
         decls = [_origin({"repo": d.repo, "path": d.path, "line": d.range.start_line + 1}, snap) for d in snap.declarations(ident)]
-        out = [f"{ident}: {query.describe_entity(ent)}"]
-        out += [f"- {'canonical declaration' if i == 0 and len(decls) > 1 else 'declared'} at {d['repo']}/{d['path']}:{d['line']}{_shard_tag(d)}"
-                if i == 0 else f"- copy at {d['repo']}/{d['path']}:{d['line']}{_shard_tag(d)}" for i, d in enumerate(decls)]
-        out += [f"- {n.text}" for n in query.copy_notes(snap, ent) if n.kind in ("drift", "conflict")]
+        head = [f"{ident}: {query.describe_entity(ent)}" + (f" (for {name!r})" if name != ident else "")]
+        head += [f"- {'canonical declaration' if i == 0 and len(decls) > 1 else 'declared'} at {d['repo']}/{d['path']}:{d['line']}{_shard_tag(d)}"
+                 if i == 0 else f"- copy at {d['repo']}/{d['path']}:{d['line']}{_shard_tag(d)}" for i, d in enumerate(decls)]
+        head += [f"- {n.text}" for n in query.copy_notes(snap, ent) if n.kind in ("drift", "conflict")]
         not_read = query.unseen(snap)
         if not_read:
-            out.append(f"Counts below are a lower bound; not read: {'; '.join(not_read)}")
+            head.append(f"Counts below are a lower bound; not read: {'; '.join(not_read)}")
         data: dict[str, Any] = {"entity": {"id": ident, "kind": ent.kind, "name": ent.name, "declarations": decls},
                                 "lower_bound": bool(not_read), "not_read": not_read}
+        roles: list[tuple[str, list[Link]]] = []
         for role, label in (("provides", "providers"), ("consumes", "consumers")):
             links = sorted(_sites(snap, ident, role), key=lambda lk: (lk.service, lk.repo, lk.path, lk.range))
-            repos = sorted({lk.repo for lk in links})
-            out.append(f"{label.capitalize()}: {len(links)} site{'' if len(links) == 1 else 's'} in {len(repos)} "
-                       f"repo{'' if len(repos) == 1 else 's'}" if links else f"{label.capitalize()}: none known")
-            out += [_link_line(lk, ident) + _shard_tag(_origin({}, snap, lk.repo)) for lk in links[:MAX_LINKS]]
-            if len(links) > MAX_LINKS:
-                out.append(f"- ... and {len(links) - MAX_LINKS} more")
-            data[label] = [_origin(_link_data(lk), snap) for lk in links[:MAX_LINKS]]
+            roles.append((label, links[:MAX_LINKS]))
             data[f"{label}_total"] = len(links)
-        return "\n".join(out), data
 
-    def search(self, text: str, limit: int = 30) -> Answer:
-        return self._guarded(lambda: self._search(text.strip(), limit))
+        def render(k: int) -> str:  # k rows of each role at most: providers and consumers cut alike
+            out = list(head)
+            for label, links in roles:
+                total = data[f"{label}_total"]
+                repos = sorted({lk.repo for lk in links})
+                out.append(f"{label.capitalize()}: {total} site{'' if total == 1 else 's'} in {len(repos)} "
+                           f"repo{'' if len(repos) == 1 else 's'}" if links else f"{label.capitalize()}: none known")
+                out += [_link_line(lk, ident) + _shard_tag(_origin({}, snap, lk.repo)) for lk in links[:k]]
+                if total > min(k, len(links)):
+                    out.append(f"- ... and {total - min(k, len(links))} more"
+                               + (f" (cut to fit max_chars={max_chars}; ask with a larger max_chars)" if k < len(links) else ""))
+            return "\n".join(out)
 
-    def _search(self, text: str, limit: int) -> Answer:
+        most = max((len(links) for _l, links in roles), default=0)
+        k = budget.largest(render, most, max_chars)
+        for label, links in roles:
+            data[label] = [_origin(_link_data(lk), snap) for lk in links[:k]]
+        if k < most:
+            data["truncated"] = {"rows_per_role": k, "max_chars": max_chars}
+        return budget.clip(render(k), max_chars), data
+
+    def search(self, text: str, limit: int = 30, max_chars: int = budget.DEFAULT) -> Answer:
+        return self._guarded(lambda: self._search(text.strip(), limit, max_chars))
+
+    def _search(self, text: str, limit: int, max_chars: int = budget.DEFAULT) -> Answer:
         if not text:
             raise ToolFailure("query must not be empty")
         limit = max(1, min(limit, MAX_SEARCH))
@@ -274,23 +376,43 @@ class LoreTools:
                 row["id"] = sym.detail
                 row["consumer_sites"] = len(_sites(snap, sym.detail, "consumes"))
             rows.append(_origin(row, snap))
+        not_read = query.unseen(snap)
         if not rows:
-            return f"No contract entity or service matches {text!r}.", {"query": text, "results": []}
-        out = [f"{len(rows)} match{'es' if len(rows) != 1 else ''} for {clean(text)!r}:"]
+            close = lookup.nearest(snap, text)
+            hint = f" Nearest names: {', '.join(close)}." if close else ""
+            return (f"No contract entity or service matches {text!r}.{hint}",
+                    {"query": text, "results": [], "nearest": close, "lower_bound": bool(not_read), "not_read": not_read})
+        lines = []
         for r in rows:
             what = f"service {r['name']} ({r['root']})" if r["kind"] == "service" else f"{r['id']} ({r['kind']}, {r['consumer_sites']} consumer site{'' if r['consumer_sites'] == 1 else 's'})"
-            out.append(f"- {clean(what)} [{clean(r['repo'] + '/' + r['path'])}:{r['line']}]{_shard_tag(r)}")
-        return "\n".join(out), {"query": text, "results": rows}
+            lines.append(f"- {clean(what)} [{clean(r['repo'] + '/' + r['path'])}:{r['line']}]{_shard_tag(r)}")
+        bound = [f"Consumer counts are a lower bound; not read: {'; '.join(not_read)}"] if not_read else []
 
-    def check(self, repo: str | None = None, base: str | None = None) -> Answer:
-        return self._guarded(lambda: self._check(repo, base))
+        def render(k: int) -> str:
+            cut = [budget.notice(len(lines) - k, "match", max_chars, "a narrower query")] if k < len(lines) else []
+            return "\n".join([f"{len(rows)} match{'es' if len(rows) != 1 else ''} for {clean(text)!r}:", *lines[:k], *cut, *bound])
 
-    def _check(self, repo_name: str | None, base: str | None) -> Answer:
+        k = budget.largest(render, len(lines), max_chars)
+        doc: dict[str, Any] = {"query": text, "results": rows[:k], "lower_bound": bool(not_read), "not_read": not_read}
+        if k < len(rows):
+            doc["truncated"] = {"results": len(rows) - k, "max_chars": max_chars}
+        return budget.clip(render(k), max_chars), doc
+
+    def check(self, repo: str | None = None, base: str | None = None, max_chars: int = budget.DEFAULT) -> Answer:
+        return self._guarded(lambda: self._check(repo, base, max_chars))
+
+    def _repo(self, name: str) -> RepoSpec:
+        spec = self.ws.repo(name.strip())
+        if spec is None:
+            import difflib
+
+            close = difflib.get_close_matches(name.strip(), [r.name for r in self.ws.repos], n=3, cutoff=0.5)
+            raise ToolFailure(f"unknown repo {name!r}" + (f"; nearest: {', '.join(close)}" if close else "") + f"; {self.roots()}")
+        return spec
+
+    def _check(self, repo_name: str | None, base: str | None, max_chars: int = budget.DEFAULT) -> Answer:
         if repo_name:
-            spec = self.ws.repo(repo_name.strip())
-            if spec is None:
-                raise ToolFailure(f"unknown repo {repo_name!r} (repos: {', '.join(r.name for r in self.ws.repos)})")
-            specs = [spec]
+            specs = [self._repo(repo_name)]
         else:
             specs = list(self.ws.repos)
         if not specs:
@@ -305,10 +427,48 @@ class LoreTools:
         breaking = sum(len(res.breaking) for _r, res in results)
         head = (f"{breaking} breaking contract change(s) in the working tree" if breaking
                 else "No breaking contract changes in the working tree")
-        doc = {"breaking": breaking,
+        not_read = query.unseen(snap)
+        doc = {"breaking": breaking, "lower_bound": bool(not_read), "not_read": not_read,
                "results": [{"repo": r, "base": res.base.split("@", 1)[-1], "findings": to_plain(res.findings),
                             "notes": res.notes} for r, res in results]}
-        return head + ".\n" + render_check(results), doc
+        lines = render_check(results).split("\n")
+
+        def render(k: int) -> str:
+            cut = [budget.notice(len(lines) - k, "line", max_chars, "repo set to one repository")] if k < len(lines) else []
+            return "\n".join([head + ".", *lines[:k], *cut])
+
+        k = budget.largest(render, len(lines), max_chars)
+        if k < len(lines):
+            doc["truncated"] = {"lines": len(lines) - k, "max_chars": max_chars}
+        return budget.clip(render(k), max_chars), doc
+
+    def diff(self, base: str | None = None, path: str | None = None, max_chars: int = budget.DEFAULT) -> Answer:
+        """The context of the working tree's change against `base` (default HEAD: what is not committed yet;
+        `main...`: what a branch changes since it forked), in every repo or under `path`."""
+        return self._guarded(lambda: self._diff(base, path, max_chars))
+
+    def _diff(self, base: str | None, path: str | None, max_chars: int) -> Answer:
+        if path:
+            spec, rel, _real = self.locate(path, folders=True)
+            scopes = [(spec, (rel,) if rel not in ("", ".") else ())]
+        else:
+            scopes = [(r, ()) for r in self.ws.repos]
+        if not scopes:
+            raise ToolFailure(f"{self.ws.root}: no checked-out repository; {self.roots()}")
+        snap = self._snapshot()
+        try:
+            report = build_report(snap, self.ws, scopes, (base or "HEAD").strip() or "HEAD")
+        except ReviewError as exc:
+            raise ToolFailure(f"{exc} (base: a commit, branch or tag; HEAD for uncommitted changes; BRANCH... for "
+                              "what this branch changes since it forked from BRANCH)") from exc
+        def render(r: Any) -> str:
+            return render_change(r, "max_chars")
+
+        report = fit(report, render, max_chars)
+        not_read = query.unseen(snap)
+        doc = to_plain(report)
+        doc.update({"lower_bound": bool(report.lower_bound), "not_read": not_read if report.lower_bound else []})
+        return budget.clip(render(report), max_chars), doc
 
 
 def _sites(snap: Snapshot, ident: str, role: str) -> list[Link]:
@@ -382,43 +542,62 @@ def build_server(tools: LoreTools) -> Any:
         return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
     PathArg = Annotated[str, Field(description="File path: absolute, or relative to the workspace root (e.g. 'repo/src/file.go').")]
+    Budget = Annotated[int, Field(ge=budget.MINIMUM, le=budget.MAXIMUM, description=(
+        "Most characters in the answer: the least important items are cut first and the answer says how many."))]
 
     @server.tool(annotations=read_only)
-    def lore_context(path: PathArg,
-                     line: Annotated[int, Field(ge=1, description="1-based line number.")],
+    def lore_context(path: Annotated[str | None, Field(description="File path: absolute, or relative to the workspace root (e.g. 'repo/src/file.go'). With symbol, the file the symbol is in.")] = None,
+                     line: Annotated[int | None, Field(ge=1, description="1-based line number (or give symbol instead).")] = None,
                      end_line: Annotated[int | None, Field(ge=1, description="Optional last line (1-based) of a range.")] = None,
+                     symbol: Annotated[str | None, Field(description="Instead of a line: a contract entity ID or name ('GetCart', 'CartService.GetCart', 'POST /checkout'), a service name, or with path a function/class/method name ('CartServer.GetCart').")] = None,
+                     max_chars: Budget = budget.DEFAULT,
                      ) -> CallToolResult:
-        """System context at a file location: the owning service and owner, the contract entity declared or
-        used there (protobuf/OpenAPI/GraphQL/SQL) with its providers and consumers in other repos, history
-        (workarounds, reverts, hotfixes, last change), TODO/HACK markers and decisions (ADRs). Each fact
-        cites its source. Call it before editing code you did not write."""
-        return answer("lore_context", lambda: tools.context(path, line, end_line))
+        """System context at a file location or for a named symbol: the owning service and owner, the
+        contract entity declared or used there (protobuf/OpenAPI/GraphQL/SQL) with its providers and
+        consumers in other repos, team notes, history (workarounds, reverts, hotfixes, last change), TODO/HACK
+        markers and decisions (ADRs): the sections the editor's hover shows, most important first. Each fact
+        cites its source; counts that may be incomplete say so. Call it before editing code you did not write."""
+        return answer("lore_context", lambda: tools.context(path, line, end_line, symbol, max_chars))
 
     @server.tool(annotations=read_only)
-    def lore_consumers(entity_id: Annotated[str, Field(description="Contract entity ID, e.g. 'proto:shop.cart.v1.CartService.GetCart' (from lore_search or lore_context).")],
+    def lore_consumers(entity_id: Annotated[str, Field(description="Contract entity ID ('proto:shop.cart.v1.CartService.GetCart') or name ('CartService.GetCart', 'GetCart').")],
+                       max_chars: Budget = budget.DEFAULT,
                        ) -> CallToolResult:
         """Who provides and who consumes a contract entity, across all repos, with service and file:line.
         For a service, message, schema or table this includes its members (rpcs, fields, columns)."""
-        return answer("lore_consumers", lambda: tools.consumers(entity_id))
+        return answer("lore_consumers", lambda: tools.consumers(entity_id, max_chars))
 
     @server.tool(annotations=read_only)
     def lore_search(query: Annotated[str, Field(description="A name or part of one, e.g. 'CartService' or 'orders'.")],
                     limit: Annotated[int, Field(ge=1, le=MAX_SEARCH, description="Most results to return.")] = 30,
+                    max_chars: Budget = budget.DEFAULT,
                     ) -> CallToolResult:
         """Find contract entities (rpcs, messages, fields, HTTP operations, GraphQL types, SQL tables) and
         services by name; exact name matches first. Returns entity IDs for lore_consumers."""
-        return answer("lore_search", lambda: tools.search(query, limit))
+        return answer("lore_search", lambda: tools.search(query, limit, max_chars))
+
+    @server.tool(annotations=read_only)
+    def lore_diff(base: Annotated[str | None, Field(description="What to compare the working tree with: HEAD (default: uncommitted changes), a commit, branch or tag, or 'main...' (what this branch changes since it forked from main).")] = None,
+                  path: Annotated[str | None, Field(description="Only this repo, folder or file (default: every repo).")] = None,
+                  max_chars: Budget = budget.DEFAULT,
+                  ) -> CallToolResult:
+        """The context of a change, hunk by hunk, most important first: breaking contract changes with the
+        consumers in other repos they break, workaround/hotfix/revert lines edited, calls to deprecated
+        contracts added, contracts touched with their providers and consumers, the owners to notify, team
+        notes, markers and decisions. Call it before you finish a change, and fix what it reports."""
+        return answer("lore_diff", lambda: tools.diff(base, path, max_chars))
 
     @server.tool(annotations=read_only)
     def notes_for(path: Annotated[str, Field(description="A file or folder: absolute, or relative to the workspace root.")],
                   line: Annotated[int | None, Field(ge=1, description="Optional first line (1-based) of a range.")] = None,
                   end_line: Annotated[int | None, Field(ge=1, description="Optional last line (1-based) of the range.")] = None,
+                  max_chars: Budget = budget.DEFAULT,
                   ) -> CallToolResult:
         """Team notes on a file, folder or line range: what people and agents learned about that code and
         why it must stay so (warnings, incidents, decisions, tips), each with who wrote it, when, its
         references and where it is now (notes follow their code through edits and renames; a note whose
         code is gone is 'orphaned'). Read them before changing the code."""
-        return answer("notes_for", lambda: tools.notes_for(path, line, end_line))
+        return answer("notes_for", lambda: tools.notes_for(path, line, end_line, max_chars))
 
     @server.tool(annotations=writes)
     def add_note(path: PathArg,
@@ -428,6 +607,7 @@ def build_server(tools: LoreTools) -> Any:
                  kind: Annotated[str, Field(pattern="^(warning|incident|decision|tip)$", description="warning | incident | decision | tip")] = "tip",
                  refs: Annotated[list[str] | None, Field(max_length=20, description="Issue keys or URLs the note rests on.")] = None,
                  agent: Annotated[str | None, Field(max_length=100, description="Your name as an agent (default: the MCP client's name).")] = None,
+                 max_chars: Budget = budget.DEFAULT,
                  ctx: Context | None = None,
                  ) -> CallToolResult:
         """Record what you learned about some lines while working on them (a workaround's reason, an
@@ -435,17 +615,22 @@ def build_server(tools: LoreTools) -> Any:
         .lore/notes/<id>.toml, in the file's repository: commit it with your change. The note says an
         agent wrote it."""
         who = (agent or "").strip() or _client_name(ctx)
-        return answer("add_note", lambda: tools.add_note(path, line, end_line, text, kind, refs, who))
+        return answer("add_note", lambda: _clipped(tools.add_note(path, line, end_line, text, kind, refs, who), max_chars))
 
     @server.tool(annotations=read_only)
     def lore_check(repo: Annotated[str | None, Field(description="Repo name in the workspace (default: every repo).")] = None,
                    base: Annotated[str | None, Field(description="Git ref to compare against (default: merge base with the default branch).")] = None,
+                   max_chars: Budget = budget.DEFAULT,
                    ) -> CallToolResult:
         """Breaking contract changes (protobuf, OpenAPI, GraphQL, SQL) in the working tree compared with the
         baseline, each with the consumers in other repos that would break. Run it after editing contracts."""
-        return answer("lore_check", lambda: tools.check(repo, base))
+        return answer("lore_check", lambda: tools.check(repo, base, max_chars))
 
     return server
+
+
+def _clipped(result: Answer, max_chars: int) -> Answer:
+    return budget.clip(result[0], max_chars), result[1]
 
 
 def _client_name(ctx: Any) -> str:

@@ -2,9 +2,10 @@
 (`indexers.diff`), and for each hunk the context sections that concern it.
 
 Deliberately small: one list of per-hunk section builders (`HUNK_SECTIONS`), each
-`(ChangeInput, Hunk) -> Section | None`. Today it holds the team notes the hunk touches (on the lines it
-rewrites in the base, or on the lines it writes in the working tree); other sections (the contract a
-hunk edits, the history of its lines) are added to that list, not to the command.
+`(ChangeInput, Hunk) -> Section | None`. Here it holds the team notes the hunk touches (on the lines it
+rewrites in the base, or on the lines it writes in the working tree); `lore.review.sections` adds the
+others (breaking changes, edited workaround lines, deprecated calls, contracts, owners, markers, decisions)
+by passing its own list as `sections`, with `shared` holding what is computed once per repo.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from indexers import git
 from indexers.diff import FileDiff, Hunk, diff
@@ -57,6 +59,7 @@ class ChangeInput:
     base: str
     file: FileDiff
     reader: git.BlobReader
+    shared: dict[str, Any] = field(default_factory=dict)  # per diff: what section builders compute once per repo
     _texts: dict[str, str | None] = field(default_factory=dict)
 
     def base_text(self) -> str | None:
@@ -109,20 +112,24 @@ HunkSection = Callable[[ChangeInput, Hunk], Section | None]
 HUNK_SECTIONS: tuple[HunkSection, ...] = (notes_touched,)
 
 
-def diff_context(snap: Snapshot, repo: str, root: Path, base: str = "HEAD", paths: tuple[str, ...] = ()) -> DiffContext:
-    """Every hunk of the working tree against `base` in one repo, with its sections. GitError when the
-    base names no commit."""
+def diff_context(snap: Snapshot, repo: str, root: Path, base: str = "HEAD", paths: tuple[str, ...] = (), *,
+                 sections: tuple[HunkSection, ...] = HUNK_SECTIONS, shared: dict[str, Any] | None = None) -> DiffContext:
+    """Every hunk of the working tree against `base` in one repo, with its sections (`sections`: the
+    builders to run, in order; `shared`: handed to every builder as `ChangeInput.shared`). GitError when
+    the base names no commit."""
     sha, files = diff(root, base, paths)
+    memo = shared if shared is not None else {}
     with git.BlobReader(root) as reader:
-        return DiffContext(repo, sha, tuple(_file(snap, repo, root, sha, f, reader) for f in files))
+        return DiffContext(repo, sha, tuple(_file(snap, repo, root, sha, f, reader, sections, memo) for f in files))
 
 
-def _file(snap: Snapshot, repo: str, root: Path, sha: str, f: FileDiff, reader: git.BlobReader) -> FileContext:
-    inp = ChangeInput(snap, repo, root, sha, f, reader)
+def _file(snap: Snapshot, repo: str, root: Path, sha: str, f: FileDiff, reader: git.BlobReader,
+          builders: tuple[HunkSection, ...] = HUNK_SECTIONS, shared: dict[str, Any] | None = None) -> FileContext:
+    inp = ChangeInput(snap, repo, root, sha, f, reader, shared if shared is not None else {})
     hunks: list[HunkContext] = []
     for h in f.hunks:
         sections: list[Section] = []
-        for build in HUNK_SECTIONS:
+        for build in builders:
             try:
                 sec = build(inp, h)
             except Exception:  # noqa: BLE001 - one section never hides the others

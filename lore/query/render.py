@@ -17,6 +17,7 @@ the reader sees.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -135,3 +136,10 @@ def render_sections_plain(sections: Sequence[Section]) -> str:
         out.append(f"## {clean(sec.title)}")
         out.extend(f"- {clean(n.text)} [{clean(n.source, 200)}]" for n in sec.notes)
     return "\n".join(out)
+
+
+def escape_html(text: str, limit: int = 400) -> str:
+    """Repository text for an HTML context inside markdown (a `<summary>`, where markdown is not read):
+    cleaned, `&<>"'` as entities, `command:`-like schemes broken."""
+    text = html.escape(clean(text, limit), quote=True)
+    return _SCHEMES.sub(lambda m: m.group(1) + "\u200b:", text)

