@@ -158,6 +158,7 @@ def test_code_lenses_on_services_and_rpcs_only(shop: tuple[Snapshot, Path]) -> N
 
 
 def test_a_proto_that_stops_parsing_says_so(shop: tuple[Snapshot, Path]) -> None:
+    from indexers.sandbox import Sandbox
     from lsp_server.features import diagnostics
     from lsp_server.state import overlay
 
@@ -165,7 +166,7 @@ def test_a_proto_that_stops_parsing_says_so(shop: tuple[Snapshot, Path]) -> None
     rpc = _line_of(lines, "rpc AddItem")
     lines[rpc] = lines[rpc].replace("(AddItemRequest)", "(AddItemRequest")  # typing: the paren not closed yet
     broken = Doc(doc.uri, doc.path, 2, "\n".join(lines))
-    snap = overlay(shop[0], broken)
+    snap, _ = overlay(shop[0], broken, Sandbox(), 10.0)
     found = [d for d in diagnostics.diagnostics(snap, broken, None) if d.code == "parse-error"]
     assert [(d.range.start.line, d.severity) for d in found] == [(rpc, t.DiagnosticSeverity.Error)]
     assert "syntax error" in found[0].message and found[0].source == "lore"

@@ -32,7 +32,7 @@ def test_the_distribution_name_is_ours_and_the_code_knows_it() -> None:
 
 def test_readme_editor_guides_and_ci_templates_install_the_same_thing() -> None:
     name = distribution()
-    documents = [ROOT / "README.md", ROOT / "editors/vscode/README.md", ROOT / "editors/neovim/README.md"]
+    documents = [ROOT / "README.md", *sorted((ROOT / "editors").glob("*/README.md"))]
     for doc in documents:
         found = installs(doc.read_text())
         assert found, f"{doc.relative_to(ROOT)} has no pip install line"

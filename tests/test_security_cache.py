@@ -135,14 +135,23 @@ def test_a_cache_key_others_may_read_is_refused(repo: GitRepo, tmp_path: Path) -
 
 
 def test_ci_templates_keep_the_cache_and_key_outside_the_checkout() -> None:
-    gh = YAML(typ="safe").load((ROOT / "ci/github/lore-check.yml").read_text())
-    assert "LORE_CACHE" not in gh["env"]
-    steps = gh["jobs"]["lore"]["steps"]
-    runs = "\n".join(s.get("run", "") for s in steps)
-    for name, where in (("LORE_CACHE", "lore-cache"), ("XDG_CONFIG_HOME", "lore-config")):
-        assert f'echo "{name}=$RUNNER_TEMP/{where}" >> "$GITHUB_ENV"' in runs
-    cached = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))["with"]["path"]
-    assert "${{ runner.temp }}/lore-cache" in cached and "workspace" not in cached
-    gl = YAML(typ="safe").load((ROOT / "ci/gitlab/lore-check.gitlab-ci.yml").read_text())
-    assert "CI_PROJECT_DIR" not in gl["variables"]["LORE_CACHE"] and gl["variables"]["LORE_CACHE"].startswith("/")
-    assert "cache" not in gl[".lore"]  # GitLab caches only folders inside the checkout
+    for path in sorted((ROOT / "ci/github").glob("*.yml")):
+        gh = YAML(typ="safe").load(path.read_text())
+        assert "LORE_CACHE" not in gh["env"], path.name
+        for job in gh["jobs"].values():
+            steps = job["steps"]
+            runs = "\n".join(s.get("run", "") for s in steps)
+            for name, where in (("LORE_CACHE", "lore-cache"), ("XDG_CONFIG_HOME", "lore-config")):
+                assert f'echo "{name}=$RUNNER_TEMP/{where}" >> "$GITHUB_ENV"' in runs, path.name
+            cached = next(s for s in steps if s.get("uses", "").startswith("actions/cache"))["with"]["path"]
+            assert "${{ runner.temp }}/lore-cache" in cached and "workspace" not in cached, path.name
+    for path in sorted((ROOT / "ci/gitlab").glob("*.yml")):
+        gl = YAML(typ="safe").load(path.read_text())
+        top = gl.get("variables", {}).get("LORE_CACHE")
+        assert top is None or ("CI_PROJECT_DIR" not in top and top.startswith("/")), path.name
+        for name, job in gl.items():
+            if not isinstance(job, dict) or "LORE_CACHE" not in job.get("variables", {}):
+                continue
+            cache = job["variables"]["LORE_CACHE"]
+            assert "CI_PROJECT_DIR" not in cache and cache.startswith("/"), (path.name, name)
+            assert "cache" not in job, (path.name, name)  # GitLab caches only folders inside the checkout
