@@ -13,7 +13,9 @@ from indexers.engine import Engine
 from indexers.snapshot import Snapshot
 from indexers.store import Store
 from indexers.workspace import discover
+from lore.map.dot import render_dot
 from lore.map.html import page_data
+from lore.map.mermaid import render_mermaid
 from lore.query.system_map import OPS_PER_NODE, NodeOps, OpsRule, Shipping, Signal, Site, build_map
 from tests.map_facts import link, system
 from tests.ops_system import CHECKOUT_WORKFLOW, LINES, SLO, build, line_of
@@ -170,3 +172,18 @@ def test_focus_keeps_the_operational_context(shop: Snapshot) -> None:
     (node,) = m.nodes
     assert node.ops.alert_count == 1 and node.ops.slo_count == 1
 
+
+
+def test_dot_and_mermaid_mark_services_with_slos_and_alerts(shop: Snapshot) -> None:
+    m = build_map(shop)
+    assert render_dot(m).splitlines()[5:12] == [
+        '  subgraph "cluster_1" {',
+        '    label="repo: cart"; style="rounded"; color="#cbd5e0"; fontcolor="#4a5568";',
+        '    "service:cart:cart" [label="cart\\n1 alert"];',
+        "  }",
+        '  subgraph "cluster_2" {',
+        '    label="repo: checkout"; style="rounded"; color="#cbd5e0"; fontcolor="#4a5568";',
+        '    "service:checkout:checkout" [label="checkout\\n1 SLO, 1 alert"];']
+    mermaid = render_mermaid(m)
+    assert '    n1["cart<br>1 alert"]' in mermaid.splitlines() and '    n2["checkout<br>1 SLO, 1 alert"]' in mermaid.splitlines()
+    assert [n["label"] for n in page_data(m)["nodes"]] == [["cart", "1 alert"], ["checkout", "1 SLO, 1 alert"]]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lore.map.style import FLAG_COLORS, OTHER_COLOR, PROTOCOL_COLORS, edge_caption
+from lore.map.style import FLAG_COLORS, OTHER_COLOR, PROTOCOL_COLORS, edge_caption, node_lines
 from lore.query.render import clean
 from lore.query.system_map import Contract, NodeOps, OpsRule, Site, SystemMap, Use
 
@@ -126,7 +126,7 @@ def page_data(m: SystemMap, *, links: str = "file", center: str | None = None) -
     t = _Tables()
     index = {n.id: i for i, n in enumerate(m.nodes)}
     nodes = [{"id": n.id, "kind": n.kind, "name": n.name, "repo": n.repo, "root": n.root, "owner": n.owner,
-              "group": n.group, "languages": list(n.languages), "declared": site(n.declared), "flags": list(n.flags),
+              "group": n.group, "label": node_lines(n), "languages": list(n.languages), "declared": site(n.declared), "flags": list(n.flags),
               "provides": t.uses(n.provides, False), "consumes": t.uses(n.consumes, False),
               "unprovided": t.uses(n.unprovided, True),
               "history": [{"sha": h.sha, "date": h.date, "subject": h.subject, "kinds": list(h.kinds), "site": site(h.site)}

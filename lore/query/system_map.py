@@ -16,6 +16,10 @@ from its canonical declaration, Snapshot.copies, or conflicting declarations) an
 check`: the changed entity and the consumer sites the change breaks; a consumer of a deleted rpc still
 gets its edge, to the service that provides what is left of the contract). New flags belong in
 `entity_flags`.
+
+Each node also carries its operational context (`NodeOps`, computed by lore/query/map_ops.py over the
+OpsIndex): the alerts and SLOs over the service and the pipelines that ship it, each at its file and
+line; `SystemMap.ops_kinds` says which of these the workspace has at all.
 """
 
 from __future__ import annotations

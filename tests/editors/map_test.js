@@ -5,8 +5,9 @@
 //   - a real click on a service focuses it (neighbours kept, the rest faded) and fills the side panel;
 //     a click on a link shows its contracts with the deprecated rpc and links to files and lines;
 //   - EVIL (a map whose names are script and markup): nothing runs, the names show as text;
-//   - OPS (tests/ops_system.py): search by an alert's name finds its service, whose panel lists the
-//     alert, the SLO and the pipelines, each linked to its file and line, as is what they read.
+//   - OPS (tests/ops_system.py): search by an alert's name finds its service (drawn with its SLO and
+//     alert counts), whose panel lists the alert, the SLO and the pipelines, each linked to its file
+//     and line, as is what they read.
 // Screenshots and map_result.json go to $ARTIFACTS.
 // Usage: NODE_PATH=<playwright-core's node_modules> CHROMIUM=/usr/bin/chromium ARTIFACTS=dir BROWSER_HOME=dir
 //   node map_test.js SHOP.html EVIL.html OPS.html
@@ -199,11 +200,13 @@ const panelText = (page) => page.locator('#panel').innerText();
         hrefs: list ? [...list.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')) : [] };
     }, id);
     result.ops.panel = { results: opsResults, alerts: await section('panel-alerts'), slos: await section('panel-slos'),
-      pipelines: await section('panel-pipelines'), text: await panelText(ops.page) };
+      pipelines: await section('panel-pipelines'), text: await panelText(ops.page),
+      label: await ops.page.evaluate(() => window.loreMap.cy.getElementById('service:checkout:checkout').data('label')) };
     const has = (list, re) => list.hrefs.some((h) => re.test(h));
     const { alerts, slos, pipelines } = result.ops.panel;
     check("a service's panel lists its alerts, SLOs and pipelines with links to files and lines",
       opsResults.length === 1 && opsResults[0].startsWith('checkout') && !/null|undefined/.test(result.ops.panel.text)
+      && result.ops.panel.label === 'checkout\n1 SLO, 1 alert'
       && alerts.title === 'Alerts (1)' && /CheckoutOrdersFailing for 10m, severity page/.test(alerts.text)
       && /reads metric shop_checkout_orders_total/.test(alerts.text)
       && has(alerts, /^file:\/\/\/.*\/observability\/rules\/shop-alerts\.yaml#L9$/)

@@ -98,8 +98,8 @@
     elements.push({ group: 'nodes', data: { id: g.id, label: `${g.kind}: ${g.name}` }, classes: 'group' });
   }
   for (const n of data.nodes) {
-    const label = n.kind === 'repo' ? `${n.repo}\n(files in no service)` : (n.owner ? `${n.name}\n${n.owner}` : n.name);
-    const lines = label.split('\n');
+    const lines = n.label;  // name, owner, SLOs and alerts (lore/map/style.py node_lines)
+    const label = lines.join('\n');
     const w = 16 + 6.6 * Math.max(...lines.map((l) => l.length));
     elements.push({ group: 'nodes', data: { id: n.id, parent: n.group, label, w, h: 12 + 14 * lines.length },
       classes: [n.kind, ...n.flags].join(' ') });
