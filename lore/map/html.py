@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lore.map.style import FLAG_COLORS, OTHER_COLOR, PROTOCOL_COLORS, edge_caption
+from lore.map.style import FLAG_COLORS, OTHER_COLOR, PROTOCOL_COLORS, edge_caption, node_lines
 from lore.query.render import clean
-from lore.query.system_map import Contract, Site, SystemMap, Use
+from lore.query.system_map import Contract, NodeOps, OpsRule, Site, SystemMap, Use
 
 LINK_MODES = ("file", "vscode", "none")
 Href = Callable[[str, str, int | None], str | None]
@@ -106,17 +106,31 @@ def site(s: Site | None) -> list[Any] | None:
     return None if s is None else [s.repo, s.path, s.line]
 
 
+def rule(r: OpsRule) -> dict[str, Any]:
+    return {"name": r.name, "site": site(r.site), "reads": [[x.kind, x.name, site(x.site)] for x in r.reads],
+            "via": list(r.via), "details": list(r.details)}
+
+
+def node_ops(o: NodeOps) -> dict[str, Any] | None:
+    """A node's alerts, SLOs and pipelines (None when it has none: most nodes of a large map)."""
+    if not (o.alert_count or o.slo_count or o.pipeline_count):
+        return None
+    return {"alerts": [rule(r) for r in o.alerts], "slos": [rule(r) for r in o.slos],
+            "pipelines": [{"kind": p.kind, "text": p.text, "why": p.why, "site": site(p.site)} for p in o.pipelines],
+            "counts": {"alert": o.alert_count, "slo": o.slo_count, "pipeline": o.pipeline_count}}
+
+
 def page_data(m: SystemMap, *, links: str = "file", center: str | None = None) -> dict[str, Any]:
     """What the page script reads (see map.js): the map in compact form, the link mode and the style."""
     link_maker(links, m.repos)  # validates
     t = _Tables()
     index = {n.id: i for i, n in enumerate(m.nodes)}
     nodes = [{"id": n.id, "kind": n.kind, "name": n.name, "repo": n.repo, "root": n.root, "owner": n.owner,
-              "group": n.group, "languages": list(n.languages), "declared": site(n.declared), "flags": list(n.flags),
+              "group": n.group, "label": node_lines(n), "languages": list(n.languages), "declared": site(n.declared), "flags": list(n.flags),
               "provides": t.uses(n.provides, False), "consumes": t.uses(n.consumes, False),
               "unprovided": t.uses(n.unprovided, True),
               "history": [{"sha": h.sha, "date": h.date, "subject": h.subject, "kinds": list(h.kinds), "site": site(h.site)}
-                          for h in n.history], "history_notes": list(n.history_notes)}
+                          for h in n.history], "history_notes": list(n.history_notes), "ops": node_ops(n.ops)}
              for n in m.nodes]
     edges = [{"source": index[e.source], "target": index[e.target], "protocol": e.protocol, "count": e.count,
               "flags": list(e.flags), "label": e.label, "caption": edge_caption(e), "contracts": t.uses(e.contracts, True)}
@@ -125,7 +139,7 @@ def page_data(m: SystemMap, *, links: str = "file", center: str | None = None) -
     return {"nodes": nodes, "edges": edges, "entities": t.entities, "contracts": t.contracts,
             "groups": [{"id": g.id, "kind": g.kind, "name": g.name} for g in m.groups], "group_by": m.group_by,
             "repos": {name: (root if local else None) for name, root in m.repos.items()},
-            "links": links, "focus": m.focus, "center": center if center in index else None, "notes": list(m.notes),
+            "ops_kinds": list(m.ops_kinds), "links": links, "focus": m.focus, "center": center if center in index else None, "notes": list(m.notes),
             "style": {"protocols": PROTOCOL_COLORS, "other": OTHER_COLOR, "flags": FLAG_COLORS}}
 
 

@@ -1,5 +1,6 @@
-"""What the renderers share: protocol colours, flag colours and the captions of nodes and edges (plain
-text, cleaned of control characters; each writer escapes them for its format)."""
+"""What the renderers share: protocol colours, flag colours and the captions of nodes (name, owner, SLOs
+and alerts) and edges (plain text, cleaned of control characters; each writer escapes them for its
+format)."""
 
 from __future__ import annotations
 
@@ -24,13 +25,24 @@ def edge_color(edge: Edge) -> str:
     return protocol_color(edge.protocol)
 
 
+def ops_line(node: Node) -> str:
+    """`1 SLO, 2 alerts` for a node with SLOs or alerts over it, else ''."""
+    o = node.ops
+    parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in ((o.slo_count, "SLO"), (o.alert_count, "alert")) if n]
+    return ", ".join(parts)
+
+
 def node_lines(node: Node) -> list[str]:
-    """The node's name, then its owner (or where its files are, for a repo's unowned files)."""
+    """The node's name, then its owner (or where its files are, for a repo's unowned files), then how
+    many SLOs and alerts are over it, if any."""
     if node.kind == "repo":
-        return [clean(node.repo, 80), "(files in no service)"]
-    lines = [clean(node.name, 80)]
-    if node.owner:
-        lines.append(clean(node.owner, 80))
+        lines = [clean(node.repo, 80), "(files in no service)"]
+    else:
+        lines = [clean(node.name, 80)]
+        if node.owner:
+            lines.append(clean(node.owner, 80))
+    if ops := ops_line(node):
+        lines.append(ops)
     return lines
 
 

@@ -18,7 +18,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from indexers.model import Location, Note, Section, Usage
+from indexers.model import Location, Note, Section, Service, Usage
 from indexers.ops import index as ops_index
 from indexers.ops.index import MetricLink, OpsIndex, key
 from indexers.snapshot import Snapshot
@@ -324,29 +324,36 @@ def policy_notes(idx: OpsIndex, policy: Usage) -> list[Note]:
     return notes
 
 
-def pipeline_notes(snap: Snapshot, idx: OpsIndex, repo: str, path: str) -> list[Note]:
+def service_pipelines(snap: Snapshot, idx: OpsIndex, svc: Service) -> list[tuple[Usage, str]]:
+    """The CI jobs and GitOps objects that build or deploy a service, each with why (`pipelines_for`)."""
     if not (idx.pipelines or idx.deploys):
-        return []
-    svc = snap.service_for(repo, path)
-    if svc is None:
         return []
     in_repo = sum(1 for s in (snap.services.services if snap.services is not None else []) if s.repo == svc.repo)
     manifests: dict[str, list[str]] = defaultdict(list)  # where the service's deployment manifests are
     for ev in svc.evidence:
         if ev.path and any(w in ev.detail for w in ("kubernetes", "helm")):
             manifests[ev.repo].append(ev.path)
-    out = []
-    for p, why in ops_index.pipelines_for(idx, svc.repo, svc.root, in_repo, manifests)[:MAX_LISTED]:
-        a = p.attrs
-        if p.kind == "ops.pipeline":
-            what = " and ".join(w for w, on in (("builds", a.get("builds")), ("deploys", a.get("deploys"))) if on) or "runs"
-            env = f" to environment {a['environment']}" if a.get("environment") else ""
-            text = f"{a.get('system')} workflow {a.get('workflow')!s}, job {a.get('job')} {what} {svc.name}{env} ({why})"
-        else:
-            text = f"{a.get('system')} {a.get('kind')} {p.name} deploys {svc.name}" + \
-                   (f" to namespace {a['namespace']}" if a.get("namespace") else "") + f" ({why})"
-        out.append(Note(text, at(p), "pipeline", loc(p), {"service": svc.name, **a}))
-    return out
+    return ops_index.pipelines_for(idx, svc.repo, svc.root, in_repo, manifests)
+
+
+def pipeline_text(p: Usage, service: str) -> str:
+    """What a job or GitOps object does to a service: `github-actions workflow W, job J deploys S to
+    environment E`."""
+    a = p.attrs
+    if p.kind == "ops.pipeline":
+        what = " and ".join(w for w, on in (("builds", a.get("builds")), ("deploys", a.get("deploys"))) if on) or "runs"
+        env = f" to environment {a['environment']}" if a.get("environment") else ""
+        return f"{a.get('system')} workflow {a.get('workflow')!s}, job {a.get('job')} {what} {service}{env}"
+    return f"{a.get('system')} {a.get('kind')} {p.name} deploys {service}" + \
+        (f" to namespace {a['namespace']}" if a.get("namespace") else "")
+
+
+def pipeline_notes(snap: Snapshot, idx: OpsIndex, repo: str, path: str) -> list[Note]:
+    svc = snap.service_for(repo, path)
+    if svc is None:
+        return []
+    return [Note(f"{pipeline_text(p, svc.name)} ({why})", at(p), "pipeline", loc(p), {"service": svc.name, **p.attrs})
+            for p, why in service_pipelines(snap, idx, svc)[:MAX_LISTED]]
 
 
 def ops_section(snap: Snapshot, repo: str, path: str, line: int, col: int | None = None) -> Section:

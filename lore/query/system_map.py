@@ -16,6 +16,10 @@ from its canonical declaration, Snapshot.copies, or conflicting declarations) an
 check`: the changed entity and the consumer sites the change breaks; a consumer of a deleted rpc still
 gets its edge, to the service that provides what is left of the contract). New flags belong in
 `entity_flags`.
+
+Each node also carries its operational context (`NodeOps`, computed by lore/query/map_ops.py over the
+OpsIndex): the alerts and SLOs over the service and the pipelines that ship it, each at its file and
+line; `SystemMap.ops_kinds` says which of these the workspace has at all.
 """
 
 from __future__ import annotations
@@ -29,11 +33,13 @@ from typing import Any
 from indexers.history.notes import gap_messages
 from indexers.model import Entity, Link, Span
 from indexers.snapshot import Snapshot
+from lore.query.context import lower_bound
 
 PROTOCOLS = {"proto": "grpc", "openapi": "http", "swagger": "http", "graphql": "graphql", "sql": "sql"}
 FLAGGED_COMMITS = ("workaround", "hotfix", "revert", "incident", "regression_fix", "temporary")
 SITES_PER_USE = 3
 COMMITS_PER_NODE = 5
+OPS_PER_NODE = 12
 GROUP_BY = ("repo", "owner")
 NO_OWNER = "(no owner)"
 
@@ -117,6 +123,51 @@ class CommitNote:
 
 
 @dataclass(frozen=True, slots=True)
+class Signal:
+    """What of a service an alert or SLO reads, with where the service defines it: a metric (its
+    definition in code), a span (where the code starts it), a route (where the code registers it), or
+    the service itself (an SLO that names it; the site is the SLO's)."""
+
+    kind: str  # 'metric' | 'span' | 'route' | 'service'
+    name: str
+    site: Site
+
+
+@dataclass(frozen=True, slots=True)
+class OpsRule:
+    """An alert or SLO over a service, at its file and line."""
+
+    kind: str  # 'alert' | 'slo'
+    name: str
+    site: Site
+    reads: tuple[Signal, ...]  # what of the service it reads: metrics, spans, routes, then the service
+    via: tuple[str, ...] = ()  # recording rules between the metric and the rule
+    details: tuple[str, ...] = ()  # 'for 10m', 'severity page', 'objective 99.5', 'window 30d'
+
+
+@dataclass(frozen=True, slots=True)
+class Shipping:
+    """A CI job or GitOps object that builds or deploys a service."""
+
+    kind: str  # 'pipeline' (a CI job) | 'deploy' (an Argo CD / Flux object)
+    text: str  # 'github-actions workflow deploy, job deploy deploys checkout to environment production'
+    why: str  # the evidence: 'names svc/checkout', 'the only service of its repo', 'deploys k8s/checkout'
+    site: Site
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOps:
+    """A node's operational context: the first OPS_PER_NODE alerts, SLOs and pipelines, complete counts."""
+
+    alerts: tuple[OpsRule, ...] = ()
+    slos: tuple[OpsRule, ...] = ()
+    pipelines: tuple[Shipping, ...] = ()
+    alert_count: int = 0
+    slo_count: int = 0
+    pipeline_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Node:
     id: str
     kind: str  # 'service' | 'repo' (files of a repo in no known service)
@@ -133,6 +184,7 @@ class Node:
     history: tuple[CommitNote, ...]
     flags: tuple[str, ...] = ()
     history_notes: tuple[str, ...] = ()  # what the repo's history lacks (not mined, shallow, partial...)
+    ops: NodeOps = NodeOps()  # alerts and SLOs over it, pipelines that ship it (lore/query/map_ops.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +204,7 @@ class SystemMap:
     focus: str | None = None  # a node id
     depth: int | None = None
     notes: tuple[str, ...] = ()  # what the map leaves out
+    ops_kinds: tuple[str, ...] = ()  # which operational facts the workspace has: 'alert', 'slo', 'pipeline'
 
     def node(self, ident: str) -> Node | None:
         return next((n for n in self.nodes if n.id == ident), None)
@@ -182,6 +235,12 @@ def service_node_id(repo: str, root: str, name: str) -> str:
 
 def repo_node_id(repo: str) -> str:
     return f"repo:{repo}"
+
+
+def file_node(snap: Snapshot, repo: str, path: str) -> str:
+    """The node a file belongs to: its service's, else its repo's (files in no service)."""
+    svc = snap.service_for(repo, path)
+    return service_node_id(svc.repo, svc.root, svc.name) if svc is not None else repo_node_id(repo)
 
 
 def _site(repo: str, path: str, line: int | None) -> Site:
@@ -361,6 +420,10 @@ def build_map(snap: Snapshot, *, group_by: str = "repo", focus: str | None = Non
 
     history = _history(snap, info)
     history_gaps = _history_gaps(snap)
+    from lore.query.map_ops import node_ops  # imports this module's model
+    by_id = {service_node_id(s.repo, s.root, s.name): s for s in services}
+    operations, ops_kinds, ops_unavailable = node_ops(snap, lambda repo, path: file_node(snap, repo, path),
+                                                      {nid: by_id.get(nid) for nid in sorted(keep)})
     nodes: list[Node] = []
     groups: dict[str, Group] = {}
     for nid in sorted(keep, key=lambda n: (info[n]["repo"], info[n]["kind"] != "service", info[n]["root"], info[n]["name"])):
@@ -376,15 +439,22 @@ def build_map(snap: Snapshot, *, group_by: str = "repo", focus: str | None = Non
                           group=group.id, languages=i["languages"], declared=i["declared"], provides=provides,
                           consumes=consumes, unprovided=b.contracts(unprovided.get(nid, {})),
                           history=history.get(nid, ()), history_notes=history_gaps.get(i["repo"], ()),
+                          ops=operations.get(nid, NodeOps()),
                           flags=_merge_flags(*(c.flags for c in provides + consumes))))
     notes = [f"call sites: the first {SITES_PER_USE} per entity are listed; counts are complete",
              f"history: the {COMMITS_PER_NODE} latest workaround, hotfix, revert and incident commits per node"]
+    if ops_kinds:
+        notes.append(f"alerts and SLOs: those whose queries read a service's metrics, or a span or route only it has, and SLOs "
+                     f"that name it; the first {OPS_PER_NODE} per node are listed, counts are complete"
+                     + (f" ({bound})" if (bound := lower_bound(snap)) else ""))
+    if ops_unavailable:
+        notes.append(ops_unavailable)
     if focus_id is not None:
         notes.insert(0, f"only the services within {1 if depth is None else depth} edge(s) of {info[focus_id]['name']}")
     repos = {name: (str(r.root) if r.root is not None else None) for name, r in sorted(snap.repos.items())}
     return SystemMap(nodes=tuple(nodes), edges=tuple(edges), groups=tuple(sorted(groups.values(), key=lambda g: g.name)),
                      group_by=group_by, repos=repos, focus=focus_id, depth=depth if focus_id else None,
-                     notes=tuple(notes))
+                     notes=tuple(notes), ops_kinds=ops_kinds)
 
 
 def resolve_focus(info: Mapping[str, Mapping[str, Any]], focus: str) -> str:
@@ -438,9 +508,7 @@ def _history(snap: Snapshot, info: Mapping[str, Mapping[str, Any]]) -> dict[str,
         for c in sorted(flagged, key=lambda c: (c.date, c.sha), reverse=True):
             touched: dict[str, str] = {}
             for f in c.files:
-                svc = snap.service_for(repo, f)
-                nid = service_node_id(svc.repo, svc.root, svc.name) if svc is not None else repo_node_id(repo)
-                touched.setdefault(nid, f)
+                touched.setdefault(file_node(snap, repo, f), f)
             for nid, f in touched.items():
                 if nid in info and len(out[nid]) < COMMITS_PER_NODE:
                     out[nid].append(CommitNote(c.sha, c.date, c.subject, tuple(k for k in c.kinds if k in FLAGGED_COMMITS),

@@ -8,7 +8,7 @@ from typing import Any
 
 from indexers.snapshot import Snapshot
 from lore.map.html import render_html
-from lore.query.system_map import MapError, build_map, repo_node_id, service_node_id
+from lore.query.system_map import MapError, build_map, file_node
 from lsp_server.convert import uri_to_path
 from lsp_server.features.commands import BadArguments
 
@@ -17,10 +17,7 @@ def center_for(snap: Snapshot, uri: str | None) -> str | None:
     """The map node of the file at `uri`: its service, else its repo's files in no service."""
     path = uri_to_path(uri) if uri else None
     key = snap.locate(path) if path is not None else None
-    if key is None:
-        return None
-    svc = snap.service_for(*key)
-    return service_node_id(svc.repo, svc.root, svc.name) if svc is not None else repo_node_id(key[0])
+    return file_node(snap, *key) if key is not None else None
 
 
 def system_map(snap: Snapshot, args: list[Any]) -> dict[str, Any]:

@@ -4,15 +4,18 @@
 //   - search by owner lists and highlights the service, Enter focuses it;
 //   - a real click on a service focuses it (neighbours kept, the rest faded) and fills the side panel;
 //     a click on a link shows its contracts with the deprecated rpc and links to files and lines;
-//   - EVIL (a map whose names are script and markup): nothing runs, the names show as text.
+//   - EVIL (a map whose names are script and markup): nothing runs, the names show as text;
+//   - OPS (tests/ops_system.py): search by an alert's name finds its service (drawn with its SLO and
+//     alert counts), whose panel lists the alert, the SLO and the pipelines, each linked to its file
+//     and line, as is what they read.
 // Screenshots and map_result.json go to $ARTIFACTS.
 // Usage: NODE_PATH=<playwright-core's node_modules> CHROMIUM=/usr/bin/chromium ARTIFACTS=dir BROWSER_HOME=dir
-//   node map_test.js SHOP.html EVIL.html
+//   node map_test.js SHOP.html EVIL.html OPS.html
 const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
 
-const [SHOP, EVIL] = process.argv.slice(2);
+const [SHOP, EVIL, OPS] = process.argv.slice(2);
 const ART = process.env.ARTIFACTS;
 const t0 = Date.now();
 const secs = () => (Date.now() - t0) / 1000;
@@ -160,6 +163,10 @@ const panelText = (page) => page.locator('#panel').innerText();
     // 6. hostile names stay text
     const evil = await open(browser, EVIL, result, 'evil');
     await evil.page.evaluate(() => window.loreMap.focus(window.loreMap.data.nodes[0].id));
+    const evilOps = await evil.page.evaluate(() => ({
+      slos: (document.querySelector('#panel-slos + ul') || {}).textContent,
+      pipelines: (document.querySelector('#panel-pipelines + ul') || {}).textContent,
+    }));
     await evil.page.evaluate(() => window.loreMap.focus('e0'));
     result.evil.state = await evil.page.evaluate(() => ({
       pwned: window.__pwned === undefined ? null : window.__pwned,
@@ -168,12 +175,52 @@ const panelText = (page) => page.locator('#panel').innerText();
       title: document.getElementById('panel-title').textContent,
       panel: document.getElementById('panel').textContent,
     }));
+    Object.assign(result.evil.state, evilOps);
     result.evil.csp = await evil.page.evaluate(() => window.__csp);
     check('hostile names are shown as text and nothing of them runs',
       result.evil.state.pwned === null && result.evil.state.images === 0 && result.evil.state.scripts === 6
       && !result.evil.dialogs.length && !result.evil.errors.length && !result.evil.csp.length
-      && result.evil.state.panel.includes('</script><script>window.__pwned=1</script>'), result.evil);
+      && result.evil.state.panel.includes('</script><script>window.__pwned=1</script>')
+      && (result.evil.state.slos || '').includes('onerror="window.__pwned=2"')
+      && (result.evil.state.pipelines || '').includes('<script>window.__pwned=1</script>'), result.evil);
     await evil.page.screenshot({ path: path.join(ART, 'map_evil.png') });
+    await evil.page.close();
+
+    // 7. operational context: search by an alert's name, Enter, the panel's alerts, SLOs and pipelines
+    const ops = await open(browser, OPS, result, 'ops');
+    await ops.page.click('#search');
+    await ops.page.keyboard.type('CheckoutOrdersFailing');
+    await ops.page.waitForSelector('#results li');
+    const opsResults = await ops.page.locator('#results li').allInnerTexts();
+    await ops.page.keyboard.press('Enter');
+    await ops.page.waitForFunction(() => document.getElementById('panel-title').textContent === 'checkout');
+    const section = (id) => ops.page.evaluate((id) => {
+      const list = document.querySelector(`#${id} + ul`);
+      return { title: document.getElementById(id).textContent, text: list ? list.innerText : '',
+        hrefs: list ? [...list.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')) : [] };
+    }, id);
+    result.ops.panel = { results: opsResults, alerts: await section('panel-alerts'), slos: await section('panel-slos'),
+      pipelines: await section('panel-pipelines'), text: await panelText(ops.page),
+      label: await ops.page.evaluate(() => window.loreMap.cy.getElementById('service:checkout:checkout').data('label')) };
+    const has = (list, re) => list.hrefs.some((h) => re.test(h));
+    const { alerts, slos, pipelines } = result.ops.panel;
+    check("a service's panel lists its alerts, SLOs and pipelines with links to files and lines",
+      opsResults.length === 1 && opsResults[0].startsWith('checkout') && !/null|undefined/.test(result.ops.panel.text)
+      && result.ops.panel.label === 'checkout\n1 SLO, 1 alert'
+      && alerts.title === 'Alerts (1)' && /CheckoutOrdersFailing for 10m, severity page/.test(alerts.text)
+      && /reads metric shop_checkout_orders_total/.test(alerts.text)
+      && has(alerts, /^file:\/\/\/.*\/observability\/rules\/shop-alerts\.yaml#L9$/)
+      && has(alerts, /^file:\/\/\/.*\/checkout\/app\/metrics\.py#L3$/)
+      && slos.title === 'SLOs (1)' && /checkout-latency objective 99\.5/.test(slos.text)
+      && /route POST \/orders\/checkout/.test(slos.text) && /names the service/.test(slos.text)
+      && has(slos, /^file:\/\/\/.*\/observability\/slos\/checkout\.yaml#L4$/)
+      && has(slos, /^file:\/\/\/.*\/checkout\/app\/api\.py#L18$/)
+      && pipelines.title === 'Built and deployed by (2)' && /job deploy deploys checkout to environment production/.test(pipelines.text)
+      && has(pipelines, /^file:\/\/\/.*\/checkout\/\.github\/workflows\/deploy\.yml#L13$/), result.ops.panel);
+    await ops.page.screenshot({ path: path.join(ART, 'map_ops.png') });
+    result.ops.csp = await ops.page.evaluate(() => window.__csp);
+    check('the ops page is offline and clean too', !result.ops.requests.length && !result.ops.errors.length
+      && !result.ops.csp.length, result.ops);
     result.ok = true;
   } catch (e) {
     result.error = String((e && e.stack) || e);

@@ -1,6 +1,6 @@
 // The system map page: the SystemMap JSON (lore/query/system_map.py, inlined by lore/map/html.py) drawn
 // with Cytoscape.js and the fCoSE layout (bundled in the page). Search, focus on click, a side panel per
-// service or edge with links to files and lines. Every string from a repository reaches the page as
+// service (contracts, history, alerts, SLOs, pipelines) or edge with links to files and lines. Every string from a repository reaches the page as
 // text (textContent, canvas labels), never as markup. In a VS Code webview, links and clicks on nodes
 // and edges ask the extension to open the file (postMessage) instead of following a file: link.
 (function () {
@@ -98,8 +98,8 @@
     elements.push({ group: 'nodes', data: { id: g.id, label: `${g.kind}: ${g.name}` }, classes: 'group' });
   }
   for (const n of data.nodes) {
-    const label = n.kind === 'repo' ? `${n.repo}\n(files in no service)` : (n.owner ? `${n.name}\n${n.owner}` : n.name);
-    const lines = label.split('\n');
+    const lines = n.label;  // name, owner, SLOs and alerts (lore/map/style.py node_lines)
+    const label = lines.join('\n');
     const w = 16 + 6.6 * Math.max(...lines.map((l) => l.length));
     elements.push({ group: 'nodes', data: { id: n.id, parent: n.group, label, w, h: 12 + 14 * lines.length },
       classes: [n.kind, ...n.flags].join(' ') });
@@ -277,9 +277,49 @@
     }
     return ul;
   }
+  // Alerts, SLOs and pipelines (lore/query/map_ops.py): a section per kind the workspace has at all, so
+  // "none" means none over this service, never that Lore read no rules.
+  const SIGNAL_WORDS = { metric: 'metric', span: 'span', route: 'route', service: 'names the service' };
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  function ruleList(rules, count, empty) {
+    if (!count) return el('p', { class: 'empty', text: empty });
+    const ul = el('ul', { class: 'ops' });
+    for (const r of rules) {
+      const reads = r.reads.map(([kind, name, s]) => (kind === 'service'
+        ? el('span', { class: 'meta', text: SIGNAL_WORDS.service })
+        : siteLink(asSite(s), `${SIGNAL_WORDS[kind] || kind} ${name}`)));
+      ul.append(el('li', {}, siteLink(asSite(r.site), r.name),
+        r.details.length ? el('span', { class: 'meta', text: ` ${r.details.join(', ')}` }) : null,
+        el('div', {}, el('span', { class: 'meta', text: 'reads ' }), ...reads.flatMap((x, i) => [i ? ', ' : '', x]),
+          r.via.length ? el('span', { class: 'meta', text: ` through recording rule ${r.via.join(', ')}` }) : null)));
+    }
+    if (count > rules.length) ul.append(el('li', { class: 'meta', text: `… ${count - rules.length} more` }));
+    return ul;
+  }
+  function opsSections(n) {
+    const kinds = data.ops_kinds || [];
+    const o = n.ops || { alerts: [], slos: [], pipelines: [], counts: { alert: 0, slo: 0, pipeline: 0 } };
+    const out = [];
+    if (kinds.includes('alert')) {
+      out.push(el('h3', { id: 'panel-alerts', text: `Alerts (${o.counts.alert})` }),
+        ruleList(o.alerts, o.counts.alert, 'none reads its metrics, spans or routes'));
+    }
+    if (kinds.includes('slo')) {
+      out.push(el('h3', { id: 'panel-slos', text: `SLOs (${o.counts.slo})` }),
+        ruleList(o.slos, o.counts.slo, 'none reads its metrics, spans or routes, or names it'));
+    }
+    if (kinds.includes('pipeline')) {
+      const ul = o.counts.pipeline ? el('ul', { class: 'ops' }, ...o.pipelines.map((p) => el('li', {},
+        siteLink(asSite(p.site), p.text), el('span', { class: 'meta', text: ` (${p.why})` }))),
+      ...(o.counts.pipeline > o.pipelines.length ? [el('li', { class: 'meta', text: `… ${o.counts.pipeline - o.pipelines.length} more` })] : []))
+        : el('p', { class: 'empty', text: n.kind === 'service' ? 'no CI job or GitOps object found for it' : 'not a service' });
+      out.push(el('h3', { id: 'panel-pipelines', text: `Built and deployed by (${o.counts.pipeline})` }), ul);
+    }
+    return out;
+  }
   function panel(...children) {
     const p = $('panel');
-    p.replaceChildren(...children);
+    p.replaceChildren(...children.filter((c) => c !== null && c !== undefined));  // not the text "null"
     p.scrollTop = 0;
   }
   function showNode(n) {
@@ -302,6 +342,7 @@
       el('h3', { text: `Depends on (${inc.length})` }), edgeList(inc, 'source'),
       n.unprovided.length ? el('h3', { text: `Consumed, provider unknown (${n.unprovided.length})` }) : null,
       n.unprovided.length ? contractList(n.unprovided, '', true) : null,
+      ...opsSections(n),
       el('h3', { text: 'Workarounds, hotfixes, reverts' }), history, gaps);
   }
   function showEdge(e) {
@@ -317,14 +358,17 @@
     panel(
       el('h2', { id: 'panel-title', text: 'System map' }),
       el('div', { class: 'meta', text: `${services} services, ${data.nodes.length - services} repos with files in no service, ${data.edges.length} links, grouped by ${data.group_by}` }),
-      el('p', { text: 'Click a service or a link for details; search by service, owner, repo or contract.' }),
+      el('p', { text: 'Click a service or a link for details; search by service, owner, repo, contract, alert or SLO.' }),
+      (data.ops_kinds || []).includes('slo') ? el('div', { class: 'meta',
+        text: `${data.nodes.filter((n) => n.ops && n.ops.counts.slo).length} of ${services} services have an SLO` }) : null,
       el('h3', { text: `Links with deprecated, drifted or breaking contracts (${flagged.length})` }),
       edgeList(flagged.slice(0, 200), null),
       el('div', { id: 'notes' }, ...data.notes.map((n) => el('div', { text: n }))));
   }
 
   const haystack = new Map(data.nodes.map((n) => [n.id, [n.name, n.owner, n.repo, n.root,
-    ...n.provides.map((c) => data.contracts[c[0]].name), ...n.consumes.map((c) => data.contracts[c[0]].name)].join('\n').toLowerCase()]));
+    ...n.provides.map((c) => data.contracts[c[0]].name), ...n.consumes.map((c) => data.contracts[c[0]].name),
+    ...(n.ops ? [...n.ops.alerts, ...n.ops.slos].map((r) => r.name) : [])].join('\n').toLowerCase()]));
   function search(q) {
     q = q.trim().toLowerCase();
     const results = $('results');
