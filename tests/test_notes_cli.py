@@ -52,7 +52,9 @@ def lore(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def listed(cwd: Path, *args: str) -> dict[str, dict[str, Any]]:
-    return {n["id"]: n for n in json.loads(lore(cwd, "note", "list", "--json", *args).stdout)}
+    doc = json.loads(lore(cwd, "note", "list", "--json", *args).stdout)
+    assert doc["line_base"] == 1  # the note's lines below are 1-based, as people read them
+    return {n["id"]: n for n in doc["notes"]}
 
 
 def added(proc: subprocess.CompletedProcess[str]) -> str:
@@ -233,6 +235,10 @@ def test_context_diff_names_the_notes_a_change_touches(ledger: GitRepo) -> None:
                for h in doc["hunks"]]
     assert touched == [{whole: "working tree", inner: "base"}]  # the sync line; close() is not noted
     assert doc["total"] == 2 and doc["repos"] == [["ledger", ledger.head()]]
+    # locations count lines from 0 (as `lore context --json`), hunks from 1 (as git does): both said
+    assert (doc["line_base"], doc["column_unit"], doc["hunk_line_base"]) == (0, "utf-16", 1)
+    sync = LEDGER.split("\n").index("            self.client.sync()")
+    assert doc["hunks"][0]["hunk"]["old_start"] == sync + 1
     assert lore(ledger.path, "context", "--diff", "no-such-ref", check=False).returncode == 2
     assert lore(ledger.path, "context", "--diff", "--upload-pack=x", check=False).returncode == 2
 
