@@ -74,8 +74,8 @@ def _export(git_dir: Path, commit: str, subdir: str, dest: Path) -> None:
     proc = subprocess.Popen(["git", "--git-dir", str(git_dir), "cat-file", "--batch"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, env=_GIT_ENV)
     assert proc.stdin and proc.stdout
-    for sha, path in entries:
-        proc.stdin.write(sha.encode() + b"\n")
+    for blob, path in entries:
+        proc.stdin.write(blob.encode() + b"\n")
         proc.stdin.flush()
         header = proc.stdout.readline().split()
         if len(header) < 3 or header[1] != b"blob":
