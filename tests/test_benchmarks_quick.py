@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -144,3 +146,23 @@ def test_map_benchmark_harness(tmp_path: Path) -> None:
     assert doc["browser"] == {"available": False, "reason": "not run (--no-browser)"}
     md = (tmp_path / "map.md").read_text()
     assert "| map model (`build_map`) |" in md and "not run (--no-browser)" in md
+
+
+def test_realworld_score_skips_a_system_whose_corpus_lacks_the_pinned_commit(tmp_path: Path) -> None:
+    """One line per system it cannot score (naming the system and the commit), the others still run."""
+    empty = tmp_path / "empty.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(empty)], check=True)
+    golds = {n: json.loads((Path(__file__).resolve().parents[1] / "benchmarks/realworld" / n / "gold.json").read_text())
+             for n in ("wild-workouts", "eshop")}
+    commits = {n: g["commit"] for n, g in golds.items()}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.realworld.score", f"wild-workouts={empty}",
+                           f"eshop={tmp_path / 'missing.git'}", "--work", str(tmp_path / "work")],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"wild-workouts: skipped: {empty} does not hold the pinned commit {commits['wild-workouts']} (fetch it, then "
+        f"`git --git-dir {empty} cat-file -t {commits['wild-workouts']}` must print 'commit')",
+        f"eshop: skipped: {tmp_path / 'missing.git'} does not exist (clone {golds['eshop']['source'].removeprefix('github:')} "
+        f"there; it must hold the pinned commit {commits['eshop']})"]
+    assert "not scored (see the lines above): wild-workouts, eshop" in proc.stdout
+    assert not (tmp_path / "work" / "wild-workouts").exists()

@@ -235,6 +235,26 @@ def test_an_sdk_copy_of_three_packages_is_one_contract_each(tmp_path: Path) -> N
         (grp,) = [g for g in doc["copies"] if g["id"] == rpc]
         assert grp["canonical"] == {"repo": "api", "path": f"proto/acme/{p}/v1/{p}.proto", "line": 5}
         assert grp["drift"] == []
+    # the hover at a call: the canonical declaration, its copy, and the copy this call goes through
+    ledger_rpc = "proto:acme.ledger.v1.LedgerService.GetLedger"
+    ctx = json.loads(lore(tmp_path, "context", f"{sdk.path}/sdk/client.py:8", "--json").stdout)
+    contract = next(s for s in ctx["sections"] if s["name"] == "contract")
+    texts = [n["text"] for n in contract["notes"]]
+    assert texts[0].startswith(f"{ledger_rpc}: rpc GetLedger(GetLedgerRequest)")
+    assert contract["notes"][0]["source"] == "api/proto/acme/ledger/v1/ledger.proto:6"
+    assert texts[1] == "canonical declaration (in a contracts repo or folder); 1 copy: sdk/sdk/protos/acme/ledger/v1/ledger.proto:6"
+    assert texts[2].startswith("this line consumes it (") and texts[2].endswith(
+        "; through the copy in sdk/sdk/protos/acme/ledger/v1/ledger.proto)")
+    # deleting the rpc from the API's declaration: reported, with the SDK call that uses it (its copy agreed)
+    proto = api.path / "proto/acme/ledger/v1/ledger.proto"
+    proto.write_text(proto.read_text().replace("  rpc GetLedger(GetLedgerRequest) returns (GetLedgerRequest);\n", ""))
+    out = lore(tmp_path, "check", str(api.path), "--format", "json", check=False)
+    assert out.returncode == 1, out.stdout + out.stderr
+    findings = [f for r in json.loads(out.stdout)["results"] for f in r["findings"]]
+    (deleted,) = [f for f in findings if f["rule"] == "RPC_NO_DELETE"]
+    assert deleted["entity"] == ledger_rpc and deleted["severity"] == "error"
+    assert [(c["repo"], c["path"], c["line"] + 1) for c in deleted["consumers"]] == [("sdk", "sdk/client.py", 8)]
+    assert "consumers: (no service) (sdk/sdk/client.py:8)" in lore(tmp_path, "check", str(api.path), check=False).stdout
 
 
 @pytest.mark.parametrize("layout", ["split", "mono"])
@@ -272,13 +292,94 @@ def test_five_services_each_with_openapi_yml_are_five_apis(tmp_path: Path, layou
     assert doc["conflicts"] == []
     apis = {e["attrs"]["api"] for e in doc["entities"] if e["kind"] == "openapi.api"}
     assert len(apis) == 5
+    ops = {}
     for n in names:
         (op,) = [e for e in doc["entities"] if e["kind"] == "openapi.operation" and e["attrs"]["path"] == f"/{n}/{{id}}"]
+        ops[n] = op["id"]
         repo, prefix = where[n]
         assert (op["repo"], op["path"]) == (repo, f"{prefix}openapi.yml")
         assert ("provides", repo, f"{prefix}app/main.py", 6) in links(doc, op["id"])
         if n in ("orders", "payments"):
             assert ("consumes", *web_site, 2 if n == "orders" else 3) in links(doc, op["id"])
+    # the hover at the web client's call names the one API it calls, its spec and its provider
+    web_file = (ws / web_site[1]) if layout == "mono" else (root / "web" / web_site[1])
+    payments_op = ops["payments"]  # its service folder in the monorepo, its info.title at a repo's root
+    assert payments_op == ("openapi:payments-api:GET /payments/{id}" if layout == "split" else "openapi:payments:GET /payments/{id}")
+    repo, prefix = where["payments"]
+    ctx = json.loads(lore(tmp_path, "context", f"{web_file}:3", "--json").stdout)
+    contract = next(s for s in ctx["sections"] if s["name"] == "contract")
+    assert [(n["text"], n["source"]) for n in contract["notes"]] == [
+        (f"{payments_op}: GET /payments/{{id}}, operationId getPayments", f"{repo}/{prefix}openapi.yml:7"),
+        ("this line consumes it (http.call GET /payments/{})", f"{web_site[0]}/{web_site[1]}:3")]
+    links_sec = next(s for s in ctx["sections"] if s["name"] == "links")
+    assert f"provider: (no service) in {repo}: {repo}/{prefix}app/main.py:6" in [n["text"] for n in links_sec["notes"]]
+    # deleting the operation from one service's openapi.yml: reported against that API, with the web call
+    spec_file = (ws / f"{prefix}openapi.yml") if layout == "mono" else (root / "payments" / "openapi.yml")
+    spec_file.write_text(spec_file.read_text().replace(
+        "  /payments/{id}:\n    get:\n      operationId: getPayments\n      responses:\n        '200':\n"
+        "          description: ok\n", ""))
+    out = lore(tmp_path, "check", str(spec_file.parent), "--format", "json", check=False)
+    assert out.returncode == 1, out.stdout + out.stderr
+    findings = [f for r in json.loads(out.stdout)["results"] for f in r["findings"] if f["severity"] == "error"]
+    assert [(f["rule"], f["entity"]) for f in findings] == [("api-removed-without-deprecation", payments_op)]
+    assert [(c["repo"], c["path"], c["line"] + 1) for c in findings[0]["consumers"]] == [(*web_site, 3)]
+
+
+TIED_PROTO = """syntax = "proto3";
+
+package shop.cart.v1;
+
+service CartService {{
+  rpc GetCart(GetCartRequest) returns (Cart);
+}}
+
+message GetCartRequest {{
+  {user_id_type} user_id = 1;
+}}
+
+message Cart {{
+  repeated string items = 1;
+}}
+"""
+WHAT_TO_DO = ("exclude the copy that is not the contract ([index] exclude in lore.toml), or name the definition in a "
+              "catalog API entity (catalog-info.yaml, kind: API, spec.definition)")
+
+
+def tied_system(root: Path) -> None:
+    """Two services each declaring shop.cart.v1 in a contracts-like folder, one with `string user_id`, the
+    other with `int64 user_id`: two shapes, one each, equally placed: nothing decides which is the contract."""
+    GitRepo(root / "orders").commit("orders", {"proto/cart.proto": TIED_PROTO.format(user_id_type="string")})
+    GitRepo(root / "billing").commit("billing", {"api/cart.proto": TIED_PROTO.format(user_id_type="int64")})
+    GitRepo(root / "checkout").commit("client", {"checkout/cart_client.py": CHECKOUT_CLIENT})
+    (root / "lore.toml").write_text("".join(f'[[repo]]\npath = "{n}"\n' for n in ("orders", "billing", "checkout")))
+
+
+def test_a_conflict_that_remains_says_what_to_do(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    tied_system(root)
+    out = lore(tmp_path, "index", str(root)).stdout
+    field = "proto:shop.cart.v1.GetCartRequest.user_id"
+    assert (f"  note: conflict {field}: declared differently in billing/api/cart.proto:10, orders/proto/cart.proto:10 "
+            f"and none can be preferred; to resolve: {WHAT_TO_DO}") in out.splitlines()
+    assert "  note: conflict proto:shop.cart.v1.GetCartRequest: declared differently in billing/api/cart.proto:9, " \
+           "orders/proto/cart.proto:9" in out
+    # at the declaration, and at the call site that uses the field
+    for where in (f"{root}/orders/proto/cart.proto:10", f"{root}/checkout/checkout/cart_client.py:8"):
+        ctx = json.loads(lore(tmp_path, "context", where, "--json").stdout)
+        contract = next(s for s in ctx["sections"] if s["name"] == "contract")
+        conflicts = {n["text"]: n["data"]["declarations"] for n in contract["notes"] if n["kind"] == "conflict"}
+        assert conflicts[('conflict: 2 declarations differ and none can be preferred (type: "int64" in '
+                          'billing/api/cart.proto:10 vs "string" in orders/proto/cart.proto:10); to resolve: '
+                          + WHAT_TO_DO)] == ["billing/api/cart.proto:10", "orders/proto/cart.proto:10"]
+    # the rpc, the same in both, is not a conflict: the call still links to it
+    doc = graph(tmp_path, root)
+    assert {c["id"] for c in doc["conflicts"]} == {field, "proto:shop.cart.v1.GetCartRequest"}
+    assert ("consumes", "checkout", "checkout/cart_client.py", 8) in links(doc, GET_CART)
+    # doing what it says: excluding the copy that is not the contract ends the conflict
+    (root / "lore.toml").write_text((root / "lore.toml").read_text() + '[index]\nexclude = ["api/cart.proto"]\n')
+    out = lore(tmp_path, "index", str(root)).stdout
+    assert "conflict" not in out
+    assert graph(tmp_path, root)["conflicts"] == []
 
 
 def test_a_package_spread_over_files_is_normal(tmp_path: Path) -> None:
@@ -320,6 +421,42 @@ async def test_hover_and_drift_diagnostic_over_lsp(tmp_path: Path) -> None:
         await client.shutdown_session()
 
 
+async def test_conflict_diagnostic_and_hover_over_lsp(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    tied_system(ws)
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"],
+                                server_env={**os.environ, "LORE_CACHE": str(tmp_path / "cache")})
+    client = await config.start()
+    try:
+        await client.initialize_session(t.InitializeParams(
+            capabilities=t.ClientCapabilities(), root_uri=ws.as_uri(), workspace_folders=[t.WorkspaceFolder(ws.as_uri(), "ws")]))
+        # the declaration the others are shown against (billing's, first by repo): one diagnostic per entity in conflict
+        decl = ws / "billing/api/cart.proto"
+        open_doc(client, decl, "proto")
+        diags = await diagnostics(client, decl, lambda ds: len([d for d in ds if d.code == "copy-conflict"]) == 2, timeout=30)
+        by_line = {d.range.start.line: d for d in diags if d.code == "copy-conflict"}
+        assert set(by_line) == {8, 9}
+        field = by_line[9]
+        assert field.message == ("proto:shop.cart.v1.GetCartRequest.user_id is declared differently in 2 places and none can "
+                                 f"be preferred; to resolve: {WHAT_TO_DO}")
+        assert field.severity == t.DiagnosticSeverity.Warning
+        assert [(r.message, r.location.uri, r.location.range.start.line) for r in field.related_information or []] == [
+            ("another declaration", (ws / "orders/proto/cart.proto").as_uri(), 9)]
+        # the hover on the other declaration says so, with what to do
+        other = ws / "orders/proto/cart.proto"
+        open_doc(client, other, "proto")
+
+        async def hover_text() -> str:
+            h = await client.text_document_hover_async(t.HoverParams(t.TextDocumentIdentifier(other.as_uri()), t.Position(9, 10)))
+            return h.contents.value if h is not None and isinstance(h.contents, t.MarkupContent) else ""
+
+        text = (await until(hover_text, timeout=30)).replace("\\", "")
+        assert "conflict: 2 declarations differ and none can be preferred" in text, text
+        assert "[index] exclude in lore.toml" in text, text
+    finally:
+        await client.shutdown_session()
+
+
 async def test_deleting_an_rpc_from_one_copy_in_a_monorepo_over_lsp(tmp_path: Path) -> None:
     repos = cart_system(tmp_path / "ws", "mono")
     mono = repos["contracts"][0].path
@@ -345,20 +482,25 @@ async def test_deleting_an_rpc_from_one_copy_in_a_monorepo_over_lsp(tmp_path: Pa
 
 
 def test_consumer_counts_say_what_was_not_read(tmp_path: Path) -> None:
-    """A consumer list is a lower bound while code in other languages, a missing repo or a failed file is
-    in the workspace, and it says so where the count stands."""
+    """A consumer list is a lower bound while code in other languages, a missing repo or a code file that
+    failed is in the workspace, and it says so where the count stands."""
     root = tmp_path / "ws"
     GitRepo(root / "contracts").commit("proto", {"proto/shop/cart/v1/cart.proto": CART_PROTO.format(
         gopkg=CANONICAL_PKG, comment="Carts.", extra=UPDATE)})
-    GitRepo(root / "checkout").commit("client", {"checkout/cart_client.py": CHECKOUT_CLIENT})
+    # a code file Lore cannot read in full (2,000 chained calls): its usages may be missing from the count
+    chain = "import requests\n\n\ndef drain(session):\n    return session" + ".get()" * 2000 + "\n"
+    GitRepo(root / "checkout").commit("client", {"checkout/cart_client.py": CHECKOUT_CLIENT, "checkout/drain.py": chain})
     GitRepo(root / "billing").commit("elixir", {"lib/billing.ex": "defmodule Billing do\nend\n",
                                                 "lib/cart_client.ex": "defmodule CartClient do\nend\n"})
     (root / "lore.toml").write_text('[[repo]]\npath = "contracts"\n[[repo]]\npath = "checkout"\n[[repo]]\npath = "billing"\n'
                                     '[[repo]]\npath = "gone"\n')
     (root / "gone").mkdir()  # a folder that is not a repository (one that does not exist stops the CLI: exit 2)
+    out = lore(tmp_path, "index", str(root)).stdout
+    assert ("  error: checkout/checkout/drain.py: code: expressions nested too deeply to read in full; some usages in "
+            "this file may be missing") in out.splitlines()
     ctx = json.loads(lore(tmp_path, "context", f"{root}/contracts/proto/shop/cart/v1/cart.proto:9", "--json").stdout)
     links_sec = next(s for s in ctx["sections"] if s["name"] == "links")
     summary = next(n for n in links_sec["notes"] if n["kind"] == "consumers_summary")
     assert summary["text"] == (f"1 consumer site in 1 repo for {GET_CART} (lower bound; not read: 1 repo not indexed (gone); "
-                               "2 Elixir files in repo billing)")
+                               "2 Elixir files in repo billing; 1 code file failed)")
     assert summary["data"]["lower_bound"] is True

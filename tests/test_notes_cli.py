@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,9 @@ def lore(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 
 def listed(cwd: Path, *args: str) -> dict[str, dict[str, Any]]:
-    return {n["id"]: n for n in json.loads(lore(cwd, "note", "list", "--json", *args).stdout)}
+    doc = json.loads(lore(cwd, "note", "list", "--json", *args).stdout)
+    assert doc["line_base"] == 1  # the note's lines below are 1-based, as people read them
+    return {n["id"]: n for n in doc["notes"]}
 
 
 def added(proc: subprocess.CompletedProcess[str]) -> str:
@@ -78,6 +81,7 @@ def two_notes(repo: GitRepo) -> tuple[str, str]:
 
 
 def test_add_writes_one_reviewable_file_per_note(ledger: GitRepo) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
     proc = lore(ledger.path, "note", "add", "ledger.py:9", "Batches over 100 are rejected", "--kind", "warning",
                 "--ref", "INC-412", "--ref", "https://example.com/inc/412")
     ident = added(proc)
@@ -87,6 +91,9 @@ def test_add_writes_one_reviewable_file_per_note(ledger: GitRepo) -> None:
     assert doc["kind"] == "warning" and doc["text"].strip() == "Batches over 100 are rejected"
     assert doc["author"] == "Ada Lovelace <ada@example.com>" and "agent" not in doc
     assert doc["refs"] == ["INC-412", "https://example.com/inc/412"]
+    created = datetime.fromisoformat(doc["created"])  # when it was written, in UTC, to the second
+    assert created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
+    assert before <= created <= datetime.now(UTC)
     a = doc["anchor"]
     assert (a["path"], a["lines"], a["symbol"], a["whole_symbol"]) == ("ledger.py", [9, 13], "Ledger.flush", True)
     assert a["commit"] == ledger.head() and a["code"][0] == "    def flush(self, batch):"
@@ -97,7 +104,34 @@ def test_add_writes_one_reviewable_file_per_note(ledger: GitRepo) -> None:
         ("claude-code", "Grace Hopper <grace@example.com>", [11, 11], False)
     notes = listed(ledger.path)
     assert notes[agent]["agent"] == "claude-code" and notes[ident]["status"] == "exact"
+    assert notes[ident]["created"] == doc_created(ledger, ident) == created.isoformat()
     assert "agent claude-code for Grace Hopper" in lore(ledger.path, "note", "list").stdout
+
+
+def doc_created(repo: GitRepo, ident: str) -> str:
+    return str(tomllib.loads((repo.path / ".lore" / "notes" / f"{ident}.toml").read_text(encoding="utf-8"))["created"])
+
+
+def test_list_is_scoped_to_a_file_or_a_folder(ledger: GitRepo) -> None:
+    ledger.commit("Storage helpers", {"store/files.py": "def save(path, rows):\n    return len(rows)\n",
+                                      "store/cache.py": "def get(key):\n    return None\n"})
+    on_ledger = added(lore(ledger.path, "note", "add", "ledger.py:16", "close is idempotent"))
+    on_files = added(lore(ledger.path, "note", "add", "store/files.py:1", "rows are written in order"))
+    on_cache = added(lore(ledger.path, "note", "add", "store/cache.py:2", "never caches misses", "--kind", "decision"))
+    assert set(listed(ledger.path)) == {on_ledger, on_files, on_cache}
+    assert set(listed(ledger.path, "ledger.py")) == {on_ledger}
+    assert set(listed(ledger.path, "store")) == {on_files, on_cache}
+    assert set(listed(ledger.path, "store/cache.py")) == {on_cache}
+    # the repository given from outside it, and a file given by an absolute path
+    assert set(listed(ledger.path.parent, str(ledger.path))) == {on_ledger, on_files, on_cache}
+    assert set(listed(ledger.path.parent, str(ledger.path / "store" / "files.py"))) == {on_files}
+    text = lore(ledger.path, "note", "list", "store").stdout
+    assert f"{on_files}  tip      ledger/store/files.py:1-2 (save)" in text and on_ledger not in text
+    # a folder with no notes, and a folder that does not exist
+    (ledger.path / "docs").mkdir()
+    assert lore(ledger.path, "note", "list", "docs").stdout.startswith("No notes.")
+    proc = lore(ledger.path, "note", "list", "nowhere", check=False)
+    assert proc.returncode == 2 and "nowhere: no such file or folder" in proc.stderr
 
 
 def test_notes_survive_insertions_above_and_edits_inside(ledger: GitRepo) -> None:
@@ -201,6 +235,10 @@ def test_context_diff_names_the_notes_a_change_touches(ledger: GitRepo) -> None:
                for h in doc["hunks"]]
     assert touched == [{whole: "working tree", inner: "base"}]  # the sync line; close() is not noted
     assert doc["total"] == 2 and doc["repos"] == [["ledger", ledger.head()]]
+    # locations count lines from 0 (as `lore context --json`), hunks from 1 (as git does): both said
+    assert (doc["line_base"], doc["column_unit"], doc["hunk_line_base"]) == (0, "utf-16", 1)
+    sync = LEDGER.split("\n").index("            self.client.sync()")
+    assert doc["hunks"][0]["hunk"]["old_start"] == sync + 1
     assert lore(ledger.path, "context", "--diff", "no-such-ref", check=False).returncode == 2
     assert lore(ledger.path, "context", "--diff", "--upload-pack=x", check=False).returncode == 2
 

@@ -227,6 +227,17 @@ async def test_hover_and_diagnostics_over_lsp(tmp_path: Path) -> None:
         (undefined,) = [d for d in diags if d.code == "flag-undefined"]
         assert undefined.range.start.line == LINES["flag_undefined"][2]
 
+        # the flag definitions: the one defined and never evaluated is named, the evaluated one is not
+        frepo, fpath, unused_line = LINES["flag_unused"]
+        flags = ws / frepo / fpath
+        open_doc(client, flags, "json")
+        diags = await diagnostics(client, flags, lambda ds: any(d.code == "flag-unused" for d in ds))
+        (unused,) = [d for d in diags if d.code == "flag-unused"]
+        assert unused.message == "flag legacy-banner is defined but no indexed code evaluates it"
+        assert unused.range.start.line == unused_line
+        assert unused.severity == t.DiagnosticSeverity.Information
+        assert not any(d.range.start.line == LINES["flag_def"][2] for d in diags)
+
         # renaming the metric in the buffer: the alert and the dashboard that read it are named
         change_doc(client, metrics, 2, CHECKOUT_METRICS.replace("shop_checkout_orders_total", "shop_checkout_order_total"))
         diags = await diagnostics(client, metrics, lambda ds: any(d.code == "ops-metric-removed" for d in ds), timeout=30)

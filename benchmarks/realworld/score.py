@@ -8,6 +8,9 @@ folder), each committed once so Lore sees a git repository; `lore graph --json` 
 a fresh cache; predicted links in scope (proto rpcs, OpenAPI operations, GraphQL fields) are matched to
 the gold links by role, contract and site (the gold line, its `alt_lines`, or one line either side).
 
+A system whose git dir is missing or lacks the pinned commit is skipped with one line naming it and the
+commit; the others are scored, and the exit status is 1.
+
 Prints, per system and layout: gold links (in the languages Lore extracts), predictions, true and false
 positives, misses, precision and recall; then per role and per language; `-v` lists every false
 positive and miss. Links predicted in `neutral` files do not count; links predicted in `generated`
@@ -63,16 +66,16 @@ def _export(git_dir: Path, commit: str, subdir: str, dest: Path) -> None:
     for rec in listing.split(b"\0"):
         if not rec:
             continue
-        meta, _, path = rec.partition(b"\t")
+        meta, _, raw = rec.partition(b"\t")
         mode, kind, sha = meta.split()
         if kind == b"blob" and mode in (b"100644", b"100755"):
-            entries.append((sha.decode(), path.decode("utf-8", "surrogateescape")))
+            entries.append((sha.decode(), raw.decode("utf-8", "surrogateescape")))
     dest.mkdir(parents=True)
     proc = subprocess.Popen(["git", "--git-dir", str(git_dir), "cat-file", "--batch"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, env=_GIT_ENV)
     assert proc.stdin and proc.stdout
-    for sha, path in entries:
-        proc.stdin.write(sha.encode() + b"\n")
+    for blob, path in entries:
+        proc.stdin.write(blob.encode() + b"\n")
         proc.stdin.flush()
         header = proc.stdout.readline().split()
         if len(header) < 3 or header[1] != b"blob":
@@ -90,15 +93,41 @@ def _export(git_dir: Path, commit: str, subdir: str, dest: Path) -> None:
          "-m", f"export of {commit}:{subdir}", cwd=dest)
 
 
+class CorpusError(Exception):
+    """A system's corpus cannot be exported: its git dir is missing or lacks the pinned commit."""
+
+
+def check_corpus(gold: dict[str, Any], git_dir: Path) -> None:
+    """Raise CorpusError (one line naming the system, the git dir and the pinned commit) unless `git_dir`
+    is a git directory holding the gold set's commit."""
+    name, commit = gold["system"], gold["commit"]
+    if not git_dir.is_dir():
+        source = str(gold.get("source", "")).removeprefix("github:")
+        raise CorpusError(f"{name}: skipped: {git_dir} does not exist (clone {source or 'its source'} there; it must "
+                          f"hold the pinned commit {commit})")
+    proc = subprocess.run(["git", "--git-dir", str(git_dir), "cat-file", "-e", f"{commit}^{{commit}}"],
+                          env=_GIT_ENV, capture_output=True)
+    if proc.returncode != 0:
+        raise CorpusError(f"{name}: skipped: {git_dir} does not hold the pinned commit {commit} (fetch it, then "
+                          f"`git --git-dir {git_dir} cat-file -t {commit}` must print 'commit')")
+
+
 def layouts(gold: dict[str, Any], git_dir: Path, work: Path) -> dict[str, tuple[Path, dict[str, str]]]:
     """{layout: (workspace folder, {repo name: folder in the monorepo})}, built once and reused."""
     base = work / gold["system"] / gold["commit"][:12]
     mono, split = base / "mono", base / "split"
     if not (base / ".done").exists():
+        check_corpus(gold, git_dir)
         shutil.rmtree(base, ignore_errors=True)
-        _export(git_dir, gold["commit"], "", mono / "mono")
-        for name, sub in gold["split"].items():
-            _export(git_dir, gold["commit"], sub, split / name)
+        try:
+            _export(git_dir, gold["commit"], "", mono / "mono")
+            for name, sub in gold["split"].items():
+                _export(git_dir, gold["commit"], sub, split / name)
+        except subprocess.CalledProcessError as exc:
+            shutil.rmtree(base, ignore_errors=True)
+            why = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+            raise CorpusError(f"{gold['system']}: skipped: exporting {gold['commit']} from {git_dir} failed"
+                              + (f": {why[-1]}" if why else "")) from exc
         (base / ".done").write_text("ok\n")
     return {"mono": (mono, {"mono": ""}), "split": (split, dict(gold["split"]))}
 
@@ -238,10 +267,22 @@ def main(argv: list[str] | None = None) -> int:
     print("| system | layout | gold links | predicted | TP | FP | FN | precision | recall |")
     print("|---|---|---|---|---|---|---|---|---|")
     details: list[str] = []
+    skipped: list[str] = []
     for spec in args.systems:
         name, _, git_dir = spec.partition("=")
-        gold = json.loads((HERE / name / "gold.json").read_text())
-        for layout, (ws, folder_of) in layouts(gold, Path(git_dir), args.work).items():
+        gold_file = HERE / name / "gold.json"
+        if not gold_file.is_file():
+            print(f"{name}: skipped: no gold set {gold_file.relative_to(HERE.parents[1])}", file=sys.stderr)
+            skipped.append(name)
+            continue
+        gold = json.loads(gold_file.read_text())
+        try:
+            built = layouts(gold, Path(git_dir), args.work)
+        except CorpusError as exc:
+            print(exc, file=sys.stderr)
+            skipped.append(name)
+            continue
+        for layout, (ws, folder_of) in built.items():
             if layout not in args.layouts.split(","):
                 continue
             graph = run_lore(ws)
@@ -270,9 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     if rows:
         print(f"\ntotal: P {tp / (tp + fp) if tp + fp else 1:.3f} R {tp / (tp + fn) if tp + fn else 1:.3f} "
               f"({tp} of {tp + fn} gold links found, {fp} false positives)")
+    if skipped:
+        print(f"\nnot scored (see the lines above): {', '.join(skipped)}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
-    return 0
+    return 1 if skipped else 0
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 (`lore.review.report`: ranked, deduplicated, cut to N characters saying what was cut).
 
 Text: the owners to notify, then each hunk with something to say, most important first. JSON (`--json`):
-`{"base", "repos": [[repo, sha]], "hunks": [{"repo", "path", "old_path", "hunk": {...}, "sections": [...]}],
-"total", "files", "owners", "folded", "lower_bound", "problems", "cut"}`.
+`{"line_base": 0, "column_unit": "utf-16", "hunk_line_base": 1, "base", "repos": [[repo, sha]], "hunks": [{"repo",
+"path", "old_path", "hunk": {...}, "sections": [...]}], "total", "files", "owners", "folded", "lower_bound",
+"problems", "cut"}`: note locations count lines from 0 (as `lore context --json` does), each hunk's
+`old_start`/`new_start` from 1, as git numbers them; both say so.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from indexers.model import to_plain
 from indexers.workspace import RepoSpec, Workspace, WorkspaceError
 from lore.cli.output import echo
+from lore.query.context import with_line_base
 from lore.query.render import safe_json
 from lore.review.report import ChangeReport, ReviewError, build_report, fit
 from lore.review.text import render_text
@@ -36,7 +39,7 @@ def scopes_for(ws: Workspace, path: Path) -> list[tuple[RepoSpec, tuple[str, ...
 
 
 def report_json(report: ChangeReport, indent: int | None = 2) -> str:
-    return safe_json(to_plain(report), indent=indent)
+    return safe_json(with_line_base({"hunk_line_base": 1, **to_plain(report)}), indent=indent)
 
 
 def compact_json(report: ChangeReport) -> str:

@@ -190,7 +190,8 @@ def _row(repo: str, p: query_notes.Placed) -> dict[str, Any]:
 @note.command("list")
 @click.argument("path", type=click.Path(path_type=Path), default=".")
 @click.option("--orphaned", is_flag=True, help="Only the notes whose code is gone, at their last known location.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print JSON: {"line_base": 1, "notes": [...]} (lines in it are 1-based, as `line_base` says).')
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Cache folder (default: $LORE_CACHE or $XDG_CACHE_HOME/lore).")
 @friendly
@@ -216,7 +217,7 @@ def list_notes(path: Path, orphaned: bool, as_json: bool, cache_dir: Path | None
                     echo(f"lore: {clean(f'{r}/{fpath}{where}: not a note: {e.reason}', 600)}", err=True)
     found.sort(key=lambda rp: (rp[0], rp[1].at.path, rp[1].at.start_line, rp[1].note.id))
     if as_json:
-        echo_json([_row(r, p) for r, p in found])
+        echo_json({"line_base": 1, "notes": [_row(r, p) for r, p in found]})  # lines as people read them
         return
     if not found:
         echo("No orphaned notes." if orphaned else "No notes. `lore note add FILE:LINE \"text\"` writes one.")
