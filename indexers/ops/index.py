@@ -39,7 +39,8 @@ SERVICE_LABELS = ("job", "service", "service_name", "app", "container", "applica
 PUBLIC_PATHS = re.compile(r"^/(?:health\w*|healthz|livez|readyz?|ready|ping|status|metrics|version|login|logout|signin|"
                           r"signup|sign-in|sign-up|register|token|oauth\w*|auth\w*|callback|public|docs|swagger\w*|"
                           r"openapi\w*|favicon\.ico|robots\.txt|\.well-known)(?:/|$)")
-_PARAM = re.compile(r"\{[^}]*\}|:[\w.]+\??|<[^>]+>|\*\w*|\[[^\]]+\]")
+# bracket contents bounded: an unclosed bracket repeated must not be scanned to the end from each one
+_PARAM = re.compile(r"\{[^}]{0,256}\}|:[\w.]+\??|<[^>]{1,256}>|\*\w*|\[[^\]]{1,256}\]")
 
 
 def key(u: Usage) -> Key:
@@ -233,7 +234,7 @@ def _service_matches(service: str, repo: str, pinned: set[str]) -> bool:
 
 # -- routes ----------------------------------------------------------------------------------------------
 
-_ANT = re.compile(r"\*\*|\*|\{[^}]*\}|[^*{]+")
+_ANT = re.compile(r"\*\*|\*|\{[^}]{0,256}\}|[^*{]+")  # bounded: see _PARAM
 
 
 def ant_match(pattern: str, path: str) -> bool:

@@ -58,7 +58,7 @@ _ROUTES: dict[str, re.Pattern[bytes]] = {
 }
 # Go string constants that can be parts of a metric name declared in another file of the package
 # (`const namespace = "shop"`), read without parsing from every Go file.
-_GO_NAME_CONST = re.compile(rb'(?m)^\s*(?:const\s+)?([A-Za-z_]\w*(?:[Nn]amespace|[Ss]ubsystem|[Pp]refix|[Ss]ystem)|namespace|subsystem'
+_GO_NAME_CONST = re.compile(rb'(?m)^[ \t]*+(?:const[ \t]++)?([A-Za-z_]\w*(?:[Nn]amespace|[Ss]ubsystem|[Pp]refix|[Ss]ystem)|namespace|subsystem'
                             rb'|prefix|ns)\s*(?:string\s*)?=\s*"([a-zA-Z_:][a-zA-Z0-9_:]*)"')
 
 
