@@ -119,6 +119,7 @@ def grpc(ctx: Ctx) -> None:
         if bound:
             ctx.emit("grpc.call", p.at, p.meth, bound[0], "consumes", **{"import": list(bound[1])})
     _stub_args(ctx, recv)
+    _stubs_to_local_methods(ctx, recv)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -142,16 +143,63 @@ def _stub_args(ctx: Ctx, recv: Receivers) -> None:
             f"{scope}::{written}" if scope else written for scope in _scopes(p.call)]
         callee = "initialize" if p.meth == "new" else "self." + p.meth
         for slot, arg in _slots(p.args):
-            value = unwrap(arg)
-            if value is None:
-                continue
-            bound = _stub_value(ctx, value) if value.type == "call" else \
-                recv.lookup(value, p.call) if value.type in ("identifier", "instance_variable") else None
-            if bound is None and value.type == "identifier":  # a memoizing method (`def stub; @stub ||= ...`)
-                bound = recv.field(text(value))
+            bound = _arg_stub(ctx, recv, arg, p.call)
             if bound:
                 ctx.emit("grpc.stub_arg", arg, "", bound[0], "consumes", targets=targets, callee=callee,
                          param=slot, **{"import": list(bound[1])})
+
+
+def _arg_stub(ctx: Ctx, recv: Receivers, arg: Any, at: Any) -> Binding | None:
+    """The stub an argument is: made there, a variable or instance variable bound to one, or a memoizing
+    method (`def stub; @stub ||= ...`)."""
+    value = unwrap(arg)
+    if value is None:
+        return None
+    bound = _stub_value(ctx, value) if value.type == "call" else \
+        recv.lookup(value, at) if value.type in ("identifier", "instance_variable") else None
+    if bound is None and value.type == "identifier":
+        bound = recv.field(text(value))
+    return bound
+
+
+def _stubs_to_local_methods(ctx: Ctx, recv: Receivers) -> None:
+    """`run_get_feature(stub)`: a stub passed to a method defined once in the same file (no receiver, or
+    `self`); calls on the parameter it fills are calls through the stub. A parameter given stubs of two
+    services, or assigned in its method, links nothing."""
+    defs: dict[str, list[Any]] = {}
+    for mnode, nnode in ctx.f.methods:
+        if mnode.type == "method":
+            defs.setdefault(text(nnode), []).append(mnode)
+    given: dict[tuple[int, str], set[Binding]] = {}
+    for p in all_parts(ctx):
+        if p.recv is not None and p.recv.type != "self" or not p.args or len(defs.get(p.meth) or ()) != 1:
+            continue
+        for slot, arg in _slots(p.args):
+            bound = _arg_stub(ctx, recv, arg, p.call)
+            if bound:
+                given.setdefault((defs[p.meth][0].id, slot), set()).add(bound)
+    if not given:
+        return
+    nodes = {m.id: m for ms in defs.values() for m in ms}
+    params = {mid: _params(nodes[mid]) for mid, _slot in given}
+    _drop_reassigned(ctx, params)
+    for p in all_parts(ctx):
+        if p.recv is None or p.recv.type != "identifier" or _NOT_RPC.match(p.meth):
+            continue
+        m = _innermost_method(p.call)
+        filled = params.get(m.id, {}).get(text(p.recv)) if m is not None else None
+        found = given.get((m.id, filled), set()) if m is not None and filled is not None else set()
+        if len(found) == 1:
+            svc, ev = next(iter(found))
+            ctx.emit("grpc.call", p.at, p.meth, svc, "consumes", **{"import": list(ev)})
+
+
+def _drop_reassigned(ctx: Ctx, params: dict[int, dict[str, str]]) -> None:
+    """Parameters assigned in their own method (they may hold something else by then) are left out."""
+    for _k, left, _right in ctx.f.assigns:
+        m = _innermost_method(left)
+        if m is not None and m.id in params and left.type == "identifier":
+            params[m.id].pop(text(left), None)
 
 
 def _slots(args: list[Any]) -> list[tuple[str, Any]]:
