@@ -327,8 +327,8 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         if role == "provides":
             provided_pkgs[(u.repo, u.path)].add(cand.package)
         conf = 0.95 if by_pkg else 0.85
-        why = f"{u.kind} {u.qualifier}" + (f" (package {cand.package} from import)" if by_pkg else "") + (
-            f" (stub passed at {u.attrs['passed_at']})" if "passed_at" in u.attrs else "")
+        why = f"{u.kind} {u.qualifier}" + (f" (package {cand.package} from import)" if by_pkg else "")
+        passed = f" (stub passed at {u.attrs['passed_at']})" if "passed_at" in u.attrs else ""
         copy = _copy_for(cand, imports, u.repo)
         if u.kind in ("grpc.server", "grpc.client"):
             add(u, cand.entity, role, conf, why, copy)
@@ -339,7 +339,7 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         else:
             rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
             if rpc is not None:
-                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
+                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}{passed}", copy)
 
     service_pkgs = {c.entity.id: c.package for cands in idx.services.values() for c in cands}
     child = lambda parent, name: _child(idx, parent, name, False)  # noqa: E731
