@@ -239,3 +239,23 @@ def test_ruby_stub_passed_to_a_class_of_another_file(tmp_path: Path) -> None:
                      ("proto:hipstershop.CartService.EmptyCart", "shop", "lib/shop/poller.rb", 10)}
     out = lore("context", f"{ws}/shop/lib/shop/lookup.rb:5:21", cache=tmp_path / "c").stdout
     assert "proto:hipstershop.CartService.GetCart" in out and "lib/shop/checkout.rb:8" in out
+
+
+def test_an_edited_file_keeps_the_stub_passed_from_another(tmp_path: Path) -> None:
+    """An unsaved buffer is re-linked alone (`Snapshot.with_file`): the stub passed from the unchanged
+    file still resolves the calls on the parameter, at their new lines."""
+    from indexers.engine import Engine
+    from indexers.extract import extract_file
+    from indexers.store import Store
+    from indexers.workspace import discover
+
+    ws = tmp_path / "ws"
+    GitRepo(ws / "shop").commit("shop", {"protos/cart.proto": PROTO, "lib/shop/checkout.rb": CHECKOUT_RB,
+                                         "lib/shop/lookup.rb": LOOKUP_RB})
+    (ws / "lore.toml").write_text('[[repo]]\npath = "shop"\n')
+    snap, _report = Engine(discover(ws), Store(tmp_path / "cache"), jobs=1).refresh()
+    edited = LOOKUP_RB.replace("      def self.call(stub, user_id)\n",
+                               "      # looks the cart up\n      def self.call(stub, user_id)\n")
+    after = snap.with_file(extract_file("shop", "lib/shop/lookup.rb", edited.encode()))
+    got = {(lk.entity, lk.range.start_line + 1) for lk in after.links_by_file.get(("shop", "lib/shop/lookup.rb"), [])}
+    assert got == {("proto:hipstershop.CartService.GetCart", 6)}
