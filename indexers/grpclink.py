@@ -133,3 +133,36 @@ def link_subclasses(servers: Sequence[tuple[Usage, Entity, float, str]], impls: 
                 f"a {service.name} servicer at {reg.path}:{reg.range.start_line + 1})", copy)
             provided.append((m, service.id))
     return provided
+
+
+def passed_stubs(usages: Sequence[Usage]) -> list[Usage]:
+    """Ruby stubs made in one file and passed to a class of another (see `code_langs.ruby`): each call on
+    the parameter that receives a stub (`grpc.param_call`) becomes a `grpc.call` on the passed stub's
+    service. The class is the first of the caller's `targets` (innermost lexical scope first, as Ruby
+    resolves a constant) that declares a method reading a parameter, in the caller's repository (an object
+    is passed within one program); a parameter given stubs of two services links nothing."""
+    params: dict[tuple[str, str], list[Usage]] = defaultdict(list)  # (repo, owner) -> its param calls
+    passed: list[Usage] = []
+    for u in usages:
+        if u.kind == "grpc.param_call":
+            params[(u.repo, str(u.attrs.get("owner", "")))].append(u)
+        elif u.kind == "grpc.stub_arg":
+            passed.append(u)
+    if not passed or not params:
+        return []
+    given: dict[tuple[str, str, str, str], list[Usage]] = defaultdict(list)  # (repo, owner, callee, param) -> args
+    for a in passed:
+        owner = next((str(t) for t in a.attrs.get("targets") or [] if (a.repo, str(t)) in params), None)
+        if owner is not None:
+            given[(a.repo, owner, str(a.attrs.get("callee", "")), str(a.attrs.get("param", "")))].append(a)
+    out: list[Usage] = []
+    for (repo, owner, callee, param), args in given.items():
+        if len({(a.qualifier, tuple(a.attrs.get("import") or [])) for a in args}) != 1:
+            continue
+        a = args[0]
+        for c in params[(repo, owner)]:
+            if c.attrs.get("callee") == callee and c.attrs.get("param") == param:
+                out.append(Usage(c.repo, c.path, c.range, "grpc.call", c.name, a.qualifier, "consumes", c.language,
+                                 {"import": list(a.attrs.get("import") or []),
+                                  "passed_at": f"{a.path}:{a.range.start_line + 1}"}))
+    return out

@@ -32,7 +32,7 @@ from typing import Any
 
 from indexers.copies import copy_key
 from indexers.gqllink import link_graphql
-from indexers.grpclink import Factories, link_impls, link_subclasses
+from indexers.grpclink import Factories, link_impls, link_subclasses, passed_stubs
 from indexers.httplinks import HTTP_CROSS_FILE, HttpIndex, link_http
 from indexers.model import Entity, Link, Usage
 
@@ -243,7 +243,7 @@ def _closest(cands: list[_Proto], imports: list[str]) -> _Proto | None:
 def cross_file(u: Usage) -> bool:
     """Whether a usage helps link other files' usages (a Go registration naming its implementation, a
     helper returning a client): re-linking one file alone needs these from the rest of the workspace."""
-    return u.kind == "grpc.factory" or (u.kind == "grpc.server" and any(
+    return u.kind in ("grpc.factory", "grpc.stub_arg") or (u.kind == "grpc.server" and any(
         k in u.attrs for k in ("impl_type", "impl_ctor", "impl_class"))) or u.kind in HTTP_CROSS_FILE
 
 
@@ -299,13 +299,13 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
     servicers: list[tuple[Usage, Entity, float, str]] = []
     impls: list[Usage] = []
     factories = Factories([u for u in usages if u.kind == "grpc.factory"])
-    for u in usages:  # gRPC first: resolved services give package evidence to messages in the same file
+    for u in [*usages, *passed_stubs(usages)]:  # gRPC first: resolved services give package evidence to messages
         if not u.kind.startswith("grpc."):
             continue
         if u.kind == "grpc.impl_method":  # linked through a registration, below
             impls.append(u)
             continue
-        if u.kind == "grpc.factory":
+        if u.kind in ("grpc.factory", "grpc.stub_arg", "grpc.param_call"):  # joined by passed_stubs
             continue
         made_by = factories.resolve(u) if u.kind in ("grpc.call", "grpc.client") else None
         if made_by is not None:  # a client from a helper function of another package: the client it returns
@@ -328,6 +328,7 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             provided_pkgs[(u.repo, u.path)].add(cand.package)
         conf = 0.95 if by_pkg else 0.85
         why = f"{u.kind} {u.qualifier}" + (f" (package {cand.package} from import)" if by_pkg else "")
+        passed = f" (stub passed at {u.attrs['passed_at']})" if "passed_at" in u.attrs else ""
         copy = _copy_for(cand, imports, u.repo)
         if u.kind in ("grpc.server", "grpc.client"):
             add(u, cand.entity, role, conf, why, copy)
@@ -338,7 +339,7 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         else:
             rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
             if rpc is not None:
-                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
+                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}{passed}", copy)
 
     service_pkgs = {c.entity.id: c.package for cands in idx.services.values() for c in cands}
     child = lambda parent, name: _child(idx, parent, name, False)  # noqa: E731

@@ -179,6 +179,23 @@ def test_operation_documents_keep_what_parses_and_bound_nesting() -> None:
     assert ops.extract(SourceFile("r", "schema.graphql", schema.encode())).usages == []
 
 
+def test_operation_headers_with_variables_defaults_and_directives_are_read() -> None:
+    (ops,) = DOCUMENTS
+    text = ("query Vet($vetId: Int!) {\n  vet(id: $vetId) { id }\n}\n"
+            "query Owners(\n  $after: String\n  $dir: OrderDirection = ASC\n) @cached(ttl: 60) {\n  owners { id }\n}\n"
+            "mutation AddVisit($input: AddVisitInput!) {\n  addVisit(input: $input) { id }\n}\n")
+    part = ops.extract(SourceFile("r", "app/ops.graphql", text.encode()))
+    assert [(u.qualifier, u.name, u.range.start_line) for u in part.usages] == [
+        ("Query", "vet", 1), ("Query", "id", 1), ("Query", "owners", 7), ("Query", "id", 7),
+        ("Mutation", "addVisit", 10), ("Mutation", "id", 10)]
+    # a broken document is read definition by definition: the operation with variables after it is kept
+    broken = "query Broken {\n  cart(id: {\n}\n\nquery Fine($id: ID!) {\n  product(id: $id) { id }\n}\n"
+    part = ops.extract(SourceFile("r", "app/broken.graphql", broken.encode()))
+    assert [(u.name, u.range.start_line) for u in part.usages] == [("product", 5), ("id", 5)]
+    schema = "schema {\n  query: Query\n  mutation: Mutation\n}\ntype Query {\n  query(id: ID!): Q\n}\n"
+    assert ops.extract(SourceFile("r", "schema.graphqls.graphql", schema.encode())).usages == []
+
+
 def test_another_librarys_create_client_makes_no_grpc_client() -> None:
     text = ('import { createClient } from "redis";\nimport { createGrpcTransport } from "@connectrpc/connect-node";\n'
             'import { CartService } from "./gen/cart_connect";\nconst c = createClient(CartService, {});\n'

@@ -19,7 +19,7 @@ MAX_BYTES = 2 * 1024 * 1024
 
 class OperationsExtractor(Extractor):
     name = "graphql-operations"
-    version = 1
+    version = 2  # 2: operations whose header declares variables (`query Q($id: ID!) {`) are read
 
     def wants(self, path: str) -> bool:
         return suffix(path) in (".graphql", ".gql")

@@ -22,10 +22,15 @@ MAX_TOKENS = 50_000
 MAX_FIELDS = 20_000
 _ROOT = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 # Where an executable definition starts: an operation keyword or fragment at the start of a line, or an
-# anonymous query (`{` in column 0). Schema documents have none of these.
-# An operation's header is read at most 500 characters ahead for its `{`: unbounded, every line starting
-# with `query` scanned the rest of the text (quadratic in a file of such lines).
-EXECUTABLE = re.compile(r"(?m)^[ \t]*(?:(?:query|mutation|subscription)\b[^{}:=]{0,500}\{|fragment\s+\w+\s+on\s)|^\{")
+# anonymous query (`{` in column 0). Schema documents have none of these (`schema { query: Query }` has a
+# colon where an operation's header has its name, variables or `{`).
+# An operation's header: the keyword, an optional name, optional variable definitions in parentheses
+# (`($id: ID!, $first: Int = 10)`: colons and defaults), optional directives, then `{`. Every part is
+# bounded: unbounded, every line starting with `query` scanned the rest of the text (quadratic in a file
+# of such lines).
+EXECUTABLE = re.compile(r"(?m)^[ \t]*(?:(?:query|mutation|subscription)(?:[ \t]+[_A-Za-z]\w{0,200})?\s{0,200}"
+                        r"(?:\([^()]{0,2000}\)\s{0,200})?(?:@\w{1,100}\s{0,50}(?:\([^()]{0,500}\)\s{0,50})?){0,5}\{"
+                        r"|fragment\s+\w+\s+on\s)|^\{")
 _DEF_START = re.compile(r"(?m)^(?=(?:query|mutation|subscription|fragment|type|extend|schema|interface|enum|"
                         r"union|scalar|input|directive)\b|\{|\"\"\")")
 
