@@ -123,7 +123,7 @@ KEYS: dict[str, frozenset[str]] = {
     "repo": frozenset({"name", "path"}),
     "shard": frozenset({"path"}),
     "shards": frozenset({"source", "repos", "endpoint_url", "region"}),
-    "index": frozenset({"max_file_size", "exclude"}),
+    "index": frozenset({"max_file_size", "exclude", "file_budget"}),
     "check": frozenset({"ignore"}),
     "server": frozenset(),
 }

@@ -101,7 +101,7 @@ def test_the_server_indexes_the_repos_that_exist_and_says_which_do_not(repo: Git
     assert any(m.startswith("gone: ") and "no such folder" in m for m in report.messages), report.messages
 
 
-@pytest.mark.parametrize("spec", ["nonsense", "localhost", "127.0.0.1:0", "127.0.0.1:99999", "127.0.0.1:port", ":"])
+@pytest.mark.parametrize("spec", ["nonsense", "localhost", "127.0.0.1:65536", "127.0.0.1:99999", "127.0.0.1:port", ":"])
 def test_serve_tcp_nonsense(spec: str) -> None:
     one_line_error(lore("serve", "--tcp", spec, check=False), "lore serve", "--tcp", repr(spec))
 

@@ -299,8 +299,8 @@ def tcp_address(value: str | None) -> str | None:
     if value is None:
         return None
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536 or any(c.isspace() for c in host):
-        raise click.BadParameter(f"expected HOST:PORT with a port from 1 to 65535, got {value!r}")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536 or any(c.isspace() for c in host):
+        raise click.BadParameter(f"expected HOST:PORT with a port from 0 (any free port) to 65535, got {value!r}")
     return value
 
 
