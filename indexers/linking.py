@@ -284,7 +284,11 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             copy = own.pop() if len(own) == 1 else ""
         out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, round(conf, 2), why,
                         u.kind, copy))
+        if role == "provides" and e.id in rendered:  # the rpc's HTTP transcoding, as a generated spec has it
+            for op in rendered[e.id]:
+                add(u, op, role, conf - 0.05, f"{why}; {op.name} ({op.path}) is its HTTP transcoding")
 
+    rendered = index.http.rendered
     maybe_seen: set[tuple[Any, ...]] = set()
 
     def maybe(u: Usage, e: Entity, role: str, conf: float, why: str) -> None:
