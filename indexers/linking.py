@@ -32,7 +32,7 @@ from typing import Any
 
 from indexers.copies import copy_key
 from indexers.gqllink import link_graphql
-from indexers.grpclink import Factories, link_impls, link_subclasses
+from indexers.grpclink import Factories, Fields, link_impls, link_subclasses
 from indexers.httplinks import HTTP_CROSS_FILE, HttpIndex, link_http
 from indexers.model import Entity, Link, Usage
 
@@ -243,7 +243,7 @@ def _closest(cands: list[_Proto], imports: list[str]) -> _Proto | None:
 def cross_file(u: Usage) -> bool:
     """Whether a usage helps link other files' usages (a Go registration naming its implementation, a
     helper returning a client): re-linking one file alone needs these from the rest of the workspace."""
-    return u.kind == "grpc.factory" or (u.kind == "grpc.server" and any(
+    return u.kind in ("grpc.factory", "grpc.field") or (u.kind == "grpc.server" and any(
         k in u.attrs for k in ("impl_type", "impl_ctor", "impl_class"))) or u.kind in HTTP_CROSS_FILE
 
 
@@ -303,14 +303,20 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
     servicers: list[tuple[Usage, Entity, float, str]] = []
     impls: list[Usage] = []
     factories = Factories([u for u in usages if u.kind == "grpc.factory"])
+    fields = Fields([u for u in usages if u.kind == "grpc.field"])
     for u in usages:  # gRPC first: resolved services give package evidence to messages in the same file
         if not u.kind.startswith("grpc."):
             continue
         if u.kind == "grpc.impl_method":  # linked through a registration, below
             impls.append(u)
             continue
-        if u.kind == "grpc.factory":
+        if u.kind in ("grpc.factory", "grpc.field"):
             continue
+        if u.kind == "grpc.field_call":  # a client in a field of a struct declared in another file
+            held = fields.resolve(u)
+            if held is None:
+                continue
+            u = dataclasses.replace(u, qualifier=held.qualifier, attrs={**u.attrs, "import": held.attrs.get("import") or []})
         made_by = factories.resolve(u) if u.kind in ("grpc.call", "grpc.client") else None
         if made_by is not None:  # a client from a helper function of another package: the client it returns
             u = dataclasses.replace(u, qualifier=made_by.qualifier, attrs={**u.attrs, "import": made_by.attrs.get(
