@@ -21,7 +21,7 @@ _GENERIC_WORDS = frozenset({"api", "apis", "service", "services", "svc", "server
                             "swagger", "definition", "spec", "app", "web", "backend", "the", "of", "and", "for", "a",
                             "microservice", "v1", "v2", "v3"})
 _HTTP_RULE = re.compile(r"\b(get|put|post|delete|patch)\s*:\s*\"([^\"]+)\"")
-_CUSTOM_RULE = re.compile(r"custom\s*:?\s*\{\s*kind\s*:\s*\"([A-Za-z]+)\"\s*path\s*:\s*\"([^\"]+)\"")
+_CUSTOM_RULE = re.compile(r"custom\s*(?::\s*)?\{\s*kind\s*:\s*\"([A-Za-z]+)\"\s*path\s*:\s*\"([^\"]+)\"")
 
 
 def words(text: str) -> set[str]:
