@@ -348,7 +348,8 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         else:
             rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
             if rpc is not None:
-                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}", copy)
+                held_in = f" through field {u.attrs.get('struct')}.{u.attrs.get('field')}" if u.kind == "grpc.field_call" else ""
+                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}{held_in}", copy)
 
     service_pkgs = {c.entity.id: c.package for cands in idx.services.values() for c in cands}
     child = lambda parent, name: _child(idx, parent, name, False)  # noqa: E731

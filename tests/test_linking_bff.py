@@ -116,7 +116,7 @@ def test_edited_files_relink_with_the_other_files_of_their_package_and_instance(
         assert sorted((lk.entity, lk.range.start_line) for lk in after.links_by_file.get(key, [])) == before, key
         assert sorted(lk.entity for lk in after.possible if (lk.repo, lk.path) == key) == sorted(
             lk.entity for lk in snap.possible if (lk.repo, lk.path) == key)
-    assert any(lk.entity == "proto:library.catalog.v1.Catalog.GetBook"
+    assert any(lk.entity == "proto:library.catalog.v1.Catalog.GetBook" and "through field Data.catalog" in lk.evidence
                for lk in snap.links_by_file[("portal-bff", "internal/data/books.go")])
 
 
