@@ -11,7 +11,8 @@ The patterns of the failure classes seen on a held-out real system:
   and `d.catalog.ListBooks` on a parameter of that type; a use-case field of the same shape stays unlinked;
 - `import http from './index'; http.get('/v1/books')` with `axios.create` exported by index.js, `@/` imports
   of the source root, `request({url, method})`, a base URL carrying a path prefix (imported and local);
-  the decoy: a call through the staff instance to a path only the portal API declares (possible, not a link).
+  the decoy: a call through the staff instance to a path only the portal API declares (possible, not a link);
+  an imported object that is no instance but a thin helper (`catalog.get(path)`) still links as one.
 
 Expected links are labelled beside their line (`// @ <entity-id> role=...`, `~` for the space in OpenAPI IDs;
 `possible:` for candidates). Only links to rpcs and operations are compared (messages have their own tests).

@@ -170,7 +170,11 @@ def _one(idx: HttpIndex, ev: Evidence, svc: _Services, u: Usage, add: Add, possi
     instance_api = None
     if kind == "http.instance_call":
         got = _instance_call(ev, u)
-        if got is None:
+        if got is None:  # no instance: `api.get(path)` may still be a thin helper's method
+            if u.attrs.get("helper"):
+                helper = dataclasses.replace(u, kind="http.helper_call", name=str(u.attrs["helper"]),
+                                             qualifier=str(u.attrs.get("recv", "")), attrs={**u.attrs, "method": ""})
+                _one(idx, ev, svc, helper, add, possible, instance_apis)
             return
         inst, path = got
         instance_api = instance_apis.get((inst.repo, inst.path), "")

@@ -9,7 +9,8 @@ wrappers calling `service.get('/v1/x')`).
 - Where a name is imported from a module of the workspace (a relative path, or `@/`/`~/` for the source
   root): `X.get|post|put|patch|delete|head(url)`, `X.request({url, method})` and `X({url, method})` are
   `http.instance_call`s with the module and symbol; linking keeps one only when that module exports an
-  instance under that symbol (`indexers.httplinks`).
+  instance under that symbol (`indexers.httplinks`), else reads `x.get(url)` as a thin helper's call (an
+  imported object whose method sends the path it is given).
 """
 
 from __future__ import annotations
@@ -161,8 +162,10 @@ def instance_call(ctx: Ctx, callee: str, recv: str, meth: str, pos: list[Any]) -
     got = imported_names(ctx).get(recv if recv else callee)
     if got is None or (recv and meth not in _VERBS and meth != "request"):
         return False
+    helper: dict[str, Any] = {}
     if recv and meth in _VERBS:
         url, method = first, _VERBS[meth]
+        helper = {"helper": meth, "recv": recv}  # or a wrapper object's method: a thin helper (linking decides)
     elif first.type == "object" and (url := kwarg([first], "url")) is not None:
         m = kwarg([first], "method")
         method = literal_method(m) if m is not None else "GET"
@@ -171,7 +174,7 @@ def instance_call(ctx: Ctx, callee: str, recv: str, meth: str, pos: list[Any]) -
     raw = url_of(ctx, url)
     before = len(ctx.usages)
     emit_route(ctx, url, method, raw, "http.instance_call", relative=True, module=got[0], symbol=got[1],
-               base=values(ctx).base_hint(url), absolute=_own_base(raw))
+               base=values(ctx).base_hint(url), absolute=_own_base(raw), **helper)
     return len(ctx.usages) > before
 
 
