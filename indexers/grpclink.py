@@ -166,3 +166,20 @@ def passed_stubs(usages: Sequence[Usage]) -> list[Usage]:
                                  {"import": list(a.attrs.get("import") or []),
                                   "passed_at": f"{a.path}:{a.range.start_line + 1}"}))
     return out
+
+
+class Fields:
+    """Go struct fields holding a generated client (`grpc.field`), found by struct and field name within a
+    package (one folder of one repository): a call on field `bc` of a `Data` declared in another file
+    (`grpc.field_call`) is a call through the client that field holds, when the package declares exactly one
+    such field."""
+
+    def __init__(self, fields: Sequence[Usage]):
+        self.by_key: dict[tuple[str, str, str, str], list[Usage]] = defaultdict(list)
+        for f in fields:
+            self.by_key[(f.repo, _folder(f.path), str(f.attrs.get("struct", "")), f.name)].append(f)
+
+    def resolve(self, u: Usage) -> Usage | None:
+        found = self.by_key.get((u.repo, _folder(u.path), str(u.attrs.get("struct", "")), str(u.attrs.get("field", ""))),
+                                [])
+        return found[0] if len({(f.qualifier, tuple(f.attrs.get("import") or ())) for f in found}) == 1 else None

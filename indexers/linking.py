@@ -32,7 +32,7 @@ from typing import Any
 
 from indexers.copies import copy_key
 from indexers.gqllink import link_graphql
-from indexers.grpclink import Factories, link_impls, link_subclasses, passed_stubs
+from indexers.grpclink import Factories, Fields, link_impls, link_subclasses, passed_stubs
 from indexers.httplinks import HTTP_CROSS_FILE, HttpIndex, link_http
 from indexers.model import Entity, Link, Usage
 
@@ -243,7 +243,7 @@ def _closest(cands: list[_Proto], imports: list[str]) -> _Proto | None:
 def cross_file(u: Usage) -> bool:
     """Whether a usage helps link other files' usages (a Go registration naming its implementation, a
     helper returning a client): re-linking one file alone needs these from the rest of the workspace."""
-    return u.kind in ("grpc.factory", "grpc.stub_arg") or (u.kind == "grpc.server" and any(
+    return u.kind in ("grpc.factory", "grpc.stub_arg", "grpc.field") or (u.kind == "grpc.server" and any(
         k in u.attrs for k in ("impl_type", "impl_ctor", "impl_class"))) or u.kind in HTTP_CROSS_FILE
 
 
@@ -284,7 +284,11 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
             copy = own.pop() if len(own) == 1 else ""
         out.append(Link(service_of(u.repo, u.path), e.id, role, u.repo, u.path, u.range, round(conf, 2), why,
                         u.kind, copy))
+        if role == "provides" and e.id in rendered:  # the rpc's HTTP transcoding, as a generated spec has it
+            for op in rendered[e.id]:
+                add(u, op, role, conf - 0.05, f"{why}; {op.name} ({op.path}) is its HTTP transcoding")
 
+    rendered = index.http.rendered
     maybe_seen: set[tuple[Any, ...]] = set()
 
     def maybe(u: Usage, e: Entity, role: str, conf: float, why: str) -> None:
@@ -299,14 +303,20 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
     servicers: list[tuple[Usage, Entity, float, str]] = []
     impls: list[Usage] = []
     factories = Factories([u for u in usages if u.kind == "grpc.factory"])
+    fields = Fields([u for u in usages if u.kind == "grpc.field"])
     for u in [*usages, *passed_stubs(usages)]:  # gRPC first: resolved services give package evidence to messages
         if not u.kind.startswith("grpc."):
             continue
         if u.kind == "grpc.impl_method":  # linked through a registration, below
             impls.append(u)
             continue
-        if u.kind in ("grpc.factory", "grpc.stub_arg", "grpc.param_call"):  # joined by passed_stubs
+        if u.kind in ("grpc.factory", "grpc.stub_arg", "grpc.param_call", "grpc.field"):  # joined below / by passed_stubs
             continue
+        if u.kind == "grpc.field_call":  # a client in a field of a struct declared in another file
+            held = fields.resolve(u)
+            if held is None:
+                continue
+            u = dataclasses.replace(u, qualifier=held.qualifier, attrs={**u.attrs, "import": held.attrs.get("import") or []})
         made_by = factories.resolve(u) if u.kind in ("grpc.call", "grpc.client") else None
         if made_by is not None:  # a client from a helper function of another package: the client it returns
             u = dataclasses.replace(u, qualifier=made_by.qualifier, attrs={**u.attrs, "import": made_by.attrs.get(
@@ -339,7 +349,8 @@ def link(usages: Sequence[Usage], entities: Sequence[Entity] | EntityIndex, serv
         else:
             rpc = _child(idx, cand.entity.id, u.name, strip_async=u.language == "csharp")
             if rpc is not None:
-                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}{passed}", copy)
+                held_in = f" through field {u.attrs.get('struct')}.{u.attrs.get('field')}" if u.kind == "grpc.field_call" else ""
+                add(u, rpc, role, conf if rpc.name == u.name else conf - 0.05, f"{why}.{u.name}{held_in}{passed}", copy)
 
     service_pkgs = {c.entity.id: c.package for cands in idx.services.values() for c in cands}
     child = lambda parent, name: _child(idx, parent, name, False)  # noqa: E731

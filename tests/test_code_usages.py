@@ -153,7 +153,8 @@ def test_typed_predicate_keeps_client_declarations() -> None:
             b"type S struct {\n\tcart pb.CartServiceClient\n\tn int\n}\n"
             b"func (s *S) F(ctx context.Context) { s.cart.GetCart(ctx, nil) }\n")
     part = EXTRACTORS[0].extract(SourceFile("r", "s.go", data))
-    assert [(u.kind, u.qualifier, u.name) for u in part.usages] == [("grpc.call", "CartService", "GetCart")]
+    assert [(u.kind, u.qualifier, u.name) for u in part.usages] == [("grpc.field", "CartService", "cart"),
+                                                                     ("grpc.call", "CartService", "GetCart")]
 
 
 def test_file_without_hints_yields_nothing_and_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:

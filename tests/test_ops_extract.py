@@ -277,6 +277,10 @@ def test_routes_and_guards_by_framework() -> None:
     aspnet = code("C.cs", "using Microsoft.AspNetCore.Mvc;\n[ApiController][Route(\"api/[controller]\")][Authorize]\n"
                   "public class OrdersController : ControllerBase {\n  [HttpGet(\"{id}\")] public IActionResult Get(int id) => Ok();\n}\n")
     assert [(u.name, u.attrs["guards"]) for u in of(aspnet, "ops.route")] == [("GET /api/Orders/{id}", ["[Authorize]"])]
+    # an HTTP client instance sending data is no route (its last argument is a body, not a handler)
+    client = code("api.js", "import service from './index';\nservice.post('/v1/login', {user});\n"
+                  "service.put('/v1/cart', [1]);\nrouter.post('/v1/orders', auth, create);\n")
+    assert [u.name for u in of(client, "ops.route")] == ["POST /v1/orders"]
 
 
 # -- linking ----------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ class Evidence:
         self.configs: dict[str, list[Usage]] = defaultdict(list)  # client class -> registrations
         self.mounts: dict[tuple[str, str], list[str]] = defaultdict(list)  # (repo, module) -> prefixes
         self.handlers: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # (repo, dir, type) -> names
+        self.instances: dict[tuple[str, str], list[Usage]] = defaultdict(list)  # (repo, exported name) -> instances
         for u in usages:
             k = u.kind
             if k == "http.generated":
@@ -68,6 +69,8 @@ class Evidence:
                     self.mounts[(u.repo, module)].append(prefix)
             elif k == "http.handler":
                 self.handlers[(u.repo, _dir(u.path), u.qualifier)].add(u.name)
+            elif k == "http.instance":
+                self.instances[(u.repo, u.name)].append(u)
 
     def client_op(self, u: Usage) -> tuple[_Gen | None, bool]:
         """The generated client method an operation call names: (method, whether the generated class was
@@ -133,6 +136,23 @@ class Evidence:
             if len(names & set(iface)) >= min(2, len(iface)):
                 return g
         return None
+
+    def instance(self, u: Usage) -> Usage | None:
+        """The HTTP client instance a call's imported name is: the one module of the call's repository that
+        exports an instance under the imported symbol, found by the import's path (`./index`, `../api`
+        naming a folder's index; `@/api/index` for the source root: the one such module under a `src`)."""
+        module, symbol = str(u.attrs.get("module", "")), str(u.attrs.get("symbol", ""))
+        found = []
+        for inst in self.instances.get((u.repo, symbol), []):
+            stem = _noext(inst.path)
+            names = {stem, stem[: -len("/index")]} if stem.endswith("/index") else {stem}
+            if module.startswith(("@/", "~/")):
+                ok = any(n == "src/" + module[2:] or n.endswith("/src/" + module[2:]) for n in names)
+            else:
+                ok = module in names
+            if ok:
+                found.append(inst)
+        return found[0] if len(found) == 1 else None
 
     def helper(self, u: Usage) -> Usage | None:
         """The helper definition a call goes through: same method name and URL argument position, and a

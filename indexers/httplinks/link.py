@@ -25,6 +25,7 @@ when the spec's servers/basePath declare it. Precision first:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -33,13 +34,15 @@ from typing import Any
 from indexers.httplinks.evidence import Evidence
 from indexers.httplinks.operations import HttpIndex, Op, alnum, norm_version, segments, words
 from indexers.model import Usage
-from indexers.sources.code.strings import url_path
+from indexers.sources.code.strings import join_paths, url_path
 
-EVIDENCE_KINDS = frozenset({"http.generated", "http.helper", "http.client_config", "http.mount"})
-# What re-linking one file needs from the others: the evidence, and the handlers of each type (a type
-# implements a generated server interface only if its methods, in any file of its package, cover it).
-HTTP_CROSS_FILE = EVIDENCE_KINDS | {"http.handler"}
-HTTP_KINDS = frozenset({"http.route", "http.call", "http.op_call", "http.handler", "http.helper_call", "http.url"})
+EVIDENCE_KINDS = frozenset({"http.generated", "http.helper", "http.client_config", "http.mount", "http.instance"})
+# What re-linking one file needs from the others: the evidence, the handlers of each type (a type
+# implements a generated server interface only if its methods, in any file of its package, cover it) and
+# the calls through each shared client instance (which API an instance talks to is what most of them name).
+HTTP_CROSS_FILE = EVIDENCE_KINDS | {"http.handler", "http.instance_call"}
+HTTP_KINDS = frozenset({"http.route", "http.call", "http.op_call", "http.handler", "http.helper_call", "http.url",
+                        "http.instance_call"})
 # Paths many APIs declare (liveness, readiness, metrics, ...): a match on them alone says nothing.
 _INFRA = frozenset({"health", "healthz", "healthcheck", "ready", "readyz", "readiness", "live", "livez", "liveness",
                     "ping", "status", "metrics", "version", "info", "alive", "heartbeat"})
@@ -100,11 +103,44 @@ def link_http(usages: Sequence[Usage], idx: HttpIndex, service_of: Callable[[str
         return
     ev = Evidence(usages)
     svc = _Services(service_of, services)
+    apis = _instance_apis(idx, ev, [u for u in wanted if u.kind == "http.instance_call"])
     for u in wanted:
-        _one(idx, ev, svc, u, add, possible)
+        _one(idx, ev, svc, u, add, possible, apis)
 
 
-def _one(idx: HttpIndex, ev: Evidence, svc: _Services, u: Usage, add: Add, possible: Add) -> None:
+def _instance_call(ev: Evidence, u: Usage) -> tuple[Usage, str] | None:
+    """The instance an `http.instance_call` goes through and its path relative to the instance's base URL."""
+    inst = ev.instance(u)
+    path = u.attrs.get("path")
+    if inst is None or not isinstance(path, str):
+        return None
+    prefix = str(inst.attrs.get("prefix") or "")
+    return inst, (path if u.attrs.get("absolute") or not prefix else url_path(join_paths(prefix, path)) or path)
+
+
+def _instance_apis(idx: HttpIndex, ev: Evidence, calls: list[Usage]) -> dict[tuple[str, str], str]:
+    """{instance: the API family it talks to}: a client instance has one base URL, one server; when its calls
+    name operations of several APIs, the API strictly most of them name (a call naming another is kept
+    apart as possible: a path the server does not serve, or a call meant for another client)."""
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for u in calls:
+        got = _instance_call(ev, u)
+        if got is None:
+            continue
+        inst, path = got
+        method = str(u.attrs.get("method", "")).upper()
+        for fam in {op.family for op, _s in idx.match(method, segments(path), fold=False, loose=False, fill=True)}:
+            counts[(inst.repo, inst.path)][fam] += 1
+    out = {}
+    for key, per in counts.items():
+        ranked = sorted(per.values(), reverse=True)
+        if len(ranked) == 1 or ranked[0] > ranked[1]:
+            out[key] = max(per, key=lambda f: per[f])
+    return out
+
+
+def _one(idx: HttpIndex, ev: Evidence, svc: _Services, u: Usage, add: Add, possible: Add,
+         instance_apis: dict[tuple[str, str], str]) -> None:
     kind = u.kind
     method = str(u.attrs.get("method", "")).upper()
     path = u.attrs.get("path")
@@ -131,6 +167,19 @@ def _one(idx: HttpIndex, ev: Evidence, svc: _Services, u: Usage, add: Add, possi
         method, path, generated = g.method, url_path(g.path_tmpl), True
         why = f"{u.qualifier}.{u.name} implements {g.cls}.{g.name} ({g.path}: {g.method} {g.path_tmpl})"
         conf = 0.9
+    instance_api = None
+    if kind == "http.instance_call":
+        got = _instance_call(ev, u)
+        if got is None:  # no instance: `api.get(path)` may still be a thin helper's method
+            if u.attrs.get("helper"):
+                helper = dataclasses.replace(u, kind="http.helper_call", name=str(u.attrs["helper"]),
+                                             qualifier=str(u.attrs.get("recv", "")), attrs={**u.attrs, "method": ""})
+                _one(idx, ev, svc, helper, add, possible, instance_apis)
+            return
+        inst, path = got
+        instance_api = instance_apis.get((inst.repo, inst.path), "")
+        why = f"{method} {path} through the HTTP client instance of {inst.path}"
+        u = dataclasses.replace(u, attrs={**u.attrs, "base": u.attrs.get("base") or inst.attrs.get("base") or ""})
     elif kind == "http.helper_call":
         h = ev.helper(u)
         if h is None:
@@ -179,6 +228,10 @@ def _one(idx: HttpIndex, ev: Evidence, svc: _Services, u: Usage, add: Add, possi
         named = [(op, s) for op, s in cands if _names(svc, base, op)]
         if named:
             cands, families = named, {op.family for op, _ in named}
+    if instance_api is not None and families != {instance_api}:
+        if instance_api not in families:
+            return _possible(possible, u, cands, role, why + ": the instance's other calls go to another API")
+        cands, families = [(op, s) for op, s in cands if op.family == instance_api], {instance_api}
     if len(families) > 1:
         return _possible(possible, u, cands, role, why + ": several APIs declare it")
     if kind == "http.url" and any(op.method == "GET" for op, _s in cands):

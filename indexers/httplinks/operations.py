@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexers.httplinks.rendered import rendered_rpcs
 from indexers.model import Entity
 from indexers.sources.code.strings import url_path
 
@@ -55,6 +56,7 @@ class Op:
     op_id: str = ""
     tags: tuple[str, ...] = ()
     homes: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) of every declaration
+    transcoded: bool = False  # an rpc's `google.api.http` binding (entity: the rpc)
     family: str = ""
     version: str = ""
     title: str = ""
@@ -70,10 +72,12 @@ class _Api:
 
 
 class HttpIndex:
-    """Operations by segment count, API versions and families, declared base paths."""
+    """Operations by segment count, API versions and families, declared base paths; `rendered`: the rpcs
+    whose transcoding an OpenAPI operation is (rpc id -> the operations' entities)."""
 
     def __init__(self, entities: Sequence[Entity]):
         self.ops: list[Op] = []
+        self.rendered: dict[str, list[Entity]] = {}
         self.by_len: dict[int, list[Op]] = defaultdict(list)
         self.by_opid: dict[str, list[Op]] = defaultdict(list)
         apis: dict[str, _Api] = defaultdict(_Api)
@@ -103,12 +107,37 @@ class HttpIndex:
         for op in self.ops:
             info = apis.get(op.api, _Api())
             op.version, op.title, op.hosts = info.version, info.title, tuple(info.hosts)
+        self._spec_of: dict[str, Op] = {}  # gRPC service id -> an operation of the spec rendering its bindings
+        self._render()
+        for op in self.ops:
+            info = apis.get(op.api, _Api())
             group = titles.get(info.title.strip().lower(), set()) if info.title.strip() else set()
             versions = {apis[a].version for a in group}
             op.family = "title:" + info.title.strip().lower() if len(group) > 1 and len(versions) == len(group) else op.api
             self.by_len[len(op.segs)].append(op)
             if op.op_id:
                 self.by_opid[alnum(op.op_id)].append(op)
+        for op in self.ops:  # a rendered service's other bindings belong to the spec's API too
+            if op.transcoded and op.api in self._spec_of:
+                op.family = self._spec_of[op.api].family
+
+    def _render(self) -> None:
+        """An OpenAPI operation generated from an rpc's binding stands for it: the rpc's providers provide the
+        operation, and the binding of the same method and path is dropped (a caller of the path consumes the
+        spec's operation; a binding the spec writes another way stays)."""
+        found = rendered_rpcs([op for op in self.ops if not op.transcoded], [op for op in self.ops if op.transcoded])
+        if not found:
+            return
+        dropped: set[tuple[str, str, tuple[str, ...]]] = set()
+        for op in self.ops:
+            for rpc in found.get(id(op), []):
+                targets = self.rendered.setdefault(rpc.id, [])
+                if op.entity not in targets:
+                    targets.append(op.entity)
+                dropped.add((rpc.id, op.method, op.segs))
+                if rpc.parent:
+                    self._spec_of.setdefault(rpc.parent, op)
+        self.ops = [op for op in self.ops if not (op.transcoded and (op.entity.id, op.method, op.segs) in dropped)]
 
     def _add_openapi(self, e: Entity, seen: dict[tuple[str, str, str], Op]) -> None:
         method = str(e.attrs.get("method", "")).upper()
@@ -148,7 +177,7 @@ class HttpIndex:
                 if (e.repo, e.path) not in seen[key].homes:
                     seen[key].homes.append((e.repo, e.path))
                 continue
-            op = Op(e, method, segments(npath), e.parent or e.id, e.name, (), [(e.repo, e.path)])
+            op = Op(e, method, segments(npath), e.parent or e.id, e.name, (), [(e.repo, e.path)], transcoded=True)
             seen[key] = op
             self.ops.append(op)
 

@@ -129,10 +129,11 @@ def wanted_passes(src: SourceFile, fam: str) -> set[str]:
 
 class CodeExtractor(Extractor):
     name = "code"
-    version = 5  # 2: C++, Rust, Kotlin, Ruby and PHP (files whose cached facts had no code extractor); 3: GraphQL
+    version = 6  # 2: C++, Rust, Kotlin, Ruby and PHP (files whose cached facts had no code extractor); 3: GraphQL
     # selections by path, gRPC implementations and clients across files; 4: generated HTTP code read as evidence,
-    # HTTP clients by operation, Kiota chains, helpers, route prefixes and mounts, API versions; 5: operations with
-    # variables kept when an embedded document is read definition by definition
+    # HTTP clients by operation, Kiota chains, helpers, route prefixes and mounts, API versions; 6: operations with
+    # variables kept when an embedded document is read definition by definition, HTTP client instances shared
+    # across modules (axios.create), Go clients in struct fields of another file
 
     def wants(self, path: str) -> bool:
         return suffix(path) in LANGS and not path.endswith((".min.js", ".bundle.js"))

@@ -14,7 +14,7 @@ from typing import Any
 from indexers import ts
 from indexers.sources.code.ctx import Bindings, Ctx, evidence, go_external, pb_module, pb_symbol
 from indexers.sources.code.facts import Call, flat, key_of, name_node
-from indexers.sources.code.grpcgo import emit_factories, emit_handlers, impl_of
+from indexers.sources.code.grpcgo import emit_factories, emit_fields, emit_handlers, field_call, impl_of
 from indexers.sources.code.grpcjs import client as js_client
 from indexers.sources.code.grpcjs import client_type as js_client_type
 from indexers.sources.code.grpcjs import grpc_file, namespace_evidence, promisified
@@ -251,6 +251,8 @@ def grpc(ctx: Ctx) -> None:
         # The receiver's text is part of the callee text: it can name a bound receiver or create a client
         # only if the callee text holds that receiver's name or the client token.
         if token is not None and token not in callee and not any(k in callee for k in keys):
+            if fam == "go" and callee.count(".") >= 2:
+                _go_field_call(ctx, c)
             continue
         meth = callee.rsplit(".", 1)[1]
         if not _IDENT.fullmatch(meth) or _NOT_RPC.match(meth):
@@ -258,11 +260,23 @@ def grpc(ctx: Ctx) -> None:
         hit = _receiver_of(ctx, c.node, recv)
         if hit:
             ctx.emit("grpc.call", c.name, meth, hit[0], "consumes", **{"import": hit[1]})
+        elif fam == "go" and callee.count(".") >= 2:
+            _go_field_call(ctx, c)
     if fam in ("csharp", "javascript"):
         for node, _t, tnode in ctx.f.news:
             created = client_of(ctx, node)
             if created:
                 ctx.emit("grpc.client", name_node(tnode), "", created[0], "consumes", **{"import": created[1]})
+
+
+def _go_field_call(ctx: Ctx, c: Call) -> None:
+    """A call on a field whose struct is declared in another file of the package (`grpcgo.field_call`)."""
+    meth = c.callee.rsplit(".", 1)[1]
+    if _NOT_RPC.match(meth):
+        return
+    got = field_call(ctx, c.node)
+    if got is not None:
+        ctx.emit("grpc.field_call", c.name, meth, "", "consumes", struct=got[0], field=got[1])
 
 
 def _servers(ctx: Ctx) -> None:
@@ -282,6 +296,7 @@ def _servers(ctx: Ctx) -> None:
     if ctx.family == "go":
         emit_handlers(ctx, set(go_structs))
         emit_factories(ctx, client_type)
+        emit_fields(ctx, client_type)
     else:
         _subclass_handlers(ctx, by_class)
     if not by_class:

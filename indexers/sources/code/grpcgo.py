@@ -162,3 +162,100 @@ def emit_factories(ctx: Ctx, client_type: Callable[[Ctx, str], tuple[str, list[s
             if hit:
                 ctx.emit("grpc.factory", name, ts.text(name), hit[0], "", **{"import": hit[1]})
                 break
+
+
+# -- clients held in struct fields declared in another file of the package --------------------------------
+# `type Data struct { bc catalogv1.CatalogClient }` in data.go and `r.data.bc.GetBeer(ctx, req)` in catalog.go:
+# extraction writes down both ends (`grpc.field`: a struct's field holding a generated client; `grpc.field_call`:
+# a call on field `bc` of type `Data`, the type read in the call's file from the method's receiver, parameters
+# and the structs declared there) and linking joins them within the package (`indexers.grpclink.Fields`).
+
+def _structs(ctx: Ctx) -> dict[str, dict[str, str]]:
+    """{struct type declared in the file: {field: its type's text}}."""
+    key = ("go_structs",)
+    if key not in ctx.memo:
+        out: dict[str, dict[str, str]] = {}
+        for decl in ctx.src.tree(ctx.lang).root_node.named_children:
+            if decl.type != "type_declaration":
+                continue
+            for spec in decl.named_children:
+                body = spec.child_by_field_name("type") if spec.type == "type_spec" else None
+                if body is None or body.type != "struct_type":
+                    continue
+                fields: dict[str, str] = {}
+                for fl in (c for c in body.named_children if c.type == "field_declaration_list"):
+                    for fd in (c for c in fl.named_children if c.type == "field_declaration"):
+                        t = flat(fd.child_by_field_name("type"))
+                        for n in fd.children_by_field_name("name"):
+                            fields[ts.text(n)] = t
+                out[ts.text(spec.child_by_field_name("name"))] = fields
+        ctx.memo[key] = out
+    return ctx.memo[key]  # type: ignore[no-any-return]
+
+
+def emit_fields(ctx: Ctx, client_type: Callable[[Ctx, str], tuple[str, list[str]] | None]) -> None:
+    """`grpc.field` for every field of the file's structs whose type is a generated client."""
+    if b"Client" not in ctx.src.data:
+        return
+    for _k, t, node in ctx.f.typed:
+        if node.type != "field_declaration" or "Client" not in t:
+            continue
+        spec = node.parent.parent.parent if node.parent is not None and node.parent.parent is not None else None
+        hit = client_type(ctx, t.lstrip("*"))
+        if not hit or spec is None or spec.type != "type_spec":
+            continue
+        struct = ts.text(spec.child_by_field_name("name"))
+        for n in node.children_by_field_name("name"):
+            ctx.emit("grpc.field", n, ts.text(n), hit[0], "", struct=struct, **{"import": hit[1]})
+
+
+def _local_type(text: str) -> str:
+    """`*catalogRepo` / `catalogRepo` -> `catalogRepo`; '' for a qualified, generic or composite type."""
+    t = text.lstrip("*")
+    return t if re.fullmatch(r"[A-Za-z_]\w*", t) else ""
+
+
+def _type_of(ctx: Ctx, expr: Any, at: Any, depth: int = 0) -> str:
+    """The local struct type an expression holds: the method's receiver, a parameter or variable declared with
+    a type of the package, `&T{}`, or a field of a struct declared in this file."""
+    if expr is None or depth > 6:
+        return ""
+    if expr.type == "identifier":
+        name = ts.text(expr)
+        fn = ctx.enclosing(at, ("method_declaration", "function_declaration", "func_literal"))
+        while fn is not None:
+            for plist in (fn.child_by_field_name("receiver"), fn.child_by_field_name("parameters")):
+                for p in plist.named_children if plist is not None else ():
+                    if p.type == "parameter_declaration" and any(ts.text(n) == name for n in
+                                                                 p.children_by_field_name("name")):
+                        return _local_type(flat(p.child_by_field_name("type")))
+            fn = ctx.enclosing(fn, ("method_declaration", "function_declaration", "func_literal"))
+        found = {_local_type(t) for t in ctx.types.get(name, [])}
+        for right in ctx.assigned.get(name, []):
+            r = unwrap(right)
+            if r is not None and r.type == "unary_expression" and r.named_child_count:
+                r = r.named_children[-1]
+            found.add(_local_type(flat(r.child_by_field_name("type"))) if r is not None and
+                      r.type == "composite_literal" else "")
+        return found.pop() if len(found) == 1 else ""
+    if expr.type == "selector_expression":
+        owner = _type_of(ctx, expr.child_by_field_name("operand"), at, depth + 1)
+        fields = _structs(ctx).get(owner) if owner else None
+        return _local_type(fields.get(ts.text(expr.child_by_field_name("field")), "")) if fields else ""
+    return ""
+
+
+def field_call(ctx: Ctx, call: Any) -> tuple[str, str] | None:
+    """(struct type, field) when `call` calls an exported method on a field (`r.data.bc.GetBeer(ctx, ...)`)
+    of a struct type of the package declared in another file (the field's type is unknown here)."""
+    fn = call.child_by_field_name("function")
+    obj = fn.child_by_field_name("operand") if fn is not None and fn.type == "selector_expression" else None
+    if obj is None or obj.type != "selector_expression" or not ts.text(fn.child_by_field_name("field"))[:1].isupper():
+        return None
+    args = call.child_by_field_name("arguments")
+    if args is None or not args.named_child_count:
+        return None
+    owner = _type_of(ctx, obj.child_by_field_name("operand"), call)
+    if not owner or owner in _structs(ctx):
+        return None
+    return owner, ts.text(obj.child_by_field_name("field"))

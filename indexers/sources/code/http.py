@@ -37,6 +37,14 @@ from indexers.sources.code.http_emit import (
     url_of,
     values,
 )
+from indexers.sources.code.http_instances import (
+    emit_instances,
+    imported_names,
+    instance_call,
+    instance_of,
+    instance_path,
+    local_prefix,
+)
 from indexers.sources.code.http_prefix import Group, chi_prefix, groups, mounts
 from indexers.sources.code.strings import join_paths, string_text
 
@@ -81,6 +89,9 @@ def http(ctx: Ctx) -> None:
         recv, _, meth = callee.rpartition(".")
         meth = re.sub(r"<.*>$", "", meth)  # C# generic methods: GetFromJsonAsync<T>
         if not _candidate(fam, callee, recv, meth):
+            if fam == "javascript" and (recv or callee) in imported_names(ctx) and instance_call(ctx, callee, recv, meth,
+                                                                                               positional(c.args)):
+                handled.add(c.node.id)  # `request({url, method})`, `api.request({...})` on an imported instance
             continue
         node, args = c.node, c.args
         rkey = recv.rsplit(".", 1)[-1]
@@ -91,6 +102,8 @@ def http(ctx: Ctx) -> None:
             _python_http(ctx, node, recv, rkey, meth, args, pos, g, mounted.get(rkey, ""))
         elif fam == "javascript":
             _js_http(ctx, callee, recv, rkey, meth, pos, g, mounted.get(rkey, ""))
+            if len(ctx.usages) == before and (recv or callee) in imported_names(ctx):
+                instance_call(ctx, callee, recv, meth, pos)
         elif fam == "go":
             _go_http(ctx, node, recv, rkey, meth, pos, g)
         elif fam == "csharp":
@@ -117,6 +130,8 @@ def http(ctx: Ctx) -> None:
         annotated_routes(ctx)
     if fam == "javascript" and names & NEST_VERBS.keys():
         nest_routes(ctx)
+    if fam == "javascript":
+        emit_instances(ctx)
 
 
 # -- Python ------------------------------------------------------------------------------------------
@@ -184,10 +199,11 @@ def _js_http(ctx: Ctx, callee: str, recv: str, rkey: str, meth: str, pos: list[A
             emit_route(ctx, url, literal_method(m) if m is not None else "GET", url_of(ctx, url), "http.call",
                        base=values(ctx).base_hint(url))
     elif recv and meth in LOWER:
-        axios = recv == "axios" or any(ctx.callee_of(r)[0] == "axios.create" for r in ctx.assigned.get(rkey, [])) \
+        base_path = local_prefix(ctx, rkey)
+        axios = recv == "axios" or any(instance_of(ctx, r) is not None for r in ctx.assigned.get(rkey, [])) \
             or is_http_client(ctx, rkey, ("HttpClient", "AxiosInstance"))
-        if axios:
-            emit_route(ctx, first, LOWER[meth], url_of(ctx, first), "http.call", base=base)
+        if axios and base_path is not None:  # relative to the instance's baseURL path
+            emit_route(ctx, first, LOWER[meth], instance_path(base_path, url_of(ctx, first)), "http.call", base=base)
             helper_definition(ctx, first.parent, first, LOWER[meth])
 
 

@@ -82,7 +82,7 @@ def wanted_passes(data: bytes, fam: str) -> list[tuple[str, Callable[[OpsFacts],
 
 class OpsCodeExtractor(Extractor):
     name = "ops.code"
-    version = 1
+    version = 2  # 2: a JS call whose last argument is data (`api.post('/login', {user})`) is not a route
 
     def wants(self, path: str) -> bool:
         return suffix(path) in LANGS and not path.endswith((".min.js", ".bundle.js")) and "/node_modules/" not in f"/{path}"

@@ -38,6 +38,7 @@ AUTHISH = re.compile(r"auth|login|logged_?in|jwt|token|session|permission|perms?
 _VERBS = ("get", "post", "put", "delete", "patch", "head", "options")
 _PY_ROUTE = frozenset({*_VERBS, "route", "api_route", "websocket"})
 _JS_ROUTE = frozenset({*_VERBS, "all"})
+_DATA = frozenset({"object", "array", "string", "template_string", "number"})  # never a route's handler
 _GO_UPPER = frozenset(v.upper() for v in _VERBS) | {"Any"}
 _GO_TITLE = frozenset(v.title() for v in _VERBS)
 _SPRING = {"GetMapping": "GET", "PostMapping": "POST", "PutMapping": "PUT", "DeleteMapping": "DELETE",
@@ -302,8 +303,8 @@ def _javascript(f: OpsFacts) -> None:
         if c.name not in _JS_ROUTE or len(pos) < 2:
             continue
         path = f.value(pos[0])
-        if path is None or not path.startswith("/"):
-            continue
+        if path is None or not path.startswith("/") or pos[-1].type in _DATA:
+            continue  # `api.post('/login', {user})`: a client call sending data, not a route and its handler
         guards = [guard_name(a) for a in pos[1:-1]]
         for a in pos[1:-1]:
             if a.type == "object":  # fastify route options
