@@ -68,7 +68,13 @@ _BREAKAGE = re.compile(
     r"|\b(?:won't|will\s+not|no\s+longer)\s+work(?:s|ed)?\b"
     r"|\b(?:problems?|failures?|issues)\s+(?:after|since)\s+(?:this|that|the)\s+(?:commit|change|patch)\b"
     r"|\b(?:to|did|does|would|will|may|might|could)\s+break\b|\bbustage\b|\bfor\s+causing\b"
-    r"|\b(?:the\s+|this\s+|that\s+)?(?:change|commit|patch)\s+(?:was|is)\s+(?:incorrect|wrong|buggy|broken)\b",
+    r"|\b(?:the\s+|this\s+|that\s+)?(?:change|commit|patch)\s+(?:was|is)\s+(?:incorrect|wrong|buggy|broken)\b"
+    # "It was causing runs of bundle install to fetch every gem", "because it break the setup spec" (sic), "can
+    # cause bundle install to fail", "this change made mingw-cross builds fragile"
+    r"|\b(?:it|this|that|which)\s+(?:was|is|were|are)\s+causing\b(?!\s+no\b)|\b(?:it|this|that)\s+break\b"
+    r"|\bcause[sd]?\s+(?:\S+\s+){1,6}?to\s+(?:fail|crash|break|hang|error\s+out)\b"
+    r"|\b(?:this|that|the)\s+(?:change|commit|patch)\s+(?:made|makes)\s+(?:\S+\s+){1,6}?(?:fragile|unusable|unstable|flaky|"
+    r"fail|break|crash|slower|unbuildable)\b",
     re.IGNORECASE)
 # "It has been that way since commit <sha>", "... does not work as expected, because since commit <sha> ...":
 # a defect dated to an earlier commit of this history, in a paragraph that says something is wrong.
@@ -85,7 +91,10 @@ _HELD_BACK = re.compile(
     r"|\b(?:we|i)(?:'ll|\s+will|\s+can|\s+should|\s+could)\s+(?:re-?apply|re-?land|restore|re-?add|re-?introduce|"
     r"re-?submit|bring\s+(?:it|this|them)\s+back|try\s+(?:it\s+)?again)\b"
     r"|\b(?:while|until)\s+(?:we|i|they)\s+(?:can\s+)?(?:investigate|look|take\s+a\s+look|debug|figure|work\s+out|sort|"
-    r"understand|find)\b",
+    r"understand|find)\b"
+    # "It will ship in 2.0", "this will come back in the next minor"; reverted as "not yet ready/passing"
+    r"|\b(?:it|this|these|they)(?:'ll|\s+will|\s+should)\s+(?:ship|land|come\s+back|return|be\s+back|be\s+released|go\s+out)\s+"
+    r"(?:in|with|for)\b|\bnot\s+yet\s+(?:ready|passing|working|stable|finished|done)\b|\bnot\s+ready\s+yet\b",
     re.IGNORECASE)
 # A revert that closes a bug report fixes what the reverted change broke (`Closes #N` closes the project's own
 # pull request in some projects, so it does not count).
@@ -197,6 +206,20 @@ _BORS_TITLE = re.compile(r"^(?P<n>\d+):[ \t]+(?P<title>\S.*)$", re.MULTILINE)
 # The shortlog merge tools write into the body ("Jane Doe (3):" and the indented subjects): the commits'
 # words, not the merge's.
 _SHORTLOG = re.compile(r"^(?:\s.*|\S.*\(\d+\):)$")
+# A markdown rule or an empty heading is layout, not a title (a request description that starts with `---`).
+_LAYOUT_LINE = re.compile(r"^\s*(?:[-=*_]{3,}|#+)?\s*$")
+# The branch a merge names: GitHub `Merge pull request #N from owner/branch`, git and GitLab `Merge branch 'x'`,
+# `Merge remote-tracking branch 'origin/x'`, homu `Auto merge of #N - owner:branch, r=...`, Bitbucket `Merged in x`.
+_BRANCH = re.compile(
+    r"^(?:Merge\s+pull\s+request\s+#\d+\s+from\s+(?P<gh>[\w.-]+/\S+)"
+    r"|Merge\s+(?:remote-tracking\s+|remote\s+)?branch\s+'(?P<git>[^'\n]{1,200})'"
+    r"|Auto\s+merge\s+of\s+#\d+\s+-\s+(?P<homu>[\w.-]+:[^,\s]+)"
+    r"|Merged\s+in\s+(?P<bb>\S+))", re.IGNORECASE)
+# A branch named for a workaround (`workaround-for-java-issue`, `fix/work-around-proxy-bug`, `kludge_win32`):
+# its author's statement of what the request is, unless the name also says the workaround goes.
+_BRANCH_WORKAROUND = re.compile(r"(?:^|[-_/.])(?:work-?arounds?|work[-_]around|kludges?)(?=$|[-_/.])", re.IGNORECASE)
+_BRANCH_ENDS = re.compile(r"(?:^|[-_/.])(?:rm|remove[sd]?|removing|drop(?:s|ped|ping)?|delete[sd]?|revert(?:s|ed)?|undo|"
+                          r"cleanup|clean[-_]up|no|without|unneeded|obsolete|kill|retire)(?=$|[-_/.])", re.IGNORECASE)
 
 
 def _bors_title(line: str) -> str:
@@ -221,8 +244,10 @@ def merge_words(subject: str, body: str) -> list[tuple[str, str]]:
     if _TITLE_IN_BODY.match(subject):
         if not body.strip() or (subject.startswith("Merge branch") and "See merge request " not in body):
             return []
-        title, _, rest = body.strip().partition("\n")
-        return [(title.strip(), rest)]
+        lines = body.strip().split("\n")
+        while len(lines) > 1 and _LAYOUT_LINE.match(lines[0]):
+            lines.pop(0)
+        return [(lines[0].strip(), "\n".join(lines[1:]))]
     if _GENERATED_MERGE.match(subject):
         return []
     own = "\n".join(ln for ln in body[:8000].splitlines() if not _SHORTLOG.match(ln))
@@ -244,9 +269,30 @@ def _classify_merge(subject: str, body: str, files: Sequence[str], refs: tuple[s
         for k, v in c.mentions:
             mentions.setdefault(k, v)
         reverts, fixes = reverts or c.reverts, fixes or c.fixes
+    if "workaround" not in said and "workaround_removed" not in said and (branch := merged_branch(subject)):
+        m = _BRANCH_WORKAROUND.search(branch)
+        if m and not _BRANCH_ENDS.search(branch):
+            said["workaround"] = f"branch {branch}"
     kinds = tuple(k for k in KINDS if k in said)
     return Classification(kinds, refs, reverts, fixes, tuple((k, said[k]) for k in kinds),
                           tuple((k, v) for k, v in mentions.items() if k not in said))
+
+
+def is_advisory(subject: str, said: str) -> bool:
+    """Whether a merge classified as a security fix is an advisory's branch (GitHub's advisory merge forms, or
+    a CVE/GHSA id in its subject or in the words that made it a security fix): then every commit it brings in
+    is part of the fix. A request that fixes a vulnerability in words alone ("Fix dependency confusion issues")
+    may bring in refactors and renames of its own."""
+    return bool(_ADVISORY_MERGE.match(subject) or ADVISORY.search(subject) or ADVISORY.search(said))
+
+
+def merged_branch(subject: str) -> str:
+    """The name of the branch a merge subject says it merges ('' when it names none)."""
+    m = _BRANCH.match(subject)
+    if not m:
+        return ""
+    name = next(g for g in m.groups() if g)
+    return name.split(":", 1)[-1] if m.group("homu") else name.split("/", 1)[-1] if m.group("gh") else name
 
 
 def classify(subject: str, body: str = "", files: Sequence[str] = (), *, merge: bool = False,
