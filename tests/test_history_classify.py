@@ -437,6 +437,15 @@ GENERAL: list[tuple[str, str, tuple[str, ...], set[str], str | None]] = [
     ("openssl: adapt to the new error API", "The OpenSSL API change that broke this is in 3.0.", GO, set(), None),
     ("Fix version parsing surfaced by the last changes", "", PY, {"regression_fix"}, None),
     ("Fix test warnings introduced by recent CGI changes", "", PY, set(), None),
+    (f"smtp: fixed a memory leak from commit {SHA[:10]}", "", GO, {"regression_fix"}, f"from commit {SHA[:10]}"),
+    (f"smtp: fixed a memory leak from commit {OTHER[4:14]}", "", GO, set(), None),  # not in this history
+    ("Fix the source_location call in PR 6237", "", PY, {"regression_fix"}, None),
+    (f"tests: corrected typos from commit {SHA[:10]}", "", GO, set(), None),
+    ("Fix a typo in the PR template", "", PY, set(), None),
+    ("Fix install with path sources", "Since 3.4.1, gem install fails when the source is a path.", PY,
+     {"regression_fix"}, "Since 3.4.1"),
+    ("Fix install with path sources", "Since 3.4.1 the option is deprecated.", PY, set(), None),
+    ("Fix exec on new toolchains", "The check is enforced by Go since 1.26, so exec fails.", GO, set(), None),
     # a note about a workaround is not one
     ("Add a note about refactoring out the hacks", "", PY, set(), None),
     ("Add a workaround for the Windows share paths", "", PY, {"workaround"}, None),

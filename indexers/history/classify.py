@@ -79,6 +79,17 @@ _BREAKAGE = re.compile(
 # "It has been that way since commit <sha>", "... does not work as expected, because since commit <sha> ...":
 # a defect dated to an earlier commit of this history, in a paragraph that says something is wrong.
 _SINCE_COMMIT = re.compile(r"\bsince\s+(?:commit\s+)?(?P<sha>(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})\b", re.IGNORECASE)
+# "Since 2.3.0, install fails when ...": a defect dated to a release of this project (a bare version: "since Go
+# 1.26" names someone else's release), in a paragraph that says something is wrong, under a subject that fixes it.
+_SINCE_RELEASE = re.compile(r"\bsince\s+(?:(?:v|version\s+|release\s+))?\d+\.\d+(?:\.\d+)*\b(?![.-]?\w)", re.IGNORECASE)
+# "Fix the source_location call in PR 6237", "fix the lookup from commit 1a2b3c4": a fix of a named change.
+_FIX_IN_CHANGE = re.compile(r"\b(?:in|from|by|since|after)\s+(?:(?:PR|pull\s+request)\s*#?\d+"
+                            r"|commit\s+(?P<sha>(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}))\b", re.IGNORECASE)
+# Follow-ups that tidy rather than fix: "Corrected typo from commit ...", "Fixed line longer than 79 characters".
+_COSMETIC = re.compile(r"\b(?:typos?|comments?|indentation|white-?space|spelling|wording|grammar|style|formatting|"
+                       r"copyright|tabs?|line\s+longer|long\s+lines?)\b", re.IGNORECASE)
+# A product name just before "since" ("macOS SDK since v14.4", "Go since 1.22"): its release, not this project's.
+_NAMED_BEFORE = re.compile(r"\b[A-Z][\w.+-]*\s+$")
 _PROBLEM = re.compile(
     r"\b(?:does\s+not|doesn't|did\s+not|didn't|do\s+not|don't)\s+work\b|\bproblematic\b|\bbroken\b|\bbuggy\b|\ba\s+bug\b"
     r"|\bwrong(?:ly)?\b|\bincorrect(?:ly)?\b|\bfails\b|\bfailing\b|\bfailed\b|\bcrash(?:es|ed)?\b|\bregress",
@@ -166,6 +177,12 @@ def _revert_target(subject: str, body: str, resolve: Resolver | None = None) -> 
         sha = m.group("sha").lower()
     evidence = quote(body, statements[0]) if len(shas) == 1 else TAGS.sub("", subject)
     return (sha, inner, reapply, evidence, tail if inner else subject)
+
+
+def _fixes_subject(subject: str) -> bool:
+    """Whether a subject starts by fixing something (`fix: ...`, `Fix ...`, `Correct ...`)."""
+    type_, _scope, rest = strip_prefix(subject)
+    return type_ in FIX_TYPES or bool(_FIX_FIRST.match(rest))
 
 
 def _wip_revert(body: str, m: re.Match[str], resolve: Resolver | None = None) -> bool:
@@ -390,6 +407,21 @@ def _classify_change(subject: str, body: str, files: Sequence[str], refs: tuple[
                 fixes = fixes or full
                 evidence["regression_fix"] = quote(prose, m)
                 break
+        if "regression_fix" not in evidence and _fixes_subject(subject):
+            for m in _SINCE_RELEASE.finditer(prose):
+                start, end = prose.rfind("\n\n", 0, m.start()) + 1, prose.find("\n\n", m.end())
+                if _NAMED_BEFORE.search(prose, max(start, m.start() - 30), m.start()):
+                    continue
+                if _PROBLEM.search(prose, start, end if end >= 0 else len(prose)):
+                    evidence["regression_fix"] = quote(prose, m)
+                    break
+    if "regression_fix" not in evidence and target is None and _fixes_subject(subject) and not only(files, is_doc):
+        rest = strip_prefix(subject)[2]
+        if (m := _FIX_IN_CHANGE.search(rest)) and not _COSMETIC.search(rest):
+            full = "" if not m.group("sha") else (resolve(m.group("sha")) or "") if resolve else m.group("sha")
+            if full or not m.group("sha"):
+                fixes = fixes or full
+                evidence["regression_fix"] = quote(m.string, m)
     kinds = tuple(k for k in KINDS if k in evidence)
     mentions = tuple((k, v) for k, v in (found.mentions.items() if found else ()) if k not in evidence)
     return Classification(kinds, refs, reverts, fixes, tuple((k, evidence[k]) for k in kinds), mentions)
