@@ -274,7 +274,7 @@ LABELLED: list[tuple[str, str, tuple[str, ...], set[str], str | None]] = [
     ("ci: fix Ubuntu version for kernel tests", "Until we update images, fix used Ubuntu version to ubuntu-20.04.",
      (".github/workflows/test.yml",), {"temporary", "workaround"}, "Until we update images"),
     ("vmtest: omit building the test module on old kernels", "For now, just make sure no module is built.",
-     ("ci/vmtest.sh",), {"temporary"}, "For now, just make sure"),
+     ("ci/vmtest.sh",), {"temporary", "workaround"}, "temporary: For now, just make sure"),
     ("build: fix stdint/inttypes detection", "Once that clears up, we can delete these detections.", ("CMakeLists.txt",),
      {"temporary"}, None),
     ("ci: remove outdated temporary patches", "", ("ci/diffs/0001.patch",), {"workaround_removed"}, None),
@@ -332,7 +332,7 @@ HELD_OUT: list[tuple[str, str, tuple[str, ...], set[str], str | None]] = [
     ('Revert "Add the install hook"', f"This reverts commit {SHA}.\n\nToo soon! This is for 1.8.", PY,
      {"revert", "temporary"}, "temporary: Too soon"),
     ("Revert #3492 (#8300)", "This may introduce request smuggling. Therefore, we should revert this for now. If "
-     "there is desire to re-add this feature, it should be done differently.", PY, {"revert"}, None),
+     "there is desire to re-add this feature, it should be done differently.", PY, {"revert", "security"}, None),
     ("deps: roll back to cilium/ebpf v0.16.0", "Also, exclude v0.17.x until there is a fix for issue 4594.",
      ("go.mod",), {"workaround", "temporary"}, "temporary: exclude v0.17.x until there is a fix"),
     ("ci: use criu built from source on arm", "The packaged criu times out. Once this is fixed, this patch can be "
@@ -449,6 +449,20 @@ GENERAL: list[tuple[str, str, tuple[str, ...], set[str], str | None]] = [
     # a note about a workaround is not one
     ("Add a note about refactoring out the hacks", "", PY, set(), None),
     ("Add a workaround for the Windows share paths", "", PY, {"workaround"}, None),
+    # a change undone because it may open an attack; a temporary change for old platforms or a failing service
+    ('Revert "Accept folded multipart headers"', f"This reverts commit {SHA}.\n\nIt may introduce request smuggling "
+     "vulnerabilities.", PY, {"revert", "security"}, "security: may introduce request smuggling"),
+    ('Revert "Accept folded multipart headers"', f"This reverts commit {SHA}.\n\nIt cannot introduce request smuggling; "
+     "it is just slow.", PY, {"revert"}, None),
+    ("ci: skip building the module on older kernels for now", "", ("ci/run.sh",), {"temporary", "workaround"},
+     "workaround: on older kernels"),
+    ("ci: skip building the module for now", "", ("ci/run.sh",), {"temporary"}, None),
+    ("ci: build criu from source for now", "The criu package from the build farm times out on arm.",
+     (".github/workflows/ci.yml",), {"temporary", "workaround"}, "workaround: package from the build farm times out"),
+    # something this project broke, working again
+    ("tool: make the --krb option work again", "", GO, {"regression_fix"}, "work again"),
+    ("ci: no longer skip test 504, which is working again", "", (".github/workflows/ci.yml",), set(), None),
+    ("Make the parser compile again with newer compilers", "", GO, set(), None),
 ]
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from indexers.history.message import ADVISORY, BULLET, TAGS, body_prose, is_doc, only, quote, strip_prefix
-from indexers.history.words import FIX_SUBJECT, FIX_TYPES, REGRESSION, Found, word_kinds
+from indexers.history.words import FIX_SUBJECT, FIX_TYPES, REGRESSION, RISKS_ATTACK, Found, word_kinds
 from indexers.refs import find_refs
 
 KINDS = ("revert", "reapply", "workaround", "workaround_removed", "hotfix", "regression_fix", "incident",
@@ -370,6 +370,8 @@ def _classify_change(subject: str, body: str, files: Sequence[str], refs: tuple[
                 evidence.setdefault(kind, found.kinds[kind])
         if "temporary" not in evidence and not is_reapply and (m := _HELD_BACK.search(own_rest) or _HELD_BACK.search(prose)):
             evidence["temporary"] = quote(m.string, m)
+        if "security" not in evidence and not is_reapply and (m := RISKS_ATTACK.search(prose)):
+            evidence["security"] = quote(m.string, m)  # undone because it may open a vulnerability
     else:
         found = word_kinds(subject, body, files)
         evidence.update(found.kinds)

@@ -153,10 +153,23 @@ _ELSEWHERE = re.compile(
     r"\b(?:upstream|kernels?|compilers?|toolchains?|distros?|packages?|images?|runners?|registr(?:y|ies)|mirrors?|"
     r"services?|servers?|websites?|cdn|infrastructure|(?:third|3rd)[- ]party\s+\w+)\s+(?:is|are|was|were|seems?\s+to\s+be|"
     r"has\s+been|have\s+been|got)\s+(?:\w+ly\s+)?(?:broken|down|unavailable|buggy|flaky|failing|unreachable)\b"
+    r"|\b(?:packages?|images?|runners?|registr(?:y|ies)|mirrors?|services?|servers?)\b(?:\s+[\w./-]+){0,4}?\s+"
+    r"(?:times\s+out|is\s+timing\s+out|keeps\s+(?:failing|timing\s+out|crashing))\b"
     r"|\b(?:broken|buggy|bug|regression|fix(?:ed)?)\s+upstream\b"
     r"|\b(?:until|till|once|when)\s+(?:the\s+)?upstream\b"
     r"|\b(?:until|till|once|when)\s+(?:the\s+fix\s+(?:for\s+\S+\s+)?(?:lands|is\s+released|is\s+merged)\s+(?:in|into|upstream)"
     r"|[A-Za-z][\w.-]*\s+v?\d+(?:\.\d+)+\s+(?:is|gets|has\s+been)\s+released)\b", re.IGNORECASE)
+# A temporary change for old platforms ("omit building the module on non-latest kernels for now") works around them.
+_OLD_PLATFORM = re.compile(r"\b(?:on|for|with)\s+(?:old|older|non-latest|legacy|ancient|outdated)\s+(?:\w+\s+)?"
+                           r"(?:kernels?|compilers?|toolchains?|distros?|glibc|libc|runtimes?|platforms?|os(?:es)?)\b",
+                           re.IGNORECASE)
+# "make --ftp-ssl work again", "it builds again on Windows": something this project broke, working again.
+# Not a test or build enabled again ("no longer ignore test 504 which is working again", "enable the builds again"),
+# nor something adapted to a newer tool ("compile again with newer compilers").
+_AGAIN = re.compile(r"^(?!(?:re-?)?enabl|un-?skip|no\s+longer\s+(?:ignor|skip|disabl|exclud)|stop\s+(?:ignor|skip))"
+                    r".*?\b(?:work|works|working|build|builds|compile|compiles|compiling)\s+again\b"
+                    r"(?!\s+(?:with|on|under|for|against)\s+(?:the\s+)?(?:new|newer|latest|recent|current|modern)\b)",
+                    re.IGNORECASE)
 _SKIP_ON_RELEASE = re.compile(
     r"(?<!n't\s)(?<!not\s)(?<!longer\s)\b(?:skip\w*|disabl\w*|exclud\w*|ignor\w*|xfail\w*)\b[^.;\n]{0,60}\b(?:on|for|with|under|of)\s+"
     r"(?P<name>[A-Za-z][\w.+-]*)\s+(?P<version>v?\d+(?:\.\d+){0,2})\b(?![.-]?\w)", re.IGNORECASE)
@@ -222,6 +235,11 @@ _SEC_VERB = (r"fix|fixes|fixed|fixing|prevent(?:s|ed)?|sanitiz\w*|sanitis\w*|esc
 _SECURITY = re.compile(rf"\b(?:{_SEC_VERB})\b[^.;\n]{{0,60}}\b(?:{_SEC_NOUN})\b|\b(?:{_SEC_NOUN})\b[^.;\n]{{0,30}}"
                        rf"\b(?:{_SEC_VERB})\b|^security\s+fix\b|\bsecurity\s+fix(?:es)?\s*:"
                        r"|\b(?:malicious|attackers?|typo-?\s?squat\w*|dependency\s+confusion)\b", re.IGNORECASE)
+# What a change may open to attack, said as the reason to undo it: "this may introduce HTTP request smuggling
+# vulnerabilities" (not "this cannot introduce ...").
+RISKS_ATTACK = re.compile(
+    r"\b(?:may|might|could|can|would)\s+(?:(?!not\b|never\b)\w+\s+){0,2}?(?:introduce|open|allow|enable|expose|lead\s+to)\b"
+    rf"[^.;\n]{{0,60}}?\b(?:{_SEC_NOUN})\b", re.IGNORECASE)
 # A fix of the word, not of the thing: "Fix spelling of 'vulnerability'", "typo in the XSS docs".
 _WORDING = re.compile(r"\b(?:spelling|typos?(?=\s+(?:in|of|on)\b)|misspell\w*|wording|grammar)\b", re.IGNORECASE)
 # "This change is not a vulnerability fix", "runc is not affected by CVE-...": an advisory id in such a message
@@ -277,7 +295,7 @@ _ANY_WORD = re.compile(
     r"vulnerab|xss|csrf|ssrf|xxe|rce|inject|traversal|redirect|escalat|bypass|timing|redos|clickjack|slip|"
     r"deserializ|pollution|smuggl|denial|exhaust|leak|malicious|attacker|cve|ghsa|regress|introduced|caus|broke|"
     r"break|inc-?\d|tmp|once|skip|disabl|exclud|xfail|be (?:revert|remov|drop|delet|undone)|postpon|defer|squat|"
-    r"confusion|surfac|expos|trigger| (?:pr|commit) [#\da-f]")
+    r"confusion|surfac|expos|trigger| (?:pr|commit) [#\da-f]|again")
 
 
 
@@ -409,7 +427,7 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
         # temporary adjustment aimed at the compiler or toolchain (flags, versions) works around that tool.
         # So does one that holds a dependency on a fork, or that gives a breakage elsewhere as its reason.
         if "temporary" in found.kinds and (m := _PIN.search(rest) or _PIN.search(prose) or _TOOLCHAIN.search(rest)
-                                           or _FORK.search(rest) or _ELSEWHERE.search(rest)
+                                           or _FORK.search(rest) or _OLD_PLATFORM.search(rest) or _ELSEWHERE.search(rest)
                                            or _ELSEWHERE.search(prose)):
             found.add("workaround", m.string, m)
     # A test skipped on one release of a runtime, tool or platform (`on node 21.6.2`, `of CentOS 7`) dodges
@@ -434,8 +452,8 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
     elif (type_ in FIX_TYPES or FIX_SUBJECT.search(rest)) and (m := _REGRESSION_CAUSE.search(prose)
                                                                or _CAUSED_BY_LAST.search(rest)):
         found.add("regression_fix", m.string, m)
-    elif not only(files, lambda f: is_doc(f) or is_test(f)) and (m := _present(_NAMED_BROKE, prose)):
-        found.add("regression_fix", prose, m)
+    elif not only(files, lambda f: is_doc(f) or is_test(f)) and (m := _present(_NAMED_BROKE, prose) or _AGAIN.search(rest)):
+        found.add("regression_fix", m.string, m)
     if not _SEC_SETUP.search(subject):
         # `security:`, `fix(security):`, `[Security]`: unless the repository has a security/ folder that the
         # commit touches, in which case the prefix names that component (as `hack/` does above).
