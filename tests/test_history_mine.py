@@ -147,6 +147,22 @@ def test_advisory_merge_brings_in_security_commits(tmp_path: Path) -> None:
     assert by[other].kinds == ()
 
 
+def test_security_request_without_advisory_keeps_its_commits_kinds(tmp_path: Path) -> None:
+    """A request that fixes a vulnerability in words alone (no advisory id, not an advisory merge) is a security
+    fix itself, but the refactors it brings in keep their own kinds."""
+    repo = GitRepo(tmp_path / "r")
+    repo.commit("init", {"lib/sources.rb": "def add(s)\n  s\nend\n"})
+    repo.git("checkout", "-q", "-b", "source-fixes")
+    rename = repo.commit("Improve naming in the source list", {"lib/sources.rb": "def add(src)\n  src\nend\n"})
+    repo.git("checkout", "-q", "main")
+    repo.commit("Add a logo", {"logo.svg": "<svg/>\n"})
+    repo.git("merge", "-q", "--no-ff", "source-fixes", "-m",
+             "Merge pull request #46 from someone/source-fixes\n\nFix request smuggling in the chunked parser")
+    by = {c.sha: c for c in mine(repo.path)}
+    assert by[repo.head()].kinds == ("security",)
+    assert by[rename].kinds == ()
+
+
 def test_merge_takes_kinds_of_what_it_brings_in(tmp_path: Path) -> None:
     """A request's merge is the change its commits make: it takes the kinds of the commit it brings in, or of
     the commits its title names; not of a preparatory commit, of a fix to a commit of the same branch, or of a

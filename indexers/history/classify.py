@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from indexers.history.message import ADVISORY, BULLET, TAGS, body_prose, is_doc, only, quote, strip_prefix
-from indexers.history.words import FIX_SUBJECT, FIX_TYPES, REGRESSION, Found, word_kinds
+from indexers.history.words import FIX_SUBJECT, FIX_TYPES, REGRESSION, RISKS_ATTACK, Found, word_kinds
 from indexers.refs import find_refs
 
 KINDS = ("revert", "reapply", "workaround", "workaround_removed", "hotfix", "regression_fix", "incident",
@@ -68,11 +68,28 @@ _BREAKAGE = re.compile(
     r"|\b(?:won't|will\s+not|no\s+longer)\s+work(?:s|ed)?\b"
     r"|\b(?:problems?|failures?|issues)\s+(?:after|since)\s+(?:this|that|the)\s+(?:commit|change|patch)\b"
     r"|\b(?:to|did|does|would|will|may|might|could)\s+break\b|\bbustage\b|\bfor\s+causing\b"
-    r"|\b(?:the\s+|this\s+|that\s+)?(?:change|commit|patch)\s+(?:was|is)\s+(?:incorrect|wrong|buggy|broken)\b",
+    r"|\b(?:the\s+|this\s+|that\s+)?(?:change|commit|patch)\s+(?:was|is)\s+(?:incorrect|wrong|buggy|broken)\b"
+    # "It was causing runs of bundle install to fetch every gem", "because it break the setup spec" (sic), "can
+    # cause bundle install to fail", "this change made mingw-cross builds fragile"
+    r"|\b(?:it|this|that|which)\s+(?:was|is|were|are)\s+causing\b(?!\s+no\b)|\b(?:it|this|that)\s+break\b"
+    r"|\bcause[sd]?\s+(?:\S+\s+){1,6}?to\s+(?:fail|crash|break|hang|error\s+out)\b"
+    r"|\b(?:this|that|the)\s+(?:change|commit|patch)\s+(?:made|makes)\s+(?:\S+\s+){1,6}?(?:fragile|unusable|unstable|flaky|"
+    r"fail|break|crash|slower|unbuildable)\b",
     re.IGNORECASE)
 # "It has been that way since commit <sha>", "... does not work as expected, because since commit <sha> ...":
 # a defect dated to an earlier commit of this history, in a paragraph that says something is wrong.
 _SINCE_COMMIT = re.compile(r"\bsince\s+(?:commit\s+)?(?P<sha>(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})\b", re.IGNORECASE)
+# "Since 2.3.0, install fails when ...": a defect dated to a release of this project (a bare version: "since Go
+# 1.26" names someone else's release), in a paragraph that says something is wrong, under a subject that fixes it.
+_SINCE_RELEASE = re.compile(r"\bsince\s+(?:(?:v|version\s+|release\s+))?\d+\.\d+(?:\.\d+)*\b(?![.-]?\w)", re.IGNORECASE)
+# "Fix the source_location call in PR 6237", "fix the lookup from commit 1a2b3c4": a fix of a named change.
+_FIX_IN_CHANGE = re.compile(r"\b(?:in|from|by|since|after)\s+(?:(?:PR|pull\s+request)\s*#?\d+"
+                            r"|commit\s+(?P<sha>(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}))\b", re.IGNORECASE)
+# Follow-ups that tidy rather than fix: "Corrected typo from commit ...", "Fixed line longer than 79 characters".
+_COSMETIC = re.compile(r"\b(?:typos?|comments?|indentation|white-?space|spelling|wording|grammar|style|formatting|"
+                       r"copyright|tabs?|line\s+longer|long\s+lines?)\b", re.IGNORECASE)
+# A product name just before "since" ("macOS SDK since v14.4", "Go since 1.22"): its release, not this project's.
+_NAMED_BEFORE = re.compile(r"\b[A-Z][\w.+-]*\s+$")
 _PROBLEM = re.compile(
     r"\b(?:does\s+not|doesn't|did\s+not|didn't|do\s+not|don't)\s+work\b|\bproblematic\b|\bbroken\b|\bbuggy\b|\ba\s+bug\b"
     r"|\bwrong(?:ly)?\b|\bincorrect(?:ly)?\b|\bfails\b|\bfailing\b|\bfailed\b|\bcrash(?:es|ed)?\b|\bregress",
@@ -85,7 +102,10 @@ _HELD_BACK = re.compile(
     r"|\b(?:we|i)(?:'ll|\s+will|\s+can|\s+should|\s+could)\s+(?:re-?apply|re-?land|restore|re-?add|re-?introduce|"
     r"re-?submit|bring\s+(?:it|this|them)\s+back|try\s+(?:it\s+)?again)\b"
     r"|\b(?:while|until)\s+(?:we|i|they)\s+(?:can\s+)?(?:investigate|look|take\s+a\s+look|debug|figure|work\s+out|sort|"
-    r"understand|find)\b",
+    r"understand|find)\b"
+    # "It will ship in 2.0", "this will come back in the next minor"; reverted as "not yet ready/passing"
+    r"|\b(?:it|this|these|they)(?:'ll|\s+will|\s+should)\s+(?:ship|land|come\s+back|return|be\s+back|be\s+released|go\s+out)\s+"
+    r"(?:in|with|for)\b|\bnot\s+yet\s+(?:ready|passing|working|stable|finished|done)\b|\bnot\s+ready\s+yet\b",
     re.IGNORECASE)
 # A revert that closes a bug report fixes what the reverted change broke (`Closes #N` closes the project's own
 # pull request in some projects, so it does not count).
@@ -159,6 +179,12 @@ def _revert_target(subject: str, body: str, resolve: Resolver | None = None) -> 
     return (sha, inner, reapply, evidence, tail if inner else subject)
 
 
+def _fixes_subject(subject: str) -> bool:
+    """Whether a subject starts by fixing something (`fix: ...`, `Fix ...`, `Correct ...`)."""
+    type_, _scope, rest = strip_prefix(subject)
+    return type_ in FIX_TYPES or bool(_FIX_FIRST.match(rest))
+
+
 def _wip_revert(body: str, m: re.Match[str], resolve: Resolver | None = None) -> bool:
     """A `This reverts commit` trailer that belongs to a squashed work-in-progress step: it stands on a
     bullet, below a bullet (a squash lists its steps as bullets), or under a `Revert "..."` line of a squashed
@@ -197,6 +223,20 @@ _BORS_TITLE = re.compile(r"^(?P<n>\d+):[ \t]+(?P<title>\S.*)$", re.MULTILINE)
 # The shortlog merge tools write into the body ("Jane Doe (3):" and the indented subjects): the commits'
 # words, not the merge's.
 _SHORTLOG = re.compile(r"^(?:\s.*|\S.*\(\d+\):)$")
+# A markdown rule or an empty heading is layout, not a title (a request description that starts with `---`).
+_LAYOUT_LINE = re.compile(r"^\s*(?:[-=*_]{3,}|#+)?\s*$")
+# The branch a merge names: GitHub `Merge pull request #N from owner/branch`, git and GitLab `Merge branch 'x'`,
+# `Merge remote-tracking branch 'origin/x'`, homu `Auto merge of #N - owner:branch, r=...`, Bitbucket `Merged in x`.
+_BRANCH = re.compile(
+    r"^(?:Merge\s+pull\s+request\s+#\d+\s+from\s+(?P<gh>[\w.-]+/\S+)"
+    r"|Merge\s+(?:remote-tracking\s+|remote\s+)?branch\s+'(?P<git>[^'\n]{1,200})'"
+    r"|Auto\s+merge\s+of\s+#\d+\s+-\s+(?P<homu>[\w.-]+:[^,\s]+)"
+    r"|Merged\s+in\s+(?P<bb>\S+))", re.IGNORECASE)
+# A branch named for a workaround (`workaround-for-java-issue`, `fix/work-around-proxy-bug`, `kludge_win32`):
+# its author's statement of what the request is, unless the name also says the workaround goes.
+_BRANCH_WORKAROUND = re.compile(r"(?:^|[-_/.])(?:work-?arounds?|work[-_]around|kludges?)(?=$|[-_/.])", re.IGNORECASE)
+_BRANCH_ENDS = re.compile(r"(?:^|[-_/.])(?:rm|remove[sd]?|removing|drop(?:s|ped|ping)?|delete[sd]?|revert(?:s|ed)?|undo|"
+                          r"cleanup|clean[-_]up|no|without|unneeded|obsolete|kill|retire)(?=$|[-_/.])", re.IGNORECASE)
 
 
 def _bors_title(line: str) -> str:
@@ -221,8 +261,10 @@ def merge_words(subject: str, body: str) -> list[tuple[str, str]]:
     if _TITLE_IN_BODY.match(subject):
         if not body.strip() or (subject.startswith("Merge branch") and "See merge request " not in body):
             return []
-        title, _, rest = body.strip().partition("\n")
-        return [(title.strip(), rest)]
+        lines = body.strip().split("\n")
+        while len(lines) > 1 and _LAYOUT_LINE.match(lines[0]):
+            lines.pop(0)
+        return [(lines[0].strip(), "\n".join(lines[1:]))]
     if _GENERATED_MERGE.match(subject):
         return []
     own = "\n".join(ln for ln in body[:8000].splitlines() if not _SHORTLOG.match(ln))
@@ -244,9 +286,30 @@ def _classify_merge(subject: str, body: str, files: Sequence[str], refs: tuple[s
         for k, v in c.mentions:
             mentions.setdefault(k, v)
         reverts, fixes = reverts or c.reverts, fixes or c.fixes
+    if "workaround" not in said and "workaround_removed" not in said and (branch := merged_branch(subject)):
+        m = _BRANCH_WORKAROUND.search(branch)
+        if m and not _BRANCH_ENDS.search(branch):
+            said["workaround"] = f"branch {branch}"
     kinds = tuple(k for k in KINDS if k in said)
     return Classification(kinds, refs, reverts, fixes, tuple((k, said[k]) for k in kinds),
                           tuple((k, v) for k, v in mentions.items() if k not in said))
+
+
+def is_advisory(subject: str, said: str) -> bool:
+    """Whether a merge classified as a security fix is an advisory's branch (GitHub's advisory merge forms, or
+    a CVE/GHSA id in its subject or in the words that made it a security fix): then every commit it brings in
+    is part of the fix. A request that fixes a vulnerability in words alone ("Fix dependency confusion issues")
+    may bring in refactors and renames of its own."""
+    return bool(_ADVISORY_MERGE.match(subject) or ADVISORY.search(subject) or ADVISORY.search(said))
+
+
+def merged_branch(subject: str) -> str:
+    """The name of the branch a merge subject says it merges ('' when it names none)."""
+    m = _BRANCH.match(subject)
+    if not m:
+        return ""
+    name = next(g for g in m.groups() if g)
+    return name.split(":", 1)[-1] if m.group("homu") else name.split("/", 1)[-1] if m.group("gh") else name
 
 
 def classify(subject: str, body: str = "", files: Sequence[str] = (), *, merge: bool = False,
@@ -307,6 +370,8 @@ def _classify_change(subject: str, body: str, files: Sequence[str], refs: tuple[
                 evidence.setdefault(kind, found.kinds[kind])
         if "temporary" not in evidence and not is_reapply and (m := _HELD_BACK.search(own_rest) or _HELD_BACK.search(prose)):
             evidence["temporary"] = quote(m.string, m)
+        if "security" not in evidence and not is_reapply and (m := RISKS_ATTACK.search(prose)):
+            evidence["security"] = quote(m.string, m)  # undone because it may open a vulnerability
     else:
         found = word_kinds(subject, body, files)
         evidence.update(found.kinds)
@@ -344,6 +409,21 @@ def _classify_change(subject: str, body: str, files: Sequence[str], refs: tuple[
                 fixes = fixes or full
                 evidence["regression_fix"] = quote(prose, m)
                 break
+        if "regression_fix" not in evidence and _fixes_subject(subject):
+            for m in _SINCE_RELEASE.finditer(prose):
+                start, end = prose.rfind("\n\n", 0, m.start()) + 1, prose.find("\n\n", m.end())
+                if _NAMED_BEFORE.search(prose, max(start, m.start() - 30), m.start()):
+                    continue
+                if _PROBLEM.search(prose, start, end if end >= 0 else len(prose)):
+                    evidence["regression_fix"] = quote(prose, m)
+                    break
+    if "regression_fix" not in evidence and target is None and _fixes_subject(subject) and not only(files, is_doc):
+        rest = strip_prefix(subject)[2]
+        if (m := _FIX_IN_CHANGE.search(rest)) and not _COSMETIC.search(rest):
+            full = "" if not m.group("sha") else (resolve(m.group("sha")) or "") if resolve else m.group("sha")
+            if full or not m.group("sha"):
+                fixes = fixes or full
+                evidence["regression_fix"] = quote(m.string, m)
     kinds = tuple(k for k in KINDS if k in evidence)
     mentions = tuple((k, v) for k, v in (found.mentions.items() if found else ()) if k not in evidence)
     return Classification(kinds, refs, reverts, fixes, tuple((k, evidence[k]) for k in kinds), mentions)

@@ -92,6 +92,14 @@ def is_doc(path: str) -> bool:
     return low.endswith(_DOC_EXT) or path.startswith(("docs/", "doc/")) or "/docs/" in path
 
 
+def is_test(path: str) -> bool:
+    low = path.lower()
+    name = low.rsplit("/", 1)[-1]
+    return (low.startswith(("test/", "tests/", "spec/", "testing/")) or any(f"/{d}/" in low for d in ("test", "tests", "spec"))
+            or name.startswith("test_") or name.endswith(("_test.go", "_test.py", "_spec.rb", "_test.rb", ".test.js",
+                                                          ".test.ts", ".spec.js", ".spec.ts")))
+
+
 def is_ci(path: str) -> bool:
     return any(part in path for part in _CI_PARTS)
 

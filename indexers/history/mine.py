@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from indexers import git
-from indexers.history.classify import KINDS, classify
+from indexers.history.classify import KINDS, classify, is_advisory
 from indexers.history.log import LogRecord, log
 from indexers.history.merges import bring_in
 from indexers.history.salvage import salvage
@@ -165,7 +165,7 @@ def _mark_advisory_branches(repo: str | Path, raws: Sequence[LogRecord], commits
     and credits) are part of the security fix. One `git rev-list` per advisory merge (they are rare)."""
     pos = {c.sha: i for i, c in enumerate(commits)}
     for r, c in zip(raws, commits, strict=True):
-        if len(r.parents) < 2 or "security" not in c.kinds:
+        if len(r.parents) < 2 or "security" not in c.kinds or not is_advisory(c.subject, dict(c.evidence)["security"]):
             continue
         try:
             out = git.run(repo, "rev-list", f"--max-count={_MAX_BROUGHT_IN + 1}", *r.parents[1:], "--not", r.parents[0],

@@ -16,6 +16,7 @@ from indexers.history.message import (
     is_bump,
     is_ci,
     is_doc,
+    is_test,
     on_bullet,
     only,
     quote,
@@ -125,8 +126,15 @@ _TEMPORARY = re.compile(
     rf"\btemporar(?:y|ily)\b(?!\s+(?:\w+\s+){{0,2}}(?:{_DATA_NOUN})\b)"
     r"|\b(?:stop-?gap|interim)\s+(?:fix|workaround|hack|patch|solution|measure|change|override|pin|mitigation)\b"
     r"|\bstop-?gap\b|\bfor\s+now\b(?!\s+only\b)(?!,?\s+(?:\w+\s+){1,3}(?:is|are)\s+(?:\w+ed|\w+ing)\b)"
-    rf"|\buntil\b[^.;\n]{{0,60}}?\b(?:{_UNTIL_STATE})",
+    rf"|\buntil\b[^.;\n]{{0,60}}?\b(?:{_UNTIL_STATE})"
+    # "postpone the `add` command until 1.14", "defer the new resolver to 3.0": held back for a later release
+    r"|^(?:postpone|defer)\b[^.;\n]{0,60}?\b(?:until|till|to|for)\s+(?:v|version\s+|release\s+)?\d+(?:\.\d+)+\b"
+    r"(?!\s*(?:s|ms|sec|secs|seconds?|minutes?|hours?|days?|%)\b)",
     re.IGNORECASE)
+# A feature that does something temporarily ("Allow temporarily overriding settings", "add an option to
+# temporarily disable the cache") is not a temporary change.
+_TEMPORARY_FEATURE = re.compile(r"\b(?:allow|support|let|permit)\w*\s+(?:(?:\w+\s+)?to\s+|for\s+)?temporar"
+                                r"|\b(?:option|ability|flag|setting|way)s?\s+(?:to|for)\s+temporar", re.IGNORECASE)
 _TEMP_PREFIX = re.compile(r"^(?:temp|tmp|temporary)\s*:", re.IGNORECASE)
 _PIN = re.compile(
     r"\b(?:revert(?:s|ed|ing)?\s+to|go(?:es|ing)?\s+back\s+to|roll(?:s|ed|ing)?[- ]?back\s+to|stick(?:s|ing)?\s+to|"
@@ -135,6 +143,33 @@ _PIN = re.compile(
     r"\b(?:v(?:ersion)?\s*)?\d+(?:[.-]\d+)*\b", re.IGNORECASE)
 _TOOLCHAIN = re.compile(r"\b(?:compilers?|toolchains?|linkers?|gcc|clang|llvm|icc|msvc|mingw(?:-w64)?|binutils|glibc|"
                         r"pahole|rustc|javac|tsc|esbuild|webpack)\b", re.IGNORECASE)
+# A dependency held on a fork for the time being ("lock foo to my fork for now", "use a patched fork until ..."):
+# a temporary change of that kind works around the upstream release.
+_FORK = re.compile(r"\b(?:pin|lock|point|switch|us(?:e|es|ed|ing)|stick|mov(?:e|es|ed|ing)|depend)\w*\b[^.;\n]{0,40}?"
+                   r"\bforks?\b(?!\s*\()(?!\s+(?:instead|mode|model|server|safety|handler|exec|call)\b)", re.IGNORECASE)
+# A temporary change whose reason is a breakage elsewhere: "the Ubuntu kernel is temporarily broken", "the
+# package mirror is down", "until upstream fixes it", "until foo 1.2 is released", "broken upstream".
+_ELSEWHERE = re.compile(
+    r"\b(?:upstream|kernels?|compilers?|toolchains?|distros?|packages?|images?|runners?|registr(?:y|ies)|mirrors?|"
+    r"services?|servers?|websites?|cdn|infrastructure|(?:third|3rd)[- ]party\s+\w+)\s+(?:is|are|was|were|seems?\s+to\s+be|"
+    r"has\s+been|have\s+been|got)\s+(?:\w+ly\s+)?(?:broken|down|unavailable|buggy|flaky|failing|unreachable)\b"
+    r"|\b(?:packages?|images?|runners?|registr(?:y|ies)|mirrors?|services?|servers?)\b(?:\s+[\w./-]+){0,4}?\s+"
+    r"(?:times\s+out|is\s+timing\s+out|keeps\s+(?:failing|timing\s+out|crashing))\b"
+    r"|\b(?:broken|buggy|bug|regression|fix(?:ed)?)\s+upstream\b"
+    r"|\b(?:until|till|once|when)\s+(?:the\s+)?upstream\b"
+    r"|\b(?:until|till|once|when)\s+(?:the\s+fix\s+(?:for\s+\S+\s+)?(?:lands|is\s+released|is\s+merged)\s+(?:in|into|upstream)"
+    r"|[A-Za-z][\w.-]*\s+v?\d+(?:\.\d+)+\s+(?:is|gets|has\s+been)\s+released)\b", re.IGNORECASE)
+# A temporary change for old platforms ("omit building the module on non-latest kernels for now") works around them.
+_OLD_PLATFORM = re.compile(r"\b(?:on|for|with)\s+(?:old|older|non-latest|legacy|ancient|outdated)\s+(?:\w+\s+)?"
+                           r"(?:kernels?|compilers?|toolchains?|distros?|glibc|libc|runtimes?|platforms?|os(?:es)?)\b",
+                           re.IGNORECASE)
+# "make --ftp-ssl work again", "it builds again on Windows": something this project broke, working again.
+# Not a test or build enabled again ("no longer ignore test 504 which is working again", "enable the builds again"),
+# nor something adapted to a newer tool ("compile again with newer compilers").
+_AGAIN = re.compile(r"^(?!(?:re-?)?enabl|un-?skip|no\s+longer\s+(?:ignor|skip|disabl|exclud)|stop\s+(?:ignor|skip))"
+                    r".*?\b(?:work|works|working|build|builds|compile|compiles|compiling)\s+again\b"
+                    r"(?!\s+(?:with|on|under|for|against)\s+(?:the\s+)?(?:new|newer|latest|recent|current|modern)\b)",
+                    re.IGNORECASE)
 _SKIP_ON_RELEASE = re.compile(
     r"(?<!n't\s)(?<!not\s)(?<!longer\s)\b(?:skip\w*|disabl\w*|exclud\w*|ignor\w*|xfail\w*)\b[^.;\n]{0,60}\b(?:on|for|with|under|of)\s+"
     r"(?P<name>[A-Za-z][\w.+-]*)\s+(?P<version>v?\d+(?:\.\d+){0,2})\b(?![.-]?\w)", re.IGNORECASE)
@@ -161,6 +196,11 @@ _UNTIL_BODY = re.compile(
     rf"(?:^|[.!?]\s+)until\s+[^,.;\n]{{3,60}},\s+(?:\w+\s+){{0,2}}?(?:{_CHANGE_VERBS}|fix)\b"
     rf"|\b(?:{_CHANGE_VERBS}|work-?arounds?|hacks?|kludges?)\b(?:[^.;\n]|\.(?=\w)){{0,60}}?\buntil\b[^.;\n]{{0,60}}?\b(?:{_UNTIL_STATE})",
     re.IGNORECASE | re.MULTILINE)
+# "I'd like to introduce it until I think of a better alternative": a stop-gap by the author's own account.
+_UNTIL_BETTER = re.compile(
+    r"\buntil\s+(?:we|i|someone|they)\s+(?:can\s+)?(?:find|think\s+of|come\s+up\s+with|have|get|figure\s+out)\s+"
+    r"(?:a\s+|an\s+)?(?:better|proper|real|permanent|cleaner|long-term)\s+(?:solution|alternative|fix|way|approach|option)\b",
+    re.IGNORECASE)
 _ONCE_BODY = re.compile(
     r"\bonce\b[^.;\n]{0,60}?,?\s+(?:we|you)\s+(?:can|could|should|will|may)\s+(?:\w+\s+)?"
     r"(?:remove|delete|drop|revert|undo|get\s+rid\s+of)\s+(?:this|these|it|them|the\s+(?:workaround|hack|patch|pin))\b"
@@ -194,7 +234,18 @@ _SEC_VERB = (r"fix|fixes|fixed|fixing|prevent(?:s|ed)?|sanitiz\w*|sanitis\w*|esc
              r"disallow(?:s|ed)?|reject(?:s|ed)?|limit(?:s|ed)?")
 _SECURITY = re.compile(rf"\b(?:{_SEC_VERB})\b[^.;\n]{{0,60}}\b(?:{_SEC_NOUN})\b|\b(?:{_SEC_NOUN})\b[^.;\n]{{0,30}}"
                        rf"\b(?:{_SEC_VERB})\b|^security\s+fix\b|\bsecurity\s+fix(?:es)?\s*:"
-                       r"|\b(?:malicious|attackers?)\b", re.IGNORECASE)
+                       r"|\b(?:malicious|attackers?|typo-?\s?squat\w*|dependency\s+confusion)\b", re.IGNORECASE)
+# What a change may open to attack, said as the reason to undo it: "this may introduce HTTP request smuggling
+# vulnerabilities" (not "this cannot introduce ...").
+RISKS_ATTACK = re.compile(
+    r"\b(?:may|might|could|can|would)\s+(?:(?!not\b|never\b)\w+\s+){0,2}?(?:introduce|open|allow|enable|expose|lead\s+to)\b"
+    rf"[^.;\n]{{0,60}}?\b(?:{_SEC_NOUN})\b", re.IGNORECASE)
+# A fix of the word, not of the thing: "Fix spelling of 'vulnerability'", "typo in the XSS docs".
+_WORDING = re.compile(r"\b(?:spelling|typos?(?=\s+(?:in|of|on)\b)|misspell\w*|wording|grammar)\b", re.IGNORECASE)
+# "This change is not a vulnerability fix", "runc is not affected by CVE-...": an advisory id in such a message
+# is context, not what the change fixes.
+_NOT_SECURITY = re.compile(r"\bnot\s+(?:a\s+)?(?:security|vulnerability)\s+(?:fix|issue|problem|bug)\b|\bnot\s+(?:a\s+)?vulnerab"
+                           r"|\b(?:is|are|was|were)\s+not\s+(?:affected|vulnerable|exploitable)\b", re.IGNORECASE)
 _SEC_SETUP = re.compile(
     r"security\.md|security\s+polic\w*|security\.txt|codeql|snyk|trivy|gosec|bandit|semgrep|dependabot|scorecard|"
     r"scann(?:er|ers|ing)|security\s+(?:scan|workflow|contact|advisory\s+template|headers?\s+docs?)", re.IGNORECASE)
@@ -222,12 +273,29 @@ _REGRESSION_CAUSE = re.compile(
     r"|\bregressed\s+(?:it|this|that)\b"
     r"|\b(?:#\d+|[0-9a-f]{7,40}|pull\s+request|PR|commit|change|patch|refactor(?:ing)?)\s+(?:\w+\s+){0,2}?broke\b",
     re.IGNORECASE)
+# A bug that the project's latest changes caused, said in a subject that fixes it ("Fix X surfaced by last
+# changes", "fix the crash introduced by the recent refactor").
+_CAUSED_BY_LAST = re.compile(
+    r"\b(?:introduced|caused|surfaced|exposed|triggered)\s+by\s+(?:the\s+|my\s+|our\s+)?(?:last|latest|recent|previous|"
+    r"earlier|prior)\s+(?:changes?|commits?|refactor\w*|patch(?:es)?|rewrite)\b", re.IGNORECASE)
+# A named change of this project said to have broken or regressed what this commit touches: "before the hook
+# pull request regressed it", "commit 1a2b3c4 broke it" (whatever the subject says; not in test- or doc-only
+# commits, which may only add a regression test).
+_NAMED_BROKE = re.compile(
+    r"\b(?:pull\s+request|PR|#\d+|commit|(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})\s+(?:\w+\s+){0,2}?"
+    r"(?:regressed|broke)\s+(?:it|this|that|them)\b", re.IGNORECASE)
+# A note about a workaround is not one: "Add a note about refactoring out hacks", "comment on the IE11 hack".
+_ABOUT_NOTE = re.compile(
+    r"^(?:add\w*|writ\w*|updat\w*|expand\w*|improv\w*)\s+(?:a\s+|an\s+|some\s+|the\s+)?(?:\w+\s+)?(?:notes?|comments?|"
+    r"todos?|fixmes?|docs?|documentation|explanations?)\s+(?:about|on|for|regarding|re:?|explaining|describing|to\s+explain)\b",
+    re.IGNORECASE)
 # Every word rule needs one of these stems (lower-cased text): most commits contain none and skip them all.
 _ANY_WORD = re.compile(
     r"work|hack|kludge|band|hot|emergenc|urgent|incident|outage|mortem|sev|temp|stop|interim|for now|until|secur|"
     r"vulnerab|xss|csrf|ssrf|xxe|rce|inject|traversal|redirect|escalat|bypass|timing|redos|clickjack|slip|"
     r"deserializ|pollution|smuggl|denial|exhaust|leak|malicious|attacker|cve|ghsa|regress|introduced|caus|broke|"
-    r"break|inc-?\d|tmp|once|skip|disabl|exclud|xfail|be (?:revert|remov|drop|delet|undone)")
+    r"break|inc-?\d|tmp|once|skip|disabl|exclud|xfail|be (?:revert|remov|drop|delet|undone)|postpon|defer|squat|"
+    r"confusion|surfac|expos|trigger| (?:pr|commit) [#\da-f]|again")
 
 
 
@@ -277,7 +345,7 @@ def _temporary_body(prose: str, low: str) -> re.Match[str] | None:
     if "for now" in low:
         rules.append(_FOR_NOW_BODY)
     if "until" in low:
-        rules.append(_UNTIL_BODY)
+        rules.extend((_UNTIL_BODY, _UNTIL_BETTER))
     if "once" in low or "when" in low or "as soon as" in low:
         rules.append(_ONCE_BODY)
     if " be " in low and any(w in low for w in _UNDONE_WORDS):
@@ -323,7 +391,7 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
         m = _TEMPORARY.search(rest) or (None if bot else _temporary_body(prose, low))
         if m and not _ENDS_TEMPORARY.search(rest):
             found.add("temporary", m.string, m)
-            if m := _PIN.search(rest):  # held back until upstream is fixed: see below
+            if m := _PIN.search(rest) or _FORK.search(rest):  # held back until upstream is fixed: see below
                 found.add("workaround", rest, m)
         return found
     hack_dir = any(p == "hack" for f in files for p in f.split("/")[:-1]) or "hack/" in subject.lower()
@@ -350,14 +418,17 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
     elif m := _HOTFIX_BODY.search(prose):
         found.add("hotfix", prose, m)
     if not removal:
-        m = _TEMPORARY.search(rest) or _TEMP_PREFIX.match(subject)
+        m = (None if _TEMPORARY_FEATURE.search(rest) else _TEMPORARY.search(rest)) or _TEMP_PREFIX.match(subject)
         if m and not _ENDS_TEMPORARY.search(rest):
             found.add("temporary", m.string, m)
         elif not _ENDS_TEMPORARY.search(rest) and not _RESTORES.match(rest) and (m := _temporary_body(prose, low)):
             found.add("temporary", prose, m)
         # Holding a tool or dependency at an older version for the time being dodges a newer one's bug, and a
         # temporary adjustment aimed at the compiler or toolchain (flags, versions) works around that tool.
-        if "temporary" in found.kinds and (m := _PIN.search(rest) or _PIN.search(prose) or _TOOLCHAIN.search(rest)):
+        # So does one that holds a dependency on a fork, or that gives a breakage elsewhere as its reason.
+        if "temporary" in found.kinds and (m := _PIN.search(rest) or _PIN.search(prose) or _TOOLCHAIN.search(rest)
+                                           or _FORK.search(rest) or _OLD_PLATFORM.search(rest) or _ELSEWHERE.search(rest)
+                                           or _ELSEWHERE.search(prose)):
             found.add("workaround", m.string, m)
     # A test skipped on one release of a runtime, tool or platform (`on node 21.6.2`, `of CentOS 7`) dodges
     # that release's bug.
@@ -378,19 +449,22 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
     m = REGRESSION.search(cleaned)
     if m and (type_ in FIX_TYPES or _FIX_WORD.search(cleaned)):
         found.add("regression_fix", rest, REGRESSION.search(rest) or m)
-    elif (type_ in FIX_TYPES or FIX_SUBJECT.search(rest)) and (m := _REGRESSION_CAUSE.search(prose)):
-        found.add("regression_fix", prose, m)
+    elif (type_ in FIX_TYPES or FIX_SUBJECT.search(rest)) and (m := _REGRESSION_CAUSE.search(prose)
+                                                               or _CAUSED_BY_LAST.search(rest)):
+        found.add("regression_fix", m.string, m)
+    elif not only(files, lambda f: is_doc(f) or is_test(f)) and (m := _present(_NAMED_BROKE, prose) or _AGAIN.search(rest)):
+        found.add("regression_fix", m.string, m)
     if not _SEC_SETUP.search(subject):
         # `security:`, `fix(security):`, `[Security]`: unless the repository has a security/ folder that the
         # commit touches, in which case the prefix names that component (as `hack/` does above).
         sec_dir = any(p in ("security", "sec") for f in files for p in f.lower().split("/")[:-1])
         tagged = None if sec_dir or "[" not in subject else re.search(r"\[security\]", subject, re.I)
-        m = ADVISORY.search(subject) or _SECURITY.search(rest) or tagged
+        m = ADVISORY.search(subject) or (None if _WORDING.search(rest) else _SECURITY.search(rest)) or tagged
         if m:
             found.add("security", m.string, m)
         elif not sec_dir and (type_ == "security" or scope == "security"):
             found.add("security", subject, None)
-        elif m := ADVISORY.search(prose) or ADVISORY.search(quoted_free(body)):
+        elif (m := ADVISORY.search(prose) or ADVISORY.search(quoted_free(body))) and not _NOT_SECURITY.search(prose):
             found.add("security", m.string, m)
     if found.squash:
         # A squashed change lists its steps as bullets, each a subject of its own: what a step says it is,
@@ -401,6 +475,8 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
                     found.mentions.setdefault(kind, f"* {said}")
     if only(files, is_doc):
         found.drop("workaround", "hotfix", "temporary", "security", "incident", "regression_fix")
+    if _ABOUT_NOTE.match(rest):
+        found.drop("workaround", "hotfix", "temporary")
     if only(files, lambda f: is_ci(f) or is_doc(f)):
         found.drop("hotfix", "security")
     return found
