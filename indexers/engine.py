@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from indexers import git
+from indexers import git, summary
 from indexers.indexer import Extract, Indexer, IndexReport, RepoMemory
 from indexers.model import Commit, FileFacts, HistoryGaps, to_plain
+from indexers.plan import manifest_digest
 from indexers.snapshot import RepoInfo, Snapshot, build
 from indexers.store import CacheError, Store
 from indexers.workspace import Workspace
@@ -45,6 +46,7 @@ class Engine:
         self._snapshot: Snapshot | None = None
         self._shards: dict[Path, tuple[tuple[int, int], Any]] = {}
         self.last_pull = float("-inf")  # time.monotonic() of the last pull_shards()
+        self._history_ok = True  # every repo's history was mined up to its HEAD in the last refresh
 
     def refresh(self, force: bool = False, on_progress: Callable[[int, int], None] | None = None,
                 only: Mapping[str, Iterable[str]] | None = None) -> tuple[Snapshot, IndexReport]:
@@ -61,7 +63,9 @@ class Engine:
                               memory=self._memory, isolate=self.isolate, extract=self.extract)
             report, facts_by_repo = indexer.run(force=force, only=only)
             report.messages.extend(self.ws.warnings)
+            mark = len(report.messages)
             t0 = time.perf_counter()
+            self._history_ok = True
             commits = self._mine_history(report, force)
             report.timings["history"] = time.perf_counter() - t0
             t1 = time.perf_counter()
@@ -70,16 +74,31 @@ class Engine:
                 spec = self.ws.repo(info["name"])
                 repo_infos[info["name"]] = RepoInfo(info["name"], spec.root if spec else None, info.get("head"),
                                                     unindexed=tuple(sorted((info.get("unindexed") or {}).items())))
-            quick = self._update_snapshot(report, repo_infos, commits)
-            if quick is not None:
-                return self._finish(quick, report, commits, t1, repo_infos)
-            all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
-            shard_commits = self._load_shards(report, repo_infos, all_facts)
-            commits.update(shard_commits)
-            self._generation += 1
-            history = self._history_index(repo_infos, commits)
-            snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
-            return self._finish(snap, report, commits, t1, repo_infos)
+            snap = self._update_snapshot(report, repo_infos, commits)
+            if snap is None:
+                all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
+                shard_commits = self._load_shards(report, repo_infos, all_facts)
+                commits.update(shard_commits)
+                self._generation += 1
+                history = self._history_index(repo_infos, commits)
+                snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
+            snap, report = self._finish(snap, report, commits, t1, repo_infos)
+            if only is None and indexer.wrote and self._history_ok:
+                self._save_summary(report, mark)
+            return snap, report
+
+    def _save_summary(self, report: IndexReport, mark: int) -> None:
+        """The run's summary beside the manifests, for a later no-op run (`indexers.summary`)."""
+        from indexers.sources import registry
+
+        digests = {name: manifest_digest(mem.manifest) for name, mem in self._memory.items()
+                   if any(i["name"] == name and not i.get("error") for i in report.repos)}
+        value = summary.record(self.ws, report, fingerprint=registry.fingerprint(), digests=digests,
+                               load_errors=list(registry.load_errors), tail=report.messages[mark:])
+        try:
+            self.store.set(summary.key(self.ws), value)
+        except CacheError as exc:
+            log.info("summary not stored: %s", exc)
 
     def shard_paths(self) -> list[Path]:
         """`[[shard]]` files, then the local mirror of the `[shards]` store (pulled by `lore shards pull`
@@ -243,6 +262,7 @@ class Engine:
                 try:
                     new, complete, gaps = mine_history(spec.root, state["head"])
                 except git.GitError as exc:
+                    self._history_ok = False
                     report.warnings.append(f"history of {spec.name}: not mined: {exc}")
                 else:
                     commits = new if complete else new + state["commits"]

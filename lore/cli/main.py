@@ -2,6 +2,11 @@
 
 Errors are one clear line on stderr and a non-zero exit code (2 for usage and configuration errors).
 `lore serve` starts the LSP server; it is imported only then, so this package never loads pygls.
+
+Start-up is part of every command's cost (`lore index` on an unchanged workspace must answer in a few
+hundred milliseconds), so this module imports only what every command needs: the engine, the query
+layer, the map writers and the other commands' modules are imported inside the commands that use them
+(`LoreGroup` loads a command's module when that command is asked for).
 """
 
 from __future__ import annotations
@@ -10,24 +15,43 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from indexers.engine import Engine
-from indexers.model import to_plain
 from indexers.store import Store
 from indexers.workspace import Workspace, WorkspaceError, discover
 from lore import DISTRIBUTION
 from lore import version as lore_version
 from lore.cli.errors import InputError, OneLineErrors, friendly
 from lore.cli.output import echo, echo_json
-from lore.map.render import MapOptionError, check_links, render_map
-from lore.query import context as query
-from lore.query.render import SafeFormatter, render_text, safe_json, safe_text
-from lore.query.system_map import Break, Site
+
+if TYPE_CHECKING:
+    from indexers.engine import Engine
+    from lore.query.system_map import Break
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Commands that live in their own modules, imported when they are asked for (`lore --help` imports them
+# all, to show their help lines).
+LAZY_COMMANDS = {"check": "lore.cli.check", "mcp": "lore.cli.mcp", "shards": "lore.cli.shards",
+                 "fleet": "lore.cli.fleet", "note": "lore.cli.note", "review": "lore.cli.review"}
+
+
+class LoreGroup(OneLineErrors):
+    """The `lore` group, with the commands of `LAZY_COMMANDS` loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            found = getattr(importlib.import_module(LAZY_COMMANDS[cmd_name]), cmd_name)
+            self.add_command(found, cmd_name)
+        return found
 
 
 class LoreUsageError(click.UsageError):
@@ -46,14 +70,18 @@ def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = Fa
     ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
     ws.require_repos()
     store = Store(cache_dir)
+    from indexers.engine import Engine
+
     return ws, Engine(ws, store, jobs=jobs, progress=progress)
 
 
-@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name=DISTRIBUTION, prog_name="lore")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr.")
 def main(verbose: int) -> None:
     """Lore: system context (services, contracts, history) at the line you are editing."""
+    from lore.query.render import SafeFormatter
+
     handler = logging.StreamHandler()
     handler.setFormatter(SafeFormatter("lore: %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), handlers=[handler])
@@ -74,28 +102,41 @@ def main(verbose: int) -> None:
 def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export: Path | None, repo_name: str | None,
           jobs: int | None, max_file_size: int | None, file_budget: float | None) -> None:
     """Index the workspace at PATH (incremental; only changed files are re-read)."""
-    ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, max_file_size=max_file_size,
-                             file_budget=file_budget)
-    snap, report = engine.refresh(force=force)
-    if export is not None:
-        _export(ws, snap, export, repo_name, report)
+    report = None
+    if not force and export is None:  # nothing changed since the last run: manifests and stats only
+        ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
+        ws.require_repos()
+        from indexers.summary import unchanged
+
+        report = unchanged(ws, Store(cache_dir))
+    if report is None:
+        ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs,
+                                 max_file_size=max_file_size, file_budget=file_budget)
+        snap, report = engine.refresh(force=force)
+        if export is not None:
+            _export(ws, snap, export, repo_name, report)
     if as_json:
         echo_json(report.as_json())
         return
+    for text in index_summary(len(ws.repos), report):
+        echo(text)
+
+
+def index_summary(repos: int, report: Any) -> list[str]:
+    """The lines `lore index` prints for a report."""
     f = report.as_json()["files"]
-    echo(f"Indexed {len(ws.repos)} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
-               f"{sum(f['skipped'].values())} skipped, {len(f['failed'])} with errors")
+    out = [f"Indexed {repos} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
+           f"{sum(f['skipped'].values())} skipped, {len(f['failed'])} with errors"]
     if f["skipped"]:
-        echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
-    echo("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
+        out.append("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
+    out.append("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
     for fail in f["failed"][:20]:
-        echo(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
+        out.append(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
     if len(f["failed"]) > 20:
-        echo(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
-    for msg in report.messages:
-        echo(f"  note: {msg}")
-    for msg in report.warnings:
-        echo(f"  warning: {msg}")
+        out.append(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
+    out += [f"  note: {msg}" for msg in report.messages]
+    out += [f"  warning: {msg}" for msg in report.warnings]
+    return out
 
 
 def _export(ws: Workspace, snap: Any, export: Path, repo_name: str | None, report: Any) -> None:
@@ -229,6 +270,10 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, ou
         raise LoreUsageError("--breaking and --base apply to --format dot, mermaid and html")
     if base_ref and not breaking:
         raise LoreUsageError("--base needs --breaking")
+    from lore.map.render import MapOptionError, check_links, render_map
+    from lore.query import context as query
+    from lore.query.render import safe_json
+
     try:
         check_links(links)
         ws, engine = open_engine(path, cache_dir)
@@ -268,6 +313,7 @@ def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
     from lore.check.baseline import BaselineError
     from lore.check.compare import check_repo
     from lore.check.suppress import ConfigError, parse_config
+    from lore.query.system_map import Break, Site
 
     out: list[Break] = []
     try:
@@ -283,6 +329,8 @@ def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from lore.query.render import safe_text
+
     text = safe_text(text)  # a file written here is read in a terminal too
     if output is None:
         echo(text, nl=False)
@@ -336,31 +384,6 @@ def bench(args: tuple[str, ...]) -> None:
     except ImportError as exc:
         raise click.ClickException(f"benchmarks are not installed with this copy of Lore ({exc})") from exc
     sys.exit(bench_main(list(args)))
-
-
-from lore.cli.check import check  # noqa: E402 - the command lives beside the breaking-change package
-
-main.add_command(check)
-
-from lore.cli.mcp import mcp  # noqa: E402 - the MCP server for AI agents (optional dependency, imported lazily)
-
-main.add_command(mcp)
-
-from lore.cli.shards import shards  # noqa: E402 - the shard store (boto3 imported only when used)
-
-main.add_command(shards)
-
-from lore.cli.fleet import fleet  # noqa: E402 - organisation scale (Dask imported only when used)
-
-main.add_command(fleet)
-
-from lore.cli.note import note  # noqa: E402 - team notes kept with the code
-
-main.add_command(note)
-
-from lore.cli.review import review  # noqa: E402 - the context of a change as a pull-request comment
-
-main.add_command(review)
 
 
 if __name__ == "__main__":  # pragma: no cover
