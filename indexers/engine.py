@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
 import sys
 import threading
 import time
@@ -84,21 +85,46 @@ class Engine:
                 snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
             snap, report = self._finish(snap, report, commits, t1, repo_infos)
             if only is None and indexer.wrote and self._history_ok:
-                self._save_summary(report, mark)
+                self._save(snap, report, mark)
             return snap, report
 
-    def _save_summary(self, report: IndexReport, mark: int) -> None:
-        """The run's summary beside the manifests, for a later no-op run (`indexers.summary`)."""
+    def _save(self, snap: Snapshot, report: IndexReport, mark: int) -> None:
+        """The run's Snapshot as query records (`indexers.persist`: what `lore context` answers from),
+        then its summary (`indexers.summary`: what a no-op run answers from), both for one run id."""
+        from indexers import persist
         from indexers.sources import registry
 
-        digests = {name: manifest_digest(mem.manifest) for name, mem in self._memory.items()
-                   if any(i["name"] == name and not i.get("error") for i in report.repos)}
+        t0 = time.perf_counter()
+        run = secrets.token_hex(8)
+        readable = {i["name"] for i in report.repos if not i.get("error")}
+        manifests = {name: mem.manifest for name, mem in self._memory.items() if name in readable}
+        digests = {name: manifest_digest(m) for name, m in manifests.items()}
         value = summary.record(self.ws, report, fingerprint=registry.fingerprint(), digests=digests,
-                               load_errors=list(registry.load_errors), tail=report.messages[mark:])
+                               load_errors=list(registry.load_errors), tail=report.messages[mark:], run=run)
         try:
+            persist.save(self.store, self.ws, snap, run, manifests)
             self.store.set(summary.key(self.ws), value)
         except CacheError as exc:
             log.info("summary not stored: %s", exc)
+        report.timings["store"] = report.timings.get("store", 0.0) + time.perf_counter() - t0
+
+    def saved_snapshot(self) -> Snapshot | None:
+        """The Snapshot of the last full run, loaded from the cache without indexing (facts read per file
+        on first use; `indexers.persist.MissingRecord` when one is gone), or None when there is none for
+        this workspace, configuration and Lore."""
+        from indexers import persist
+
+        run = summary.last_run(self.ws, self.store)
+        if run is None or self.ws.shards:
+            return None
+
+        def history(repos: dict[str, RepoInfo], commits: dict[str, dict[str, Commit]], gaps: dict[str, HistoryGaps]) -> Any:
+            from indexers.history.index import HistoryIndex
+
+            roots = {name: info.root for name, info in repos.items() if info.root is not None}
+            return HistoryIndex(roots, commits, self.store.namespace("blame"), gaps)
+
+        return persist.load(self.store, self.ws, run, history)
 
     def shard_paths(self) -> list[Path]:
         """`[[shard]]` files, then the local mirror of the `[shards]` store (pulled by `lore shards pull`

@@ -68,9 +68,10 @@ def workspace_stamp(ws: Workspace) -> str:
 
 
 def record(ws: Workspace, report: IndexReport, *, fingerprint: str, digests: dict[str, str], load_errors: list[str],
-           tail: list[str]) -> dict[str, Any]:
+           tail: list[str], run: str) -> dict[str, Any]:
     """The summary of a full run whose manifests (with `digests`) are in the cache. `tail`: the report's
-    messages that came after indexing (shards, drift, conflicts)."""
+    messages that came after indexing (shards, drift, conflicts); `run`: the id the run's query records
+    (indexers.persist) carry."""
     repos: dict[str, Any] = {}
     for info in report.repos:
         name = info["name"]
@@ -79,7 +80,7 @@ def record(ws: Workspace, report: IndexReport, *, fingerprint: str, digests: dic
         repos[name] = {"head": info.get("head"), "shallow": bool(info.get("shallow")), "digest": digests[name],
                        "outside": dict(report.outside.get(name, {})),
                        "extra": {k: info[k] for k in ("commits", "history_gaps") if k in info}}
-    return {"version": VERSION, "code": code_stamp(), "workspace": workspace_stamp(ws), "fingerprint": fingerprint,
+    return {"version": VERSION, "run": run, "code": code_stamp(), "workspace": workspace_stamp(ws), "fingerprint": fingerprint,
             "repos": repos, "shard_repos": [i for i in report.repos if i["name"] not in repos],
             "failed": list(report.failed), "facts": dict(report.facts), "load_errors": list(load_errors),
             "tail": list(tail), "warnings": list(report.warnings)}
@@ -89,6 +90,12 @@ def _valid(value: Any, ws: Workspace) -> bool:
     return (isinstance(value, dict) and value.get("version") == VERSION and value.get("code") == code_stamp()
             and value.get("workspace") == workspace_stamp(ws) and isinstance(value.get("repos"), dict)
             and set(value["repos"]) == {r.name for r in ws.repos} and ws.shard_source is None)
+
+
+def last_run(ws: Workspace, store: Store) -> str | None:
+    """The id of the last full run of this workspace, configuration and Lore, or None."""
+    value = store.get(key(ws))
+    return value["run"] if _valid(value, ws) and isinstance(value.get("run"), str) else None
 
 
 class _Unknown(Exception):

@@ -109,6 +109,8 @@ def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export
         from indexers.summary import unchanged
 
         report = unchanged(ws, Store(cache_dir))
+        if report is not None:
+            logging.getLogger("lore.cli").info("nothing changed since the last run: report from its summary")
     if report is None:
         ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs,
                                  max_file_size=max_file_size, file_budget=file_budget)
@@ -227,18 +229,64 @@ def context(location: str | None, cache_dir: Path | None, as_json: bool, end_lin
     found = ws.locate(path.absolute())
     if found is None:
         raise WorkspaceError(f"{path}: not inside any repo of the workspace at {ws.root}")
-    snap, report = engine.refresh()
-    for msg in report.messages:
-        echo(f"lore: {msg}", err=True)
-    for msg in report.warnings:
-        echo(f"lore: warning: {msg}", err=True)
     repo, rel = found
-    ctx = query.context(snap, repo.name, rel, line - 1, None if col is None else col - 1,
-                        end_line - 1 if end_line else None)
+    from indexers.model import to_plain
+    from lore.query import context as query
+    from lore.query.render import render_text
+
+    where = (repo.name, rel, line - 1, None if col is None else col - 1, end_line - 1 if end_line else None)
+    ctx, freshness = from_cache(engine, where)
+    if ctx is None:  # no index yet (or not one this Lore and configuration can read): index first
+        snap, report = engine.refresh()
+        for msg in report.messages:
+            echo(f"lore: {msg}", err=True)
+        for msg in report.warnings:
+            echo(f"lore: warning: {msg}", err=True)
+        ctx = query.context(snap, *where)
     if as_json:
-        echo_json(query.with_line_base(to_plain(ctx)))
+        doc = query.with_line_base(to_plain(ctx))
+        doc.update(freshness or {"stale": False, "stale_files": []})
+        echo_json(doc)
     else:
         echo(render_text(ctx))
+
+
+def from_cache(engine: Engine, where: tuple[Any, ...]) -> tuple[Any, dict[str, Any] | None]:
+    """The context at `where` answered from the last index without indexing, and {stale, stale_files}:
+    whether anything changed since, and which files (empty when that cannot be told file by file);
+    (None, None) when there is no index to answer from. A stale answer says so in its `problems`, with
+    how to refresh."""
+    import dataclasses
+
+    from indexers.persist import MissingRecord
+    from indexers.summary import stale_files
+    from lore.query import context as query
+
+    snap = engine.saved_snapshot()
+    if snap is None:
+        return None, None
+    try:
+        ctx = query.context(snap, *where)
+    except MissingRecord as exc:
+        logging.getLogger("lore.cli").info("answering from the cache failed (%s): indexing", exc)
+        return None, None
+    changed = stale_files(engine.ws, engine.store)
+    stale = changed is None or bool(changed)
+    if stale:
+        ctx = dataclasses.replace(ctx, problems=(*ctx.problems, stale_problem(changed, where[0], where[1])))
+    return ctx, {"stale": stale, "stale_files": [f"{r}/{p}" for r, p in (changed or [])[:100]]}
+
+
+def stale_problem(changed: list[tuple[str, str]] | None, repo: str, path: str) -> str:
+    """What the stale-index problem says: how much changed, whether this file did, how to refresh."""
+    if changed is None:
+        what = "the repositories or the configuration changed since the last `lore index` (HEAD, lore.toml or Lore itself)"
+    else:
+        names = ", ".join(f"{r}/{p}" for r, p in changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        what = f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed since the last `lore index` ({names})"
+        if (repo, path) in changed:
+            what += "; this file is one of them, so lines may have moved"
+    return f"stale index: {what}; answered from the index as it was: run `lore index` to refresh"
 
 
 @main.command()
