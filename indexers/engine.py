@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 class Engine:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
-                 isolate: bool = False, extract: Extract | None = None):
+                 isolate: bool = False, extract: Extract | None = None, share: bool = True):
         self.ws = ws
+        self.share = share  # share strings among facts (a long-lived process's memory; a one-shot run skips it)
         self.store = store
         self.jobs = jobs
         self.isolate = isolate  # extract in worker processes even with one job (see Indexer)
@@ -61,7 +62,7 @@ class Engine:
                 self._history_mem.clear()
                 self._snapshot = None
             indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress,
-                              memory=self._memory, isolate=self.isolate, extract=self.extract)
+                              memory=self._memory, isolate=self.isolate, extract=self.extract, share=self.share)
             report, facts_by_repo = indexer.run(force=force, only=only)
             report.messages.extend(self.ws.warnings)
             mark = len(report.messages)
@@ -274,7 +275,7 @@ class Engine:
             state = None if force else self._history_mem.get(spec.name)
             if state is None and not force:
                 state = self.store.get(key)
-                if isinstance(state, dict) and isinstance(state.get("commits"), list):
+                if self.share and isinstance(state, dict) and isinstance(state.get("commits"), list):
                     state["commits"] = share_commit_strings(state["commits"])
             if not (isinstance(state, dict) and isinstance(state.get("commits"), list)
                     and isinstance(state.get("head"), (str, type(None)))

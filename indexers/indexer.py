@@ -199,7 +199,8 @@ class RepoMemory:
 class Indexer:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
                  on_progress: Callable[[int, int], None] | None = None, memory: dict[str, RepoMemory] | None = None,
-                 isolate: bool = False, extract: Extract | None = None):
+                 isolate: bool = False, extract: Extract | None = None, share: bool = True):
+        self.share = share  # see share_strings: worth it only in a long-lived process
         self.memory = memory if memory is not None else {}
         # Extract in worker processes even with one job (a long-lived process: the parsers' libraries and
         # the heap a large extraction leaves behind go away with the worker instead of staying resident).
@@ -262,7 +263,8 @@ class Indexer:
                     report.failed.append({"repo": repo.name, "path": path, "reason": state.reason})
             report.removed.extend((repo.name, p) for p in old if p not in manifest)
             facts_list = self._assemble(repo, old, manifest, fresh, report)
-            manifest, facts_list = share_strings(repo.name, manifest, facts_list)
+            if self.share:
+                manifest, facts_list = share_strings(repo.name, manifest, facts_list)
             facts_by_repo[repo.name] = facts_list
             unchanged_repo = manifest == old and not force
             if write_ok and not (unchanged_repo and self.store.fingerprint(repo.name) == fingerprint):
@@ -389,12 +391,12 @@ class Indexer:
         if mem is not None and mem.manifest is old:
             previous = mem.facts
         else:
-            agg = self.store.aggregate(repo.name, manifest_digest(manifest))
-            if agg is not None and not fresh:
-                return list(agg)
-            old_agg = self.store.get(("a", repo.name))
-            if isinstance(old_agg, tuple) and len(old_agg) == 2:
-                previous = {ff.path: ff for ff in old_agg[1] if isinstance(ff, FileFacts)}
+            got = self.store.aggregate(repo.name)
+            if got is not None:
+                digest, agg = got
+                if digest == manifest_digest(manifest) and not fresh:
+                    return list(agg)
+                previous = {ff.path: ff for ff in agg}
         out: list[FileFacts] = []
         for path, state in sorted(manifest.items()):
             if state.status.startswith("skipped:") or not state.sha256:

@@ -383,10 +383,12 @@ class Store:
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
             self._raise_write_error(exc)
 
-    def aggregate(self, repo: str, digest: str) -> Any:
+    def aggregate(self, repo: str) -> tuple[str, list[FileFacts]] | None:
+        """(manifest digest, facts) of the repo's aggregate, whatever manifest it was written for (the
+        caller compares the digest: one read of the largest record there is)."""
         value = self.get(("a", repo))
-        if isinstance(value, tuple) and len(value) == 2 and value[0] == digest and _all_facts(value[1]):
-            return value[1]
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and _all_facts(value[1]):
+            return value[0], list(value[1])
         return None
 
     def put_aggregate(self, repo: str, digest: str, facts: Any) -> None:

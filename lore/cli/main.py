@@ -66,13 +66,17 @@ def cache_option(fn: F) -> F:
 
 
 def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = False, jobs: int | None = None,
-                max_file_size: int | None = None, file_budget: float | None = None) -> tuple[Workspace, Engine]:
-    ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
-    ws.require_repos()
-    store = Store(cache_dir)
+                max_file_size: int | None = None, file_budget: float | None = None,
+                opened: tuple[Workspace, Store] | None = None) -> tuple[Workspace, Engine]:
+    if opened is None:
+        ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
+        ws.require_repos()
+        store = Store(cache_dir)
+    else:
+        ws, store = opened
     from indexers.engine import Engine
 
-    return ws, Engine(ws, store, jobs=jobs, progress=progress)
+    return ws, Engine(ws, store, jobs=jobs, progress=progress, share=False)  # one run: no memory to save
 
 
 @click.group(cls=LoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,18 +106,18 @@ def main(verbose: int) -> None:
 def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export: Path | None, repo_name: str | None,
           jobs: int | None, max_file_size: int | None, file_budget: float | None) -> None:
     """Index the workspace at PATH (incremental; only changed files are re-read)."""
+    ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
+    ws.require_repos()
+    store = Store(cache_dir)
     report = None
     if not force and export is None:  # nothing changed since the last run: manifests and stats only
-        ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
-        ws.require_repos()
         from indexers.summary import unchanged
 
-        report = unchanged(ws, Store(cache_dir))
+        report = unchanged(ws, store)
         if report is not None:
             logging.getLogger("lore.cli").info("nothing changed since the last run: report from its summary")
     if report is None:
-        ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs,
-                                 max_file_size=max_file_size, file_budget=file_budget)
+        ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, opened=(ws, store))
         snap, report = engine.refresh(force=force)
         if export is not None:
             _export(ws, snap, export, repo_name, report)
