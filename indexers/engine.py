@@ -30,9 +30,12 @@ log = logging.getLogger(__name__)
 
 class Engine:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
-                 isolate: bool = False, extract: Extract | None = None, share: bool = True):
+                 isolate: bool = False, extract: Extract | None = None, share: bool = True, save: bool = False):
         self.ws = ws
         self.share = share  # share strings among facts (a long-lived process's memory; a one-shot run skips it)
+        # after each full run, store its summary and query records (the CLI: what the next no-op `lore index`
+        # and `lore context` answer from); a long-lived process keeps its Snapshot in memory instead
+        self.save = save
         self.store = store
         self.jobs = jobs
         self.isolate = isolate  # extract in worker processes even with one job (see Indexer)
@@ -85,7 +88,7 @@ class Engine:
                 history = self._history_index(repo_infos, commits)
                 snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
             snap, report = self._finish(snap, report, commits, t1, repo_infos)
-            if only is None and indexer.wrote and self._history_ok:
+            if self.save and only is None and indexer.wrote and self._history_ok:
                 self._save(snap, report, mark)
             return snap, report
 

@@ -62,7 +62,7 @@ def test_saved_snapshot_answers_what_a_full_build_answers(system: str, request: 
     root: Path = request.getfixturevalue(system)
     cache = tmp_path / "cache"
     ws = discover(root)
-    built, _report = Engine(ws, Store(cache)).refresh()
+    built, _report = Engine(ws, Store(cache), save=True).refresh()
     store = CountingStore(cache)
     saved = Engine(ws, store).saved_snapshot()
     assert saved is not None

@@ -59,7 +59,7 @@ def plain(report: Any) -> dict[str, Any]:
 
 def full_run(root: Path) -> Any:
     ws = discover(root)
-    _snap, report = Engine(ws, Store()).refresh()
+    _snap, report = Engine(ws, Store(), save=True).refresh()
     return report
 
 

@@ -76,7 +76,8 @@ def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = Fa
         ws, store = opened
     from indexers.engine import Engine
 
-    return ws, Engine(ws, store, jobs=jobs, progress=progress, share=False)  # one run: no memory to save
+    # one run: no memory to save by sharing strings; what it built is saved for the next command
+    return ws, Engine(ws, store, jobs=jobs, progress=progress, share=False, save=True)
 
 
 @click.group(cls=LoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
