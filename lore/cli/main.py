@@ -214,7 +214,10 @@ def check_lines(path: Path, line: int, end_line: int | None) -> None:
 @friendly
 def context(location: str | None, cache_dir: Path | None, as_json: bool, end_line: int | None, diff_base: str | None,
             max_chars: int | None) -> None:
-    """Everything Lore knows about FILE:LINE[:COL] (1-based), or with --diff about each hunk of a change."""
+    """Everything Lore knows about FILE:LINE[:COL] (1-based), or with --diff about each hunk of a change.
+
+    Answers from the last index without re-indexing (it says when files changed since: run `lore index`
+    to refresh); with no index yet, it indexes first."""
     if diff_base is not None:
         from lore.cli.context_diff import context_diff
 
