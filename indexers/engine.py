@@ -52,6 +52,7 @@ class Engine:
         self._shards: dict[Path, tuple[tuple[int, int], Any]] = {}
         self.last_pull = float("-inf")  # time.monotonic() of the last pull_shards()
         self._history_ok = True  # every repo's history was mined up to its HEAD in the last refresh
+        self._saved_run: str | None = None  # the run whose records saved_snapshot() loaded
 
     def refresh(self, force: bool = False, on_progress: Callable[[int, int], None] | None = None,
                 only: Mapping[str, Iterable[str]] | None = None) -> tuple[Snapshot, IndexReport]:
@@ -126,9 +127,22 @@ class Engine:
             from indexers.history.index import HistoryIndex
 
             roots = {name: info.root for name, info in repos.items() if info.root is not None}
-            return HistoryIndex(roots, commits, self.store.namespace("blame"), gaps)
+            view = HistoryIndex(roots, commits, self.store.namespace("blame"), gaps)
+            persist.seed_history(self.store, self.ws, run, view)
+            return view
 
-        return persist.load(self.store, self.ws, run, history)
+        snap = persist.load(self.store, self.ws, run, history)
+        if snap is not None:
+            self._saved_run = run
+        return snap
+
+    def keep_derived(self, snap: Snapshot) -> None:
+        """After queries on a Snapshot from `saved_snapshot()`: keep what they derived from the whole
+        history for the next load (see `indexers.persist.keep_history`)."""
+        from indexers import persist
+
+        if self._saved_run is not None and snap.history is not None:
+            persist.keep_history(self.store, self.ws, self._saved_run, snap.history)
 
     def shard_paths(self) -> list[Path]:
         """`[[shard]]` files, then the local mirror of the `[shards]` store (pulled by `lore shards pull`

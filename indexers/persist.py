@@ -25,7 +25,7 @@ from typing import Any
 
 from indexers.model import Commit, Entity, FileFacts, HistoryGaps, Link
 from indexers.snapshot import FileKey, RepoInfo, Snapshot
-from indexers.store import FileState, Store
+from indexers.store import CacheError, FileState, Store
 from indexers.workspace import Workspace
 
 VERSION = 1
@@ -194,3 +194,31 @@ def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, Rep
     # the `ops.*` usages in the Snapshot's file order (lore.query.ops reads them without every file's facts)
     snap.__dict__["_ops_usages"] = [u for _o, (n, p) in usage_keys for u in parts[n]["ops"].get(p, ())]
     return snap
+
+
+# -- what the history view derives from a whole repo's commits ------------------------------------------
+# Services that change together (`HistoryIndex.service_pairs`) are computed from every commit of every
+# repo and the Snapshot's services, both fixed for one run: once a query has computed them from a loaded
+# Snapshot they are kept for that run, and the next load starts with them.
+
+def pairs_key(ws: Workspace, run: str) -> tuple[str, str, str]:
+    return ("qsp", str(ws.root), run)
+
+
+def seed_history(store: Store, ws: Workspace, run: str, history: Any) -> None:
+    """Give a loaded Snapshot's history view the service pairs kept for `run`, if any."""
+    kept = store.get(pairs_key(ws, run))
+    if isinstance(kept, list) and getattr(history, "_service_pairs", False) is None:
+        history._service_pairs = kept
+        history.__dict__["_seeded_pairs"] = True
+
+
+def keep_history(store: Store, ws: Workspace, run: str, history: Any) -> None:
+    """Keep the service pairs a query computed from a loaded Snapshot, for the next load of `run`."""
+    pairs = getattr(history, "_service_pairs", None)
+    if pairs is None or getattr(history, "__dict__", {}).get("_seeded_pairs"):
+        return
+    try:
+        store.set(pairs_key(ws, run), list(pairs))
+    except CacheError:
+        pass  # a saving only: the next query computes them again

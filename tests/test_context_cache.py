@@ -70,6 +70,16 @@ def test_saved_snapshot_answers_what_a_full_build_answers(system: str, request: 
     want, got = _answers(built, root), _answers(saved, root)
     assert len(want) > 50
     assert got == want
+    engine = Engine(ws, Store(cache))
+    first = engine.saved_snapshot()
+    assert first is not None
+    keys = sorted(k for k in first.files if k in first.links_by_file or k in first.usages_by_file)[:5]
+    plain = [to_plain(query.context(first, k[0], k[1], 0)) for k in keys]
+    engine.keep_derived(first)  # the service pairs the history computed are kept for this run
+    seeded = Engine(ws, Store(cache)).saved_snapshot()
+    assert seeded is not None and seeded.history._service_pairs is not None
+    assert system != "shop" or len(seeded.history._service_pairs) > 0  # the shop's services change together
+    assert [to_plain(query.context(seeded, k[0], k[1], 0)) for k in keys] == plain
     one = CountingStore(cache)
     again = Engine(ws, one).saved_snapshot()
     assert again is not None

@@ -278,6 +278,7 @@ def from_cache(engine: Engine, where: tuple[Any, ...]) -> tuple[Any, dict[str, A
     except MissingRecord as exc:
         logging.getLogger("lore.cli").info("answering from the cache failed (%s): indexing", exc)
         return None, None
+    engine.keep_derived(snap)
     changed = stale_files(engine.ws, engine.store)
     stale = changed is None or bool(changed)
     if stale:
