@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import secrets
 import sys
 import threading
 import time
@@ -16,9 +17,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from indexers import git
+from indexers import git, summary
 from indexers.indexer import Extract, Indexer, IndexReport, RepoMemory
 from indexers.model import Commit, FileFacts, HistoryGaps, to_plain
+from indexers.plan import manifest_digest
 from indexers.snapshot import RepoInfo, Snapshot, build
 from indexers.store import CacheError, Store
 from indexers.workspace import Workspace
@@ -28,8 +30,12 @@ log = logging.getLogger(__name__)
 
 class Engine:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
-                 isolate: bool = False, extract: Extract | None = None):
+                 isolate: bool = False, extract: Extract | None = None, share: bool = True, save: bool = False):
         self.ws = ws
+        self.share = share  # share strings among facts (a long-lived process's memory; a one-shot run skips it)
+        # after each full run, store its summary and query records (the CLI: what the next no-op `lore index`
+        # and `lore context` answer from); a long-lived process keeps its Snapshot in memory instead
+        self.save = save
         self.store = store
         self.jobs = jobs
         self.isolate = isolate  # extract in worker processes even with one job (see Indexer)
@@ -45,6 +51,8 @@ class Engine:
         self._snapshot: Snapshot | None = None
         self._shards: dict[Path, tuple[tuple[int, int], Any]] = {}
         self.last_pull = float("-inf")  # time.monotonic() of the last pull_shards()
+        self._history_ok = True  # every repo's history was mined up to its HEAD in the last refresh
+        self._saved_run: str | None = None  # the run whose records saved_snapshot() loaded
 
     def refresh(self, force: bool = False, on_progress: Callable[[int, int], None] | None = None,
                 only: Mapping[str, Iterable[str]] | None = None) -> tuple[Snapshot, IndexReport]:
@@ -58,10 +66,12 @@ class Engine:
                 self._history_mem.clear()
                 self._snapshot = None
             indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress,
-                              memory=self._memory, isolate=self.isolate, extract=self.extract)
+                              memory=self._memory, isolate=self.isolate, extract=self.extract, share=self.share)
             report, facts_by_repo = indexer.run(force=force, only=only)
             report.messages.extend(self.ws.warnings)
+            mark = len(report.messages)
             t0 = time.perf_counter()
+            self._history_ok = True
             commits = self._mine_history(report, force)
             report.timings["history"] = time.perf_counter() - t0
             t1 = time.perf_counter()
@@ -70,16 +80,69 @@ class Engine:
                 spec = self.ws.repo(info["name"])
                 repo_infos[info["name"]] = RepoInfo(info["name"], spec.root if spec else None, info.get("head"),
                                                     unindexed=tuple(sorted((info.get("unindexed") or {}).items())))
-            quick = self._update_snapshot(report, repo_infos, commits)
-            if quick is not None:
-                return self._finish(quick, report, commits, t1, repo_infos)
-            all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
-            shard_commits = self._load_shards(report, repo_infos, all_facts)
-            commits.update(shard_commits)
-            self._generation += 1
-            history = self._history_index(repo_infos, commits)
-            snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
-            return self._finish(snap, report, commits, t1, repo_infos)
+            snap = self._update_snapshot(report, repo_infos, commits)
+            if snap is None:
+                all_facts: list[FileFacts] = [ff for flist in facts_by_repo.values() for ff in flist]
+                shard_commits = self._load_shards(report, repo_infos, all_facts)
+                commits.update(shard_commits)
+                self._generation += 1
+                history = self._history_index(repo_infos, commits)
+                snap = build(repo_infos, all_facts, commits=commits, history=history, generation=self._generation)
+            snap, report = self._finish(snap, report, commits, t1, repo_infos)
+            if self.save and only is None and indexer.wrote and self._history_ok:
+                self._save(snap, report, mark)
+            return snap, report
+
+    def _save(self, snap: Snapshot, report: IndexReport, mark: int) -> None:
+        """The run's Snapshot as query records (`indexers.persist`: what `lore context` answers from),
+        then its summary (`indexers.summary`: what a no-op run answers from), both for one run id."""
+        from indexers import persist
+        from indexers.sources import registry
+
+        t0 = time.perf_counter()
+        run = secrets.token_hex(8)
+        readable = {i["name"] for i in report.repos if not i.get("error")}
+        manifests = {name: mem.manifest for name, mem in self._memory.items() if name in readable}
+        digests = {name: manifest_digest(m) for name, m in manifests.items()}
+        value = summary.record(self.ws, report, fingerprint=registry.fingerprint(), digests=digests,
+                               load_errors=list(registry.load_errors), tail=report.messages[mark:], run=run)
+        try:
+            persist.save(self.store, self.ws, snap, run, manifests)
+            self.store.set(summary.key(self.ws), value)
+        except CacheError as exc:
+            log.info("summary not stored: %s", exc)
+        report.timings["store"] = report.timings.get("store", 0.0) + time.perf_counter() - t0
+
+    def saved_snapshot(self) -> Snapshot | None:
+        """The Snapshot of the last full run, loaded from the cache without indexing (facts read per file
+        on first use; `indexers.persist.MissingRecord` when one is gone), or None when there is none for
+        this workspace, configuration and Lore."""
+        from indexers import persist
+
+        run = summary.last_run(self.ws, self.store)
+        if run is None or self.ws.shards:
+            return None
+
+        def history(repos: dict[str, RepoInfo], commits: dict[str, dict[str, Commit]], gaps: dict[str, HistoryGaps]) -> Any:
+            from indexers.history.index import HistoryIndex
+
+            roots = {name: info.root for name, info in repos.items() if info.root is not None}
+            view = HistoryIndex(roots, commits, self.store.namespace("blame"), gaps)
+            persist.seed_history(self.store, self.ws, run, view)
+            return view
+
+        snap = persist.load(self.store, self.ws, run, history)
+        if snap is not None:
+            self._saved_run = run
+        return snap
+
+    def keep_derived(self, snap: Snapshot) -> None:
+        """After queries on a Snapshot from `saved_snapshot()`: keep what they derived from the whole
+        history for the next load (see `indexers.persist.keep_history`)."""
+        from indexers import persist
+
+        if self._saved_run is not None and snap.history is not None:
+            persist.keep_history(self.store, self.ws, self._saved_run, snap.history)
 
     def shard_paths(self) -> list[Path]:
         """`[[shard]]` files, then the local mirror of the `[shards]` store (pulled by `lore shards pull`
@@ -229,7 +292,7 @@ class Engine:
             state = None if force else self._history_mem.get(spec.name)
             if state is None and not force:
                 state = self.store.get(key)
-                if isinstance(state, dict) and isinstance(state.get("commits"), list):
+                if self.share and isinstance(state, dict) and isinstance(state.get("commits"), list):
                     state["commits"] = share_commit_strings(state["commits"])
             if not (isinstance(state, dict) and isinstance(state.get("commits"), list)
                     and isinstance(state.get("head"), (str, type(None)))
@@ -243,6 +306,7 @@ class Engine:
                 try:
                     new, complete, gaps = mine_history(spec.root, state["head"])
                 except git.GitError as exc:
+                    self._history_ok = False
                     report.warnings.append(f"history of {spec.name}: not mined: {exc}")
                 else:
                     commits = new if complete else new + state["commits"]

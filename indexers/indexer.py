@@ -9,63 +9,31 @@ file and never stop the run. Then history is mined (only commits since the last 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import os
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from indexers import discover, git, workers
+from indexers import discover, workers
 from indexers.budget import enforceable
 from indexers.extract import extract_file, sha256
 from indexers.model import FileFacts
+from indexers.plan import IndexReport, Job, Listed, list_repo, list_repos, manifest_digest, plan_repo
 from indexers.sources import registry
 from indexers.store import CacheError, FileState, Store
 from indexers.workspace import RepoSpec, Workspace
+
+__all__ = ["IndexReport", "Indexer", "RepoMemory", "process_batch", "share_strings"]
 
 log = logging.getLogger(__name__)
 
 POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
 BATCH = 32
-
-
-@dataclass
-class IndexReport:
-    repos: list[dict[str, Any]] = field(default_factory=list)
-    indexed: int = 0
-    unchanged: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    facts: Counter[str] = field(default_factory=Counter)
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-    messages: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # losses a user must see (history a clone cannot give)
-    changed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) whose facts changed
-    removed: list[tuple[str, str]] = field(default_factory=list)  # (repo, path) gone since last run
-    rejected_shards: list[str] = field(default_factory=list)  # "<shard path>: <reason>", also in messages
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "repos": self.repos,
-            "files": {
-                "indexed": self.indexed,
-                "unchanged": self.unchanged,
-                "skipped": dict(sorted(self.skipped.items())),
-                "failed": self.failed,
-            },
-            "facts": dict(sorted(self.facts.items())),
-            "seconds": round(self.seconds, 3),
-            "timings": {k: round(v, 3) for k, v in self.timings.items()},
-            "messages": self.messages,
-            "warnings": self.warnings,
-        }
 
 
 # -- worker side -----------------------------------------------------------------------------------
@@ -81,7 +49,6 @@ def _worker_store(cache_root: str) -> Store | None:
         return None
 
 
-Job = tuple[str, str, str, int, int, str]  # repo, root, path, size, mtime_ns, vkey
 Result = tuple[str, str, FileState, FileFacts | None, bool]  # repo, path, state, facts, reused
 
 
@@ -186,25 +153,6 @@ def _share_located(items: tuple[Any, ...], repo: str, path: str) -> tuple[Any, .
                  else x for x in items)
 
 
-def _digest(manifest: dict[str, FileState]) -> str:
-    h = hashlib.sha256()
-    for path in sorted(manifest):
-        st = manifest[path]
-        h.update(f"{path}\0{st.sha256}\0{st.vkey}\0{st.status}\n".encode("utf-8", "surrogateescape"))
-    return h.hexdigest()
-
-
-def _keep(manifest: dict[str, FileState], repo: str, path: str, state: FileState, report: IndexReport) -> None:
-    """Carry a file's previous state into the new manifest (it did not change) and count it."""
-    manifest[path] = state
-    if state.status.startswith("skipped:"):
-        report.skipped[state.status.split(":", 1)[1]] += 1
-        return
-    report.unchanged += 1
-    if state.status == "failed":
-        report.failed.append({"repo": repo, "path": path, "reason": state.reason})
-
-
 class Progress:
     """A progress bar on a terminal, periodic plain lines otherwise, nothing when quiet."""
 
@@ -251,7 +199,8 @@ class RepoMemory:
 class Indexer:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
                  on_progress: Callable[[int, int], None] | None = None, memory: dict[str, RepoMemory] | None = None,
-                 isolate: bool = False, extract: Extract | None = None):
+                 isolate: bool = False, extract: Extract | None = None, share: bool = True):
+        self.share = share  # see share_strings: worth it only in a long-lived process
         self.memory = memory if memory is not None else {}
         # Extract in worker processes even with one job (a long-lived process: the parsers' libraries and
         # the heap a large extraction leaves behind go away with the worker instead of staying resident).
@@ -263,6 +212,7 @@ class Indexer:
         self.on_progress = on_progress  # (files done, files to read): for the server's progress report
         self.budget = ws.file_budget  # seconds per file
         self.extract = extract  # how a few files are extracted off the main thread (else: a worker pool)
+        self.wrote = False
 
     def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None,
             only: Mapping[str, Iterable[str]] | None = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
@@ -313,13 +263,14 @@ class Indexer:
                     report.failed.append({"repo": repo.name, "path": path, "reason": state.reason})
             report.removed.extend((repo.name, p) for p in old if p not in manifest)
             facts_list = self._assemble(repo, old, manifest, fresh, report)
-            manifest, facts_list = share_strings(repo.name, manifest, facts_list)
+            if self.share:
+                manifest, facts_list = share_strings(repo.name, manifest, facts_list)
             facts_by_repo[repo.name] = facts_list
             unchanged_repo = manifest == old and not force
             if write_ok and not (unchanged_repo and self.store.fingerprint(repo.name) == fingerprint):
                 try:
                     self.store.put_manifest(repo.name, manifest)
-                    self.store.put_aggregate(repo.name, _digest(manifest), facts_list)
+                    self.store.put_aggregate(repo.name, manifest_digest(manifest), facts_list)
                     self.store.put_fingerprint(repo.name, fingerprint)
                 except CacheError as exc:
                     write_ok = False
@@ -328,6 +279,7 @@ class Indexer:
             self.memory[repo.name] = RepoMemory(fingerprint, manifest, {ff.path: ff for ff in facts_list},
                                                 info.get("head"), bool(info.get("shallow")), info.get("unindexed", {}))
         report.timings["store"] = time.perf_counter() - t2
+        self.wrote = write_ok  # every manifest of the run is in the cache
         for flist in facts_by_repo.values():
             for ff in flist:
                 if ff.errors and not any(f["path"] == ff.path and f["repo"] == ff.repo for f in report.failed):
@@ -343,46 +295,23 @@ class Indexer:
         return report, facts_by_repo
 
     # -- planning ------------------------------------------------------------------------------------
-    def _list_repos(self, repos: list[RepoSpec], targets: dict[str, list[str]] | None) -> dict[str, tuple[list[str], str | None, bool] | str]:
-        """Per repo, (files, HEAD, shallow) from git, or the reason it cannot be read. The git calls of
-        all repos run concurrently: with dozens of repos, process start-up dominates a no-op run. In a
-        targeted run, repos without targets keep their previous HEAD and file list."""
+    def _list_repos(self, repos: list[RepoSpec], targets: dict[str, list[str]] | None) -> dict[str, Listed]:
+        """Per repo, (files, HEAD, shallow) from git, or the reason it cannot be read (see `list_repos`).
+        In a targeted run, repos without targets keep their previous HEAD and file list."""
 
-        def one(repo: RepoSpec) -> tuple[list[str], str | None, bool] | str:
+        def one(repo: RepoSpec) -> Listed:
             if targets is not None:
                 mine = targets.get(repo.name)
                 if not mine:
                     mem = self.memory[repo.name]
                     return [], mem.head, mem.shallow
-            if not repo.root.is_dir():
-                return "not found"
-            try:
-                paths = git.list_files(repo.root, mine if targets is not None else None)
-            except git.GitError as exc:
-                return str(exc)
-            head, shallow = git.head_and_shallow(repo.root)
-            return paths, head, shallow
+                return list_repo(repo, mine)
+            return list_repo(repo)
 
-        if len(repos) <= 1:
-            return {r.name: one(r) for r in repos}
-        with ThreadPoolExecutor(max_workers=min(8, len(repos))) as pool:
-            return dict(zip((r.name for r in repos), pool.map(one, repos), strict=True))
+        return list_repos(repos, one)
 
-    def _plan(self, repo: RepoSpec, force: bool, report: IndexReport, listed: tuple[list[str], str | None, bool] | str,
+    def _plan(self, repo: RepoSpec, force: bool, report: IndexReport, listed: Listed,
               targets: list[str] | None = None) -> tuple[RepoSpec, dict[str, FileState], dict[str, FileState], list[Job]] | None:
-        info: dict[str, Any] = {"name": repo.name, "path": str(repo.root)}
-        report.repos.append(info)
-        if listed == "not found":
-            info["error"] = "not found"
-            report.messages.append(f"{repo.name}: {repo.root}: no such folder; skipped")
-            return None
-        if isinstance(listed, str):
-            info["error"] = listed
-            report.messages.append(f"{repo.name}: not a readable git repository ({listed}); skipped")
-            return None
-        paths, info["head"], shallow = listed
-        if shallow:
-            info["shallow"] = True
         fingerprint = registry.fingerprint()
         mem = self.memory.get(repo.name)
         if force:
@@ -392,42 +321,19 @@ class Indexer:
         else:
             old = self.store.manifest(repo.name)
         same_extractors = bool(old) and (mem.fingerprint if mem is not None else self.store.fingerprint(repo.name)) == fingerprint
-        manifest: dict[str, FileState] = {}
-        jobs: list[Job] = []
-        root = str(repo.root)
-        if targets is not None:  # targeted run: everything but the targets stays as it was
-            wanted_now = set(targets)
-            for path, prev_state in old.items():
-                if path not in wanted_now:
-                    _keep(manifest, repo.name, path, prev_state, report)
-        unindexed: Counter[str] = Counter()  # source files in languages Lore reads no usages from
-        for path in paths:
-            reason = discover.skip_reason_by_name(path, self.ws.exclude)
-            if reason is not None:
-                report.skipped[reason] += 1
-                continue
-            prev = old.get(path)
+
+        def vkey_for(path: str, prev: FileState | None) -> str:
             # The extractors that want a path depend on the path alone: with the same extractor set, the
             # manifest's version key still holds and the registry need not be asked again.
-            vkey = prev.vkey if (prev is not None and same_extractors) else sys.intern(registry.version_key(path))
-            if registry.USAGES not in vkey and (lang := discover.code_language(path)):
-                unindexed[lang] += 1
-            if not vkey:
-                report.skipped["unsupported"] += 1
-                continue
-            cand, why = discover.stat_file(root, path, self.ws.max_file_size)
-            if cand is None:
-                if why != "deleted":
-                    report.skipped[why or "unknown"] += 1
-                continue
-            if prev is not None and prev.size == cand.size and prev.mtime_ns == cand.mtime_ns and prev.vkey == vkey:
-                _keep(manifest, repo.name, path, prev, report)
-                continue
-            jobs.append((repo.name, str(repo.root), path, cand.size, cand.mtime_ns, vkey))
-        info["files"] = len(paths) if targets is None else len(manifest) + len(jobs)
-        mem = self.memory.get(repo.name)
-        info["unindexed"] = dict(unindexed) if targets is None or mem is None else dict(mem.unindexed)
-        return repo, old, manifest, jobs
+            return prev.vkey if (prev is not None and same_extractors) else sys.intern(registry.version_key(path))
+
+        plan = plan_repo(repo, report, listed, old, vkey_for, exclude=self.ws.exclude, max_file_size=self.ws.max_file_size,
+                         targets=targets, kept_unindexed=mem.unindexed if mem is not None else None)
+        if plan is None:
+            return None
+        if targets is None:
+            report.outside[repo.name] = plan.outside
+        return repo, old, plan.manifest, plan.jobs
 
     def _execute(self, jobs: list[Job], reuse: bool, report: IndexReport) -> tuple[list[Result], bool]:
         """Run the jobs; each batch's new records are stored as it arrives, so that a run killed half way
@@ -485,12 +391,12 @@ class Indexer:
         if mem is not None and mem.manifest is old:
             previous = mem.facts
         else:
-            agg = self.store.aggregate(repo.name, _digest(manifest))
-            if agg is not None and not fresh:
-                return list(agg)
-            old_agg = self.store.get(("a", repo.name))
-            if isinstance(old_agg, tuple) and len(old_agg) == 2:
-                previous = {ff.path: ff for ff in old_agg[1] if isinstance(ff, FileFacts)}
+            got = self.store.aggregate(repo.name)
+            if got is not None:
+                digest, agg = got
+                if digest == manifest_digest(manifest) and not fresh:
+                    return list(agg)
+                previous = {ff.path: ff for ff in agg}
         out: list[FileFacts] = []
         for path, state in sorted(manifest.items()):
             if state.status.startswith("skipped:") or not state.sha256:

@@ -8,6 +8,9 @@ Layout: `<root>/v<SCHEMA_VERSION>/` (root: `--cache DIR`, else `$LORE_CACHE`, el
 - `("a", repo)`        the repo's FileFacts in one record (keyed by manifest digest), for fast loads.
 - `("h", repo)`        mined history state (commits, last indexed HEAD).
 - `("kv", ns, key)`    namespaced values for other layers (blame by blob, ...): see `namespace()`.
+- `("summary", root)`  the last full run's report and what it ran from (indexers.summary): a no-op run.
+- `("q", root, repo)`, `("qw", root)`, `("qsp", root, run)`  the last full run's Snapshot as query records
+  and the service pairs derived from it (indexers.persist): `lore context` without indexing.
 
 Trust: a record is code-free data only if this user wrote it, and pickles can run code, so every record
 is signed. Values are pickled here and stored as raw bytes, `HMAC-SHA256(key, record key + pickle)`
@@ -383,10 +386,12 @@ class Store:
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
             self._raise_write_error(exc)
 
-    def aggregate(self, repo: str, digest: str) -> Any:
+    def aggregate(self, repo: str) -> tuple[str, list[FileFacts]] | None:
+        """(manifest digest, facts) of the repo's aggregate, whatever manifest it was written for (the
+        caller compares the digest: one read of the largest record there is)."""
         value = self.get(("a", repo))
-        if isinstance(value, tuple) and len(value) == 2 and value[0] == digest and _all_facts(value[1]):
-            return value[1]
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and _all_facts(value[1]):
+            return value[0], list(value[1])
         return None
 
     def put_aggregate(self, repo: str, digest: str, facts: Any) -> None:

@@ -44,7 +44,9 @@ def _text(result: Any) -> str:
 
 
 def test_cli_registers_the_command() -> None:
-    assert "mcp" in main.commands, "add `from .mcp_cli import mcp` and `main.add_command(mcp)` to lore/cli/main.py"
+    import click
+
+    assert main.get_command(click.Context(main), "mcp") is not None, "lore/cli/main.py LAZY_COMMANDS lacks mcp"
 
 
 async def test_stdio_session(shop: Path, tmp_path: Path) -> None:

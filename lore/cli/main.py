@@ -2,6 +2,11 @@
 
 Errors are one clear line on stderr and a non-zero exit code (2 for usage and configuration errors).
 `lore serve` starts the LSP server; it is imported only then, so this package never loads pygls.
+
+Start-up is part of every command's cost (`lore index` on an unchanged workspace must answer in a few
+hundred milliseconds), so this module imports only what every command needs: the engine, the query
+layer, the map writers and the other commands' modules are imported inside the commands that use them
+(`LoreGroup` loads a command's module when that command is asked for).
 """
 
 from __future__ import annotations
@@ -10,24 +15,43 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from indexers.engine import Engine
-from indexers.model import to_plain
 from indexers.store import Store
 from indexers.workspace import Workspace, WorkspaceError, discover
 from lore import DISTRIBUTION
 from lore import version as lore_version
 from lore.cli.errors import InputError, OneLineErrors, friendly
 from lore.cli.output import echo, echo_json
-from lore.map.render import MapOptionError, check_links, render_map
-from lore.query import context as query
-from lore.query.render import SafeFormatter, render_text, safe_json, safe_text
-from lore.query.system_map import Break, Site
+
+if TYPE_CHECKING:
+    from indexers.engine import Engine
+    from lore.query.system_map import Break
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Commands that live in their own modules, imported when they are asked for (`lore --help` imports them
+# all, to show their help lines).
+LAZY_COMMANDS = {"check": "lore.cli.check", "mcp": "lore.cli.mcp", "shards": "lore.cli.shards",
+                 "fleet": "lore.cli.fleet", "note": "lore.cli.note", "review": "lore.cli.review"}
+
+
+class LoreGroup(OneLineErrors):
+    """The `lore` group, with the commands of `LAZY_COMMANDS` loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            found = getattr(importlib.import_module(LAZY_COMMANDS[cmd_name]), cmd_name)
+            self.add_command(found, cmd_name)
+        return found
 
 
 class LoreUsageError(click.UsageError):
@@ -42,18 +66,27 @@ def cache_option(fn: F) -> F:
 
 
 def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = False, jobs: int | None = None,
-                max_file_size: int | None = None, file_budget: float | None = None) -> tuple[Workspace, Engine]:
-    ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
-    ws.require_repos()
-    store = Store(cache_dir)
-    return ws, Engine(ws, store, jobs=jobs, progress=progress)
+                max_file_size: int | None = None, file_budget: float | None = None,
+                opened: tuple[Workspace, Store] | None = None) -> tuple[Workspace, Engine]:
+    if opened is None:
+        ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
+        ws.require_repos()
+        store = Store(cache_dir)
+    else:
+        ws, store = opened
+    from indexers.engine import Engine
+
+    # one run: no memory to save by sharing strings; what it built is saved for the next command
+    return ws, Engine(ws, store, jobs=jobs, progress=progress, share=False, save=True)
 
 
-@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LoreGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name=DISTRIBUTION, prog_name="lore")
 @click.option("-v", "--verbose", count=True, help="More logging on stderr.")
 def main(verbose: int) -> None:
     """Lore: system context (services, contracts, history) at the line you are editing."""
+    from lore.query.render import SafeFormatter
+
     handler = logging.StreamHandler()
     handler.setFormatter(SafeFormatter("lore: %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), handlers=[handler])
@@ -74,28 +107,43 @@ def main(verbose: int) -> None:
 def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export: Path | None, repo_name: str | None,
           jobs: int | None, max_file_size: int | None, file_budget: float | None) -> None:
     """Index the workspace at PATH (incremental; only changed files are re-read)."""
-    ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, max_file_size=max_file_size,
-                             file_budget=file_budget)
-    snap, report = engine.refresh(force=force)
-    if export is not None:
-        _export(ws, snap, export, repo_name, report)
+    ws = discover(path, max_file_size=max_file_size, file_budget=file_budget)
+    ws.require_repos()
+    store = Store(cache_dir)
+    report = None
+    if not force and export is None:  # nothing changed since the last run: manifests and stats only
+        from indexers.summary import unchanged
+
+        report = unchanged(ws, store)
+        if report is not None:
+            logging.getLogger("lore.cli").info("nothing changed since the last run: report from its summary")
+    if report is None:
+        ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, opened=(ws, store))
+        snap, report = engine.refresh(force=force)
+        if export is not None:
+            _export(ws, snap, export, repo_name, report)
     if as_json:
         echo_json(report.as_json())
         return
+    for text in index_summary(len(ws.repos), report):
+        echo(text)
+
+
+def index_summary(repos: int, report: Any) -> list[str]:
+    """The lines `lore index` prints for a report."""
     f = report.as_json()["files"]
-    echo(f"Indexed {len(ws.repos)} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
-               f"{sum(f['skipped'].values())} skipped, {len(f['failed'])} with errors")
+    out = [f"Indexed {repos} repo(s) in {report.seconds:.2f}s: {f['indexed']} indexed, {f['unchanged']} unchanged, "
+           f"{sum(f['skipped'].values())} skipped, {len(f['failed'])} with errors"]
     if f["skipped"]:
-        echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
-    echo("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
+        out.append("  skipped: " + ", ".join(f"{k} {v}" for k, v in f["skipped"].items()))
+    out.append("  facts: " + ", ".join(f"{k} {v}" for k, v in sorted(report.facts.items()) if v))
     for fail in f["failed"][:20]:
-        echo(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
+        out.append(f"  error: {fail['repo']}/{fail['path']}: {fail['reason']}")
     if len(f["failed"]) > 20:
-        echo(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
-    for msg in report.messages:
-        echo(f"  note: {msg}")
-    for msg in report.warnings:
-        echo(f"  warning: {msg}")
+        out.append(f"  ... and {len(f['failed']) - 20} more files with errors (see --json)")
+    out += [f"  note: {msg}" for msg in report.messages]
+    out += [f"  warning: {msg}" for msg in report.warnings]
+    return out
 
 
 def _export(ws: Workspace, snap: Any, export: Path, repo_name: str | None, report: Any) -> None:
@@ -166,7 +214,10 @@ def check_lines(path: Path, line: int, end_line: int | None) -> None:
 @friendly
 def context(location: str | None, cache_dir: Path | None, as_json: bool, end_line: int | None, diff_base: str | None,
             max_chars: int | None) -> None:
-    """Everything Lore knows about FILE:LINE[:COL] (1-based), or with --diff about each hunk of a change."""
+    """Everything Lore knows about FILE:LINE[:COL] (1-based), or with --diff about each hunk of a change.
+
+    Answers from the last index without re-indexing (it says when files changed since: run `lore index`
+    to refresh); with no index yet, it indexes first."""
     if diff_base is not None:
         from lore.cli.context_diff import context_diff
 
@@ -186,18 +237,65 @@ def context(location: str | None, cache_dir: Path | None, as_json: bool, end_lin
     found = ws.locate(path.absolute())
     if found is None:
         raise WorkspaceError(f"{path}: not inside any repo of the workspace at {ws.root}")
-    snap, report = engine.refresh()
-    for msg in report.messages:
-        echo(f"lore: {msg}", err=True)
-    for msg in report.warnings:
-        echo(f"lore: warning: {msg}", err=True)
     repo, rel = found
-    ctx = query.context(snap, repo.name, rel, line - 1, None if col is None else col - 1,
-                        end_line - 1 if end_line else None)
+    from indexers.model import to_plain
+    from lore.query import context as query
+    from lore.query.render import render_text
+
+    where = (repo.name, rel, line - 1, None if col is None else col - 1, end_line - 1 if end_line else None)
+    ctx, freshness = from_cache(engine, where)
+    if ctx is None:  # no index yet (or not one this Lore and configuration can read): index first
+        snap, report = engine.refresh()
+        for msg in report.messages:
+            echo(f"lore: {msg}", err=True)
+        for msg in report.warnings:
+            echo(f"lore: warning: {msg}", err=True)
+        ctx = query.context(snap, *where)
     if as_json:
-        echo_json(query.with_line_base(to_plain(ctx)))
+        doc = query.with_line_base(to_plain(ctx))
+        doc.update(freshness or {"stale": False, "stale_files": []})
+        echo_json(doc)
     else:
         echo(render_text(ctx))
+
+
+def from_cache(engine: Engine, where: tuple[Any, ...]) -> tuple[Any, dict[str, Any] | None]:
+    """The context at `where` answered from the last index without indexing, and {stale, stale_files}:
+    whether anything changed since, and which files (empty when that cannot be told file by file);
+    (None, None) when there is no index to answer from. A stale answer says so in its `problems`, with
+    how to refresh."""
+    import dataclasses
+
+    from indexers.persist import MissingRecord
+    from indexers.summary import stale_files
+    from lore.query import context as query
+
+    snap = engine.saved_snapshot()
+    if snap is None:
+        return None, None
+    try:
+        ctx = query.context(snap, *where)
+    except MissingRecord as exc:
+        logging.getLogger("lore.cli").info("answering from the cache failed (%s): indexing", exc)
+        return None, None
+    engine.keep_derived(snap)
+    changed = stale_files(engine.ws, engine.store)
+    stale = changed is None or bool(changed)
+    if stale:
+        ctx = dataclasses.replace(ctx, problems=(*ctx.problems, stale_problem(changed, where[0], where[1])))
+    return ctx, {"stale": stale, "stale_files": [f"{r}/{p}" for r, p in (changed or [])[:100]]}
+
+
+def stale_problem(changed: list[tuple[str, str]] | None, repo: str, path: str) -> str:
+    """What the stale-index problem says: how much changed, whether this file did, how to refresh."""
+    if changed is None:
+        what = "the repositories or the configuration changed since the last `lore index` (HEAD, lore.toml or Lore itself)"
+    else:
+        names = ", ".join(f"{r}/{p}" for r, p in changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        what = f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed since the last `lore index` ({names})"
+        if (repo, path) in changed:
+            what += "; this file is one of them, so lines may have moved"
+    return f"stale index: {what}; answered from the index as it was: run `lore index` to refresh"
 
 
 @main.command()
@@ -229,6 +327,10 @@ def graph(path: Path, cache_dir: Path | None, as_json: bool, fmt: str | None, ou
         raise LoreUsageError("--breaking and --base apply to --format dot, mermaid and html")
     if base_ref and not breaking:
         raise LoreUsageError("--base needs --breaking")
+    from lore.map.render import MapOptionError, check_links, render_map
+    from lore.query import context as query
+    from lore.query.render import safe_json
+
     try:
         check_links(links)
         ws, engine = open_engine(path, cache_dir)
@@ -268,6 +370,7 @@ def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
     from lore.check.baseline import BaselineError
     from lore.check.compare import check_repo
     from lore.check.suppress import ConfigError, parse_config
+    from lore.query.system_map import Break, Site
 
     out: list[Break] = []
     try:
@@ -283,6 +386,8 @@ def map_breaks(ws: Workspace, snap: Any, base_ref: str | None) -> list[Break]:
 
 
 def _emit(text: str, output: Path | None) -> None:
+    from lore.query.render import safe_text
+
     text = safe_text(text)  # a file written here is read in a terminal too
     if output is None:
         echo(text, nl=False)
@@ -336,31 +441,6 @@ def bench(args: tuple[str, ...]) -> None:
     except ImportError as exc:
         raise click.ClickException(f"benchmarks are not installed with this copy of Lore ({exc})") from exc
     sys.exit(bench_main(list(args)))
-
-
-from lore.cli.check import check  # noqa: E402 - the command lives beside the breaking-change package
-
-main.add_command(check)
-
-from lore.cli.mcp import mcp  # noqa: E402 - the MCP server for AI agents (optional dependency, imported lazily)
-
-main.add_command(mcp)
-
-from lore.cli.shards import shards  # noqa: E402 - the shard store (boto3 imported only when used)
-
-main.add_command(shards)
-
-from lore.cli.fleet import fleet  # noqa: E402 - organisation scale (Dask imported only when used)
-
-main.add_command(fleet)
-
-from lore.cli.note import note  # noqa: E402 - team notes kept with the code
-
-main.add_command(note)
-
-from lore.cli.review import review  # noqa: E402 - the context of a change as a pull-request comment
-
-main.add_command(review)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,7 +34,11 @@ _file_memo: dict[FileKey, tuple[list[Usage], list[Usage]]] = {}
 
 def ops_usages(snap: Snapshot) -> list[Usage]:
     """The Snapshot's `ops.*` usages. Per file, the filtered list is remembered by the identity of the
-    file's usage list, which an overlaid Snapshot shares for every file it did not change."""
+    file's usage list, which an overlaid Snapshot shares for every file it did not change. A Snapshot
+    loaded from the cache (indexers.persist) carries them, so no file's facts are read for them."""
+    saved = snap.__dict__.get("_ops_usages")
+    if saved is not None:
+        return list(saved)
     out: list[Usage] = []
     with _memo_lock:
         if len(_file_memo) > 400_000:

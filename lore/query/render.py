@@ -23,10 +23,13 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from indexers.model import Location, Section
-from lore.query.context import Context
+
+if TYPE_CHECKING:
+    from lore.query.context import Context
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 # What markdown needs escaped, and no more (Neovim shows every backslash it does not need): code spans,

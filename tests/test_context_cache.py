@@ -1,0 +1,129 @@
+"""`lore context` answers from the index without indexing: the Snapshot saved as per-repo query records
+(indexers.persist) answers exactly what a full build answers, a file edited since the index makes the
+answer say it is stale (and how to refresh) without re-indexing, and with no index yet it indexes first."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from indexers import summary
+from indexers.engine import Engine
+from indexers.model import to_plain
+from indexers.store import Store
+from indexers.workspace import discover
+from lore.query import context as query
+from tests import ops_system
+from tests.test_noop_index import CountingStore
+from tests.test_noop_index import ws as ws  # noqa: F401 - the fixture
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lore(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lore", *args], capture_output=True, text=True, check=check,
+                          env=dict(os.environ), timeout=180)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("ctx") / "shop"
+    subprocess.run([sys.executable, str(ROOT / "examples" / "materialize.py"), str(target)], check=True, capture_output=True)
+    return target
+
+
+@pytest.fixture(scope="module")
+def ops(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ctx-ops") / "ops"
+    ops_system.build(root)
+    return root
+
+
+def _answers(snap: Any, ws_root: Path) -> dict[str, Any]:
+    """The context at every line of every indexed text file, as JSON-able data."""
+    ws = discover(ws_root)
+    out: dict[str, Any] = {}
+    for repo in ws.repos:
+        for (name, path) in sorted(k for k in snap.files if k[0] == repo.name):
+            lines = (repo.root / path).read_bytes().count(b"\n") + 1
+            for line in range(min(lines, 120)):
+                out[f"{name}/{path}:{line}"] = to_plain(query.context(snap, name, path, line))
+    return out
+
+
+@pytest.mark.parametrize("system", ["shop", "ops"])
+def test_saved_snapshot_answers_what_a_full_build_answers(system: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    root: Path = request.getfixturevalue(system)
+    cache = tmp_path / "cache"
+    ws = discover(root)
+    built, _report = Engine(ws, Store(cache), save=True).refresh()
+    store = CountingStore(cache)
+    saved = Engine(ws, store).saved_snapshot()
+    assert saved is not None
+    assert "f" not in store.read and "a" not in store.read  # loaded without any file's facts
+    want, got = _answers(built, root), _answers(saved, root)
+    assert len(want) > 50
+    assert got == want
+    engine = Engine(ws, Store(cache))
+    first = engine.saved_snapshot()
+    assert first is not None
+    keys = sorted(k for k in first.files if k in first.links_by_file or k in first.usages_by_file)[:5]
+    plain = [to_plain(query.context(first, k[0], k[1], 0)) for k in keys]
+    engine.keep_derived(first)  # the service pairs the history computed are kept for this run
+    seeded = Engine(ws, Store(cache)).saved_snapshot()
+    assert seeded is not None and seeded.history._service_pairs is not None
+    assert system != "shop" or len(seeded.history._service_pairs) > 0  # the shop's services change together
+    assert [to_plain(query.context(seeded, k[0], k[1], 0)) for k in keys] == plain
+    one = CountingStore(cache)
+    again = Engine(ws, one).saved_snapshot()
+    assert again is not None
+    key = min(again.links_by_file or again.usages_by_file)  # a usage site: the answer names other files too
+    query.context(again, key[0], key[1], 0)
+    assert 1 <= one.read.count("f") <= 4 < len(again.files)  # only the facts of the files the answer looks at
+
+
+def test_context_after_an_edit_answers_stale_without_reindexing(ws: Path) -> None:  # noqa: F811 - the fixture
+    lore("index", str(ws))
+    target = ws / "sdk/ports/server.go"
+    fresh = json.loads(lore("context", f"{target}:13", "--json").stdout)
+    assert fresh["stale"] is False and fresh["stale_files"] == []
+    assert not any("stale index" in p for p in fresh["problems"])
+    target.write_text(target.read_text() + "// edited\n")
+    before = Store().manifest("sdk")["ports/server.go"]
+    doc = json.loads(lore("context", f"{target}:13", "--json").stdout)
+    assert doc["stale"] is True and doc["stale_files"] == ["sdk/ports/server.go"]
+    problem = next(p for p in doc["problems"] if p.startswith("stale index"))
+    assert "this file is one of them" in problem and "run `lore index`" in problem
+    without = {k: v for k, v in doc.items() if k not in ("stale", "stale_files", "problems")}
+    assert without == {k: v for k, v in fresh.items() if k not in ("stale", "stale_files", "problems")}
+    text = lore("context", f"{target}:13").stdout
+    assert "stale index: 1 file changed since the last `lore index` (sdk/ports/server.go)" in text
+    # nothing was re-indexed: the manifest still holds the file as it was, and the change is still seen
+    assert Store().manifest("sdk")["ports/server.go"] == before
+    assert summary.stale_files(discover(ws), Store()) == [("sdk", "ports/server.go")]
+    lore("index", str(ws))
+    after = json.loads(lore("context", f"{target}:13", "--json").stdout)
+    assert after["stale"] is False
+
+
+def test_context_with_no_index_indexes_first(ws: Path) -> None:  # noqa: F811 - the fixture
+    doc = json.loads(lore("context", f"{ws / 'sdk/ports/server.go'}:13", "--json").stdout)
+    assert doc["stale"] is False
+    assert any(n["kind"] == "entity" for s in doc["sections"] for n in s["notes"])
+    assert summary.stale_files(discover(ws), Store()) == []  # the index it made is the one it answered from
+
+
+def test_context_after_a_new_commit_says_the_index_is_stale(ws: Path) -> None:  # noqa: F811 - the fixture
+    from tests.gitrepo import GitRepo
+
+    lore("index", str(ws))
+    GitRepo(ws / "app", init=False).commit("docs", {"notes.txt": "changed\n"})
+    doc = json.loads(lore("context", f"{ws / 'sdk/ports/server.go'}:13", "--json").stdout)
+    assert doc["stale"] is True
+    assert any("HEAD, lore.toml or Lore itself" in p for p in doc["problems"])
