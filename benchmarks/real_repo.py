@@ -139,26 +139,36 @@ async def _first_hovers(cmd: list[str], repo: Path, files: list[str], ready_time
 
 
 def measure(repo: Path, *, positions: int = 50, iterations: int = 5, timeout: float = 3600,
-            ready_timeout: float = 900, log: Any = print) -> dict[str, Any]:
+            ready_timeout: float = 900, log: Any = print, cache_dir: Path | None = None,
+            server_only: bool = False) -> dict[str, Any]:
+    """All figures; with `server_only` only the server's (hover, first hover, memory), on the index in
+    `cache_dir` (made, untimed, when it is missing or stale)."""
     repo = repo.resolve()
     files = repo_files(repo)
     out: dict[str, Any] = {"repo": str(repo), "head": git.head(repo), "files": len(files)}
-    log(f"[{repo.name}] {len(files)} files; baselines")
-    out["baselines"] = {"parse": parse_baseline(repo, files), "git_log": git_log_baseline(repo)}
     cmd = measure_index.lore_command()
     with tempfile.TemporaryDirectory(prefix="lore-bench-repo-") as tmp:
-        cache = Path(tmp) / "cache"
-        manifest: dict[str, Any] = {"totals": {"bytes": out["baselines"]["parse"]["bytes"]}}
-        log(f"[{repo.name}] lore index (cold, no-op, one file changed)")
-        idx = measure_index.measure(repo, manifest, out["baselines"], cache, timeout=timeout)
-        out["lore_index"] = idx
-        cold = idx.get("cold", {})
-        parse = out["baselines"]["parse"]
-        if cold.get("available") and parse.get("seconds"):
-            cold["ratio_to_parse_seconds"] = round((cold.get("seconds") or cold["wall_seconds"]) / parse["seconds"], 2)
+        # the cold run needs an empty folder: a given cache serves the server-only figures
+        cache = cache_dir.resolve() if cache_dir is not None and server_only else Path(tmp) / "cache"
+        manifest: dict[str, Any] = {}
+        if server_only:
+            log(f"[{repo.name}] {len(files)} files; lore index into {cache} (untimed)")
+            subprocess.run([*cmd, "index", str(repo), "--cache", str(cache)], capture_output=True, timeout=timeout,
+                           check=False)
+        else:
+            log(f"[{repo.name}] {len(files)} files; baselines")
+            out["baselines"] = {"parse": parse_baseline(repo, files), "git_log": git_log_baseline(repo)}
+            manifest["totals"] = {"bytes": out["baselines"]["parse"]["bytes"]}
+            log(f"[{repo.name}] lore index (cold, no-op, one file changed)")
+            idx = measure_index.measure(repo, manifest, out["baselines"], cache, timeout=timeout)
+            out["lore_index"] = idx
+            cold = idx.get("cold", {})
+            parse = out["baselines"]["parse"]
+            if cold.get("available") and parse.get("seconds"):
+                cold["ratio_to_parse_seconds"] = round((cold.get("seconds") or cold["wall_seconds"]) / parse["seconds"], 2)
         sites = positions_from_graph(cmd, repo, cache, files, positions)
         where = next((s for s in sites if s["kind"] != "random line"), sites[0] if sites else None)
-        if where is not None:
+        if where is not None and not server_only:
             target = f"{repo / where['path']}:{where['line'] + 1}"
             log(f"[{repo.name}] lore context {target}")
             out["context"] = {"at": target, **_median_run([*cmd, "context", target, "--cache", str(cache)], 5, 600)}
@@ -208,6 +218,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
             tgt = f"≤ {row['target']} {row['unit']}".strip() if row["target"] is not None else "—"
             met = {True: "yes", False: "no", None: "—"}[row["met"]]
             lines.append(f"| {row['figure']} | {row['value'] if row['value'] is not None else 'n/a'} | {tgt} | {met} |")
+        if "baselines" not in r:  # server figures only
+            lines.append("")
+            continue
         p = r["baselines"]["parse"]
         lines += ["", f"Baselines: raw parse {p['files']} files, {p['bytes'] / 1e6:.1f} MB in {p['seconds']} s on {p['jobs']} "
                       f"cores; git log {r['baselines']['git_log']['commits']} commits in {r['baselines']['git_log']['seconds']} s.", ""]
