@@ -76,6 +76,11 @@ async def _run(server: LoreServer, uri: str, delay: float) -> None:
     if not session.settings.features.diagnostics:
         server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         return
+    reading = server.prefetch.request(snap, doc.path)
+    if reading is not None:  # history diagnostics need the line history: read on the history thread
+        await asyncio.wrap_future(reading)
+        if session.buffers.get(uri) is not doc or session.snapshot is not base:
+            return
     diags = await server.run_sync(_diagnostics, server, snap, doc)
     found = await server.run_sync(breaking_result, server, base, snap, doc)
     if session.buffers.get(uri) is not doc:

@@ -24,6 +24,7 @@ from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import access
+from lsp_server.prefetch import Prefetch
 from lsp_server.protocol import LoreProtocol
 from lsp_server.state import Session
 
@@ -112,6 +113,10 @@ class LoreServer(LanguageServer):
         # thread so a long index never delays a hover.
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lore-req")
         self.index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lore-index")
+        # Line history (git blame, fix regions) of open files is read here, never on the request pool: a
+        # blame of a long history takes seconds and a hover never waits for it (lsp_server/prefetch.py).
+        self.history_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lore-history")
+        self.prefetch = Prefetch(self.history_pool)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.pending_docs: dict[str, asyncio.Task[Any]] = {}  # uri -> its debounced document run
         self.background: Any = None  # lsp_server.indexing.Background, set on initialize
@@ -224,3 +229,4 @@ class LoreServer(LanguageServer):
         self.session.shutdown()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.index_pool.shutdown(wait=False, cancel_futures=True)
+        self.history_pool.shutdown(wait=False, cancel_futures=True)
