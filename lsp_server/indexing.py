@@ -309,7 +309,10 @@ class Background:
                 "cache": str(engine.store.root) if engine is not None else None,
                 "repos": repos, "not_indexed": list(snap.missing), "indexing": not self.idle.is_set(),
                 "runs": self.runs, "files": len(snap.files), "entities": len(snap.entities), "links": len(snap.links),
-                "last_index": self.last_summary, "last_error": self.last_error}
+                "last_index": self.last_summary, "last_error": self.last_error,
+                # line history read so far (files of the current index), and reads handed to the history thread
+                "history": {"files_read": getattr(snap.history, "reads", 0),
+                            "prefetched": self.server.prefetch.submitted}}
 
     # -- watching ------------------------------------------------------------------------------------
     async def watch(self) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from indexers import git
 from indexers.history.blame import BlameLine, BlameUnavailable, blame
 from indexers.history.churn import ChurnRegion, fix_regions
-from indexers.history.coupling import FileCoupling, ServicePair, service_pairs
+from indexers.history.coupling import FilePair, ServicePair, coupled_files, service_pairs
 from indexers.history.notes import (
     coupling_section,
     decisions_section,
@@ -46,6 +46,7 @@ MEMO_FILES = 256  # files whose history stays in memory (open and recently hover
 MEMO_LINES = 200_000  # ... and at most this many blamed lines among them (about 130 bytes each)
 PENDING = "line history is being read; hover again in a moment"
 COUPLING_PENDING = "co-changes are being counted in the background"
+COUPLED_SHOWN = 5  # files that change with this one, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class HistoryIndex:
         self._unblamable: dict[tuple[str, str, str], BlameUnavailable] = {}  # (repo, path, blob): why not
         self._tree_problem: dict[str, str] = {}  # repo -> why HEAD's file list could not be read
         self._by_path: dict[str, dict[str, list[Commit]]] = {}
-        self._coupling: dict[str, FileCoupling] = {}
+        self._coupled: OrderedDict[tuple[str, str], tuple[FilePair, ...]] = OrderedDict()  # (repo, path)
         self._service_pairs: list[ServicePair] | None = None
         self._blobs: dict[str, dict[str, str]] = {}
         self._memo: OrderedDict[tuple[str, str, str], FileHistory] = OrderedDict()  # (repo, path, blob)
@@ -193,13 +194,14 @@ class HistoryIndex:
 
     def ready(self, repo: str, path: str) -> bool:
         """Whether `file_history(repo, path, wait=False)` answers from memory (no git to run)."""
-        return self.file_history(repo, path, wait=False) is not None
+        return self.file_history(repo, path, wait=False) is not None and self.coupled(repo, path, wait=False) is not None
 
     def prepare(self, repo: str, path: str) -> None:
         """Read a file's history into memory (a background thread: on open, after an edit, on a hover
         that found it missing)."""
         try:
             self.file_history(repo, path)
+            self.coupled(repo, path)
         except Exception:  # noqa: BLE001 - a hover will say what is missing
             log.exception("reading the history of %s/%s failed", repo, path)
 
@@ -218,10 +220,13 @@ class HistoryIndex:
             touched[repo] = {f for sha in new.keys() - old.keys() for f in new[sha].files}
         with previous._lock:
             kept = [(k, v) for k, v in previous._memo.items() if k[0] in touched and k[1] not in touched[k[0]]]
+            pairs = [(k, v) for k, v in previous._coupled.items() if k[0] in touched and k[1] not in touched[k[0]]]
             blobs = {repo: t for repo, t in previous._blobs.items() if repo in touched and not touched[repo]}
         with self._lock:
             for repo, table in blobs.items():  # HEAD's file list: only where no commit came
                 self._blobs.setdefault(repo, table)
+            for ck, cv in pairs:
+                self._coupled.setdefault(ck, cv)
             for k, v in kept:
                 if k not in self._memo:
                     self._memo[k] = v
@@ -269,25 +274,38 @@ class HistoryIndex:
             table = {}
             for c in self.commits.get(repo, {}).values():
                 for f in c.files:
-                    table.setdefault(f, []).append(c)
+                    found = table.setdefault(f, [])
+                    if not found or found[-1] is not c:  # a path listed twice in one commit counts once
+                        found.append(c)
             with self._lock:
                 self._by_path[repo] = table
         return table.get(path, [])
 
-    def coupling(self, repo: str, *, wait: bool = True) -> FileCoupling | None:
-        """Co-change counts of a repo's commits (built once); without `wait`, None until they are."""
+    def coupled(self, repo: str, path: str, *, wait: bool = True) -> tuple[FilePair, ...] | None:
+        """Files that usually change with `path`, strongest first (from the commits that touched it; kept
+        in memory like the line history); without `wait`, None until they are counted."""
+        key = (repo, path)
         with self._lock:
-            if repo not in self._coupling and wait:
-                self._coupling[repo] = FileCoupling(list(self.commits.get(repo, {}).values()))
-            return self._coupling.get(repo)
+            got = self._coupled.get(key)
+            if got is not None:
+                self._coupled.move_to_end(key)
+                return got
+        if not wait:
+            return None
+        got = tuple(coupled_files(path, self.commits_touching(repo, path)))
+        with self._lock:
+            self._coupled[key] = got
+            while len(self._coupled) > MEMO_FILES:
+                self._coupled.popitem(last=False)
+        return got
 
     def warm(self, snap: Any) -> None:
         """Compute the per-repo tables the first hovers would otherwise pay for (blob shas, file coupling,
         service coupling). Meant for a background thread right after a new Snapshot is published."""
         for repo in sorted(self.roots):
             self.blob(repo, "")
+        for repo in sorted(self.commits):
             self.commits_touching(repo, "")
-            self.coupling(repo)
         self.service_pairs(snap)
 
     def service_pairs(self, snap: Any, *, wait: bool = True) -> list[ServicePair]:
@@ -337,11 +355,11 @@ class HistoryIndex:
         markers = markers_section(snap.markers_by_file.get((repo, path), []), first, last, blame_lines=lines)
         decisions = decisions_section(snap.decisions, path=path, names=self._names(snap, repo, path, first))
         files = snap.files
-        table = self.coupling(repo, wait=wait)
-        if table is None:
+        found = self.coupled(repo, path, wait=wait)
+        if found is None:
             coupling = Section("coupling", "Changes with", empty=COUPLING_PENDING)
         else:
-            pairs = table.with_file(path, exists=lambda other: (repo, other) in files)
+            pairs = [p for p in found if (repo, p.other) in files][:COUPLED_SHOWN]
             coupling = coupling_section(pairs, repo=repo, gaps=self.gaps.get(repo))
         svc = snap.service_for(repo, path)
         if svc is not None:
