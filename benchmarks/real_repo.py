@@ -79,18 +79,35 @@ def _median_run(cmd: list[str], runs: int, timeout: float) -> dict[str, Any]:
             "max_seconds": round(max(walls), 4), "runs": runs, "returncode": rc}
 
 
+CONTRACTS = (".proto", ".graphql", ".sql")
+SPECS = (".yaml", ".yml", ".json")
+
+
+def source_files(files: list[str]) -> list[str]:
+    """Code files the benchmark opens and hovers; in a repository of contracts only, the contract files."""
+    code = [p for p in files if os.path.splitext(p)[1] in measure_lsp.LANGUAGE_ID]
+    return code or [p for p in files if p.endswith(CONTRACTS)] or [p for p in files if p.endswith(SPECS)]
+
+
 def positions_from_graph(cmd: list[str], repo: Path, cache: Path, files: list[str], count: int) -> list[dict[str, Any]]:
     """Usage sites of Lore's links (what a user hovers), else seeded random lines of source files."""
     proc = subprocess.run([*cmd, "graph", str(repo), "--json", "--cache", str(cache)], capture_output=True, text=True,
                           timeout=3600)
     sites: list[dict[str, Any]] = []
     if proc.returncode == 0:
-        for lk in json.loads(proc.stdout).get("links", []):
+        doc = json.loads(proc.stdout)
+        for lk in doc.get("links", []):
             r = lk["range"]
             sites.append({"repo": "", "path": lk["path"], "line": r["start_line"], "character": r["start_col"],
                           "kind": lk.get("kind", "link")})
+        if len(sites) < count:  # a contract repository without usages: its declarations are what one hovers
+            ents = doc.get("entities", [])
+            for e in random.Random(2).sample(ents, min(len(ents), count - len(sites))):
+                r = e["range"]
+                sites.append({"repo": "", "path": e["path"], "line": r["start_line"], "character": r["start_col"],
+                              "kind": "declaration"})
     rng = random.Random(0)
-    code = [p for p in files if os.path.splitext(p)[1] in measure_lsp.LANGUAGE_ID]
+    code = source_files(files)
     for p in rng.sample(code, min(len(code), count)):
         try:
             n = (repo / p).read_bytes().count(b"\n")
@@ -116,13 +133,13 @@ async def _first_hovers(cmd: list[str], repo: Path, files: list[str], ready_time
         while time.perf_counter() < deadline and not (client.begun and client.begun <= client.ended):
             await asyncio.sleep(0.05)
         rng = random.Random(1)
-        code = [p for p in files if os.path.splitext(p)[1] in measure_lsp.LANGUAGE_ID]
+        code = source_files(files)
         lat: list[float] = []
         for p in rng.sample(code, min(count, len(code))):
             path = repo / p
             text = path.read_text(encoding="utf-8", errors="replace")
             client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(
-                path.as_uri(), measure_lsp.LANGUAGE_ID[path.suffix], 1, text)))
+                path.as_uri(), measure_lsp.LANGUAGE_ID.get(path.suffix, path.suffix.lstrip(".")), 1, text)))
             line = rng.randrange(max(text.count("\n"), 1))
             t = time.perf_counter()
             await asyncio.wait_for(client.text_document_hover_async(lsp.HoverParams(
