@@ -6,7 +6,6 @@ hover already has it; a hover never waits for git (over stdio, with the real ser
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -98,8 +98,9 @@ class HistoryIndex:
         self._memo: OrderedDict[tuple[str, str, str], FileHistory] = OrderedDict()  # (repo, path, blob)
         self._reading: dict[tuple[str, str, str], threading.Event] = {}  # files being read now
         self._lines = 0  # blamed lines held in _memo
-        self._lock = threading.Lock()
-        self.reads = 0  # files whose history was read (cache or git), for tests and the status
+        self._lock = threading.Lock()  # held only for dictionary updates, never while computing
+        self._pairs_lock = threading.Lock()
+        self.reads = 0  # file histories read (cache or git) into memory, for tests and the status
 
     def blob(self, repo: str, path: str) -> str | None:
         """The blob sha of `path` at HEAD, from one `git ls-tree` per repo (not one git call per hover)."""
@@ -161,6 +162,7 @@ class HistoryIndex:
             with self._lock:
                 self._memo[key] = got
                 self._lines += len(got.lines)
+                self.reads += 1
                 while len(self._memo) > 1 and (len(self._memo) > MEMO_FILES or self._lines > MEMO_LINES):
                     self._lines -= len(self._memo.popitem(last=False)[1].lines)
             return got
@@ -176,7 +178,6 @@ class HistoryIndex:
         return got
 
     def _read(self, root: Path, repo: str, path: str, blob: str) -> FileHistory:
-        self.reads += 1
         try:
             lines = _compact(blame(root, path, self.cache, blob=blob))
         except BlameUnavailable as exc:
@@ -311,15 +312,18 @@ class HistoryIndex:
     def service_pairs(self, snap: Any, *, wait: bool = True) -> list[ServicePair]:
         """Services (across repos) that change together: shared issue references, or the same author
         within a short window. Computed once per snapshot's history (without `wait`: [] until then)."""
-        with self._lock:
-            if self._service_pairs is None and wait:
+        found = self._service_pairs
+        if found is not None or not wait:
+            return found or []
+        with self._pairs_lock:  # one computation; never under the lock hovers take
+            if self._service_pairs is None:
                 def service_of(repo: str, path: str) -> str | None:
                     svc = snap.service_for(repo, path)
                     return svc.name if svc is not None else None
 
                 commits = {repo: list(c.values()) for repo, c in self.commits.items()}
                 self._service_pairs = service_pairs(commits, service_of)
-            return self._service_pairs or []
+            return self._service_pairs
 
     def flagged_lines(self, repo: str, path: str) -> list[FlaggedLine]:
         commits = self.commits.get(repo, {})
