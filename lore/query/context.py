@@ -152,14 +152,26 @@ def possible_section(snap: Snapshot, repo: str, path: str, line: int, col: int |
     """At a usage evidence could not resolve (several contracts of one name), the candidates: marked as
     possible, lower confidence, and not links."""
     notes = []
-    for lk in snap.possible:
-        if (lk.repo, lk.path) == (repo, path) and lk.range.contains(line, col):
+    for lk in _possible_in(snap, repo, path):
+        if lk.range.contains(line, col):
             e = snap.entity(lk.entity)
             where = cite(e.repo, e.path, e.range.start_line) if e is not None else ""
             notes.append(Note(f"possibly {lk.entity} (not a link, confidence {lk.confidence:.2f}): {lk.evidence}", where,
                               "possible", loc(e.repo, e.path, e.range) if e is not None else None,
                               data={"id": lk.entity, "role": lk.role}))
     return Section("contract", "Contract", tuple(notes), "No contract entity here.")
+
+
+def _possible_in(snap: Snapshot, repo: str, path: str) -> list[Link]:
+    """The possible links of one file, from a table built once per Snapshot (a hover never scans them all;
+    a Snapshot never changes, and an overlay is a new Snapshot without the table)."""
+    table = snap.__dict__.get("_possible_by_file")
+    if table is None:
+        table = {}
+        for lk in snap.possible:
+            table.setdefault((lk.repo, lk.path), []).append(lk)
+        snap.__dict__["_possible_by_file"] = table
+    return table.get((repo, path), [])  # type: ignore[no-any-return]
 
 
 def _at(e: Entity) -> str:
@@ -215,7 +227,15 @@ def link_groups(links: list[Link]) -> list[tuple[str, str, list[Link]]]:
 
 def unseen(snap: Snapshot) -> list[str]:
     """What Lore could not read, so that every list of providers or consumers is a lower bound: repos
-    not indexed, code in languages it reads no usages from, code files whose extraction failed."""
+    not indexed, code in languages it reads no usages from, code files whose extraction failed. Computed
+    once per Snapshot (it looks at every error)."""
+    known = snap.__dict__.get("_unseen")
+    if known is None:
+        known = snap.__dict__["_unseen"] = _unseen(snap)
+    return list(known)
+
+
+def _unseen(snap: Snapshot) -> list[str]:
     parts: list[str] = []
     if snap.missing:
         names = sorted({m.split(":", 1)[0] for m in snap.missing})
