@@ -109,9 +109,11 @@ class LoreServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(NAME, VERSION, protocol_cls=LoreProtocol)
         self.session = Session()
-        # Requests and per-document work (overlays, diagnostics) share a small pool; indexing has its own
+        # Requests have a small pool of their own; per-document work (overlays, diagnostics) runs on its own
+        # thread, so opening many files never queues a hover behind their diagnostics; indexing has its own
         # thread so a long index never delays a hover.
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lore-req")
+        self.doc_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lore-doc")
         self.index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lore-index")
         # Line history (git blame, fix regions) of open files is read here, never on the request pool: a
         # blame of a long history takes seconds and a hover never waits for it (lsp_server/prefetch.py).
@@ -205,6 +207,10 @@ class LoreServer(LanguageServer):
         """Run a pure feature function on the request pool."""
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
+    async def run_document(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run per-document background work (overlay, diagnostics) on the document thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.doc_pool, fn, *args)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Start a background task that is kept alive and whose failure is logged, never lost."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
@@ -230,3 +236,4 @@ class LoreServer(LanguageServer):
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.index_pool.shutdown(wait=False, cancel_futures=True)
         self.history_pool.shutdown(wait=False, cancel_futures=True)
+        self.doc_pool.shutdown(wait=False, cancel_futures=True)
