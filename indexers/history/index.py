@@ -2,16 +2,17 @@
 
 What line-level history needs of one file (its blame and its fix-on-fix regions, a `FileHistory`) is read
 once per file version: `git blame` and the churn diffs run on first request, their results are cached by
-blob in the knowledge cache (across processes) and kept in memory (a bounded LRU, `MEMO_FILES`), so a warm
-hover is a dictionary lookup. The tables behind it are indexed once per repo on first use: the commits
-that touched each path (fix history is looked up there, never by scanning every commit), HEAD's blob per
-path, file coupling. A caller that must not wait for git (the editor's hover) passes `wait=False`: what is
-not in memory yet is reported as pending, and `prepare()` (a background thread) reads it. `adopt()` carries
-the memory of the previous index over when a repo's history is unchanged. `sections()` builds the history, markers, decisions and coupling sections of
-`lore context`; `flagged_lines()` tells the editor which lines a workaround, hotfix, revert or incident
-commit last wrote (for the "you are editing a workaround" diagnostic). `problems()` says what the history
-lacks (`HistoryGaps` from mining, and a file whose blame needs objects the clone does not have): then the
-sections show file-level notes and say what is missing instead of "no history".
+blob in the knowledge cache (across processes) and kept in memory (a bounded LRU, `MEMO_FILES` and
+`MEMO_LINES`), so a warm hover is a dictionary lookup; so are the files that usually change with it
+(`coupled`). The tables behind them are indexed once per repo: the commits that touched each path (fix
+history and coupling are counted there, never by scanning every commit) and HEAD's blob per path. A caller
+that must not wait for git (the editor's hover) passes `wait=False`: what is not in memory yet is reported
+as pending, and `prepare()` (a background thread) reads it. `adopt()` carries over what the previous index
+read of files no new commit touched. `sections()` builds the history, markers, decisions and coupling
+sections of `lore context`; `flagged_lines()` tells the editor which lines a workaround, hotfix, revert or
+incident commit last wrote (for the "you are editing a workaround" diagnostic). `problems()` says what the
+history lacks (`HistoryGaps` from mining, and a file whose blame needs objects the clone does not have):
+then the sections show file-level notes and say what is missing instead of "no history".
 """
 
 from __future__ import annotations
@@ -301,8 +302,9 @@ class HistoryIndex:
         return got
 
     def warm(self, snap: Any) -> None:
-        """Compute the per-repo tables the first hovers would otherwise pay for (blob shas, file coupling,
-        service coupling). Meant for a background thread right after a new Snapshot is published."""
+        """Compute the per-repo tables the first hovers would otherwise pay for (blob shas, the commits
+        touching each path, service coupling). Meant for a background thread right after a new Snapshot is
+        published."""
         for repo in sorted(self.roots):
             self.blob(repo, "")
         for repo in sorted(self.commits):
