@@ -79,18 +79,35 @@ def _median_run(cmd: list[str], runs: int, timeout: float) -> dict[str, Any]:
             "max_seconds": round(max(walls), 4), "runs": runs, "returncode": rc}
 
 
+CONTRACTS = (".proto", ".graphql", ".sql")
+SPECS = (".yaml", ".yml", ".json")
+
+
+def source_files(files: list[str]) -> list[str]:
+    """Code files the benchmark opens and hovers; in a repository of contracts only, the contract files."""
+    code = [p for p in files if os.path.splitext(p)[1] in measure_lsp.LANGUAGE_ID]
+    return code or [p for p in files if p.endswith(CONTRACTS)] or [p for p in files if p.endswith(SPECS)]
+
+
 def positions_from_graph(cmd: list[str], repo: Path, cache: Path, files: list[str], count: int) -> list[dict[str, Any]]:
     """Usage sites of Lore's links (what a user hovers), else seeded random lines of source files."""
     proc = subprocess.run([*cmd, "graph", str(repo), "--json", "--cache", str(cache)], capture_output=True, text=True,
                           timeout=3600)
     sites: list[dict[str, Any]] = []
     if proc.returncode == 0:
-        for lk in json.loads(proc.stdout).get("links", []):
+        doc = json.loads(proc.stdout)
+        for lk in doc.get("links", []):
             r = lk["range"]
             sites.append({"repo": "", "path": lk["path"], "line": r["start_line"], "character": r["start_col"],
                           "kind": lk.get("kind", "link")})
+        if len(sites) < count:  # a contract repository without usages: its declarations are what one hovers
+            ents = doc.get("entities", [])
+            for e in random.Random(2).sample(ents, min(len(ents), count - len(sites))):
+                r = e["range"]
+                sites.append({"repo": "", "path": e["path"], "line": r["start_line"], "character": r["start_col"],
+                              "kind": "declaration"})
     rng = random.Random(0)
-    code = [p for p in files if os.path.splitext(p)[1] in measure_lsp.LANGUAGE_ID]
+    code = source_files(files)
     for p in rng.sample(code, min(len(code), count)):
         try:
             n = (repo / p).read_bytes().count(b"\n")
@@ -116,13 +133,13 @@ async def _first_hovers(cmd: list[str], repo: Path, files: list[str], ready_time
         while time.perf_counter() < deadline and not (client.begun and client.begun <= client.ended):
             await asyncio.sleep(0.05)
         rng = random.Random(1)
-        code = [p for p in files if os.path.splitext(p)[1] in measure_lsp.LANGUAGE_ID]
+        code = source_files(files)
         lat: list[float] = []
         for p in rng.sample(code, min(count, len(code))):
             path = repo / p
             text = path.read_text(encoding="utf-8", errors="replace")
             client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(
-                path.as_uri(), measure_lsp.LANGUAGE_ID[path.suffix], 1, text)))
+                path.as_uri(), measure_lsp.LANGUAGE_ID.get(path.suffix, path.suffix.lstrip(".")), 1, text)))
             line = rng.randrange(max(text.count("\n"), 1))
             t = time.perf_counter()
             await asyncio.wait_for(client.text_document_hover_async(lsp.HoverParams(
@@ -139,26 +156,38 @@ async def _first_hovers(cmd: list[str], repo: Path, files: list[str], ready_time
 
 
 def measure(repo: Path, *, positions: int = 50, iterations: int = 5, timeout: float = 3600,
-            ready_timeout: float = 900, log: Any = print) -> dict[str, Any]:
+            ready_timeout: float = 900, log: Any = print, cache_dir: Path | None = None,
+            server_only: bool = False) -> dict[str, Any]:
+    """All figures; with `server_only` only the server's (hover, first hover, memory), on the index in
+    `cache_dir` (made, untimed, when it is missing or stale)."""
     repo = repo.resolve()
     files = repo_files(repo)
     out: dict[str, Any] = {"repo": str(repo), "head": git.head(repo), "files": len(files)}
-    log(f"[{repo.name}] {len(files)} files; baselines")
-    out["baselines"] = {"parse": parse_baseline(repo, files), "git_log": git_log_baseline(repo)}
+    if server_only:
+        out["server_only"] = True
     cmd = measure_index.lore_command()
     with tempfile.TemporaryDirectory(prefix="lore-bench-repo-") as tmp:
-        cache = Path(tmp) / "cache"
-        manifest: dict[str, Any] = {"totals": {"bytes": out["baselines"]["parse"]["bytes"]}}
-        log(f"[{repo.name}] lore index (cold, no-op, one file changed)")
-        idx = measure_index.measure(repo, manifest, out["baselines"], cache, timeout=timeout)
-        out["lore_index"] = idx
-        cold = idx.get("cold", {})
-        parse = out["baselines"]["parse"]
-        if cold.get("available") and parse.get("seconds"):
-            cold["ratio_to_parse_seconds"] = round((cold.get("seconds") or cold["wall_seconds"]) / parse["seconds"], 2)
+        # the cold run needs an empty folder: a given cache serves the server-only figures
+        cache = cache_dir.resolve() if cache_dir is not None and server_only else Path(tmp) / "cache"
+        manifest: dict[str, Any] = {}
+        if server_only:
+            log(f"[{repo.name}] {len(files)} files; lore index into {cache} (untimed)")
+            subprocess.run([*cmd, "index", str(repo), "--cache", str(cache)], capture_output=True, timeout=timeout,
+                           check=False)
+        else:
+            log(f"[{repo.name}] {len(files)} files; baselines")
+            out["baselines"] = {"parse": parse_baseline(repo, files), "git_log": git_log_baseline(repo)}
+            manifest["totals"] = {"bytes": out["baselines"]["parse"]["bytes"]}
+            log(f"[{repo.name}] lore index (cold, no-op, one file changed)")
+            idx = measure_index.measure(repo, manifest, out["baselines"], cache, timeout=timeout)
+            out["lore_index"] = idx
+            cold = idx.get("cold", {})
+            parse = out["baselines"]["parse"]
+            if cold.get("available") and parse.get("seconds"):
+                cold["ratio_to_parse_seconds"] = round((cold.get("seconds") or cold["wall_seconds"]) / parse["seconds"], 2)
         sites = positions_from_graph(cmd, repo, cache, files, positions)
         where = next((s for s in sites if s["kind"] != "random line"), sites[0] if sites else None)
-        if where is not None:
+        if where is not None and not server_only:
             target = f"{repo / where['path']}:{where['line'] + 1}"
             log(f"[{repo.name}] lore context {target}")
             out["context"] = {"at": target, **_median_run([*cmd, "context", target, "--cache", str(cache)], 5, 600)}
@@ -195,6 +224,8 @@ def table(r: dict[str, Any]) -> list[dict[str, Any]]:
         ("first hover in a file, p50 (ms)", r.get("first_hover", {}).get("p50_ms"), TARGETS["first_hover_p50_ms"], "ms"),
         ("server peak memory with children (MB)", lsp_.get("lore", {}).get("peak_rss_mb"), TARGETS["server_rss_mb"], "MB"),
     ]
+    if r.get("server_only"):  # the index and context rows were not measured
+        rows = [row for row in rows if "hover" in row[0] or "server" in row[0]]
     return [{"figure": f, "value": v, "target": t, "unit": u,
              "met": (isinstance(v, int | float) and t is not None and v <= t) if t is not None else None} for f, v, t, u in rows]
 
@@ -208,6 +239,9 @@ def markdown(results: list[dict[str, Any]]) -> str:
             tgt = f"≤ {row['target']} {row['unit']}".strip() if row["target"] is not None else "—"
             met = {True: "yes", False: "no", None: "—"}[row["met"]]
             lines.append(f"| {row['figure']} | {row['value'] if row['value'] is not None else 'n/a'} | {tgt} | {met} |")
+        if "baselines" not in r:  # server figures only
+            lines.append("")
+            continue
         p = r["baselines"]["parse"]
         lines += ["", f"Baselines: raw parse {p['files']} files, {p['bytes'] / 1e6:.1f} MB in {p['seconds']} s on {p['jobs']} "
                       f"cores; git log {r['baselines']['git_log']['commits']} commits in {r['baselines']['git_log']['seconds']} s.", ""]

@@ -1,5 +1,6 @@
 """The per-document pipeline: re-extract an open buffer into an overlay Snapshot and publish its
-diagnostics, debounced per document and computed on the worker pool, never on the event loop.
+diagnostics, debounced per document and computed on the document thread (never on the event loop, and
+never ahead of a hover on the request pool).
 
 A result is used only if the document is still at the version it was computed for and the base
 Snapshot has not been replaced meanwhile; otherwise a newer run is already on its way.
@@ -63,7 +64,7 @@ async def _run(server: LoreServer, uri: str, delay: float) -> None:
     if doc is None:
         return
     base = session.snapshot
-    snap, problem = await server.run_sync(overlay, base, doc, session.sandbox, session.file_budget)
+    snap, problem = await server.run_document(overlay, base, doc, session.sandbox, session.file_budget)
     if session.buffers.get(uri) is not doc or session.snapshot is not base:
         return
     if problem is not None:  # not read (over budget, or failed): nothing else runs on this text
@@ -76,13 +77,18 @@ async def _run(server: LoreServer, uri: str, delay: float) -> None:
     if not session.settings.features.diagnostics:
         server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         return
-    diags = await server.run_sync(_diagnostics, server, snap, doc)
-    found = await server.run_sync(breaking_result, server, base, snap, doc)
+    reading = server.prefetch.request(snap, doc.path)
+    if reading is not None:  # history diagnostics need the line history: read on the history thread
+        await asyncio.wrap_future(reading)
+        if session.buffers.get(uri) is not doc or session.snapshot is not base:
+            return
+    diags = await server.run_document(_diagnostics, server, snap, doc)
+    found = await server.run_document(breaking_result, server, base, snap, doc)
     if session.buffers.get(uri) is not doc:
         return
     if found is not None and session.snapshot is base:
         session.breaking[uri] = BreakingRun(base, found)
-        diags += await server.run_sync(_breaking_diagnostics, snap, found)
+        diags += await server.run_document(_breaking_diagnostics, snap, found)
     server.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=diags))
 
 
@@ -105,7 +111,7 @@ async def publish_note_files(server: LoreServer) -> None:
     if not session.settings.features.diagnostics:
         return
     try:
-        found = await server.run_sync(notes_feature.note_file_diagnostics, snap)
+        found = await server.run_document(notes_feature.note_file_diagnostics, snap)
     except Exception:  # noqa: BLE001
         log.exception("note-file diagnostics failed")
         return

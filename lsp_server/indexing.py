@@ -26,7 +26,7 @@ from indexers.engine import Engine
 from indexers.extract import wanted
 from indexers.store import CacheError, Store, folder_problem
 from indexers.workspace import RepoSpec, Workspace, WorkspaceError, discover
-from lsp_server import documents
+from lsp_server import documents, memory
 from lsp_server.convert import uri_to_path
 
 if TYPE_CHECKING:
@@ -211,10 +211,13 @@ class Background:
         if self.last_error.startswith("indexing failed"):
             self.last_error = ""
         self.server.session.set_snapshot(snap)
+        memory.after_publish()
         if snap.history is not None and hasattr(snap.history, "warm"):
             # history tables the first hovers would otherwise build: in the background, never awaited
             fut = self.server.index_pool.submit(snap.history.warm, snap)
             fut.add_done_callback(_log_failure)
+        for doc in self.server.session.buffers.values():  # the open files' line history, for their hovers
+            self.server.prefetch.request(snap, doc.path)
         files = report.as_json().get("files", {})
         self.last_summary = (f"{files.get('indexed', 0)} indexed, {files.get('unchanged', 0)} unchanged, "
                              f"{len(snap.links)} links")
@@ -243,7 +246,12 @@ class Background:
                     log.info("shards: %s", pulled.as_json())
                     for f in pulled.failed:
                         self.server.warn(f"{f['reason']}; {f['kept']}")
-        return engine.refresh(force=force, on_progress=on_progress, only=only)
+        snap, report = engine.refresh(force=force, on_progress=on_progress, only=only)
+        previous = self.server.session.snapshot.history
+        if snap.history is not previous and hasattr(snap.history, "adopt"):
+            snap.history.adopt(previous)  # line history already read stays, where no new commit touched it
+        memory.before_publish()
+        return snap, report
 
     async def _begin(self) -> str | None:
         caps = self.server.client_capabilities
@@ -301,7 +309,10 @@ class Background:
                 "cache": str(engine.store.root) if engine is not None else None,
                 "repos": repos, "not_indexed": list(snap.missing), "indexing": not self.idle.is_set(),
                 "runs": self.runs, "files": len(snap.files), "entities": len(snap.entities), "links": len(snap.links),
-                "last_index": self.last_summary, "last_error": self.last_error}
+                "last_index": self.last_summary, "last_error": self.last_error,
+                # line history read so far (files of the current index), and reads handed to the history thread
+                "history": {"files_read": getattr(snap.history, "reads", 0),
+                            "prefetched": self.server.prefetch.submitted}}
 
     # -- watching ------------------------------------------------------------------------------------
     async def watch(self) -> None:

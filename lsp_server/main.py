@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lore.query.render import SafeFormatter
-from lsp_server import access
+from lsp_server import access, memory
 from lsp_server.setup import build_server
 
 
@@ -61,6 +61,7 @@ def run(tcp: str | None = None, log_file: Path | None = None, token_file: Path |
     # pygls warns on every cancelled request the server already answered (VS Code cancels hovers as the
     # mouse moves): routine, not worth a warning in the user's log.
     logging.getLogger("pygls.protocol").setLevel(logging.ERROR)
+    memory.configure()
     server = build_server()
     try:
         if tcp:

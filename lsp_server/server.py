@@ -24,6 +24,7 @@ from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
 from lsp_server import access
+from lsp_server.prefetch import Prefetch
 from lsp_server.protocol import LoreProtocol
 from lsp_server.state import Session
 
@@ -108,10 +109,16 @@ class LoreServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(NAME, VERSION, protocol_cls=LoreProtocol)
         self.session = Session()
-        # Requests and per-document work (overlays, diagnostics) share a small pool; indexing has its own
+        # Requests have a small pool of their own; per-document work (overlays, diagnostics) runs on its own
+        # thread, so opening many files never queues a hover behind their diagnostics; indexing has its own
         # thread so a long index never delays a hover.
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lore-req")
+        self.doc_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lore-doc")
         self.index_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lore-index")
+        # Line history (git blame, fix regions) of open files is read here, never on the request pool: a
+        # blame of a long history takes seconds and a hover never waits for it (lsp_server/prefetch.py).
+        self.history_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lore-history")
+        self.prefetch = Prefetch(self.history_pool)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.pending_docs: dict[str, asyncio.Task[Any]] = {}  # uri -> its debounced document run
         self.background: Any = None  # lsp_server.indexing.Background, set on initialize
@@ -200,6 +207,10 @@ class LoreServer(LanguageServer):
         """Run a pure feature function on the request pool."""
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
+    async def run_document(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run per-document background work (overlay, diagnostics) on the document thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.doc_pool, fn, *args)
+
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Start a background task that is kept alive and whose failure is logged, never lost."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
@@ -224,3 +235,5 @@ class LoreServer(LanguageServer):
         self.session.shutdown()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.index_pool.shutdown(wait=False, cancel_futures=True)
+        self.history_pool.shutdown(wait=False, cancel_futures=True)
+        self.doc_pool.shutdown(wait=False, cancel_futures=True)

@@ -141,7 +141,8 @@ def register(server: LoreServer) -> None:
     @server.feature(t.TEXT_DOCUMENT_DID_OPEN)
     def on_open(ls: LoreServer, params: t.DidOpenTextDocumentParams) -> None:
         d = params.text_document
-        ls.session.open(d.uri, d.version, d.text)
+        doc = ls.session.open(d.uri, d.version, d.text)
+        ls.prefetch.request(ls.session.snapshot, doc.path)  # its line history, before the first hover
         documents.schedule(ls, d.uri)
 
     @server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
@@ -172,7 +173,9 @@ def register(server: LoreServer) -> None:
         if not ls.session.settings.features.hover:
             return None
         doc = ls.session.doc(params.text_document.uri)
-        return await ls.run_sync(hover.hover, ls.session.snapshot_for(doc.uri), doc, params.position, ls.session.settings)
+        snap = ls.session.snapshot_for(doc.uri)
+        ls.prefetch.request(snap, doc.path)  # line history not in memory yet: read for the next hover
+        return await ls.run_sync(hover.hover, snap, doc, params.position, ls.session.settings)
 
     @server.feature(t.TEXT_DOCUMENT_DEFINITION)
     @guarded([])

@@ -46,3 +46,19 @@ async def diagnostics(client: LanguageClient, path: Path, want: Callable[[list[t
             return diags
         assert time.monotonic() < deadline, f"diagnostics never matched; last: {diags}"
         await asyncio.sleep(0.05)
+
+
+async def hover_text(client: LanguageClient, path: Path, pos: tuple[int, int]) -> str:
+    res = await client.text_document_hover_async(t.HoverParams(t.TextDocumentIdentifier(path.as_uri()), t.Position(*pos)))
+    return res.contents.value if res is not None and isinstance(res.contents, t.MarkupContent) else ""
+
+
+async def hover_with_history(client: LanguageClient, path: Path, pos: tuple[int, int], timeout: float = 30.0) -> str:
+    """The hover once the file's line history is read: a hover never waits for git blame (the server reads
+    it in the background and the hover says so meanwhile), so the first one may come before it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = await hover_text(client, path, pos)
+        if "line history is being read" not in text or time.monotonic() > deadline:
+            return text
+        await asyncio.sleep(0.05)

@@ -40,6 +40,9 @@ def hover_at(shop: tuple[Snapshot, Path], rel: str, needle: str, word: str, max_
     path = root / rel
     lines = path.read_text().split("\n")
     line = next(i for i, text in enumerate(lines) if needle in text)
+    key = snap.locate(path)
+    assert key is not None
+    snap.history.prepare(*key)  # what the server's history thread does when the file is opened
     found = hover.hover(snap, Doc(path.as_uri(), path), t.Position(line, lines[line].index(word) + 1),
                         Settings(max_hover_notes=max_notes))
     assert found is not None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,6 +62,28 @@ class FileCoupling:
                if n >= min_support and n / total >= min_confidence and (exists is None or exists(other))]
         out.sort(key=lambda p: (-p.support, -p.confidence, p.other))
         return out[:limit]
+
+
+def coupled_files(path: str, touching: Iterable[Commit], *, max_files: int = MAX_FILES, min_support: int = 2,
+                  min_confidence: float = 0.3) -> list[FilePair]:
+    """`FileCoupling(every commit).with_file(path)` without a limit nor an existence filter, computed from
+    the commits that touched `path` alone (the per-path table of the history index gives them): no table
+    of every pair of files of the repository, which costs hundreds of MB on a long history."""
+    total = 0
+    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    for c in touching:
+        files = set(c.files)
+        if c.sha in seen or path not in files or len(files) > max_files:
+            continue
+        seen.add(c.sha)
+        total += 1
+        files.discard(path)
+        counts.update(files)
+    out = [FilePair(path, other, n, total, n / total) for other, n in counts.items()
+           if n >= min_support and n / total >= min_confidence]
+    out.sort(key=lambda p: (-p.support, -p.confidence, p.other))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

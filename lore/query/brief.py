@@ -38,6 +38,7 @@ RANK: dict[str, int] = {
     # details: the entity itself, copies, ownership, routine history
     "entity": 50, "copies": 50, "canonical": 50, "usage": 90,
     "service": 60, "owner": 60, "last_change": 70, "coupling": 75, "service_coupling": 75,
+    "history_pending": 95,  # the line history is still being read: said, last
 }
 RANK_UNKNOWN = 40
 HEADLINE_NAMES = 3  # names in the first line before "and N more"

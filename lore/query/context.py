@@ -152,14 +152,26 @@ def possible_section(snap: Snapshot, repo: str, path: str, line: int, col: int |
     """At a usage evidence could not resolve (several contracts of one name), the candidates: marked as
     possible, lower confidence, and not links."""
     notes = []
-    for lk in snap.possible:
-        if (lk.repo, lk.path) == (repo, path) and lk.range.contains(line, col):
+    for lk in _possible_in(snap, repo, path):
+        if lk.range.contains(line, col):
             e = snap.entity(lk.entity)
             where = cite(e.repo, e.path, e.range.start_line) if e is not None else ""
             notes.append(Note(f"possibly {lk.entity} (not a link, confidence {lk.confidence:.2f}): {lk.evidence}", where,
                               "possible", loc(e.repo, e.path, e.range) if e is not None else None,
                               data={"id": lk.entity, "role": lk.role}))
     return Section("contract", "Contract", tuple(notes), "No contract entity here.")
+
+
+def _possible_in(snap: Snapshot, repo: str, path: str) -> list[Link]:
+    """The possible links of one file, from a table built once per Snapshot (a hover never scans them all;
+    a Snapshot never changes, and an overlay is a new Snapshot without the table)."""
+    table = snap.__dict__.get("_possible_by_file")
+    if table is None:
+        table = {}
+        for lk in snap.possible:
+            table.setdefault((lk.repo, lk.path), []).append(lk)
+        snap.__dict__["_possible_by_file"] = table
+    return table.get((repo, path), [])  # type: ignore[no-any-return]
 
 
 def _at(e: Entity) -> str:
@@ -215,7 +227,15 @@ def link_groups(links: list[Link]) -> list[tuple[str, str, list[Link]]]:
 
 def unseen(snap: Snapshot) -> list[str]:
     """What Lore could not read, so that every list of providers or consumers is a lower bound: repos
-    not indexed, code in languages it reads no usages from, code files whose extraction failed."""
+    not indexed, code in languages it reads no usages from, code files whose extraction failed. Computed
+    once per Snapshot (it looks at every error)."""
+    known = snap.__dict__.get("_unseen")
+    if known is None:
+        known = snap.__dict__["_unseen"] = _unseen(snap)
+    return list(known)
+
+
+def _unseen(snap: Snapshot) -> list[str]:
     parts: list[str] = []
     if snap.missing:
         names = sorted({m.split(":", 1)[0] for m in snap.missing})
@@ -280,10 +300,14 @@ def _child_ids(snap: Snapshot, e: Entity) -> list[str]:
     return snap.children(e.id)
 
 
-def history_sections(snap: Snapshot, repo: str, path: str, first: int, last: int) -> list[Section]:
+def history_sections(snap: Snapshot, repo: str, path: str, first: int, last: int, *, wait: bool = True) -> list[Section]:
+    """History, markers, decisions and coupling. Without `wait` (the editor's hover) nothing waits for git:
+    what the history has not read yet is said to be pending."""
     if snap.history is None:
         return [Section("history", "History", (), "No history for this line.")]
     try:
+        if not wait:
+            return list(snap.history.sections(snap, repo, path, first, last, wait=False))
         return list(snap.history.sections(snap, repo, path, first, last))
     except Exception as exc:  # noqa: BLE001 - history must never break the rest of the context
         log.exception("history failed for %s/%s", repo, path)
@@ -291,9 +315,11 @@ def history_sections(snap: Snapshot, repo: str, path: str, first: int, last: int
 
 
 def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = None, end_line: int | None = None,
-            include: Callable[[str], bool] | None = None, *, text: str | None = None) -> Context:
+            include: Callable[[str], bool] | None = None, *, text: str | None = None, wait: bool = True) -> Context:
     """Everything Lore knows about a location (a 0-based line, optionally a column or a line range).
-    `text`: the file as the caller sees it (an editor buffer) when it differs from the working tree."""
+    `text`: the file as the caller sees it (an editor buffer) when it differs from the working tree.
+    `wait=False` (the hover): history not read yet is reported pending instead of read now (git blame can
+    take seconds on a long history); the server reads it in the background."""
     last = end_line if end_line is not None else line
     sections: list[Section] = [service_section(snap, repo, path)]
     ents, usage_links = entities_for_position(snap, repo, path, line, col)
@@ -306,7 +332,7 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
     from lore.query.ops import ops_section  # ops builds on this module's helpers (cite, lower_bound)
 
     sections.append(ops_section(snap, repo, path, line, col))
-    sections.extend(history_sections(snap, repo, path, line, last))
+    sections.extend(history_sections(snap, repo, path, line, last, wait=wait))
     sections = [mark_shard_notes(snap, sec) for sec in sections]
     ordered = sorted(sections, key=lambda s: (not (s.name == "notes" and urgent(s)),
                                                SECTION_ORDER.index(s.name) if s.name in SECTION_ORDER else 99))
@@ -314,17 +340,17 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
         ordered = [s for s in ordered if include(s.name)]
     problems = tuple(f"line {e.line + 1}: {e.reason}" if e.line is not None else e.reason
                      for e in snap.files[(repo, path)].errors) if (repo, path) in snap.files else ()
-    return Context(repo, path, line, col, tuple(ordered), tuple(e.id for e in ents), problems + history_problems(snap, repo, path))
+    return Context(repo, path, line, col, tuple(ordered), tuple(e.id for e in ents), problems + history_problems(snap, repo, path, wait=wait))
 
 
-def history_problems(snap: Snapshot, repo: str, path: str) -> tuple[str, ...]:
+def history_problems(snap: Snapshot, repo: str, path: str, *, wait: bool = True) -> tuple[str, ...]:
     """What the history behind this file lacks (shallow or partial clone, unreadable objects), each
     starting with "history: ": said, never passed off as "no history"."""
     problems = getattr(snap.history, "problems", None)
     if problems is None:
         return ()
     try:
-        return tuple(problems(repo, path))
+        return tuple(problems(repo, path) if wait else problems(repo, path, wait=False))
     except Exception:  # noqa: BLE001 - a problem report must not break the context
         log.exception("history problems failed for %s/%s", repo, path)
         return ()

@@ -33,7 +33,7 @@ def _selection(doc: Doc, rng: t.Range) -> tuple[int, int, int]:
 
 
 # History notes that are a reason to look at the lines' history (a routine last change is not).
-ROUTINE_HISTORY = frozenset({"last_change", "coupling", "service_coupling", "decision"})
+ROUTINE_HISTORY = frozenset({"last_change", "coupling", "service_coupling", "decision", "history_pending"})
 
 
 def code_actions(snap: Snapshot, doc: Doc, rng: t.Range, read_text: dict[str, str] | None = None,
@@ -79,7 +79,7 @@ def plural(n: int, word: str) -> str:
 
 def notable_history(snap: Snapshot, key: tuple[str, str], first: int, last: int) -> bool:
     """Whether the lines carry history worth a look: a workaround, hotfix, revert, ... or a marker."""
-    sections = query.history_sections(snap, key[0], key[1], first, last)
+    sections = query.history_sections(snap, key[0], key[1], first, last, wait=False)  # never waits for git blame
     return any(n.kind not in ROUTINE_HISTORY for sec in sections if sec.name in ("history", "markers") for n in sec.notes)
 
 

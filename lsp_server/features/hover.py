@@ -1,6 +1,7 @@
 """Hover: the system context at a position as `lore.query.brief` renders it (a headline, then one line per
 section, most important first; repository text escaped by `lore.query.render`), with file:// links for
-every cited location."""
+every cited location. A hover never waits for git: a file's line history is read in the background
+(`lsp_server.prefetch`) and shown from the next hover on."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from lsp_server.settings import Settings
 from lsp_server.state import Doc, locate
 
 # Notes that hold everywhere in a file; alone they do not deserve a hover on every identifier.
-QUIET_KINDS = frozenset({"service", "owner", "last_change", "pipeline"})
+QUIET_KINDS = frozenset({"service", "owner", "last_change", "pipeline", "history_pending"})
 
 
 def hover(snap: Snapshot, doc: Doc, position: t.Position, settings: Settings) -> t.Hover | None:
@@ -22,7 +23,8 @@ def hover(snap: Snapshot, doc: Doc, position: t.Position, settings: Settings) ->
     if key is None:
         return None
     line, col = clamp(position.line, position.character, doc.lines)
-    ctx = query.context(snap, key[0], key[1], line, col, text=doc.text)
+    # never waits for git: history the server has not read yet is pending (lsp_server/prefetch.py reads it)
+    ctx = query.context(snap, key[0], key[1], line, col, text=doc.text, wait=False)
     if not ctx.entity_ids and not any(n.kind not in QUIET_KINDS for s in ctx.sections for n in s.notes):
         return None
     text = render_brief(ctx, max_notes=settings.max_hover_notes, resolve=lambda loc: hover_link(snap, loc))
