@@ -26,6 +26,7 @@ from indexers.history.log import LogRecord, log
 from indexers.history.merges import bring_in
 from indexers.history.salvage import salvage
 from indexers.model import Commit, HistoryGaps
+from indexers.sources.gcpause import paused_gc
 
 
 def _is_ancestor(repo: str | Path, sha: str, head: str) -> bool:
@@ -141,7 +142,14 @@ def mine_update(repo_path: str | Path, since: str | None = None, *, rev: str = "
 
 def mine_history(repo_path: str | Path, since: str | None = None, *,
                  rev: str = "HEAD") -> tuple[list[Commit], bool, HistoryGaps]:
-    """`mine_update` plus what could not be read (shallow cut, missing objects), never fetched."""
+    """`mine_update` plus what could not be read (shallow cut, missing objects), never fetched. The cyclic
+    collector is paused meanwhile: tens of thousands of commits are built (nothing cyclic) beside what
+    the process already holds, which each allocation burst would make it rescan."""
+    with paused_gc():
+        return _mine_history(repo_path, since, rev)
+
+
+def _mine_history(repo_path: str | Path, since: str | None, rev: str) -> tuple[list[Commit], bool, HistoryGaps]:
     head = git.head(repo_path, rev)
     if head is None:
         return [], True, HistoryGaps()
