@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--server-only", action="store_true",
                     help="with --repo: only the server's figures (hover, first hover, memory), on the index in "
                          "--cache (made untimed when missing)")
+    ap.add_argument("--only", choices=["cold"], default=None,
+                    help="with --repo: only cold index ÷ raw parse and history mining ÷ git log (no server runs)")
     args = ap.parse_args(argv)
     if args.repo:
         return run_real(args)
@@ -124,13 +126,16 @@ def run_real(args: argparse.Namespace) -> int:
     if bad:
         print(f"lore bench: {bad[0]}: not a git checkout", file=sys.stderr)
         return 2
-    runs = [real_repo.measure(p, positions=args.positions or 50, iterations=args.iterations or 5,
-                              timeout=args.timeout, ready_timeout=args.ready_timeout or 900, log=log,
-                              cache_dir=args.cache, server_only=args.server_only) for p in args.repo]
+    if args.only == "cold":
+        runs = [real_repo.measure_cold(p, timeout=args.timeout, log=log) for p in args.repo]
+    else:
+        runs = [real_repo.measure(p, positions=args.positions or 50, iterations=args.iterations or 5,
+                                  timeout=args.timeout, ready_timeout=args.ready_timeout or 900, log=log,
+                                  cache_dir=args.cache, server_only=args.server_only) for p in args.repo]
     out = args.out or RESULTS / "real"
     out.mkdir(parents=True, exist_ok=True)
     doc = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": report.machine(), "repos": runs}
-    name = "-".join(p.resolve().name for p in args.repo) + ("-server" if args.server_only else "")
+    name = "-".join(p.resolve().name for p in args.repo) + ("-cold" if args.only else "-server" if args.server_only else "")
     (out / f"{name}.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
     text = f"# lore bench --repo ({doc['generated_at']})\n\n" + real_repo.markdown(runs)
     (out / f"{name}.md").write_text(text)

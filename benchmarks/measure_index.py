@@ -73,6 +73,16 @@ def _index(cmd: list[str], ws: Path, cache: Path, timeout: float) -> dict[str, A
     return out
 
 
+def index_once(cmd: list[str], ws: Path, cache: Path, timeout: float) -> dict[str, Any]:
+    """One `lore index --json` of `ws` into `cache`: wall time, peak RSS, the report's figures."""
+    return _index(cmd, ws, cache, timeout)
+
+
+def history_figure(timings: dict[str, Any] | None, git_log: dict[str, Any] | None) -> dict[str, Any]:
+    """History mining seconds (the report's history phases) and their ratio to `git log --name-only`."""
+    return _history(timings, git_log)
+
+
 def _pick_edit_target(ws: Path) -> Path | None:
     """A source file to edit for the incremental run: the first one, in a stable order."""
     repos = [ws] if (ws / ".git").exists() else sorted(p for p in ws.iterdir() if (p / ".git").exists())

@@ -155,6 +155,27 @@ async def _first_hovers(cmd: list[str], repo: Path, files: list[str], ready_time
             await asyncio.wait_for(client.stop(), 10)
 
 
+def measure_cold(repo: Path, *, timeout: float = 3600, log: Any = print) -> dict[str, Any]:
+    """Only the two extraction-side figures: cold `lore index` beside the raw parse, history mining beside
+    `git log --name-only` (into a fresh cache, removed afterwards)."""
+    repo = repo.resolve()
+    files = repo_files(repo)
+    out: dict[str, Any] = {"repo": str(repo), "head": git.head(repo), "files": len(files)}
+    log(f"[{repo.name}] {len(files)} files; baselines")
+    out["baselines"] = {"parse": parse_baseline(repo, files), "git_log": git_log_baseline(repo)}
+    cmd = measure_index.lore_command()
+    with tempfile.TemporaryDirectory(prefix="lore-bench-repo-") as tmp:
+        log(f"[{repo.name}] lore index (cold)")
+        cold = measure_index.index_once(cmd, repo, Path(tmp) / "cache", timeout)
+    parse = out["baselines"]["parse"]
+    if cold.get("available") and parse.get("seconds"):
+        cold["ratio_to_parse_seconds"] = round((cold.get("seconds") or cold["wall_seconds"]) / parse["seconds"], 2)
+    out["lore_index"] = {"available": cold.get("available", False), "cold": cold,
+                         "history": measure_index.history_figure(cold.get("timings"), out["baselines"]["git_log"])}
+    out["table"] = table(out)[:2]
+    return out
+
+
 def measure(repo: Path, *, positions: int = 50, iterations: int = 5, timeout: float = 3600,
             ready_timeout: float = 900, log: Any = print, cache_dir: Path | None = None,
             server_only: bool = False) -> dict[str, Any]:

@@ -24,6 +24,7 @@ _HASH_REF = re.compile(r"(?<![\w&/#.-])(?:([A-Za-z0-9][\w.-]*/[\w.-]+))?#(\d{1,7
 _GH_REF = re.compile(r"\b(?:GH|gh)-(\d{1,7})\b")
 _ADVISORY = re.compile(r"\b(CVE-\d{4}-\d{4,7}|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3})\b", re.IGNORECASE)
 _JIRA = re.compile(r"(?<![\w/.-])([A-Z][A-Z0-9]{1,9})-([1-9]\d{0,6})(?![\w-]|\.\d)")
+_JIRA_HINT = re.compile(r"[A-Z0-9]-[1-9]")  # in every `_JIRA` match; a plain character class scans fast
 _URL = re.compile(r"\bhttps?://[^\s<>()\"'`\[\]{}]+", re.IGNORECASE)
 _URL_TRAIL = ".,;:!?*"
 
@@ -35,6 +36,11 @@ def find_refs(text: str, limit: int = 12) -> list[str]:
     has_hash, has_dash, has_url = "#" in text, "-" in text, "://" in text
     if not (has_hash or has_dash or has_url):
         return []
+    # Words each pattern needs (advisories match in any case: tested on ASCII text only, see below).
+    low = text.lower() if has_dash and text.isascii() else None
+    has_gh = has_dash and ("GH-" in text or "gh-" in text)
+    has_advisory = has_dash and (low is None or "cve-" in low or "ghsa-" in low)
+    has_jira = has_dash and _JIRA_HINT.search(text) is not None
     for m in (_URL.finditer(text) if has_url else ()):
         url = m.group(0).rstrip(_URL_TRAIL)
         if len(url) > len("https://x"):
@@ -48,15 +54,15 @@ def find_refs(text: str, limit: int = 12) -> list[str]:
         if in_url(m.start()):
             continue
         found.append((m.start(), f"{m.group(1)}#{m.group(2)}" if m.group(1) else f"#{m.group(2)}"))
-    for m in (_GH_REF.finditer(text) if has_dash else ()):
+    for m in (_GH_REF.finditer(text) if has_gh else ()):
         if not in_url(m.start()):
             found.append((m.start(), f"#{m.group(1)}"))
     advisory_spans: list[tuple[int, int]] = []
-    for m in (_ADVISORY.finditer(text) if has_dash else ()):
+    for m in (_ADVISORY.finditer(text) if has_advisory else ()):
         if not in_url(m.start()):
             found.append((m.start(), m.group(1).upper()))
             advisory_spans.append(m.span())
-    for m in (_JIRA.finditer(text) if has_dash else ()):
+    for m in (_JIRA.finditer(text) if has_jira else ()):
         if in_url(m.start()) or any(a <= m.start() < b for a, b in advisory_spans):
             continue
         if m.group(1) in NOT_PROJECTS or m.group(1).startswith(("CVE", "GHSA")):

@@ -20,6 +20,7 @@ from indexers.copies import group as group_copies
 from indexers.linking import cross_file, link
 from indexers.model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
 from indexers.services import derive_services
+from indexers.sources.gcpause import paused_gc
 from indexers.workspace import locate_in
 
 if TYPE_CHECKING:
@@ -236,6 +237,17 @@ def _resolve_contracts(files: Sequence[FileFacts]) -> tuple[list[Entity], list[F
 def build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services: Any = None,
           commits: Mapping[str, Mapping[str, Commit]] | None = None, history: Any = None, generation: int = 0,
           extra_links: Sequence[Link] | None = None) -> Snapshot:
+    # The cyclic collector is paused: building allocates hundreds of thousands of acyclic objects
+    # (resolved entities, links, indexes) beside the workspace's facts, and each burst made it rescan
+    # every fact again: half of the build time on a repository of 7,000 contract files.
+    with paused_gc():
+        return _build(repos, files, services=services, commits=commits, history=history, generation=generation,
+                      extra_links=extra_links)
+
+
+def _build(repos: Mapping[str, RepoInfo], files: Iterable[FileFacts], *, services: Any,
+           commits: Mapping[str, Mapping[str, Commit]] | None, history: Any, generation: int,
+           extra_links: Sequence[Link] | None) -> Snapshot:
     files_list = [ff for ff in files]
     file_map = {(ff.repo, ff.path): ff for ff in files_list}
     entities, errors = _resolve_contracts(files_list)

@@ -55,4 +55,5 @@ def captures(lang: str, filename: str, node: Any) -> dict[str, list[Any]]:
 
 
 def text(node: Any) -> str:
-    return node.text.decode("utf-8", errors="replace") if node is not None and node.text is not None else ""
+    raw = node.text if node is not None else None  # `Node.text` copies the node's bytes: read it once
+    return raw.decode("utf-8", errors="replace") if raw is not None else ""

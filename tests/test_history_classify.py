@@ -518,3 +518,4 @@ def test_squash_bullet_is_a_mention() -> None:
     got = classify("Big refactor of the proxy layer (#900)", "* move files\n\n* work around a race in the pool shutdown"
                    "\n\n* rename types\n\n* update docs", GO)
     assert got.kinds == () and got.mentions == (("workaround", "* work around a race in the pool shutdown"),)
+

@@ -201,3 +201,34 @@ def test_merge_takes_kinds_of_what_it_brings_in(tmp_path: Path) -> None:
     assert by[feature].kinds == ()  # the title names the feature commit, not the clean-up with a Fixes: trailer
     assert by[fix].kinds == ("regression_fix",) and by[wip].kinds == ()  # it fixes a commit of its own branch
     assert by[forward].kinds == ()
+
+
+def test_commits_classified_while_git_writes_equal_those_classified_after(
+        shop: tuple[GitRepo, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most commits are classified as `git log` streams them; those naming another commit (a revert, a
+    `Fixes:` trailer, a quoted subject) wait for the whole history. Either way the result is what
+    classifying every commit after the read gives."""
+    repo, s = shop
+    s["fix"] = repo.commit(f"Fix the pool size\n\nFixes: {s['pool'][:12]} (\"Add connection pooling\")",
+                           {"cart/pool.go": "package cart\n// pool 2\n"})
+    s["quoted"] = repo.commit('Revert "Document the cart"', {"README.md": "# cart (draft)\n"})
+    streamed, complete, gaps = mine_history(repo.path)
+
+    from indexers.history import log as log_module
+    from indexers.history import mine as mine_module
+
+    plain = log_module.log
+    calls: list[object] = []
+
+    def log_without_stream(*args: object, each: object = None, **kw: object) -> object:
+        calls.append(each)
+        return plain(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mine_module, "log", log_without_stream)
+    after, complete2, gaps2 = mine_history(repo.path)
+    assert calls and calls[0] is not None  # the stream was asked for, and refused here
+    assert streamed == after and complete == complete2 and gaps == gaps2
+    by_sha = {c.sha: c for c in streamed}
+    assert by_sha[s["revert"]].reverts == s["pool"]
+    assert by_sha[s["fix"]].kinds == ("regression_fix",)
+    assert by_sha[s["quoted"]].reverts == s["side"]

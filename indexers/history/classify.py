@@ -224,7 +224,7 @@ _BORS_TITLE = re.compile(r"^(?P<n>\d+):[ \t]+(?P<title>\S.*)$", re.MULTILINE)
 # words, not the merge's.
 _SHORTLOG = re.compile(r"^(?:\s.*|\S.*\(\d+\):)$")
 # A markdown rule or an empty heading is layout, not a title (a request description that starts with `---`).
-_LAYOUT_LINE = re.compile(r"^\s*(?:[-=*_]{3,}|#+)?\s*$")
+_LAYOUT_LINE = re.compile(r"^\s*+(?:[-=*_]{3,}+|#++)?\s*$")  # possessive: linear on long blank runs
 # The branch a merge names: GitHub `Merge pull request #N from owner/branch`, git and GitLab `Merge branch 'x'`,
 # `Merge remote-tracking branch 'origin/x'`, homu `Auto merge of #N - owner:branch, r=...`, Bitbucket `Merged in x`.
 _BRANCH = re.compile(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -33,7 +33,9 @@ def _tokens(stream: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _chunks(proc_stdout: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    read = proc_stdout.read
+    """What git has written so far, as soon as it is there (`read1`): records are parsed (and classified,
+    see `log`'s `each`) while git goes on writing, instead of waiting for a full chunk."""
+    read = getattr(proc_stdout, "read1", proc_stdout.read)
     while True:
         chunk = read(size)
         if not chunk:
@@ -73,10 +75,14 @@ def _parse(tokens: Iterator[bytes]) -> Iterator[LogRecord]:
     current: LogRecord | None = None
     header: list[bytes] = []
     pending_paths = 0
+    paths: dict[bytes, str] = {}  # each path decoded and interned once (it recurs in many commits)
     for tok in tokens:
         if pending_paths:
             if current is not None and len(current.files) < MAX_FILES:
-                current.files.append(sys.intern(_path(tok)))  # shared with other commits and the manifest
+                path = paths.get(tok)
+                if path is None:
+                    path = paths[tok] = sys.intern(_path(tok))  # shared with other commits and the manifest
+                current.files.append(path)
             pending_paths -= 1
             continue
         if tok.startswith(b"\x1e") and not header:
@@ -102,15 +108,32 @@ def _parse(tokens: Iterator[bytes]) -> Iterator[LogRecord]:
         yield current
 
 
-def log(repo: str | Path, *args: str, stdin: IO[bytes] | None = None) -> tuple[list[LogRecord], str | None]:
+def _widen(pipe: IO[bytes]) -> None:
+    """Let git write ahead by up to 1 MiB while records are parsed (Linux; elsewhere the default pipe)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass
+
+
+def log(repo: str | Path, *args: str, stdin: IO[bytes] | None = None,
+        each: Callable[[LogRecord], None] | None = None) -> tuple[list[LogRecord], str | None]:
     """Run `git log <args>` with the record format; (records, None) when git finished, else (the records
-    it wrote before it stopped, git's reason)."""
+    it wrote before it stopped, git's reason). `each(record)` is called on every record as soon as it is
+    read, while git is still writing the next ones (a record is complete then)."""
     with tempfile.TemporaryFile() as err:
         proc = git.popen(repo, "log", "-z", "--encoding=UTF-8", "--no-textconv", "--no-ext-diff", "--no-color",
                          "--no-renames", "--name-status", f"--format={FORMAT}", *args, stderr=err, stdin=stdin)
         try:
             assert proc.stdout is not None
-            records = list(_parse(_tokens(_chunks(proc.stdout))))
+            _widen(proc.stdout)
+            records = []
+            for record in _parse(_tokens(_chunks(proc.stdout))):
+                records.append(record)
+                if each is not None:
+                    each(record)
         finally:
             if proc.stdout is not None:
                 proc.stdout.close()

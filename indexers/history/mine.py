@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from indexers import git
-from indexers.history.classify import KINDS, classify, is_advisory
+from indexers.history.classify import KINDS, Classification, classify, is_advisory
 from indexers.history.log import LogRecord, log
 from indexers.history.merges import bring_in
 from indexers.history.salvage import salvage
 from indexers.model import Commit, HistoryGaps
+from indexers.sources.gcpause import paused_gc
 
 
 def _is_ancestor(repo: str | Path, sha: str, head: str) -> bool:
@@ -36,13 +37,22 @@ def _is_ancestor(repo: str | Path, sha: str, head: str) -> bool:
         return False
 
 
-def _read(repo: str | Path, head: str, since: str | None) -> tuple[list[LogRecord], bool, HistoryGaps]:
+def _read(repo: str | Path, head: str, since: str | None,
+          each: Callable[[LogRecord], None] | None = None) -> tuple[list[LogRecord], bool, HistoryGaps]:
     """The log records of `since..head` (or all of `head`), whether that is the whole history, and what
     could not be read. One streaming `git log`; when git stops at a missing object, the readable history is
-    salvaged commit by commit (always whole then: a damaged clone is not trusted for an increment)."""
+    salvaged commit by commit (always whole then: a damaged clone is not trusted for an increment).
+    `each(record)` sees every record git writes as it is read (a shallow cut-off commit without files)."""
     shallow_cut = git.shallow_commits(repo)
     partial = git.is_partial(repo)
-    records, failed = log(repo, f"{since}..{head}" if since else head)
+
+    def seen(r: LogRecord) -> None:
+        if r.sha in shallow_cut:
+            r.files = []  # as below
+        if each is not None:
+            each(r)
+
+    records, failed = log(repo, f"{since}..{head}" if since else head, each=seen if each is not None else None)
     gaps = HistoryGaps(shallow=bool(shallow_cut), partial=partial)
     complete = not since
     if failed is not None:
@@ -62,6 +72,15 @@ def _read(repo: str | Path, head: str, since: str | None) -> tuple[list[LogRecor
         if oldest is not None:
             gaps = dataclasses.replace(gaps, boundary=oldest.sha, boundary_date=oldest.date)
     return records, complete, gaps
+
+
+class _Later(Exception):
+    """Raised by the resolvers given to a commit classified while the history is still being read: what
+    another commit is cannot be known yet, so that commit is classified once everything is read."""
+
+
+def _later(_text: str) -> str | None:
+    raise _Later
 
 
 class _Index:
@@ -123,14 +142,32 @@ def mine_update(repo_path: str | Path, since: str | None = None, *, rev: str = "
 
 def mine_history(repo_path: str | Path, since: str | None = None, *,
                  rev: str = "HEAD") -> tuple[list[Commit], bool, HistoryGaps]:
-    """`mine_update` plus what could not be read (shallow cut, missing objects), never fetched."""
+    """`mine_update` plus what could not be read (shallow cut, missing objects), never fetched. The cyclic
+    collector is paused meanwhile: tens of thousands of commits are built (nothing cyclic) beside what
+    the process already holds, which each allocation burst would make it rescan."""
+    with paused_gc():
+        return _mine_history(repo_path, since, rev)
+
+
+def _mine_history(repo_path: str | Path, since: str | None, rev: str) -> tuple[list[Commit], bool, HistoryGaps]:
     head = git.head(repo_path, rev)
     if head is None:
         return [], True, HistoryGaps()
     if since and since == head:
         return [], False, HistoryGaps()
     incremental = bool(since) and _is_ancestor(repo_path, str(since), head)
-    raws, complete, gaps = _read(repo_path, head, str(since) if incremental else None)
+    # Classified while git is still writing: all but the few commits whose message names another commit
+    # (those need the whole history to resolve, and are classified below).
+    early: dict[str, tuple[LogRecord, Classification]] = {}
+
+    def classify_early(r: LogRecord) -> None:
+        try:
+            early[r.sha] = (r, classify(r.subject, r.body, r.files, merge=len(r.parents) > 1, resolve=_later,
+                                        find_subject=_later))
+        except _Later:
+            pass
+
+    raws, complete, gaps = _read(repo_path, head, str(since) if incremental else None, classify_early)
     incremental = not complete
     index = _Index(repo_path, head, [r.sha for r in raws], complete=complete)
     by_subject: dict[str, list[int]] = {}
@@ -146,8 +183,12 @@ def mine_history(repo_path: str | Path, since: str | None = None, *,
                 return raws[later[0]].sha
             return index.by_subject(subject, f"{since}") if incremental else None
 
-        c = classify(r.subject, r.body, r.files, merge=len(r.parents) > 1, resolve=index,
-                     find_subject=earlier_with_subject)
+        got = early.get(r.sha)
+        if got is not None and got[0] is r:  # the same record (not one salvaged after git stopped)
+            c = got[1]
+        else:
+            c = classify(r.subject, r.body, r.files, merge=len(r.parents) > 1, resolve=index,
+                         find_subject=earlier_with_subject)
         if c.fixes:
             fixes[r.sha] = c.fixes
         out.append(Commit(sha=r.sha, date=r.date, author=r.author, subject=r.subject, kinds=c.kinds,

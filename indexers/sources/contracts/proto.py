@@ -588,7 +588,8 @@ class ProtoExtractor(Extractor):
         if len(src.data) > MAX_BYTES:
             return Partial(errors=[FileError(src.repo, src.path, f"file larger than {MAX_BYTES} bytes; not parsed")], language="proto")
         data, groups = _patch(src.data)
-        root = ts.parse("proto", data).root_node
+        # Unpatched, the tree is the file's own, shared with the other extractors reading it (markers).
+        root = (src.tree("proto") if data == src.data else ts.parse("proto", data)).root_node
         w = _Walk(src, data, groups, _brace_depths(data) if root.has_error else None)
         if root.has_error:
             _syntax_errors(w, root)

@@ -12,7 +12,9 @@ query time.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -96,21 +98,26 @@ class _Line:
         self.row, self.col, self.start, self.body = row, col, start, body
 
 
-def _comment_lines(src: SourceFile, node: Any) -> list[_Line]:
+Segment = tuple[int, int, int]  # one line of a comment: row, byte columns [a, b)
+
+
+def _segments(src: SourceFile, node: Any) -> list[Segment]:
     (r0, c0), (r1, c1) = tuple(node.start_point), tuple(node.end_point)
-    out: list[_Line] = []
     lines = src.line_bytes
-    for row in range(r0, min(r1, len(lines) - 1) + 1):
-        raw = lines[row]
-        a = c0 if row == r0 else 0
-        b = c1 if row == r1 else len(raw)
-        seg = raw[a:b].decode("utf-8", "replace")
-        lead = _LEAD.match(seg)
-        start = lead.end() if lead else 0
-        body = _trail(seg[start:])
-        col = len(raw[:a].decode("utf-8", "replace"))
-        out.append(_Line(row, col, col + start, body))
-    return out
+    return [(row, c0 if row == r0 else 0, c1 if row == r1 else len(lines[row]))
+            for row in range(r0, min(r1, len(lines) - 1) + 1)]
+
+
+def _line(src: SourceFile, seg: Segment) -> _Line:
+    """A comment line's text without its comment leader and closer, and where it starts."""
+    row, a, b = seg
+    raw = src.line_bytes[row]
+    text = raw[a:b].decode("utf-8", "replace")
+    lead = _LEAD.match(text)
+    start = lead.end() if lead else 0
+    body = _trail(text[start:])
+    col = len(raw[:a].decode("utf-8", "replace"))
+    return _Line(row, col, col + start, body)
 
 
 class MarkersExtractor(Extractor):
@@ -135,34 +142,72 @@ class MarkersExtractor(Extractor):
             nodes = [n for ns in QueryCursor(_query(lang)).captures(tree.root_node).values() for n in ns]
         except Exception as exc:  # noqa: BLE001 - a grammar problem must not lose the file's other facts
             return Partial(errors=[FileError(src.repo, src.path, f"markers: cannot parse comments ({exc})")])
-        comment_lines: list[list[_Line]] = [_comment_lines(src, n) for n in sorted(nodes, key=lambda n: n.start_byte)]
-        flat = [(i, ln) for i, block in enumerate(comment_lines) for ln in block]
+        ordered = sorted(nodes, key=lambda n: n.start_byte)
+        data = src.data
+        segs: dict[int, list[Segment]] = {}  # the lines of the i-th comment, computed where they are read
+        read: dict[tuple[int, int], _Line] = {}
+
+        def segments(i: int) -> list[Segment]:
+            got = segs.get(i)
+            if got is None:
+                got = segs[i] = _segments(src, ordered[i])
+            return got
+
+        def line_at(i: int, j: int) -> _Line:
+            got = read.get((i, j))
+            if got is None:
+                got = read[(i, j)] = _line(src, segments(i)[j])
+            return got
+
+        def following(i: int, j: int) -> Iterator[tuple[int, _Line]]:
+            """The comment lines after line j of comment i, in file order (across comments)."""
+            while i < len(ordered):
+                for k in range(j + 1, len(segments(i))):
+                    yield i, line_at(i, k)
+                i, j = i + 1, -1
+
         markers: list[Marker] = []
-        for pos, (block, line) in enumerate(flat):
-            found = _find(line.body)
-            if found is None:
+        for block, node in enumerate(ordered):
+            # Every marker names a `_PREFILTER` word in ASCII letters: a comment, or a line of it, without
+            # one holds no marker (and is read only as another marker's continuation).
+            if not _PREFILTER.search(data, node.start_byte, node.end_byte):
                 continue
-            offset, kind = found
-            text = line.body[offset:].strip()
-            prev_row, prev_block = line.row, block
-            for nblock, nxt in flat[pos + 1: pos + 1 + _CONTINUATION_LINES]:
-                # a continuation: the same block comment, or the next line comment indented past the marker's
-                indented = nxt.col == line.col and nxt.start - nxt.col > line.start - line.col
-                adjacent = nxt.row == prev_row + 1 and (nblock == prev_block or indented)
-                if not adjacent or not nxt.body.strip() or _find(nxt.body) is not None:
+            for j, (row, a, b) in enumerate(segments(block)):
+                if not _PREFILTER.search(src.line_bytes[row], a, b):
+                    continue
+                line = line_at(block, j)
+                found = _find(line.body)
+                if found is None:
+                    continue
+                markers.append(_marker(src, line, found, block, following(block, j)))
+                if len(markers) >= MAX_MARKERS:
                     break
-                text = f"{text} {nxt.body.strip()}"
-                prev_row, prev_block = nxt.row, nblock
-            text = text[:MAX_TEXT]
-            start = line.start + offset
-            end = line.start + len(line.body)
-            refs = find_refs(text, limit=1)
-            markers.append(Marker(kind=kind, text=text, repo=src.repo, path=src.path,
-                                  range=Span(line.row, src.col_from_char(line.row, start), line.row,
-                                             src.col_from_char(line.row, end)), ref=refs[0] if refs else ""))
             if len(markers) >= MAX_MARKERS:
                 break
         return Partial(markers=markers, language=lang)
+
+
+def _marker(src: SourceFile, line: _Line, found: tuple[int, str], block: int,
+            following: Iterator[tuple[int, _Line]]) -> Marker:
+    """The marker found on `line` (comment `block`), its text continued over the lines that follow."""
+    offset, kind = found
+    text = line.body[offset:].strip()
+    prev_row, prev_block = line.row, block
+    for nblock, nxt in itertools.islice(following, _CONTINUATION_LINES):
+        # a continuation: the same block comment, or the next line comment indented past the marker's
+        indented = nxt.col == line.col and nxt.start - nxt.col > line.start - line.col
+        adjacent = nxt.row == prev_row + 1 and (nblock == prev_block or indented)
+        if not adjacent or not nxt.body.strip() or _find(nxt.body) is not None:
+            break
+        text = f"{text} {nxt.body.strip()}"
+        prev_row, prev_block = nxt.row, nblock
+    text = text[:MAX_TEXT]
+    start = line.start + offset
+    end = line.start + len(line.body)
+    refs = find_refs(text, limit=1)
+    return Marker(kind=kind, text=text, repo=src.repo, path=src.path,
+                  range=Span(line.row, src.col_from_char(line.row, start), line.row, src.col_from_char(line.row, end)),
+                  ref=refs[0] if refs else "")
 
 
 EXTRACTORS: list[Extractor] = [MarkersExtractor()]
