@@ -57,6 +57,24 @@ def resolve_git_dir(path: str) -> str:
 def has_commit(git_dir: str, sha: str) -> bool:
     return git(git_dir, "cat-file", "-t", sha, check=False).strip() == "commit"
 
+def git_dirs(args: list[str], corpora: list[dict]) -> dict[str, str] | None:
+    """{corpus name: git dir} from `NAME=GIT_DIR` or a bare GIT_DIR (matched by the pinned commit it holds);
+    None after saying which argument could not be told apart."""
+    by_name = {c["name"]: c for c in corpora}
+    dirs: dict[str, str] = {}
+    for arg in args:
+        name, sep, path = arg.partition("=")
+        if sep and name in by_name:
+            dirs[name] = resolve_git_dir(path)
+            continue
+        git_dir = resolve_git_dir(arg)
+        match = [c["name"] for c in corpora if has_commit(git_dir, c["commit"])]
+        if len(match) != 1:
+            print(f"cannot tell which corpus {arg} is (holds the pinned commit of {match or 'none'})", file=sys.stderr)
+            return None
+        dirs[match[0]] = git_dir
+    return dirs
+
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
@@ -129,22 +147,12 @@ def check_corpus(corpus: dict, git_dir: str, problems: list[str]) -> tuple[Count
 
 def main(argv: list[str]) -> int:
     corpora = json.loads((HERE / "corpora.json").read_text(encoding="utf-8"))
-    by_name = {c["name"]: c for c in corpora}
     if not argv or any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return 2 if not argv else 0
-    dirs: dict[str, str] = {}
-    for arg in argv:
-        name, sep, path = arg.partition("=")
-        if sep and name in by_name:
-            dirs[name] = resolve_git_dir(path)
-            continue
-        git_dir = resolve_git_dir(arg)
-        match = [c["name"] for c in corpora if has_commit(git_dir, c["commit"])]
-        if len(match) != 1:
-            print(f"cannot tell which corpus {arg} is (holds the pinned commit of {match or 'none'})", file=sys.stderr)
-            return 2
-        dirs[match[0]] = git_dir
+    dirs = git_dirs(argv, corpora)
+    if dirs is None:
+        return 2
     problems: list[str] = []
     totals: Counter = Counter()
     print(f"{'corpus':<9} {'n':>4} " + " ".join(f"{c:>14}" for c in CLASSES) + "   random keyword structure  kw-negatives")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.history.check_labels import has_commit, resolve_git_dir
+from benchmarks.history.check_labels import git_dirs, has_commit
 from indexers.history.mine import mine
 from indexers.model import Commit
 
@@ -176,24 +176,14 @@ def _write(results: list[CorpusResult], corpora: list[dict], seconds: float) -> 
 
 def main(argv: list[str]) -> int:
     corpora = json.loads((HERE / "corpora.json").read_text(encoding="utf-8"))
-    by_name = {c["name"]: c for c in corpora}
     flags = {a for a in argv if a.startswith("--")}
     args = [a for a in argv if not a.startswith("--")]
     if not args or "--help" in flags or flags - {"--errors", "--write", "--help"}:
         print(__doc__)
         return 0 if "--help" in flags else 2
-    dirs: dict[str, str] = {}
-    for arg in args:
-        name, sep, path = arg.partition("=")
-        if sep and name in by_name:
-            dirs[name] = resolve_git_dir(path)
-            continue
-        git_dir = resolve_git_dir(arg)
-        match = [c["name"] for c in corpora if has_commit(git_dir, c["commit"])]
-        if len(match) != 1:
-            print(f"cannot tell which corpus {arg} is (holds the pinned commit of {match or 'none'})", file=sys.stderr)
-            return 2
-        dirs[match[0]] = git_dir
+    dirs = git_dirs(args, corpora)
+    if dirs is None:
+        return 2
     t0 = time.perf_counter()
     results = []
     for corpus in corpora:
