@@ -77,6 +77,19 @@ local function hover_text(client, bufnr)
   return contents and (contents.value or contents) or ''
 end
 
+-- The first hover on a line may come before the file's line history is read (the server never makes a hover
+-- wait for git): it says so, and a person hovers again. So does this.
+local PENDING = 'line history is being read'
+local function hover_settled(client, bufnr)
+  local text = hover_text(client, bufnr)
+  local deadline = vim.uv.hrtime() + 30e9
+  while text:find(PENDING, 1, true) and vim.uv.hrtime() < deadline do
+    vim.wait(250)
+    text = hover_text(client, bufnr)
+  end
+  return text
+end
+
 local ui_chan = (vim.api.nvim_list_uis()[1] or {}).chan
 local function screenshot(name)
   if not ui_chan or not os.getenv('LORE_SHOTS') then
@@ -189,6 +202,7 @@ local function main()
 
   -- the hover as Neovim shows it (vim.lsp.buf.hover: a markdown float), on the hotfixed GetCart call
   cursor_on(buf, 19, 'GetCart')
+  hover_settled(client, buf) -- the line's history read, so the float shows it
   vim.cmd('normal K') -- as a person does: the plugin maps K to the hover with its float options
   local float_text
   wait(15000, function()
@@ -274,7 +288,7 @@ local function main()
   end
   assert(lnum, 'const maxItems = 500 not found in cart.go')
   cursor_on(go, lnum, 'maxItems')
-  local go_hover = hover_text(client, go)
+  local go_hover = hover_settled(client, go)
   result.hover_workaround = go_hover
   check('hover on the workaround line', go_hover:find('Work around Redis timeout on large carts', 1, true) ~= nil, go_hover)
   vim.api.nvim_buf_set_lines(go, lnum - 1, lnum, true, { 'const maxItems = 1000' })

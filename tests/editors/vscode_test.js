@@ -172,10 +172,22 @@ async function command(page, title) {
     // hover over the hotfixed GetCart call on line 19: the first line, then one line per section
     const getCart = await wordBox(page, 'return self._stub.GetCart(', 'GetCart');
     if (!getCart) throw new Error('GetCart not rendered on screen');
-    await page.mouse.move(getCart.x + 2, getCart.y + getCart.height / 2);
-    await page.mouse.move(getCart.x + getCart.width / 2, getCart.y + getCart.height / 2, { steps: 5 });
     const hover2 = page.locator('.monaco-hover:not(.hidden) .rendered-markdown').filter({ hasText: 'Hotfix' }).first();
-    await hover2.waitFor({ state: 'visible', timeout: 20000 });
+    // The first hover may come before the file's line history is read (the server never makes a hover wait for
+    // git; it says so): as a person does, move away and hover again.
+    for (let attempt = 0; ; attempt++) {
+      await page.mouse.move(getCart.x + 2, getCart.y + getCart.height / 2);
+      await page.mouse.move(getCart.x + getCart.width / 2, getCart.y + getCart.height / 2, { steps: 5 });
+      try {
+        await hover2.waitFor({ state: 'visible', timeout: attempt < 3 ? 8000 : 20000 });
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await page.mouse.move(5, 5);
+        await page.keyboard.press('Escape');
+        await page.waitForTimeout(1000);
+      }
+    }
     result.hover_get_cart = await page.locator('.monaco-hover:not(.hidden)').first().innerText();
     const all = result.hover_get_cart.split('\n').filter((l) => l.trim());
     const hoverLines = all.slice(Math.max(0, all.findIndex((l) => l.startsWith('rpc GetCart'))));
