@@ -19,6 +19,7 @@ from typing import Any
 from benchmarks import measure_proc
 
 COMMENT = {".go": "//", ".ts": "//", ".java": "//", ".cs": "//", ".py": "#"}
+CONTRACT_COMMENT = {".proto": "//", ".graphql": "#"}  # edited when a repository holds no code file (contracts only)
 
 
 def lore_command() -> list[str]:
@@ -84,14 +85,16 @@ def history_figure(timings: dict[str, Any] | None, git_log: dict[str, Any] | Non
 
 
 def _pick_edit_target(ws: Path) -> Path | None:
-    """A source file to edit for the incremental run: the first one, in a stable order."""
+    """A source file to edit for the incremental run: the first one, in a stable order; in a repository of
+    contracts only, the first contract file."""
     repos = [ws] if (ws / ".git").exists() else sorted(p for p in ws.iterdir() if (p / ".git").exists())
-    for repo in repos:
-        for root, dirs, names in os.walk(repo):
-            dirs[:] = sorted(d for d in dirs if d != ".git")
-            for n in sorted(names):
-                if os.path.splitext(n)[1] in COMMENT:
-                    return Path(root) / n
+    for kinds in (COMMENT, CONTRACT_COMMENT):
+        for repo in repos:
+            for root, dirs, names in os.walk(repo):
+                dirs[:] = sorted(d for d in dirs if d != ".git")
+                for n in sorted(names):
+                    if os.path.splitext(n)[1] in kinds:
+                        return Path(root) / n
     return None
 
 
@@ -139,7 +142,7 @@ def measure(ws: Path, manifest: dict[str, Any], baselines: dict[str, Any], cache
     else:
         original, st = target.read_bytes(), target.stat()
         try:
-            target.write_bytes(original + f"\n{COMMENT[target.suffix]} benchmark edit\n".encode())
+            target.write_bytes(original + f"\n{({**COMMENT, **CONTRACT_COMMENT})[target.suffix]} benchmark edit\n".encode())
             result["incremental"] = _index(cmd, ws, cache, timeout)
             result["incremental"]["edited"] = str(target.relative_to(ws))
         finally:
