@@ -19,6 +19,7 @@ from typing import Any
 from indexers import ts
 from indexers.sources.code.ctx import Ctx
 from indexers.sources.code.facts import arg_list, flat, unwrap
+from indexers.sources.code.http_emit import kwarg
 from indexers.sources.code.strings import DYN, join_paths, string_text
 
 # Calls on a router that return a router with the same prefix (gorilla Subrouter, chi With, ASP.NET group
@@ -35,18 +36,6 @@ class Group:
     prefix: str = ""
     versions: list[str] = field(default_factory=list)
     router: bool = False  # a router object (mountable elsewhere), not the application itself
-
-
-def _kw(args: list[Any], name: str) -> Any:
-    for a in args:
-        if a.type == "keyword_argument" and ts.text(a.child_by_field_name("name")) == name:
-            return a.child_by_field_name("value")
-        if a.type == "object":
-            for p in a.named_children:
-                k = p.child_by_field_name("key")
-                if k is not None and ts.text(k).strip("'\"") == name:
-                    return p.child_by_field_name("value")
-    return None
 
 
 def _chain(node: Any) -> list[tuple[str, Any, list[Any]]]:
@@ -109,7 +98,7 @@ def groups(ctx: Ctx) -> dict[str, Group]:
                 parent = name.rsplit(".", 1)[-1]
                 continue
             if name.rsplit(".", 1)[-1] in ("APIRouter", "Blueprint"):  # FastAPI, Flask
-                arg = _kw(args, "prefix" if name.endswith("APIRouter") else "url_prefix")
+                arg = kwarg(args, "prefix" if name.endswith("APIRouter") else "url_prefix")
                 lit = _lit(arg) if arg is not None else ""
                 if lit is None:
                     break
@@ -127,7 +116,7 @@ def groups(ctx: Ctx) -> dict[str, Group]:
                     g.versions.append(v)
                 hit = True
             elif _ROUTER_MAKERS.search(name.replace("new ", "")) and i == len(chain) - 1:
-                pre = _kw(args, "prefix")  # Koa: new Router({prefix: "/x"})
+                pre = kwarg(args, "prefix")  # Koa: new Router({prefix: "/x"})
                 lit = _lit(pre) if pre is not None else ""
                 if lit is None:
                     break
@@ -224,7 +213,7 @@ def mounts(ctx: Ctx, calls: list[Any]) -> dict[str, str]:
         if ctx.family == "javascript" and meth in ("use", "route") and len(pos) >= 2:
             prefix, target = _lit(pos[0]), unwrap(pos[-1])
         elif ctx.family == "python" and meth in ("include_router", "register_blueprint") and pos:
-            prefix, target = _lit(_kw(args, "prefix") or _kw(args, "url_prefix")), pos[0]
+            prefix, target = _lit(kwarg(args, "prefix") or kwarg(args, "url_prefix")), pos[0]
             prefix = prefix if prefix is not None else ""
         else:
             continue
