@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig
 
+from tests.cli_helpers import lore
 from tests.gitrepo import GitRepo
 from tests.lsp_helpers import diagnostics, open_doc, until
 
@@ -87,15 +87,6 @@ def load(user_id: str):
     return cart
 """
 
-CLI = [sys.executable, "-m", "lore"]
-
-
-def lore(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "LORE_CACHE": str(tmp_path / "cache")})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"lore {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def graph(tmp_path: Path, ws: Path) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,9 @@ import pytest
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig
 
+from tests.cli_helpers import lore
 from tests.lsp_helpers import change_doc, diagnostics, open_doc, until
 from tests.ops_system import ALERTS, CHECKOUT_API, CHECKOUT_METRICS, LINES, build, line_of
-
-CLI = [sys.executable, "-m", "lore"]
-
-
-def lore(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "LORE_CACHE": str(tmp_path / "cache")})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"lore {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 def ops_notes(tmp_path: Path, ws: Path, where: str) -> list[dict[str, Any]]:
