@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from indexers.model import to_plain
+from indexers.snapshot import Snapshot
 from indexers.workspace import RepoSpec, Workspace, WorkspaceError
 from lore.cli.output import echo
 from lore.query.context import with_line_base
@@ -46,7 +47,9 @@ def compact_json(report: ChangeReport) -> str:
     return report_json(report, None)
 
 
-def context_diff(path: Path, base: str, cache_dir: Path | None, as_json: bool, max_chars: int | None = None) -> None:
+def open_change(path: Path, cache_dir: Path | None) -> tuple[Workspace, list[tuple[RepoSpec, tuple[str, ...]]], Snapshot]:
+    """The workspace holding PATH, the repos (and paths) a change is read from, and a fresh Snapshot; the
+    index's messages on stderr. `lore context --diff` and `lore review` both start here."""
     from lore.cli.main import open_engine
 
     if not path.exists():
@@ -56,6 +59,11 @@ def context_diff(path: Path, base: str, cache_dir: Path | None, as_json: bool, m
     snap, report = engine.refresh()
     for msg in report.messages:
         echo(f"lore: {msg}", err=True)
+    return ws, scopes, snap
+
+
+def context_diff(path: Path, base: str, cache_dir: Path | None, as_json: bool, max_chars: int | None = None) -> None:
+    ws, scopes, snap = open_change(path, cache_dir)
     try:
         found = build_report(snap, ws, scopes, base)
     except ReviewError as exc:

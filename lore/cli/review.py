@@ -17,6 +17,7 @@ import click
 
 from indexers.workspace import WorkspaceError
 from lore.cli.errors import friendly
+from lore.cli.output import echo
 from lore.review.links import MODES, LinkError, links
 from lore.review.markdown import GITHUB_LIMIT, MARKER, render_markdown
 from lore.review.post import PostError, github_target, gitlab_target, post
@@ -45,18 +46,12 @@ from lore.review.report import ReviewError, build_report, fit
 def review(path: Path, base_ref: str | None, cache_dir: Path | None, max_chars: int, link_mode: str, link_template: str | None,
            output: Path | None, post_to: str | None, pr: int | None, marker: str) -> None:
     """The context of a change (PATH: a workspace, repo, folder or file) as a pull-request comment."""
-    from lore.cli.context_diff import scopes_for
-    from lore.cli.main import LoreUsageError, open_engine
+    from lore.cli.context_diff import open_change
+    from lore.cli.main import LoreUsageError
 
     if not (marker.startswith("<!--") and marker.endswith("-->") and "\n" not in marker and "--" not in marker[4:-3]):
         raise LoreUsageError("--marker must be one HTML comment, e.g. '<!-- lore-review -->'")
-    if not path.exists():
-        raise WorkspaceError(f"{path}: no such file or folder")
-    ws, engine = open_engine(path, cache_dir)
-    scopes = scopes_for(ws, path)
-    snap, report = engine.refresh()
-    for msg in report.messages:
-        click.echo(f"lore: {msg}", err=True)
+    ws, scopes, snap = open_change(path, cache_dir)
     try:
         found = build_report(snap, ws, scopes, f"{base_ref}..." if base_ref else "")
         heads = {name: (info.head or "") for name, info in snap.repos.items()}
@@ -74,12 +69,12 @@ def review(path: Path, base_ref: str | None, cache_dir: Path | None, max_chars: 
         except OSError as exc:
             raise LoreUsageError(f"--output {output}: {exc.strerror or exc}") from exc
     elif post_to is None:
-        click.echo(body, nl=False)
+        echo(body, nl=False)
     if post_to is not None:
         try:
             where = github_target(os.environ, pr) if post_to == "github" else gitlab_target(os.environ, pr)
             done = post(where, body, marker, empty=not found.hunks)
         except PostError as exc:
-            click.echo(f"lore: {exc}", err=True)
+            echo(f"lore: {exc}", err=True)
             sys.exit(2 if exc.usage else 1)
-        click.echo(f"lore: review comment {done}", err=True)
+        echo(f"lore: review comment {done}", err=True)
