@@ -20,6 +20,7 @@ from benchmarks import measure_proc
 
 COMMENT = {".go": "//", ".ts": "//", ".java": "//", ".cs": "//", ".py": "#"}
 CONTRACT_COMMENT = {".proto": "//", ".graphql": "#"}  # edited when a repository holds no code file (contracts only)
+EDIT_COMMENT = {**COMMENT, **CONTRACT_COMMENT}
 
 
 def lore_command() -> list[str]:
@@ -142,7 +143,7 @@ def measure(ws: Path, manifest: dict[str, Any], baselines: dict[str, Any], cache
     else:
         original, st = target.read_bytes(), target.stat()
         try:
-            target.write_bytes(original + f"\n{({**COMMENT, **CONTRACT_COMMENT})[target.suffix]} benchmark edit\n".encode())
+            target.write_bytes(original + f"\n{EDIT_COMMENT[target.suffix]} benchmark edit\n".encode())
             result["incremental"] = _index(cmd, ws, cache, timeout)
             result["incremental"]["edited"] = str(target.relative_to(ws))
         finally:
