@@ -127,7 +127,7 @@ class Engine:
             from indexers.history.index import HistoryIndex
 
             roots = {name: info.root for name, info in repos.items() if info.root is not None}
-            view = HistoryIndex(roots, commits, self.store.namespace("blame"), gaps)
+            view = HistoryIndex(roots, commits, self.store.namespace("blame"), gaps, one_shot=True)
             persist.seed_history(self.store, self.ws, run, view)
             return view
 

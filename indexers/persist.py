@@ -3,24 +3,30 @@
 After every full run the engine saves what queries read (`save`), beside the run's summary
 (`indexers.summary`):
 
-- per repo, `("q", <workspace root>, repo)`: the entity declarations in the repo's files, the links and
-  possible links whose site is in it (each with its place in the Snapshot's order), the repo's team
-  notes and `ops.*` usages, which of its files have usages or markers, and the content hash and version
-  key of every file's facts;
+- per repo, `("q", <workspace root>, repo)`: the repo's team notes and `ops.*` usages, which of its
+  files have usages or markers, and the content hash and version key of every file's facts;
+- entity buckets, `("qe", <workspace root>, b)`: per entity id (of a group of relatives, `group_of`),
+  its declarations and place in the Snapshot's order, the links to it and its children's ids;
+- file buckets, `("qf", <workspace root>, b)`: per file, the entities it declares, the links and
+  possible links whose site is in it (each with its place in the Snapshot's order);
 - per workspace, `("qw", <workspace root>)`: the repos, what is missing, services, copies, conflicts,
-  decisions and errors (small), and the order of entity ids.
+  decisions and errors (small), and the number of buckets (about a thousand entities and links each).
 
-Every record carries the run id of the summary written with it, so a load takes all of one run or
-nothing. `load` rebuilds the Snapshot from them with the same entities, links and indexes as the run
-built; the facts of a file (`files`, `usages_by_file`, `markers_by_file`) are read on first use from the
-content-addressed fact record the saved hash names, so a query reads only the files it looks at. History
+Every record carries the run id of the summary written with it, and the workspace record is written
+last in the same transaction, so a load takes all of one run or nothing. `load` reads the small records
+only: a lookup (an entity by id, the links to it, a file's declarations and links) reads the one bucket
+that holds it, and iterating a table reads them all, so the Snapshot answers exactly what the run built
+while `lore context` on 276k entities reads a few thousand. The facts of a file (`files`,
+`usages_by_file`, `markers_by_file`) are read on first use from the content-addressed fact record the
+saved hash names, so a query reads only the files it looks at. History
 is the engine's usual lazy view over each repo's stored history record. Records are signed like every
 cache record (indexers.store): nothing unsigned is ever unpickled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from indexers.model import Commit, Entity, FileFacts, HistoryGaps, Link
@@ -28,11 +34,14 @@ from indexers.snapshot import FileKey, RepoInfo, Snapshot
 from indexers.store import CacheError, FileState, Store
 from indexers.workspace import Workspace
 
-VERSION = 1
+VERSION = 2
+MAX_BUCKETS = 1024
+PER_BUCKET = 1000  # entities and links per bucket record, about: a query reads a few buckets, never all
 
 
 class MissingRecord(LookupError):
-    """A fact record the saved Snapshot names is gone from the cache (the caller indexes instead)."""
+    """A record the saved Snapshot names is gone from the cache or of another run (the caller indexes
+    instead)."""
 
 
 def ws_key(ws: Workspace) -> tuple[str, str]:
@@ -43,26 +52,95 @@ def repo_key(ws: Workspace, repo: str) -> tuple[str, str, str]:
     return ("q", str(ws.root), repo)
 
 
+def bucket_key(ws: Workspace, kind: str, n: int) -> tuple[str, str, int]:
+    return (kind, str(ws.root), n)
+
+
+def group_of(ident: str) -> str:
+    """The part of an entity id its relatives share, so that a contract and the entities a query reads
+    with it (a message's fields, a service's rpcs, an API's operations and schemas) land in one bucket:
+    `proto:` up to the first capitalised name (the message or service), `openapi:` the API, else the
+    first dotted name. Any deterministic answer is correct; this one keeps reads few."""
+    kind, sep, rest = ident.partition(":")
+    if not sep:
+        return ident
+    if kind == "proto":
+        names = rest.split(".")
+        for i, name in enumerate(names):
+            if name[:1].isupper():
+                return "proto:" + ".".join(names[: i + 1])
+        return ident
+    if kind == "openapi":
+        return "openapi:" + rest.partition(":")[0]
+    return kind + ":" + rest.partition(".")[0]
+
+
+def _hash(text: str, n: int) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass")) % n
+
+
+def entity_bucket(ident: str, n: int) -> int:
+    return _hash(group_of(ident), n)
+
+
+def file_bucket(key: FileKey, n: int) -> int:
+    return _hash(key[0] + "\0" + key[1], n)
+
+
+def bucket_count(items: int) -> int:
+    return max(1, min(MAX_BUCKETS, items // PER_BUCKET + 1))
+
+
 def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mapping[str, dict[str, FileState]]) -> None:
-    """Write the records of `snap` (built from `manifests`) for run `run`. Raises CacheError."""
-    rank = {ident: i for i, ident in enumerate(snap.entities)}
+    """Write the records of `snap` (built from `manifests`) for run `run`, in one transaction. Raises
+    CacheError."""
     parts: dict[str, dict[str, Any]] = {}
     for name in snap.repos:
         manifest = manifests.get(name)
         if manifest is None:
             continue
-        parts[name] = {"version": VERSION, "run": run, "entities": [], "links": [], "possible": [], "notes": [],
-                       "ops": {}, "usages": [], "markers": [],
+        parts[name] = {"version": VERSION, "run": run, "notes": [], "ops": {}, "usages": [], "markers": [],
                        "files": {p: (st.sha256, st.vkey) for p, st in manifest.items()
                                  if st.sha256 and not st.status.startswith("skipped:")}}
+    kept: dict[str, list[Entity]] = {}
     for ident, decls in snap.entities.items():
-        for pos, e in enumerate(decls):
-            if e.repo in parts:
-                parts[e.repo]["entities"].append((rank[ident], pos, e))
-    for field_name, items in (("links", snap.links), ("possible", snap.possible)):
-        for i, lk in enumerate(items):
-            if lk.repo in parts:
-                parts[lk.repo][field_name].append((i, lk))
+        mine = [e for e in decls if e.repo in parts]
+        if mine:
+            kept[ident] = mine
+    links = [(i, lk) for i, lk in enumerate(snap.links) if lk.repo in parts]
+    possible = [(i, lk) for i, lk in enumerate(snap.possible) if lk.repo in parts]
+    n = bucket_count(len(kept) + len(links) + len(possible))
+    # entity buckets: id -> [rank, declarations, [(order, link)], children]; file buckets: (repo, path) ->
+    # [first rank, declarations, [(order, link)], [(order, possible link)]]
+    ents: list[dict[str, list[Any]]] = [{} for _ in range(n)]
+    files: list[dict[FileKey, list[Any]]] = [{} for _ in range(n)]
+
+    def entry(ident: str) -> list[Any]:
+        table = ents[entity_bucket(ident, n)]
+        got = table.get(ident)
+        if got is None:
+            got = table[ident] = [-1, [], [], []]
+        return got
+
+    def file_entry(key: FileKey, first: int) -> list[Any]:
+        table = files[file_bucket(key, n)]
+        got = table.get(key)
+        if got is None:
+            got = table[key] = [first, [], [], []]
+        return got
+
+    for rank, (ident, decls) in enumerate(kept.items()):
+        here = entry(ident)
+        here[0], here[1] = rank, decls
+        if decls[0].parent:
+            entry(decls[0].parent)[3].append(ident)
+        for e in decls:
+            file_entry((e.repo, e.path), rank)[1].append(e)
+    for i, lk in links:
+        entry(lk.entity)[2].append((i, lk))
+        file_entry((lk.repo, lk.path), -1)[2].append((i, lk))
+    for i, lk in possible:
+        file_entry((lk.repo, lk.path), -1)[3].append((i, lk))
     for order, ((repo, path), usages) in enumerate(snap.usages_by_file.items()):
         if repo in parts:
             parts[repo]["usages"].append((order, path))
@@ -76,10 +154,13 @@ def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mappi
         part["notes"] = list(snap.team_notes(name))
     whole = {"version": VERSION, "run": run, "repos": snap.repos, "missing": snap.missing, "services": snap.services,
              "copies": snap.copies, "conflicts": snap.conflicts, "decisions": snap.decisions, "errors": snap.errors,
-             "ids": list(snap.entities), "parts": sorted(parts)}
-    for name, part in parts.items():
-        store.set(repo_key(ws, name), part)
-    store.set(ws_key(ws), whole)
+             "parts": sorted(parts), "buckets": n}
+    records: list[tuple[tuple[Any, ...], Any]] = [(repo_key(ws, name), part) for name, part in parts.items()]
+    for b in range(n):
+        records.append((bucket_key(ws, "qe", b), {"version": VERSION, "run": run, "items": ents[b]}))
+        records.append((bucket_key(ws, "qf", b), {"version": VERSION, "run": run, "items": files[b]}))
+    records.append((ws_key(ws), whole))  # last: a load takes all of one run or nothing
+    store.set_many(records)
 
 
 class LazyFiles(Mapping[FileKey, FileFacts]):
@@ -138,12 +219,109 @@ class LazyLists(Mapping[FileKey, list[Any]]):
         return len(self._keys)
 
 
+class Buckets:
+    """The bucket records of one saved run, each read (and verified) on first use."""
+
+    def __init__(self, store: Store, ws: Workspace, run: str, n: int):
+        self._store, self._ws, self._run, self.n = store, ws, run, n
+        self._got: dict[tuple[str, int], dict[Any, list[Any]]] = {}
+
+    def items(self, kind: str, b: int) -> dict[Any, list[Any]]:
+        got = self._got.get((kind, b))
+        if got is None:
+            rec = self._store.get(bucket_key(self._ws, kind, b))
+            if not (isinstance(rec, dict) and rec.get("version") == VERSION and rec.get("run") == self._run
+                    and isinstance(rec.get("items"), dict)):
+                raise MissingRecord(f"query record {kind}/{b} missing from the cache or of another run")
+            got = self._got[(kind, b)] = rec["items"]
+        return got
+
+    def entity(self, ident: str) -> list[Any] | None:
+        return self.items("qe", entity_bucket(ident, self.n)).get(ident)
+
+    def file(self, key: FileKey) -> list[Any] | None:
+        return self.items("qf", file_bucket(key, self.n)).get(key)
+
+    def every(self, kind: str) -> Iterator[tuple[Any, list[Any]]]:
+        for b in range(self.n):
+            yield from self.items(kind, b).items()
+
+
+class _Table(Mapping[Any, list[Any]]):
+    """A lookup table of the Snapshot (id or file -> list) read from buckets: a lookup reads one bucket;
+    iterating reads them all (never on a query's path). Empty lists are absent, as in a built Snapshot;
+    the same list object is returned for a key every time."""
+
+    def __init__(self, buckets: Buckets, kind: str, field: int, ordered: bool):
+        self._buckets, self._kind, self._field, self._ordered = buckets, kind, field, ordered
+        self._got: dict[Any, list[Any]] = {}
+        self._all: list[Any] | None = None
+
+    def _value(self, got: list[Any]) -> list[Any]:
+        value = got[self._field]
+        return [x for _i, x in value] if self._ordered else value
+
+    def __getitem__(self, key: Any) -> list[Any]:
+        found = self._got.get(key)
+        if found is None:
+            got = self._buckets.entity(key) if self._kind == "qe" else self._buckets.file(key)
+            if got is None or not got[self._field]:
+                raise KeyError(key)
+            found = self._got[key] = self._value(got)
+        return found
+
+    def _keys(self) -> list[Any]:
+        if self._all is None:
+            found = [(self._first(got), key) for key, got in self._buckets.every(self._kind) if got[self._field]]
+            self._all = [key for _o, key in sorted(found, key=lambda x: x[0])]
+        return self._all
+
+    def _first(self, got: list[Any]) -> int:
+        return int(got[self._field][0][0]) if self._ordered else int(got[0])
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+
+class _LinkList(Sequence[Link]):
+    """The Snapshot's links (or possible links) in their order, read from every file bucket on first use."""
+
+    def __init__(self, buckets: Buckets, field: int):
+        self._buckets, self._field = buckets, field
+        self._all: list[Link] | None = None
+
+    def _items(self) -> list[Link]:
+        if self._all is None:
+            found = [x for _key, got in self._buckets.every("qf") for x in got[self._field]]
+            self._all = [lk for _i, lk in sorted(found, key=lambda x: x[0])]
+        return self._all
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._items()[i]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __iter__(self) -> Iterator[Link]:
+        return iter(self._items())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, (list, _LinkList)) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, RepoInfo], dict[str, dict[str, Commit]],
                                                                     dict[str, HistoryGaps]], Any]) -> Snapshot | None:
     """The Snapshot saved by run `run`, or None when its records are missing, of another run or damaged.
-    `history(repos, commits, gaps)` makes the Snapshot's history view."""
+    Entities and links are read from their buckets as queries look them up (`MissingRecord` when one is
+    gone since). `history(repos, commits, gaps)` makes the Snapshot's history view."""
     whole = store.get(ws_key(ws))
-    if not (isinstance(whole, dict) and whole.get("version") == VERSION and whole.get("run") == run):
+    if not (isinstance(whole, dict) and whole.get("version") == VERSION and whole.get("run") == run
+            and isinstance(whole.get("buckets"), int) and 0 < whole["buckets"] <= MAX_BUCKETS):
         return None
     parts = {}
     for name in whole["parts"]:
@@ -152,15 +330,7 @@ def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, Rep
             return None
         parts[name] = part
     repos: dict[str, RepoInfo] = dict(whole["repos"])
-    decls: list[tuple[int, int, Entity]] = [d for part in parts.values() for d in part["entities"]]
-    decls.sort(key=lambda d: (d[0], d[1]))
-    ids: list[str] = whole["ids"]
-    entities: dict[str, list[Entity]] = {}
-    for rank, _pos, e in decls:
-        entities.setdefault(ids[rank], []).append(e)
-    entities = {ident: entities[ident] for ident in ids if ident in entities}
-    links: list[Link] = [lk for _i, lk in sorted((x for part in parts.values() for x in part["links"]), key=lambda x: x[0])]
-    possible: list[Link] = [lk for _i, lk in sorted((x for part in parts.values() for x in part["possible"]), key=lambda x: x[0])]
+    buckets = Buckets(store, ws, run, whole["buckets"])
     where = {(name, path): sv for name, part in parts.items() for path, sv in part["files"].items()}
     files = LazyFiles(store, where)
     commits: dict[str, dict[str, Commit]] = {}
@@ -176,16 +346,16 @@ def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, Rep
         commits[name] = {c.sha: c for c in state["commits"] if isinstance(c, Commit)}
         if isinstance(state.get("gaps"), HistoryGaps):
             gaps[name] = state["gaps"]
-    snap = Snapshot(repos=repos, files=files, entities=entities, links=links,  # type: ignore[arg-type]
-                    services=whole["services"], commits=commits, decisions=whole["decisions"],
-                    conflicts=whole["conflicts"], copies=whole["copies"], possible=possible, missing=whole["missing"],
+    snap = Snapshot(repos=repos, files=files, entities=_Table(buckets, "qe", 1, False),  # type: ignore[arg-type]
+                    links=_LinkList(buckets, 2), services=whole["services"], commits=commits,  # type: ignore[arg-type]
+                    decisions=whole["decisions"], conflicts=whole["conflicts"], copies=whole["copies"],
+                    possible=_LinkList(buckets, 3), missing=whole["missing"],  # type: ignore[arg-type]
                     errors=whole["errors"], history=history(repos, commits, gaps))
-    for decl_list in entities.values():
-        for e in decl_list:
-            snap.entities_by_file.setdefault((e.repo, e.path), []).append(e)
-    for lk in links:
-        snap.links_by_entity.setdefault(lk.entity, []).append(lk)
-        snap.links_by_file.setdefault((lk.repo, lk.path), []).append(lk)
+    snap.entities_by_file = _Table(buckets, "qf", 1, False)  # type: ignore[assignment]
+    snap.links_by_file = _Table(buckets, "qf", 2, True)  # type: ignore[assignment]
+    snap.links_by_entity = _Table(buckets, "qe", 2, True)  # type: ignore[assignment]
+    snap.__dict__["_children"] = _Table(buckets, "qe", 3, False)
+    snap.__dict__["_possible_by_file"] = _Table(buckets, "qf", 3, True)
     usage_keys = sorted((order, (n, p)) for n, part in parts.items() for order, p in part["usages"])
     marker_keys = sorted((order, (n, p)) for n, part in parts.items() for order, p in part["markers"])
     snap.usages_by_file = LazyLists(files, [k for _o, k in usage_keys], "usages")  # type: ignore[assignment]

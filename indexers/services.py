@@ -24,7 +24,6 @@ from functools import lru_cache
 from typing import Any
 
 from indexers.model import Evidence, Service, ServiceDecl
-from indexers.sources.systems.catalog import join_rel, skipped
 
 TRUST = {"catalog": 0, "codeowners": 1, "compose": 2, "kubernetes": 3, "helm": 3, "dockerfile": 4, "module": 5}
 CODEOWNERS_ORDER = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
@@ -270,6 +269,8 @@ def catalog_home(decl: ServiceDecl, dirs: Mapping[str, set[str]]) -> tuple[str, 
         if rel in dirs.get(decl.repo, ()):
             return decl.repo, rel
     elif value.startswith("."):
+        from indexers.sources.systems.catalog import join_rel  # its YAML reader is not needed to load a map
+
         rel = join_rel(decl.root, value)
         if rel in dirs.get(decl.repo, ()):
             return decl.repo, rel
@@ -385,6 +386,8 @@ def derive_services(decls: Sequence[ServiceDecl], files: Mapping[str, Sequence[s
     for svc, indexed in services:
         if indexed:
             smap._roots.setdefault(svc.repo, {})[svc.root] = svc
+    from indexers.sources.systems.catalog import skipped
+
     counts: dict[tuple[str, str], Counter[str]] = {}
     for repo, paths in files.items():
         for path in paths:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from indexers.copies import CopyGroup, catalog_definitions
 from indexers.copies import group as group_copies
-from indexers.linking import cross_file, link
 from indexers.model import Commit, Decision, Entity, FileError, FileFacts, Link, Marker, Service, Usage
 from indexers.services import derive_services
 from indexers.sources.gcpause import paused_gc
@@ -160,6 +159,8 @@ class Snapshot:
                          history=self.history, generation=self.generation)
         service_of = _service_namer(self.services)
         all_entities = [e for decls in self.entities.values() for e in decls]  # canonical declarations first
+        from indexers.linking import cross_file  # linking is imported by what builds, not by what reads
+
         helpers = self.__dict__.get("_cross_file")
         if helpers is None:  # usages of other files that resolve this one's (see linking.cross_file)
             helpers = [u for us in self.usages_by_file.values() for u in us if cross_file(u)]
@@ -305,6 +306,8 @@ def _link(usages: Sequence[Usage], entities: Sequence[Entity], service_of: Any,
     if not usages:
         return [], []
     possible: list[Link] = []
+    from indexers.linking import link
+
     return list(link(usages, entities, service_of, possible, services=services)), possible
 
 

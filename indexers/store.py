@@ -386,6 +386,15 @@ class Store:
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
             self._raise_write_error(exc)
 
+    def set_many(self, records: list[tuple[tuple[Any, ...], Any]]) -> None:
+        """Store (key, value) records in one transaction: all or none of them is written."""
+        try:
+            with self._cache.transact(retry=True):
+                for key, value in records:
+                    self._cache.set(encode_key(key), self._seal(key, value), retry=True)
+        except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
+            self._raise_write_error(exc)
+
     def aggregate(self, repo: str) -> tuple[str, list[FileFacts]] | None:
         """(manifest digest, facts) of the repo's aggregate, whatever manifest it was written for (the
         caller compares the digest: one read of the largest record there is)."""

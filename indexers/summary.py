@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import stat
 import time
 from collections import Counter
 from pathlib import Path
@@ -102,11 +103,30 @@ class _Unknown(Exception):
     """A listed file the summary knows nothing of (new since the last run)."""
 
 
+def _same_stat(root: str, paths: list[str], old: dict[str, FileState]) -> set[str]:
+    """The listed paths the manifest holds with the size and modification time they have now (regular
+    files): a plan keeps every one of them as it is (the summary's validity covers the configuration
+    and extractors that could decide otherwise), so only the rest need planning."""
+    same: set[str] = set()
+    for path in paths:
+        prev = old.get(path)
+        if prev is None:
+            continue
+        try:
+            st = os.lstat(os.path.join(root, path))
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size == prev.size and st.st_mtime_ns == prev.mtime_ns:
+            same.add(path)
+    return same
+
+
 def _plans(ws: Workspace, store: Store, summary: dict[str, Any], report: IndexReport,
-           new: list[tuple[str, str]] | None = None) -> dict[str, RepoPlan] | None:
+           new: list[tuple[str, str]] | None = None, kept: dict[str, set[str]] | None = None) -> dict[str, RepoPlan] | None:
     """Each repo's plan against its stored manifest, or None when a repo cannot be compared (not
     readable, another HEAD or extractor set, a manifest the summary was not written with) or, without
-    `new`, when a file is new since the last run (with `new`, new files are added to it and skipped)."""
+    `new`, when a file is new since the last run (with `new`, new files are added to it and skipped).
+    With `kept`, files whose stat data match the manifest are not planned but listed there, per repo."""
     listed = list_repos(list(ws.repos))
     plans: dict[str, RepoPlan] = {}
     for repo in ws.repos:
@@ -131,6 +151,9 @@ def _plans(ws: Workspace, store: Store, summary: dict[str, Any], report: IndexRe
                 return ""  # not known: reported as new, never read here
             return outside[path]
 
+        if kept is not None:
+            same = kept[repo.name] = _same_stat(str(repo.root), got[0], old)
+            got = ([p for p in got[0] if p not in same], got[1], got[2])
         try:
             plan = plan_repo(repo, report, got, old, vkey_for, exclude=ws.exclude, max_file_size=ws.max_file_size)
         except _Unknown:
@@ -177,11 +200,12 @@ def stale_files(ws: Workspace, store: Store) -> list[tuple[str, str]] | None:
     if not _valid(summary, ws):
         return None
     new: list[tuple[str, str]] = []
-    plans = _plans(ws, store, summary, IndexReport(), new)
+    kept: dict[str, set[str]] = {}
+    plans = _plans(ws, store, summary, IndexReport(), new, kept)
     if plans is None:
         return None
     out = set(new)
     for name, plan in plans.items():
         out.update((name, job[2]) for job in plan.jobs)
-        out.update((name, p) for p in plan.old if p not in plan.manifest)
+        out.update((name, p) for p in plan.old if p not in plan.manifest and p not in kept[name])
     return sorted(out)

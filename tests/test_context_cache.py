@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from indexers import summary
+from indexers import persist, summary
 from indexers.engine import Engine
 from indexers.model import to_plain
 from indexers.store import Store
@@ -57,8 +57,11 @@ def _answers(snap: Any, ws_root: Path) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("system", ["shop", "ops"])
-def test_saved_snapshot_answers_what_a_full_build_answers(system: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("system", "per_bucket"), [("shop", 1000), ("ops", 1000), ("shop", 3)])
+def test_saved_snapshot_answers_what_a_full_build_answers(system: str, per_bucket: int, request: pytest.FixtureRequest,
+                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saved in one bucket, and in many (a few entities each, as on a large repository)."""
+    monkeypatch.setattr(persist, "PER_BUCKET", per_bucket)
     root: Path = request.getfixturevalue(system)
     cache = tmp_path / "cache"
     ws = discover(root)
@@ -67,9 +70,25 @@ def test_saved_snapshot_answers_what_a_full_build_answers(system: str, request: 
     saved = Engine(ws, store).saved_snapshot()
     assert saved is not None
     assert "f" not in store.read and "a" not in store.read  # loaded without any file's facts
+    assert "qe" not in store.read and "qf" not in store.read  # nor any bucket: lookups read them
     want, got = _answers(built, root), _answers(saved, root)
     assert len(want) > 50
     assert got == want
+    if per_bucket < 10:
+        n = persist.bucket_count(len(built.entities) + len(built.links) + len(built.possible))
+        assert n > 20
+        one = CountingStore(cache)
+        lookup = Engine(ws, one).saved_snapshot()
+        assert lookup is not None
+        key = next(k for k in built.links_by_file if k in built.files)
+        query.context(lookup, key[0], key[1], built.links_by_file[key][0].range.start_line)
+        assert 1 <= one.read.count("qe") + one.read.count("qf") < n // 2  # a few buckets, not all
+    # the tables a whole-Snapshot view iterates hold what the run built, in its order
+    assert list(saved.entities) == list(built.entities) and list(saved.links) == built.links
+    assert list(saved.possible) == built.possible
+    assert list(saved.entities_by_file) == list(built.entities_by_file)
+    assert list(saved.links_by_file) == list(built.links_by_file)
+    assert {k: saved.links_by_entity[k] for k in saved.links_by_entity} == built.links_by_entity
     engine = Engine(ws, Store(cache))
     first = engine.saved_snapshot()
     assert first is not None

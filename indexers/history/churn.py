@@ -16,7 +16,7 @@ from typing import Any
 
 from indexers import git
 from indexers.history.blame import blob_sha
-from indexers.history.classify import FIX_KINDS
+from indexers.history.kinds import FIX_KINDS
 from indexers.model import Commit
 
 CACHE_VERSION = 2

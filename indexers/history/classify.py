@@ -22,17 +22,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from indexers.history.kinds import KINDS
 from indexers.history.message import ADVISORY, BULLET, TAGS, body_prose, is_doc, only, quote, strip_prefix
 from indexers.history.words import FIX_SUBJECT, FIX_TYPES, REGRESSION, RISKS_ATTACK, Found, word_kinds
 from indexers.refs import find_refs
-
-KINDS = ("revert", "reapply", "workaround", "workaround_removed", "hotfix", "regression_fix", "incident",
-         "temporary", "security")
-
-# Kinds that describe a fix made under pressure or a change that was undone: the ones worth showing.
-NOTABLE = frozenset({"revert", "reapply", "workaround", "hotfix", "regression_fix", "incident", "temporary",
-                     "security"})
-FIX_KINDS = frozenset({"hotfix", "regression_fix", "incident", "security", "workaround"})
 
 Resolver = Callable[[str], "str | None"]
 Evidence = tuple[tuple[str, str], ...]  # (kind, the words or trailer that decided it)

@@ -85,7 +85,11 @@ class FlaggedLine:
 
 class HistoryIndex:
     def __init__(self, roots: Mapping[str, Path], commits: Mapping[str, Mapping[str, Commit]],
-                 cache: MutableMapping[Any, Any] | None, gaps: Mapping[str, HistoryGaps] | None = None):
+                 cache: MutableMapping[Any, Any] | None, gaps: Mapping[str, HistoryGaps] | None = None,
+                 *, one_shot: bool = False):
+        # `one_shot`: a view for one or two questions (`lore context` from the cache): a file's blob and
+        # commits are looked up for that file alone instead of tabulating the whole tree and history.
+        self.one_shot = one_shot
         self.roots = dict(roots)
         self.commits = {repo: dict(c) for repo, c in commits.items()}
         self.cache = cache
@@ -96,6 +100,7 @@ class HistoryIndex:
         self._coupled: OrderedDict[tuple[str, str], tuple[FilePair, ...]] = OrderedDict()  # (repo, path)
         self._service_pairs: list[ServicePair] | None = None
         self._blobs: dict[str, dict[str, str]] = {}
+        self._one: dict[tuple[str, str], str | None] = {}  # (repo, path) -> blob, in a one-shot view
         self._memo: OrderedDict[tuple[str, str, str], FileHistory] = OrderedDict()  # (repo, path, blob)
         self._reading: dict[tuple[str, str, str], threading.Event] = {}  # files being read now
         self._lines = 0  # blamed lines held in _memo
@@ -110,6 +115,8 @@ class HistoryIndex:
             return None
         with self._lock:
             table = self._blobs.get(repo)
+        if table is None and self.one_shot:
+            return self._one_blob(root, repo, path)
         if table is None:
             table = {}
             try:
@@ -129,6 +136,29 @@ class HistoryIndex:
                 self._blobs[repo] = table
         return table.get(path)
 
+    def _one_blob(self, root: Path, repo: str, path: str) -> str | None:
+        """The blob of one path at HEAD (`one_shot`), kept like the table's entries."""
+        with self._lock:
+            known = self._one.get((repo, path), False)
+        if known is not False:
+            return known  # type: ignore[return-value]
+        found: str | None = None
+        try:
+            out = git.run(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", "HEAD", "--", path, timeout=120)
+        except git.GitError as exc:
+            out = b""
+            if git.head(root) is not None:
+                with self._lock:
+                    self._tree_problem[repo] = str(exc)
+        for rec in out.split(b"\0"):
+            meta, _, name = rec.partition(b"\t")
+            parts = meta.split()
+            if len(parts) == 3 and parts[1] == b"blob" and name.decode("utf-8", "surrogateescape") == path:
+                found = parts[2].decode()
+        with self._lock:
+            self._one[(repo, path)] = found
+        return found
+
     def file_history(self, repo: str, path: str, *, wait: bool = True) -> FileHistory | None:
         """Blame and fix-on-fix regions of `path` at HEAD, read once per blob and kept in memory. Without
         `wait`, only what is in memory already: None when it still has to be read (see `prepare`)."""
@@ -138,9 +168,12 @@ class HistoryIndex:
         if not wait:
             with self._lock:
                 table = self._blobs.get(repo)
-                if table is None:
+                if table is not None:
+                    blob = table.get(path)
+                elif self.one_shot and (repo, path) in self._one:
+                    blob = self._one[(repo, path)]
+                else:
                     return None  # HEAD's file list is not read yet
-                blob = table.get(path)
                 if blob is None:
                     return _NOTHING
                 return self._hit((repo, path, blob))
@@ -272,6 +305,12 @@ class HistoryIndex:
         """Commits that changed `path`, newest first (an index built on first use per repo)."""
         with self._lock:
             table = self._by_path.get(repo)
+        if table is None and self.one_shot:  # one file: a scan, not a table of every path
+            seen: list[Commit] = []
+            for c in self.commits.get(repo, {}).values():
+                if path in c.files:
+                    seen.append(c)
+            return seen
         if table is None:
             table = {}
             for c in self.commits.get(repo, {}).values():

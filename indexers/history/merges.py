@@ -21,7 +21,8 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 
-from indexers.history.classify import KINDS, NOTABLE, merge_words
+from indexers.history.classify import merge_words
+from indexers.history.kinds import KINDS, NOTABLE
 from indexers.history.log import LogRecord
 from indexers.model import Commit
 

@@ -11,6 +11,7 @@ layer, the map writers and the other commands' modules are imported inside the c
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -76,6 +77,11 @@ def open_engine(path: Path | str, cache_dir: Path | None, *, progress: bool = Fa
         ws, store = opened
     from indexers.engine import Engine
 
+    # A batch command is one short run that builds millions of long-lived, acyclic objects (facts, the
+    # Snapshot, pickled records): the cyclic collector only rescans them, over and over (7 of 17 s of a
+    # one-file run on 276k entities, same peak memory without it). Reference counting frees the rest, and
+    # the process ends with the command. Extraction workers are fresh processes that collect as usual.
+    gc.disable()
     # one run: no memory to save by sharing strings; what it built is saved for the next command
     return ws, Engine(ws, store, jobs=jobs, progress=progress, share=False, save=True)
 
