@@ -93,6 +93,21 @@ class Engine:
                 self._save(snap, report, mark)
             return snap, report
 
+    def patch_saved(self, planned: Any = None) -> IndexReport | None:
+        """A run in a new process where a few files changed that declare what they declared before: the
+        saved run patched (`indexers.patch`), or None when it takes a full `refresh()`. `planned`: the
+        plans `indexers.summary.unchanged` made."""
+        from indexers.patch import patch_saved
+
+        with self._lock:
+            indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, isolate=self.isolate,
+                              extract=self.extract, share=False)
+            report = patch_saved(self.ws, self.store, indexer, planned)
+            if report is not None:
+                log.info("%d file(s) changed, declaring what they declared: the last run patched", len(report.changed))
+                self.last_report = report
+            return report
+
     def _save(self, snap: Snapshot, report: IndexReport, mark: int) -> None:
         """The run's Snapshot as query records (`indexers.persist`: what `lore context` answers from),
         then its summary (`indexers.summary`: what a no-op run answers from), both for one run id."""

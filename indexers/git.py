@@ -41,6 +41,11 @@ HARDENING = (
     "-c", "core.alternateRefsCommand=",
     "-c", "gc.auto=0",
     "-c", "maintenance.auto=false",
+    # Memory: pack windows mapped and delta bases cached are capped (git's defaults map up to 8 GiB and
+    # cache 96 MiB per process; a blame on a 57k-commit history held 125-150 MB of resident pages).
+    "-c", "core.packedGitWindowSize=16m",
+    "-c", "core.packedGitLimit=64m",
+    "-c", "core.deltaBaseCacheLimit=16m",
     # History as committed: a repository may not hide commits from blame.
     "-c", "blame.ignoreRevsFile=",
     "-c", "blame.markIgnoredLines=false",

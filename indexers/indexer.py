@@ -213,25 +213,39 @@ class Indexer:
         self.budget = ws.file_budget  # seconds per file
         self.extract = extract  # how a few files are extracted off the main thread (else: a worker pool)
         self.wrote = False
+        self.manifests: dict[str, dict[str, FileState]] = {}  # a run without `assemble`: its manifests, unwritten
+        self.moved: set[str] = set()  # ... and the repos whose manifest differs from the stored one
 
     def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None,
-            only: Mapping[str, Iterable[str]] | None = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
+            only: Mapping[str, Iterable[str]] | None = None, *, assemble: bool = True,
+            planned: Any = None) -> tuple[IndexReport, dict[str, list[FileFacts]]]:
         """Index the workspace. With `only` ({repo: paths}), look at just those paths (a file watcher's
-        events) and keep every other file as the previous run left it, without listing or stat-ing."""
+        events) and keep every other file as the previous run left it, without listing or stat-ing.
+        Without `assemble`, only the facts of the files that changed are returned (in `report.changed`
+        order), the new manifests are left in `self.manifests` unwritten, and the fact counts are not
+        made: for a caller that patches the saved Snapshot (indexers.patch), which writes them. `planned`:
+        the plans `indexers.summary.unchanged` made of every repo (same configuration and extractors)."""
         if only is not None and (force or any(r.name not in self.memory for r in self.ws.repos)):
             only = None  # a targeted run needs the previous run's state in memory
         t0 = time.perf_counter()
         registry.extractors()
-        report = IndexReport(messages=list(self.store.messages) + list(registry.load_errors))
         facts_by_repo: dict[str, list[FileFacts]] = {}
         plans: list[tuple[RepoSpec, dict[str, FileState], dict[str, FileState], list[Job]]] = []
         chosen = list(repos if repos is not None else self.ws.repos)
-        targets = {name: sorted(set(paths)) for name, paths in only.items()} if only is not None else None
-        listed = self._list_repos(chosen, targets)
-        for repo in chosen:
-            plan = self._plan(repo, force, report, listed[repo.name], targets.get(repo.name, []) if targets is not None else None)
-            if plan is not None:
-                plans.append(plan)
+        if planned is not None and not force and only is None and repos is None:
+            report, made, t0 = planned
+            for repo in chosen:
+                report.outside[repo.name] = made[repo.name].outside
+                plans.append((repo, made[repo.name].old, made[repo.name].manifest, made[repo.name].jobs))
+        else:
+            report = IndexReport(messages=list(self.store.messages) + list(registry.load_errors))
+            targets = {name: sorted(set(paths)) for name, paths in only.items()} if only is not None else None
+            listed = self._list_repos(chosen, targets)
+            for repo in chosen:
+                plan = self._plan(repo, force, report, listed[repo.name],
+                                  targets.get(repo.name, []) if targets is not None else None)
+                if plan is not None:
+                    plans.append(plan)
         report.timings["discover"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         all_jobs = [job for *_rest, jobs in plans for job in jobs]
@@ -262,6 +276,12 @@ class Indexer:
                 elif state.status == "failed":
                     report.failed.append({"repo": repo.name, "path": path, "reason": state.reason})
             report.removed.extend((repo.name, p) for p in old if p not in manifest)
+            if not assemble:
+                self.manifests[repo.name] = manifest
+                if manifest != old:
+                    self.moved.add(repo.name)
+                facts_by_repo[repo.name] = [fresh[p] for r, p in report.changed if r == repo.name]
+                continue
             facts_list = self._assemble(repo, old, manifest, fresh, report)
             if self.share:
                 manifest, facts_list = share_strings(repo.name, manifest, facts_list)
@@ -280,7 +300,7 @@ class Indexer:
                                                 info.get("head"), bool(info.get("shallow")), info.get("unindexed", {}))
         report.timings["store"] = time.perf_counter() - t2
         self.wrote = write_ok  # every manifest of the run is in the cache
-        for flist in facts_by_repo.values():
+        for flist in facts_by_repo.values() if assemble else ():
             for ff in flist:
                 if ff.errors and not any(f["path"] == ff.path and f["repo"] == ff.repo for f in report.failed):
                     report.failed.append({"repo": ff.repo, "path": ff.path, "reason": _reason(ff)})

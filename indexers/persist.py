@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from indexers.model import Commit, Entity, FileFacts, HistoryGaps, Link
+from indexers.model import Commit, Entity, FileError, FileFacts, HistoryGaps, Link
 from indexers.snapshot import FileKey, RepoInfo, Snapshot
 from indexers.store import CacheError, FileState, Store
 from indexers.workspace import Workspace
@@ -94,14 +95,16 @@ def bucket_count(items: int) -> int:
 def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mapping[str, dict[str, FileState]]) -> None:
     """Write the records of `snap` (built from `manifests`) for run `run`, in one transaction. Raises
     CacheError."""
+    from indexers.linking import cross_file
+
     parts: dict[str, dict[str, Any]] = {}
     for name in snap.repos:
         manifest = manifests.get(name)
         if manifest is None:
             continue
-        parts[name] = {"version": VERSION, "run": run, "notes": [], "ops": {}, "usages": [], "markers": [],
-                       "files": {p: (st.sha256, st.vkey) for p, st in manifest.items()
-                                 if st.sha256 and not st.status.startswith("skipped:")}}
+        parts[name] = {"version": VERSION, "token": run, "notes": [], "ops": {}, "cross": {}, "usages": [],
+                       "markers": [], "files": {p: (st.sha256, st.vkey) for p, st in manifest.items()
+                                                if st.sha256 and not st.status.startswith("skipped:")}}
     kept: dict[str, list[Entity]] = {}
     for ident, decls in snap.entities.items():
         mine = [e for e in decls if e.repo in parts]
@@ -147,20 +150,47 @@ def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mappi
             ops = [u for u in usages if u.kind.startswith("ops.")]
             if ops:
                 parts[repo]["ops"][path] = ops
+            cross = [u for u in usages if cross_file(u)]
+            if cross:
+                parts[repo]["cross"][path] = cross
     for order, (repo, path) in enumerate(snap.markers_by_file):
         if repo in parts:
             parts[repo]["markers"].append((order, path))
     for name, part in parts.items():
         part["notes"] = list(snap.team_notes(name))
     whole = {"version": VERSION, "run": run, "repos": snap.repos, "missing": snap.missing, "services": snap.services,
-             "copies": snap.copies, "conflicts": snap.conflicts, "decisions": snap.decisions, "errors": snap.errors,
-             "parts": sorted(parts), "buckets": n}
+             "copies": snap.copies, "conflicts": snap.conflicts, "decisions": snap.decisions,
+             "errors": _split_errors(snap), "parts": sorted(parts), "buckets": n,
+             "next": [len(snap.links), len(snap.possible)], "count": [len(links), len(possible)],
+             "tokens": {**{f"q:{name}": run for name in parts}, **{f"{k}:{b}": run for b in range(n) for k in ("qe", "qf")}}}
     records: list[tuple[tuple[Any, ...], Any]] = [(repo_key(ws, name), part) for name, part in parts.items()]
     for b in range(n):
-        records.append((bucket_key(ws, "qe", b), {"version": VERSION, "run": run, "items": ents[b]}))
-        records.append((bucket_key(ws, "qf", b), {"version": VERSION, "run": run, "items": files[b]}))
+        records.append((bucket_key(ws, "qe", b), {"version": VERSION, "token": run, "items": ents[b]}))
+        records.append((bucket_key(ws, "qf", b), {"version": VERSION, "token": run, "items": files[b]}))
     records.append((ws_key(ws), whole))  # last: a load takes all of one run or nothing
     store.set_many(records)
+
+
+def _split_errors(snap: Snapshot) -> tuple[list[tuple[FileKey, list[FileError]]], list[FileError]] | list[FileError]:
+    """The Snapshot's errors as (per file, in file order; the rest: the resolve steps'), which a patch can
+    replace file by file; the plain list when they are not in that shape (then no patch)."""
+    per_file: list[tuple[FileKey, list[FileError]]] = []
+    flat: list[FileError] = []
+    for key in snap.files:
+        ff = snap.files[key]
+        if ff.errors:
+            per_file.append((key, list(ff.errors)))
+            flat.extend(ff.errors)
+    if snap.errors[: len(flat)] != flat:
+        return list(snap.errors)
+    return per_file, list(snap.errors[len(flat):])
+
+
+def _join_errors(saved: Any) -> list[FileError]:
+    if isinstance(saved, tuple):
+        per_file, rest = saved
+        return [e for _key, errs in per_file for e in errs] + list(rest)
+    return list(saved)
 
 
 class LazyFiles(Mapping[FileKey, FileFacts]):
@@ -220,18 +250,19 @@ class LazyLists(Mapping[FileKey, list[Any]]):
 
 
 class Buckets:
-    """The bucket records of one saved run, each read (and verified) on first use."""
+    """The bucket records of one saved run, each read (and verified: the token the workspace record
+    names for it) on first use."""
 
-    def __init__(self, store: Store, ws: Workspace, run: str, n: int):
-        self._store, self._ws, self._run, self.n = store, ws, run, n
+    def __init__(self, store: Store, ws: Workspace, tokens: dict[str, str], n: int):
+        self._store, self._ws, self._tokens, self.n = store, ws, tokens, n
         self._got: dict[tuple[str, int], dict[Any, list[Any]]] = {}
 
     def items(self, kind: str, b: int) -> dict[Any, list[Any]]:
         got = self._got.get((kind, b))
         if got is None:
             rec = self._store.get(bucket_key(self._ws, kind, b))
-            if not (isinstance(rec, dict) and rec.get("version") == VERSION and rec.get("run") == self._run
-                    and isinstance(rec.get("items"), dict)):
+            if not (isinstance(rec, dict) and rec.get("version") == VERSION
+                    and rec.get("token") == self._tokens.get(f"{kind}:{b}") and isinstance(rec.get("items"), dict)):
                 raise MissingRecord(f"query record {kind}/{b} missing from the cache or of another run")
             got = self._got[(kind, b)] = rec["items"]
         return got
@@ -314,23 +345,34 @@ class _LinkList(Sequence[Link]):
     __hash__ = None  # type: ignore[assignment]
 
 
+def _records(store: Store, ws: Workspace, run: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
+    """The workspace record of run `run` and its per-repo records, or None (missing, of another run)."""
+    whole = store.get(ws_key(ws))
+    if not (isinstance(whole, dict) and whole.get("version") == VERSION and whole.get("run") == run
+            and isinstance(whole.get("buckets"), int) and 0 < whole["buckets"] <= MAX_BUCKETS
+            and isinstance(whole.get("tokens"), dict)):
+        return None
+    parts = {}
+    for name in whole["parts"]:
+        part = store.get(repo_key(ws, name))
+        if not (isinstance(part, dict) and part.get("version") == VERSION
+                and part.get("token") == whole["tokens"].get(f"q:{name}")):
+            return None
+        parts[name] = part
+    return whole, parts
+
+
 def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, RepoInfo], dict[str, dict[str, Commit]],
                                                                     dict[str, HistoryGaps]], Any]) -> Snapshot | None:
     """The Snapshot saved by run `run`, or None when its records are missing, of another run or damaged.
     Entities and links are read from their buckets as queries look them up (`MissingRecord` when one is
     gone since). `history(repos, commits, gaps)` makes the Snapshot's history view."""
-    whole = store.get(ws_key(ws))
-    if not (isinstance(whole, dict) and whole.get("version") == VERSION and whole.get("run") == run
-            and isinstance(whole.get("buckets"), int) and 0 < whole["buckets"] <= MAX_BUCKETS):
+    got = _records(store, ws, run)
+    if got is None:
         return None
-    parts = {}
-    for name in whole["parts"]:
-        part = store.get(repo_key(ws, name))
-        if not (isinstance(part, dict) and part.get("version") == VERSION and part.get("run") == run):
-            return None
-        parts[name] = part
+    whole, parts = got
     repos: dict[str, RepoInfo] = dict(whole["repos"])
-    buckets = Buckets(store, ws, run, whole["buckets"])
+    buckets = Buckets(store, ws, whole["tokens"], whole["buckets"])
     where = {(name, path): sv for name, part in parts.items() for path, sv in part["files"].items()}
     files = LazyFiles(store, where)
     commits: dict[str, dict[str, Commit]] = {}
@@ -350,7 +392,7 @@ def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, Rep
                     links=_LinkList(buckets, 2), services=whole["services"], commits=commits,  # type: ignore[arg-type]
                     decisions=whole["decisions"], conflicts=whole["conflicts"], copies=whole["copies"],
                     possible=_LinkList(buckets, 3), missing=whole["missing"],  # type: ignore[arg-type]
-                    errors=whole["errors"], history=history(repos, commits, gaps))
+                    errors=_join_errors(whole["errors"]), history=history(repos, commits, gaps))
     snap.entities_by_file = _Table(buckets, "qf", 1, False)  # type: ignore[assignment]
     snap.links_by_file = _Table(buckets, "qf", 2, True)  # type: ignore[assignment]
     snap.links_by_entity = _Table(buckets, "qe", 2, True)  # type: ignore[assignment]
@@ -392,3 +434,116 @@ def keep_history(store: Store, ws: Workspace, run: str, history: Any) -> None:
         store.set(pairs_key(ws, run), list(pairs))
     except CacheError:
         pass  # a saving only: the next query computes them again
+
+
+# -- a few files changed: the records patched in place ------------------------------------------------
+# When the files a run re-read declare exactly what they declared before (entities, services, decisions,
+# team notes), had usages and markers before exactly when they have them now, and offer other files the
+# same cross-file usages, nothing outside them changes: contract resolution, copies and services read
+# only declarations and paths, and other files' links read only their own usages, the entities and the
+# cross-file usages. Only the changed files' links, possible links, operational usages and errors change,
+# so only the records holding them are rewritten (`patch`), under new tokens, with the workspace record.
+
+@dataclass
+class Patched:
+    records: list[tuple[tuple[Any, ...], Any]]  # to write, in one transaction with the run's other records
+    old: list[FileFacts]  # the changed files' facts before
+    links: int  # links and possible links of the workspace after the patch
+    possible: int
+
+
+def patch(store: Store, ws: Workspace, run: str, new_run: str, changes: Sequence[tuple[FileFacts, str]]) -> Patched | None:
+    """The records that turn run `run`'s into `new_run`'s for `changes` ((new facts, version key) per file),
+    or None when a change is not one a patch can carry (see above). Writes nothing."""
+    from indexers.linking import cross_file
+    from indexers.snapshot import relink_file
+
+    got = _records(store, ws, run)
+    if got is None or not isinstance(got[0].get("errors"), tuple) or not isinstance(got[0].get("count"), list):
+        return None
+    whole, parts = got
+    olds: list[FileFacts] = []
+    for new, _vkey in changes:
+        part = parts.get(new.repo)
+        if part is None or new.path not in part["files"]:
+            return None  # a new file: the services' languages count files
+        sha, vkey = part["files"][new.path]
+        old = store.facts(new.repo, new.path, sha, vkey)
+        if not isinstance(old, FileFacts):
+            return None
+        olds.append(old)
+        if ((old.entities, old.services, old.decisions, old.notes, old.language, old.generated)
+                != (new.entities, new.services, new.decisions, new.notes, new.language, new.generated)):
+            return None
+        if (bool(old.usages), bool(old.markers)) != (bool(new.usages), bool(new.markers)):
+            return None
+        if part["cross"].get(new.path, []) != [u for u in new.usages if cross_file(u)]:
+            return None
+    n = whole["buckets"]
+    buckets = Buckets(store, ws, whole["tokens"], n)
+    entities: list[Entity] | None = None
+
+    def all_entities() -> list[Entity]:
+        nonlocal entities
+        if entities is None:
+            table = _Table(buckets, "qe", 1, False)
+            entities = [e for ident in table for e in table[ident]]
+        return entities
+
+    order = sorted((o, (name, p)) for name, part in parts.items() for o, p in part["usages"])
+    helpers = [u for _o, (name, p) in order for u in parts[name]["cross"].get(p, ())]
+    next_link, next_possible = whole["next"]
+    count = list(whole["count"])
+    dirty: set[tuple[str, int]] = set()
+    per_file, rest = whole["errors"]
+    errors = dict(per_file)
+    for new, vkey in changes:
+        key = (new.repo, new.path)
+        links, possible = relink_file(new, [u for u in helpers if (u.repo, u.path) != key], all_entities,
+                                      whole["services"])
+        fb = file_bucket(key, n)
+        table = buckets.items("qf", fb)
+        entry = table.get(key)
+        if entry is None:
+            entry = table[key] = [-1, [], [], []]
+        count = [count[0] + len(links) - len(entry[2]), count[1] + len(possible) - len(entry[3])]
+        numbered = list(zip(range(next_link, next_link + len(links)), links, strict=True))
+        next_link += len(links)
+        idents = {lk.entity for _i, lk in entry[2]} | {lk.entity for lk in links}
+        for ident in idents:
+            eb = entity_bucket(ident, n)
+            etable = buckets.items("qe", eb)
+            eentry = etable.get(ident)
+            if eentry is None:
+                eentry = etable[ident] = [-1, [], [], []]
+            eentry[2] = [x for x in eentry[2] if (x[1].repo, x[1].path) != key] + [x for x in numbered if x[1].entity == ident]
+            dirty.add(("qe", eb))
+        entry[2] = numbered
+        entry[3] = list(zip(range(next_possible, next_possible + len(possible)), possible, strict=True))
+        next_possible += len(possible)
+        dirty.add(("qf", fb))
+        part = parts[new.repo]
+        part["files"][new.path] = (new.sha256, vkey)
+        ops = [u for u in new.usages if u.kind.startswith("ops.")]
+        if ops:
+            part["ops"][new.path] = ops
+        else:
+            part["ops"].pop(new.path, None)
+        if new.errors:
+            errors[key] = list(new.errors)
+        else:
+            errors.pop(key, None)
+    changed_repos = {new.repo for new, _v in changes}
+    tokens = dict(whole["tokens"])
+    records: list[tuple[tuple[Any, ...], Any]] = []
+    for name in changed_repos:
+        tokens[f"q:{name}"] = new_run
+        records.append((repo_key(ws, name), {**parts[name], "token": new_run}))
+    for kind, b in sorted(dirty):
+        tokens[f"{kind}:{b}"] = new_run
+        records.append((bucket_key(ws, kind, b), {"version": VERSION, "token": new_run, "items": buckets.items(kind, b)}))
+    repo_rank = {name: i for i, name in enumerate(whole["repos"])}  # a run's file order: repos, then paths
+    file_errors = sorted(errors.items(), key=lambda kv: (repo_rank.get(kv[0][0], len(repo_rank)), kv[0][1]))
+    records.append((ws_key(ws), {**whole, "run": new_run, "tokens": tokens, "errors": (file_errors, rest),
+                                 "next": [next_link, next_possible], "count": count}))
+    return Patched(records, olds, count[0], count[1])

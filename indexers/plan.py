@@ -9,6 +9,8 @@ nothing heavy.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -115,10 +117,13 @@ VKeyFor = Callable[[str, "FileState | None"], str]  # (path, previous state) -> 
 
 def plan_repo(repo: RepoSpec, report: IndexReport, listed: Listed, old: dict[str, FileState], vkey_for: VKeyFor, *,
               exclude: tuple[str, ...], max_file_size: int, targets: list[str] | None = None,
-              kept_unindexed: dict[str, int] | None = None) -> RepoPlan | None:
+              kept_unindexed: dict[str, int] | None = None, same_config: bool = False) -> RepoPlan | None:
     """Compare one repo's listed files with its previous manifest (see the module doc). Appends the repo's
     info to `report.repos` and counts what is skipped and unchanged; None when the repo cannot be read.
-    With `targets`, only those paths are looked at and every other file stays as it was."""
+    With `targets`, only those paths are looked at and every other file stays as it was. With
+    `same_config` (the caller knows the manifest was written under this configuration and extractor set),
+    a file the manifest holds as read, with the size and modification time it has now, is kept after one
+    lstat: the name, size and extractor checks it passed then give the same answers now."""
     info: dict[str, Any] = {"name": repo.name, "path": str(repo.root)}
     report.repos.append(info)
     if listed == "not found":
@@ -143,11 +148,21 @@ def plan_repo(repo: RepoSpec, report: IndexReport, listed: Listed, old: dict[str
                 keep(manifest, repo.name, path, prev_state, report)
     unindexed: Counter[str] = Counter()  # source files in languages Lore reads no usages from
     for path in paths:
+        prev = old.get(path)
+        if same_config and prev is not None and not prev.status.startswith("skipped:"):
+            try:
+                st = os.lstat(os.path.join(root, path))
+            except OSError:
+                st = None
+            if st is not None and stat.S_ISREG(st.st_mode) and st.st_size == prev.size and st.st_mtime_ns == prev.mtime_ns:
+                if USAGES not in prev.vkey and (lang := discover.code_language(path)):
+                    unindexed[lang] += 1
+                keep(manifest, repo.name, path, prev, report)
+                continue
         reason = discover.skip_reason_by_name(path, exclude)
         if reason is not None:
             report.skipped[reason] += 1
             continue
-        prev = old.get(path)
         vkey = vkey_for(path, prev)
         if USAGES not in vkey and (lang := discover.code_language(path)):
             unindexed[lang] += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,17 +157,14 @@ class Snapshot:
         if facts.entities or (old is not None and old.entities) or (old is not None and old.services != facts.services):
             return build(self.repos, files.values(), services=None, commits=self.commits,
                          history=self.history, generation=self.generation)
-        service_of = _service_namer(self.services)
-        all_entities = [e for decls in self.entities.values() for e in decls]  # canonical declarations first
         from indexers.linking import cross_file  # linking is imported by what builds, not by what reads
 
         helpers = self.__dict__.get("_cross_file")
         if helpers is None:  # usages of other files that resolve this one's (see linking.cross_file)
             helpers = [u for us in self.usages_by_file.values() for u in us if cross_file(u)]
         context = [u for u in helpers if (u.repo, u.path) != key]
-        new_links, new_possible = _link([*facts.usages, *context], all_entities, service_of, self.services)
-        new_links = [lk for lk in new_links if (lk.repo, lk.path) == key]
-        new_possible = [lk for lk in new_possible if (lk.repo, lk.path) == key]
+        new_links, new_possible = relink_file(facts, context, lambda: [e for decls in self.entities.values() for e in decls],
+                                              self.services)
         possible = [lk for lk in self.possible if (lk.repo, lk.path) != key] + new_possible
         old_links = self.links_by_file.get(key, [])
         links = [lk for lk in self.links if (lk.repo, lk.path) != key] + new_links if old_links or new_links else self.links
@@ -201,6 +198,18 @@ class Snapshot:
                                    errors=[e for e in self.errors if (e.repo, e.path) != key] + list(facts.errors))
         snap.__dict__["_cross_file"] = context + [u for u in facts.usages if cross_file(u)]
         return snap
+
+
+def relink_file(facts: FileFacts, context: Sequence[Usage], entities: Callable[[], Sequence[Entity]],
+                services: Any) -> tuple[list[Link], list[Link]]:
+    """(links, possible links) sited in one file whose usages changed, against the workspace's entities
+    (`entities()`: canonical declarations first; asked only when the file has usages) and the usages of
+    other files that resolve this one's (`context`, see linking.cross_file)."""
+    if not facts.usages:
+        return [], []
+    key = (facts.repo, facts.path)
+    links, possible = _link([*facts.usages, *context], entities(), _service_namer(services), services)
+    return [lk for lk in links if (lk.repo, lk.path) == key], [lk for lk in possible if (lk.repo, lk.path) == key]
 
 
 def _from_shard(repos: Mapping[str, RepoInfo], repo: str) -> bool:

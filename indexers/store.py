@@ -353,13 +353,17 @@ class Store:
     def manifest(self, repo: str) -> dict[str, FileState]:
         """The repo's manifest; entries that are not well-formed FileStates are dropped (so those files
         are simply read again), never trusted."""
-        value = self.get(("m", repo), {})
+        value = self.get(self.manifest_key(repo), {})
         if not isinstance(value, dict):
             return {}
         return {k: v for k, v in value.items() if isinstance(k, str) and _valid_state(v)}
 
+    @staticmethod
+    def manifest_key(repo: str) -> tuple[str, str]:
+        return ("m", repo)
+
     def put_manifest(self, repo: str, manifest: dict[str, FileState]) -> None:
-        self.set(("m", repo), manifest)
+        self.set(self.manifest_key(repo), manifest)
 
     def fingerprint(self, repo: str) -> str:
         """The extractor set (names and versions) the repo's manifest was written with."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import stat
 import time
 from collections import Counter
 from pathlib import Path
@@ -93,6 +92,12 @@ def _valid(value: Any, ws: Workspace) -> bool:
             and set(value["repos"]) == {r.name for r in ws.repos} and ws.shard_source is None)
 
 
+def saved(ws: Workspace, store: Store) -> dict[str, Any] | None:
+    """The summary of the last full run of this workspace, configuration and Lore, or None."""
+    value = store.get(key(ws))
+    return value if _valid(value, ws) and isinstance(value.get("run"), str) else None  # type: ignore[no-any-return]
+
+
 def last_run(ws: Workspace, store: Store) -> str | None:
     """The id of the last full run of this workspace, configuration and Lore, or None."""
     value = store.get(key(ws))
@@ -103,30 +108,13 @@ class _Unknown(Exception):
     """A listed file the summary knows nothing of (new since the last run)."""
 
 
-def _same_stat(root: str, paths: list[str], old: dict[str, FileState]) -> set[str]:
-    """The listed paths the manifest holds with the size and modification time they have now (regular
-    files): a plan keeps every one of them as it is (the summary's validity covers the configuration
-    and extractors that could decide otherwise), so only the rest need planning."""
-    same: set[str] = set()
-    for path in paths:
-        prev = old.get(path)
-        if prev is None:
-            continue
-        try:
-            st = os.lstat(os.path.join(root, path))
-        except OSError:
-            continue
-        if stat.S_ISREG(st.st_mode) and st.st_size == prev.size and st.st_mtime_ns == prev.mtime_ns:
-            same.add(path)
-    return same
-
-
 def _plans(ws: Workspace, store: Store, summary: dict[str, Any], report: IndexReport,
-           new: list[tuple[str, str]] | None = None, kept: dict[str, set[str]] | None = None) -> dict[str, RepoPlan] | None:
+           new: list[tuple[str, str]] | None = None) -> dict[str, RepoPlan] | None:
     """Each repo's plan against its stored manifest, or None when a repo cannot be compared (not
     readable, another HEAD or extractor set, a manifest the summary was not written with) or, without
     `new`, when a file is new since the last run (with `new`, new files are added to it and skipped).
-    With `kept`, files whose stat data match the manifest are not planned but listed there, per repo."""
+    The summary vouches for the configuration and extractors the manifests were written with, so a file
+    whose stat data match its manifest entry is kept after one lstat (`plan_repo(same_config=True)`)."""
     listed = list_repos(list(ws.repos))
     plans: dict[str, RepoPlan] = {}
     for repo in ws.repos:
@@ -151,11 +139,9 @@ def _plans(ws: Workspace, store: Store, summary: dict[str, Any], report: IndexRe
                 return ""  # not known: reported as new, never read here
             return outside[path]
 
-        if kept is not None:
-            same = kept[repo.name] = _same_stat(str(repo.root), got[0], old)
-            got = ([p for p in got[0] if p not in same], got[1], got[2])
         try:
-            plan = plan_repo(repo, report, got, old, vkey_for, exclude=ws.exclude, max_file_size=ws.max_file_size)
+            plan = plan_repo(repo, report, got, old, vkey_for, exclude=ws.exclude, max_file_size=ws.max_file_size,
+                             same_config=True)
         except _Unknown:
             return None
         if plan is None:
@@ -164,9 +150,13 @@ def _plans(ws: Workspace, store: Store, summary: dict[str, Any], report: IndexRe
     return plans
 
 
-def unchanged(ws: Workspace, store: Store) -> IndexReport | None:
+Planned = tuple[IndexReport, dict[str, RepoPlan], float]  # a run's plans made by `unchanged`, and its start
+
+
+def unchanged(ws: Workspace, store: Store, planned: list[Planned] | None = None) -> IndexReport | None:
     """The report of a full run when nothing changed since the last one, from manifests and stats only;
-    None when anything changed (see the module doc)."""
+    None when anything changed (see the module doc). Then, when every repo could be compared, its plans
+    are appended to `planned` for the run that follows (they hold what a run's planning would find)."""
     t0 = time.perf_counter()
     summary = store.get(key(ws))
     if not _valid(summary, ws):
@@ -177,6 +167,8 @@ def unchanged(ws: Workspace, store: Store) -> IndexReport | None:
         return None
     for plan in plans.values():
         if plan.jobs or len(plan.manifest) != len(plan.old):
+            if planned is not None:
+                planned.append((report, plans, t0))
             return None  # a file to read, or one gone
     for info in report.repos:
         info.update(summary["repos"][info["name"]]["extra"])
@@ -200,12 +192,11 @@ def stale_files(ws: Workspace, store: Store) -> list[tuple[str, str]] | None:
     if not _valid(summary, ws):
         return None
     new: list[tuple[str, str]] = []
-    kept: dict[str, set[str]] = {}
-    plans = _plans(ws, store, summary, IndexReport(), new, kept)
+    plans = _plans(ws, store, summary, IndexReport(), new)
     if plans is None:
         return None
     out = set(new)
     for name, plan in plans.items():
         out.update((name, job[2]) for job in plan.jobs)
-        out.update((name, p) for p in plan.old if p not in plan.manifest and p not in kept[name])
+        out.update((name, p) for p in plan.old if p not in plan.manifest)
     return sorted(out)

@@ -117,17 +117,21 @@ def index(path: Path, cache_dir: Path | None, force: bool, as_json: bool, export
     ws.require_repos()
     store = Store(cache_dir)
     report = None
+    planned: list[Any] = []
     if not force and export is None:  # nothing changed since the last run: manifests and stats only
         from indexers.summary import unchanged
 
-        report = unchanged(ws, store)
+        report = unchanged(ws, store, planned)
         if report is not None:
             logging.getLogger("lore.cli").info("nothing changed since the last run: report from its summary")
     if report is None:
         ws, engine = open_engine(path, cache_dir, progress=not as_json or sys.stderr.isatty(), jobs=jobs, opened=(ws, store))
-        snap, report = engine.refresh(force=force)
-        if export is not None:
-            _export(ws, snap, export, repo_name, report)
+        if not force and export is None:  # a few files changed, declaring what they declared: the last run patched
+            report = engine.patch_saved(planned[0] if planned else None)
+        if report is None:
+            snap, report = engine.refresh(force=force)
+            if export is not None:
+                _export(ws, snap, export, repo_name, report)
     if as_json:
         echo_json(report.as_json())
         return

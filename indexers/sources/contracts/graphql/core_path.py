@@ -18,15 +18,14 @@ from graphql.language import ast
 
 from indexers.model import Entity, FileError, Span
 from indexers.positions import SourceFile
+from indexers.sources.contracts.graphql.names import DEFAULT_REASON, ROOTS
 from indexers.sources.spans import OffsetSpans
 
 MAX_TOKENS = 2_000_000
-ROOTS = {"Query": "query", "Mutation": "mutation", "Subscription": "subscription"}
 _SDL_START = re.compile(r"(?:extend\s+)?(?:type|interface|input|enum|union|scalar|schema|directive)\b")
 _COL0_START = re.compile(r'"""|(?:extend\s+)?(?:type|interface|input|enum|union|scalar|schema|directive)\s+[_A-Za-z@{]')
 _DEF_START = re.compile(r"(?:extend\s+)?(?:type|interface|input|enum|union|scalar|schema|directive"
                         r"|query|mutation|subscription|fragment)\b")
-DEFAULT_REASON = "No longer supported"
 
 
 Offsets = OffsetSpans  # code-point offsets -> UTF-16 spans, with one line table for the whole file

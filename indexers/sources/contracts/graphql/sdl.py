@@ -14,15 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graphql import parse_value
-from graphql.language.block_string import dedent_block_string_lines
-
 from indexers import ts
 from indexers.model import Entity, FileError, Partial
 from indexers.positions import SourceFile
 from indexers.sources.base import Extractor, suffix
-from indexers.sources.contracts.graphql.core_path import DEFAULT_REASON, ROOTS, value_text
-from indexers.sources.contracts.graphql.core_path import core_entities as _core_entities
+from indexers.sources.contracts.graphql.names import DEFAULT_REASON, ROOTS
 from indexers.sources.gcpause import paused_gc
 from indexers.sources.spans import PointSpans
 
@@ -81,6 +77,9 @@ _LINE_BREAK = re.compile(r"\r\n|[\n\r]")
 
 def _ts_string(node: Any) -> str:
     """The value of a string_value node, as graphql-core's lexer computes it."""
+    from graphql import parse_value  # graphql-core is imported by the documents that need it
+    from graphql.language.block_string import dedent_block_string_lines
+
     raw = ts.text(node)
     if raw.startswith('"""'):
         lines = _LINE_BREAK.split(raw[3:-3].replace('\\"""', '"""'))
@@ -263,8 +262,19 @@ class _TsBuilder:
         if _LITERAL.fullmatch(raw):  # an int, float, boolean, null or enum value prints as written
             return raw
         if raw not in self.defaults:
+            from graphql import parse_value
+
+            from indexers.sources.contracts.graphql.core_path import value_text
+
             self.defaults[raw] = value_text(parse_value(raw))
         return self.defaults[raw]
+
+
+def _core_entities(src: SourceFile) -> tuple[list[Entity], list[FileError]]:
+    """The document read by graphql-core (recovering from syntax errors), see `core_path`."""
+    from indexers.sources.contracts.graphql.core_path import core_entities
+
+    return core_entities(src)
 
 
 def _ts_entities(src: SourceFile) -> list[Entity] | None:
