@@ -141,13 +141,42 @@ def measure(ws: Path, manifest: dict[str, Any], baselines: dict[str, Any], cache
     if target is None:
         result["incremental"] = {"available": False, "reason": "no source file to edit"}
     else:
-        original, st = target.read_bytes(), target.stat()
-        try:
-            target.write_bytes(original + f"\n{EDIT_COMMENT[target.suffix]} benchmark edit\n".encode())
-            result["incremental"] = _index(cmd, ws, cache, timeout)
-            result["incremental"]["edited"] = str(target.relative_to(ws))
-        finally:
-            target.write_bytes(original)
-            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+        # three edits, each new content (the median run is reported): a comment appended to the file
+        runs = [_edited(cmd, ws, cache, timeout, target, f"\n{EDIT_COMMENT[target.suffix]} benchmark edit {i}\n")
+                for i in range(3)]
+        done = sorted((r for r in runs if r.get("available")), key=lambda r: r["wall_seconds"])
+        result["incremental"] = {**(done[len(done) // 2] if done else runs[0]), "runs": [r.get("wall_seconds") for r in runs]}
+    contract = _pick_contract(ws)
+    if contract is not None:  # a declaration added: every contract the workspace resolves is resolved again
+        result["declaration"] = _edited(cmd, ws, cache, timeout, contract, DECLARATION[contract.suffix])
     result["history"] = _history(cold.get("timings"), baselines.get("git_log"))
     return result
+
+
+DECLARATION = {".proto": "\nmessage LoreBenchmarkAdded {\n  string note = 1;\n}\n",
+               ".graphql": "\ntype LoreBenchmarkAdded {\n  note: String\n}\n"}
+
+
+def _pick_contract(ws: Path) -> Path | None:
+    repos = [ws] if (ws / ".git").exists() else sorted(p for p in ws.iterdir() if (p / ".git").exists())
+    for repo in repos:
+        for root, dirs, names in os.walk(repo):
+            dirs[:] = sorted(d for d in dirs if d != ".git")
+            for n in sorted(names):
+                if os.path.splitext(n)[1] in DECLARATION:
+                    return Path(root) / n
+    return None
+
+
+def _edited(cmd: list[str], ws: Path, cache: Path, timeout: float, target: Path, tail: str) -> dict[str, Any]:
+    """`lore index` after `tail` is appended to `target`, which is then restored byte for byte with its
+    modification time."""
+    original, st = target.read_bytes(), target.stat()
+    try:
+        target.write_bytes(original + tail.encode())
+        out = _index(cmd, ws, cache, timeout)
+        out["edited"] = str(target.relative_to(ws))
+        return out
+    finally:
+        target.write_bytes(original)
+        os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))

@@ -215,6 +215,7 @@ class Indexer:
         self.wrote = False
         self.manifests: dict[str, dict[str, FileState]] = {}  # a run without `assemble`: its manifests, unwritten
         self.moved: set[str] = set()  # ... and the repos whose manifest differs from the stored one
+        self.unwritten: list[tuple[str, str, FileState, FileFacts]] = []  # ... and the facts it read, unstored
 
     def run(self, force: bool = False, repos: Iterable[RepoSpec] | None = None,
             only: Mapping[str, Iterable[str]] | None = None, *, assemble: bool = True,
@@ -249,7 +250,7 @@ class Indexer:
         report.timings["discover"] = time.perf_counter() - t0
         t1 = time.perf_counter()
         all_jobs = [job for *_rest, jobs in plans for job in jobs]
-        results, write_ok = self._execute(all_jobs, reuse=not force, report=report)
+        results, write_ok = self._execute(all_jobs, reuse=not force, report=report, write=assemble)
         report.timings["extract"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         by_repo: dict[str, list[Result]] = {}
@@ -355,9 +356,10 @@ class Indexer:
             report.outside[repo.name] = plan.outside
         return repo, old, plan.manifest, plan.jobs
 
-    def _execute(self, jobs: list[Job], reuse: bool, report: IndexReport) -> tuple[list[Result], bool]:
+    def _execute(self, jobs: list[Job], reuse: bool, report: IndexReport, write: bool = True) -> tuple[list[Result], bool]:
         """Run the jobs; each batch's new records are stored as it arrives, so that a run killed half way
-        resumes where it stopped. Returns the results and whether the cache could still be written."""
+        resumes where it stopped (without `write`, they are kept in `self.unwritten` for the caller's
+        transaction). Returns the results and whether the cache could still be written."""
         bar = Progress(len(jobs), self.progress, "indexing")
         results: list[Result] = []
         write_ok = True
@@ -368,7 +370,9 @@ class Indexer:
                 if self.on_progress is not None:
                     self.on_progress(len(results), len(jobs))
                 new = [(r, p, st, ff) for r, p, st, ff, reused in chunk if ff is not None and not reused]
-                if write_ok and new:
+                if not write:
+                    self.unwritten.extend(new)
+                elif write_ok and new:
                     try:
                         self.store.put_many_facts(new)
                     except CacheError as exc:

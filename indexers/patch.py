@@ -37,8 +37,8 @@ def _counts(ff: FileFacts) -> Counter[str]:
 
 def patch_saved(ws: Workspace, store: Store, indexer: Indexer, planned: Any = None) -> IndexReport | None:
     """The report of a run that patched the saved one (see the module doc), or None when this run must be
-    a full one (then nothing of the query records, manifests or summary was written; the facts of files
-    read are in the cache for the full run to reuse). `planned`: what `indexers.summary.unchanged` planned.
+    a full one (then nothing was written: the full run reads the changed files again and reports them as
+    a run that patched nothing would). `planned`: what `indexers.summary.unchanged` planned.
     Raises CacheError when the cache cannot be written."""
     from indexers.sources import registry
 
@@ -73,8 +73,9 @@ def patch_saved(ws: Workspace, store: Store, indexer: Indexer, planned: Any = No
     digests = {name: manifest_digest(m) for name, m in indexer.manifests.items()}
     value = summary.record(ws, report, fingerprint=prev["fingerprint"], digests=digests,
                            load_errors=list(prev["load_errors"]), tail=list(prev["tail"]), run=run)
-    records: list[tuple[tuple[Any, ...], Any]] = [(Store.manifest_key(name), indexer.manifests[name])
-                                                    for name in sorted(indexer.moved)]
+    records: list[tuple[tuple[Any, ...], Any]] = [(Store.facts_key(r, p, st.sha256, st.vkey), ff)
+                                                    for r, p, st, ff in indexer.unwritten]
+    records += [(Store.manifest_key(name), indexer.manifests[name]) for name in sorted(indexer.moved)]
     records += patched.records
     records.append((summary.key(ws), value))
     store.set_many(records)  # all of the run or none of it

@@ -167,8 +167,77 @@ def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mappi
     for b in range(n):
         records.append((bucket_key(ws, "qe", b), {"version": VERSION, "token": run, "items": ents[b]}))
         records.append((bucket_key(ws, "qf", b), {"version": VERSION, "token": run, "items": files[b]}))
+    gaps = getattr(snap.history, "gaps", None) or {}
+    for name, info in snap.repos.items():
+        if name in parts and info.root is not None:
+            rows = [_row(c) for c in snap.commits.get(name, {}).values()]
+            records.append((history_key(ws, name), {"version": VERSION, "head": info.head, "commits": rows,
+                                                    "gaps": gaps.get(name)}))
     records.append((ws_key(ws), whole))  # last: a load takes all of one run or nothing
     store.set_many(records)
+
+
+# -- history for one question -----------------------------------------------------------------------
+# `lore context` asks about one file: the commits that touched it and those its lines were last changed
+# in. The repo's history record holds tens of thousands of Commit objects, and making them is most of the
+# cost of reading it; the run's copy for queries holds each commit as a plain tuple of its fields (read in
+# a third of the time) and makes a Commit only when asked for one.
+
+_FIELDS = tuple(Commit.__dataclass_fields__)  # type: ignore[attr-defined]
+_FILES = _FIELDS.index("files")
+
+
+def history_key(ws: Workspace, repo: str) -> tuple[str, str, str]:
+    return ("qh", str(ws.root), repo)
+
+
+def _row(c: Commit) -> tuple[Any, ...]:
+    return tuple(getattr(c, f) for f in _FIELDS)
+
+
+class SavedCommits(Mapping[str, Commit]):
+    """A repo's commits by sha, newest first, from their saved rows: each Commit made on first use."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]):
+        self._rows = rows
+        self._at: dict[str, int] | None = None
+        self._got: dict[str, Commit] = {}
+
+    def _index(self) -> dict[str, int]:
+        if self._at is None:
+            self._at = {row[0]: i for i, row in enumerate(self._rows)}
+        return self._at
+
+    def __getitem__(self, sha: str) -> Commit:
+        got = self._got.get(sha)
+        if got is None:
+            got = self._got[sha] = Commit(*self._rows[self._index()[sha]])
+        return got
+
+    def __contains__(self, sha: object) -> bool:
+        return sha in self._index()
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def touching(self, path: str) -> list[Commit]:
+        """The commits that changed `path`, newest first (a scan of the rows, no table of every path)."""
+        return [self[row[0]] for row in self._rows if path in row[_FILES]]
+
+
+def _saved_history(store: Store, ws: Workspace, name: str, head: str | None) -> tuple[SavedCommits, Any] | None:
+    """(commits, gaps) of the run's copy for queries, or None when it is missing or of another HEAD."""
+    rec = store.get(history_key(ws, name))
+    if not (isinstance(rec, dict) and rec.get("version") == VERSION and rec.get("head") == head
+            and isinstance(rec.get("commits"), list)):
+        return None
+    rows = rec["commits"]
+    if not all(isinstance(r, tuple) and len(r) == len(_FIELDS) for r in rows):
+        return None
+    return SavedCommits(rows), rec.get("gaps")
 
 
 def _split_errors(snap: Snapshot) -> tuple[list[tuple[FileKey, list[FileError]]], list[FileError]] | list[FileError]:
@@ -379,6 +448,12 @@ def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, Rep
     gaps: dict[str, HistoryGaps] = {}
     for name, info in repos.items():
         if info.root is None:
+            continue
+        saved = _saved_history(store, ws, name, info.head)
+        if saved is not None:
+            commits[name] = saved[0]  # type: ignore[assignment]
+            if isinstance(saved[1], HistoryGaps):
+                gaps[name] = saved[1]
             continue
         state = store.get(("h", name))
         if not (isinstance(state, dict) and isinstance(state.get("commits"), list)):

@@ -373,11 +373,15 @@ class Store:
     def put_fingerprint(self, repo: str, fingerprint: str) -> None:
         self.set(("mfp", repo), fingerprint)
 
+    @staticmethod
+    def facts_key(repo: str, path: str, sha256: str, vkey: str) -> tuple[str, str, str, str, str]:
+        return ("f", repo, path, sha256, vkey)
+
     def facts(self, repo: str, path: str, sha256: str, vkey: str) -> Any:
-        return self.get(("f", repo, path, sha256, vkey))
+        return self.get(self.facts_key(repo, path, sha256, vkey))
 
     def put_facts(self, repo: str, path: str, sha256: str, vkey: str, facts: Any) -> None:
-        self.set(("f", repo, path, sha256, vkey), facts)
+        self.set(self.facts_key(repo, path, sha256, vkey), facts)
 
     def put_many_facts(self, records: list[tuple[str, str, Any, Any]]) -> None:
         """Store (repo, path, FileState, FileFacts) records in one transaction: one commit per batch
@@ -385,7 +389,7 @@ class Store:
         try:
             with self._cache.transact(retry=True):
                 for repo, path, state, facts in records:
-                    key = ("f", repo, path, state.sha256, state.vkey)
+                    key = self.facts_key(repo, path, state.sha256, state.vkey)
                     self._cache.set(encode_key(key), self._seal(key, facts), retry=True)
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
             self._raise_write_error(exc)

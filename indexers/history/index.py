@@ -91,7 +91,9 @@ class HistoryIndex:
         # commits are looked up for that file alone instead of tabulating the whole tree and history.
         self.one_shot = one_shot
         self.roots = dict(roots)
-        self.commits = {repo: dict(c) for repo, c in commits.items()}
+        # a one-shot view keeps the mappings it is given (see indexers.persist.SavedCommits: Commits made
+        # on first use); a lasting one holds plain dicts
+        self.commits = {repo: c if one_shot else dict(c) for repo, c in commits.items()}
         self.cache = cache
         self.gaps = dict(gaps or {})
         self._unblamable: dict[tuple[str, str, str], BlameUnavailable] = {}  # (repo, path, blob): why not
@@ -306,11 +308,11 @@ class HistoryIndex:
         with self._lock:
             table = self._by_path.get(repo)
         if table is None and self.one_shot:  # one file: a scan, not a table of every path
-            seen: list[Commit] = []
-            for c in self.commits.get(repo, {}).values():
-                if path in c.files:
-                    seen.append(c)
-            return seen
+            commits = self.commits.get(repo, {})
+            touching = getattr(commits, "touching", None)
+            if touching is not None:
+                return touching(path)  # type: ignore[no-any-return]
+            return [c for c in commits.values() if path in c.files]
         if table is None:
             table = {}
             for c in self.commits.get(repo, {}).values():
