@@ -15,15 +15,17 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexers import git, summary
-from indexers.indexer import Extract, Indexer, IndexReport, RepoMemory
 from indexers.model import Commit, FileFacts, HistoryGaps, to_plain
-from indexers.plan import manifest_digest
+from indexers.plan import IndexReport, manifest_digest
 from indexers.snapshot import RepoInfo, Snapshot, build
 from indexers.store import CacheError, Store
 from indexers.workspace import Workspace
+
+if TYPE_CHECKING:  # the indexer (extraction, workers) is imported by runs, not by what reads the cache
+    from indexers.indexer import Extract, RepoMemory
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class Engine:
                 self._memory.clear()
                 self._history_mem.clear()
                 self._snapshot = None
+            from indexers.indexer import Indexer
+
             indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress,
                               memory=self._memory, isolate=self.isolate, extract=self.extract, share=self.share)
             report, facts_by_repo = indexer.run(force=force, only=only)
@@ -97,6 +101,7 @@ class Engine:
         """A run in a new process where a few files changed that declare what they declared before: the
         saved run patched (`indexers.patch`), or None when it takes a full `refresh()`. `planned`: the
         plans `indexers.summary.unchanged` made."""
+        from indexers.indexer import Indexer
         from indexers.patch import patch_saved
 
         with self._lock:
