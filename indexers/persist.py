@@ -619,6 +619,9 @@ def patch(store: Store, ws: Workspace, run: str, new_run: str, changes: Sequence
         records.append((bucket_key(ws, kind, b), {"version": VERSION, "token": new_run, "items": buckets.items(kind, b)}))
     repo_rank = {name: i for i, name in enumerate(whole["repos"])}  # a run's file order: repos, then paths
     file_errors = sorted(errors.items(), key=lambda kv: (repo_rank.get(kv[0][0], len(repo_rank)), kv[0][1]))
+    kept = store.get(pairs_key(ws, run))  # services that change together: same services, same commits
+    if isinstance(kept, list):
+        records.append((pairs_key(ws, new_run), kept))
     records.append((ws_key(ws), {**whole, "run": new_run, "tokens": tokens, "errors": (file_errors, rest),
                                  "next": [next_link, next_possible], "count": count}))
     return Patched(records, olds, count[0], count[1])

@@ -67,6 +67,11 @@ def _insert_after(path: Path, marker: str, line: str) -> None:
 def test_a_code_edit_patches_the_saved_run_and_answers_what_a_full_run_answers(shop: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     Engine(discover(shop), Store(cache), save=True).refresh()
+    asked = Engine(discover(shop), Store(cache))
+    first = asked.saved_snapshot()
+    assert first is not None
+    first.history.service_pairs(first)  # a query computed the services that change together: kept for the run
+    asked.keep_derived(first)
     # lines shift under most of 39 links (below the registration other files' links cite), and a marker
     # appears beside the existing one; the other file is Python, shifted whole
     _insert_after(shop / "cart-service/internal/server/cart.go", "GetCart(", "\t// TODO(SHOP-9): one round trip\n")
@@ -81,6 +86,7 @@ def test_a_code_edit_patches_the_saved_run_and_answers_what_a_full_run_answers(s
     saved = Engine(ws, Store(cache)).saved_snapshot()
     built = Engine(ws, Store(tmp_path / "cold"), save=True).refresh()[0]
     assert saved is not None
+    assert saved.history._service_pairs  # carried to the patched run: its first query does not recompute them
     assert _answers(saved, shop) == _answers(built, shop)
     assert summary.unchanged(ws, Store(cache)) is not None  # the next run is a no-op from the patched summary
     # and the CLI takes the same path: another edit, then the context it answers is fresh
@@ -140,3 +146,33 @@ def test_changes_a_patch_cannot_carry_take_a_full_run(change: str, shop: Path, t
     saved = Engine(ws, Store(cache.parent / (cache.name + "-full"))).saved_snapshot()
     built = Engine(ws, Store(tmp_path / "cold"), save=True).refresh()[0]
     assert saved is not None and _answers(saved, shop) == _answers(built, shop)
+
+
+def test_operational_usages_and_errors_follow_a_patch(tmp_path: Path) -> None:
+    """Metrics, spans, flag evaluations and routes move with an edit (the ops index the answers read is
+    rebuilt from the patched records); a file that starts failing is reported as a full run reports it."""
+    from tests import ops_system
+
+    root = tmp_path / "ops"
+    ops_system.build(root)
+    cache = tmp_path / "cache"
+    Engine(discover(root), Store(cache), save=True).refresh()
+    _prepend(root / "checkout/app/api.py", "# routes of the orders API\n\n")
+    _insert_after(root / "cart/server/server.go", "package ", "\n// the cart's HTTP server\n")
+    patched, full, _read = _patch_or_full(root, cache)
+    assert patched is not None and _plain(patched) == _plain(full)
+    ws = discover(root)
+    saved = Engine(ws, Store(cache)).saved_snapshot()
+    built = Engine(ws, Store(tmp_path / "cold"), save=True).refresh()[0]
+    assert saved is not None and _answers(saved, root) == _answers(built, root)
+    ops = [n for sec in _answers(saved, root).values() for s in sec["sections"] if s["name"] == "ops" for n in s["notes"]]
+    assert ops  # the answers compared hold operational notes
+    rules = root / "observability/rules/shop-alerts.yaml"  # one alert's query stops parsing; the others still read
+    rules.write_text(rules.read_text().replace('expr: up{job="node"} == 0', 'expr: up{job="node" == 0'))
+    patched, full, _read = _patch_or_full(root, cache)
+    assert patched is not None and _plain(patched) == _plain(full)
+    assert [f["path"] for f in patched.failed] == ["rules/shop-alerts.yaml"]
+    saved = Engine(ws, Store(cache)).saved_snapshot()
+    built = Engine(ws, Store(tmp_path / "cold2"), save=True).refresh()[0]
+    assert saved is not None and _answers(saved, root) == _answers(built, root)
+    assert [e.path for e in saved.errors] == [e.path for e in built.errors] == ["rules/shop-alerts.yaml"]
