@@ -31,6 +31,8 @@ writing with a clear error while the records already there stay usable.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import errno
 import hashlib
 import hmac
@@ -216,6 +218,13 @@ class Store:
         self._key = key if key is not None else load_key()
         self._foreign = 0  # records dropped because their MAC did not verify
         self._cache = self._open(check)
+        self._closed = False
+        atexit.register(self._close_at_exit)
+
+    def _close_at_exit(self) -> None:
+        if not self._closed:
+            with contextlib.suppress(Exception):  # exiting: a stamp not written only costs the next open a check
+                self.close()
 
     # -- opening, recovery ---------------------------------------------------------------------------
     def _open(self, check: bool) -> diskcache.Cache:
@@ -233,9 +242,10 @@ class Store:
         if stale and not self.path.exists():
             self.messages.append(f"cache schema changed ({', '.join(stale)} -> v{SCHEMA_VERSION}): rebuilding the index")
         try:
+            known = self._left_as_closed()
             cache = self._connect()
             if check:
-                self._verify(cache)
+                self._verify(cache, known)
             return cache
         except (sqlite3.Error, OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:  # ForeignRecord too
             if _cannot_write(exc):
@@ -263,11 +273,27 @@ class Store:
         return diskcache.Cache(str(self.path), disk=_RawDisk, size_limit=2**40, eviction_policy="none", timeout=60,
                                sqlite_mmap_size=0)
 
-    def _verify(self, cache: diskcache.Cache) -> None:
-        con = cache._sql  # noqa: SLF001 - diskcache exposes no integrity check
-        row = con("PRAGMA quick_check(1)").fetchone()
-        if not row or row[0] != "ok":
-            raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else 'no answer'}")
+    def _db_stamp(self) -> str:
+        """The database files as they are now (size, modification time, inode of the database and its
+        write-ahead log): equal stamps, same bytes as far as anything but a disk fault can tell."""
+        parts = []
+        for name in ("cache.db", "cache.db-wal"):
+            try:
+                st = os.stat(self.path / name)
+                parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+            except OSError:
+                parts.append(f"{name}:-")
+        return " ".join(parts)
+
+    def _verify(self, cache: diskcache.Cache, known: bool = False) -> None:
+        """The database passes SQLite's quick check and holds our header (a new one gets it). The quick
+        check reads the whole database (50 ms at 50 MB): `known` skips it when the files are as the last
+        process that closed this cache left them (`close`: a stamp in this folder, ours alone)."""
+        if not known:
+            con = cache._sql  # noqa: SLF001 - diskcache exposes no integrity check
+            row = con("PRAGMA quick_check(1)").fetchone()
+            if not row or row[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else 'no answer'}")
         raw = cache.get(encode_key(("meta",)), default=None, retry=True)
         if raw is None:
             if len(cache):
@@ -286,7 +312,23 @@ class Store:
             raise ValueError(f"schema {meta.get('schema')} in a v{SCHEMA_VERSION} folder")
 
     def close(self) -> None:
+        """Close the database and record the files' stamp: the next open that finds them so skips the
+        quick check (a write by any other process, a copy or a truncation changes the stamp)."""
+        self._closed = True
         self._cache.close()
+        with contextlib.suppress(OSError):
+            tmp = self.path / f"checked.{os.getpid()}"
+            tmp.write_text(self._db_stamp(), encoding="ascii")
+            os.replace(tmp, self.path / "checked")
+
+    def _left_as_closed(self) -> bool:
+        try:
+            stamp = (self.path / "checked").read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            return False
+        with contextlib.suppress(OSError):
+            (self.path / "checked").unlink()  # one use: this process's own close writes it again
+        return stamp == self._db_stamp()
 
     # -- signed records --------------------------------------------------------------------------------
     def _mac(self, key: tuple[Any, ...], blob: bytes | memoryview) -> bytes:

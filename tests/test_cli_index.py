@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,3 +205,30 @@ def test_context_on_a_contract_line(repo: GitRepo) -> None:
 def test_help_on_every_command() -> None:
     for cmd in ("index", "context", "graph", "serve"):
         assert "Usage:" in lore(cmd, "--help").stdout
+
+
+def test_the_integrity_check_runs_whenever_the_database_changed_since_a_clean_close(repo: GitRepo, tmp_path: Path,
+                                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick check reads the whole database; a cache left as the last process closed it skips it, and
+    any change since (a write, a page damaged in place, even one that keeps its size) runs it again."""
+    from indexers.store import Store
+
+    cache = tmp_path / "c"
+    index_json(repo.path, cache=cache)  # the CLI closes its cache at exit: the stamp is written
+    checks: list[bool] = []
+    real = Store._verify
+
+    def counting(self: Store, db: Any, known: bool = False) -> None:
+        checks.append(not known)
+        real(self, db, known)
+
+    monkeypatch.setattr(Store, "_verify", counting)
+    Store(cache).close()
+    Store(cache).close()
+    assert checks == [False, False]  # left as closed: no quick check
+    db = next(p for p in cache.iterdir() if p.name.startswith("v")) / "cache.db"
+    data = bytearray(db.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 64] = b"\xff" * 64  # a damaged page, same size
+    db.write_bytes(bytes(data))
+    Store(cache).close()
+    assert checks[-1] is True  # changed since the close: checked (and moved aside when the check fails)
