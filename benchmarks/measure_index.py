@@ -88,14 +88,19 @@ def history_figure(timings: dict[str, Any] | None, git_log: dict[str, Any] | Non
 def _pick_edit_target(ws: Path) -> Path | None:
     """A source file to edit for the incremental run: the first one, in a stable order; in a repository of
     contracts only, the first contract file."""
+    return _first_file(ws, COMMENT) or _first_file(ws, CONTRACT_COMMENT)
+
+
+def _first_file(ws: Path, suffixes: Any) -> Path | None:
+    """The first file of the workspace (its repos in name order, each walked in name order) whose suffix
+    is one of `suffixes`."""
     repos = [ws] if (ws / ".git").exists() else sorted(p for p in ws.iterdir() if (p / ".git").exists())
-    for kinds in (COMMENT, CONTRACT_COMMENT):
-        for repo in repos:
-            for root, dirs, names in os.walk(repo):
-                dirs[:] = sorted(d for d in dirs if d != ".git")
-                for n in sorted(names):
-                    if os.path.splitext(n)[1] in kinds:
-                        return Path(root) / n
+    for repo in repos:
+        for root, dirs, names in os.walk(repo):
+            dirs[:] = sorted(d for d in dirs if d != ".git")
+            for n in sorted(names):
+                if os.path.splitext(n)[1] in suffixes:
+                    return Path(root) / n
     return None
 
 
@@ -158,14 +163,7 @@ DECLARATION = {".proto": "\nmessage LoreBenchmarkAdded {\n  string note = 1;\n}\
 
 
 def _pick_contract(ws: Path) -> Path | None:
-    repos = [ws] if (ws / ".git").exists() else sorted(p for p in ws.iterdir() if (p / ".git").exists())
-    for repo in repos:
-        for root, dirs, names in os.walk(repo):
-            dirs[:] = sorted(d for d in dirs if d != ".git")
-            for n in sorted(names):
-                if os.path.splitext(n)[1] in DECLARATION:
-                    return Path(root) / n
-    return None
+    return _first_file(ws, DECLARATION)
 
 
 def _edited(cmd: list[str], ws: Path, cache: Path, timeout: float, target: Path, tail: str) -> dict[str, Any]:
