@@ -232,3 +232,27 @@ def test_the_integrity_check_runs_whenever_the_database_changed_since_a_clean_cl
     db.write_bytes(bytes(data))
     Store(cache).close()
     assert checks[-1] is True  # changed since the close: checked (and moved aside when the check fails)
+
+
+def test_facts_extracted_by_workers_read_back_as_linked(tmp_path: Path) -> None:
+    """With a process pool, every record the run stored reads back, verified, as the facts it linked, and
+    a second run re-reads nothing."""
+    from indexers.engine import Engine
+    from indexers.store import Store
+    from indexers.workspace import discover
+
+    repo = GitRepo(tmp_path / "many")
+    files = {f"proto/p{i}.proto": PROTO.replace("shop.cart.v1", f"shop.p{i}.v1") for i in range(60)}
+    files.update({f"src/c{i}.py": f"import requests\nrequests.get('http://cart/v{i}')\n" for i in range(20)})
+    repo.commit("many files", files)
+    cache = tmp_path / "c"
+    snap, report = Engine(discover(repo.path), Store(cache), jobs=2, isolate=True).refresh()
+    assert report.indexed == 80 and not report.failed
+    store = Store(cache)
+    manifest = store.manifest(repo.path.name)
+    for (name, path), ff in snap.files.items():
+        st = manifest[path]
+        assert store.facts(name, path, st.sha256, st.vkey) == ff
+    assert store.messages == []  # nothing dropped as unsigned
+    _snap, again = Engine(discover(repo.path), Store(cache), jobs=2, isolate=True).refresh()
+    assert again.indexed == 0 and again.unchanged == 80
