@@ -145,7 +145,11 @@ def _revert_target(subject: str, body: str, resolve: Resolver | None = None) -> 
     """(sha as written or '', quoted subject or '', reapply?, evidence, the subject's own words) when the
     message says it undoes an earlier change; None otherwise."""
     type_, _scope, rest = strip_prefix(subject)
-    statements = [m for m in _REVERT_STATEMENT.finditer(body[:8000]) if not _wip_revert(body, m, resolve)]
+    head = body[:8000]
+    # every form of the statement says "revert" (no other character folds to those letters): most bodies
+    # are not searched at all
+    statements = ([m for m in _REVERT_STATEMENT.finditer(head) if not _wip_revert(body, m, resolve)]
+                  if "revert" in head.lower() else [])
     shas = list(dict.fromkeys(m.group("sha").lower() for m in statements))
     tail = ""
     if type_ in ("revert", "reapply"):  # `revert: "..."`, `revert(scope): ...`, `Revert: ...`

@@ -371,6 +371,17 @@ def _present(rule: re.Pattern[str], text: str) -> re.Match[str] | None:
     return None
 
 
+def _has_folder(files: Sequence[str], name: str, *, lower: bool) -> bool:
+    """Whether a folder on the path of one of `files` is called `name` (compared lower-cased with
+    `lower`). One string search per file: commits list thousands of files."""
+    wanted = f"/{name}/"
+    for f in files:
+        cut = f.rfind("/")
+        if cut >= 0 and wanted in f"/{(f.lower() if lower else f)[:cut]}/":
+            return True
+    return False
+
+
 def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
     """Kinds read from the words of a message (subject first, then the body's prose)."""
     low = body[:4000].lower()
@@ -394,7 +405,7 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
             if m := _PIN.search(rest) or _FORK.search(rest):  # held back until upstream is fixed: see below
                 found.add("workaround", rest, m)
         return found
-    hack_dir = any(p == "hack" for f in files for p in f.split("/")[:-1]) or "hack/" in subject.lower()
+    hack_dir = _has_folder(files, "hack", lower=False) or "hack/" in subject.lower()
     removal = _REMOVAL.search(rest) or (not rest.strip() and _removal(prose, low))
     if not removal and _REMOVAL_SUBJECT.match(rest):
         removal = _WAS_WORKAROUND.search(prose)  # "Remove X" + "this was a temporary hack"
@@ -457,7 +468,7 @@ def word_kinds(subject: str, body: str, files: Sequence[str]) -> Found:
     if not _SEC_SETUP.search(subject):
         # `security:`, `fix(security):`, `[Security]`: unless the repository has a security/ folder that the
         # commit touches, in which case the prefix names that component (as `hack/` does above).
-        sec_dir = any(p in ("security", "sec") for f in files for p in f.lower().split("/")[:-1])
+        sec_dir = _has_folder(files, "security", lower=True) or _has_folder(files, "sec", lower=True)
         tagged = None if sec_dir or "[" not in subject else re.search(r"\[security\]", subject, re.I)
         m = ADVISORY.search(subject) or (None if _WORDING.search(rest) else _SECURITY.search(rest)) or tagged
         if m:
