@@ -47,6 +47,10 @@ def patch_saved(ws: Workspace, store: Store, indexer: Indexer, planned: Any = No
     prev = summary.saved(ws, store)
     if prev is None or prev.get("fingerprint") != registry.fingerprint():
         return None
+    if planned is None and any(manifest_digest(store.manifest(r.name)) != prev["repos"][r.name]["digest"] for r in ws.repos):
+        # another process (the server) indexed since the saved run: the records are not what the manifests
+        # say (with `planned`, summary.unchanged compared them already)
+        return None
     t0 = planned[2] if planned is not None else time.perf_counter()
     report, fresh = indexer.run(assemble=False, planned=planned)
     if report.removed or len(report.changed) > QUICK_LIMIT or not indexer.wrote:

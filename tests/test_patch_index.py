@@ -176,3 +176,22 @@ def test_operational_usages_and_errors_follow_a_patch(tmp_path: Path) -> None:
     built = Engine(ws, Store(tmp_path / "cold2"), save=True).refresh()[0]
     assert saved is not None and _answers(saved, root) == _answers(built, root)
     assert [e.path for e in saved.errors] == [e.path for e in built.errors] == ["rules/shop-alerts.yaml"]
+
+
+def test_a_run_by_another_process_since_the_saved_one_is_not_patched(shop: Path, tmp_path: Path) -> None:
+    """The server indexes into the same cache without saving query records: its manifests then describe
+    files the saved run never read, and the next `lore index` must not patch that run as if current."""
+    cache = tmp_path / "cache"
+    Engine(discover(shop), Store(cache), save=True).refresh()
+    target = shop / "checkout-service/checkout/cart_client.py"
+    _prepend(target, "# moved down one line\n")
+    Engine(discover(shop), Store(cache)).refresh()  # as the server does: manifests and facts, no summary
+    for planned in ([], None):
+        if planned is not None:
+            assert summary.unchanged(discover(shop), Store(cache), planned) is None and planned == []
+        assert Engine(discover(shop), Store(cache), save=True).patch_saved(planned[0] if planned else None) is None
+    Engine(discover(shop), Store(cache), save=True).refresh()
+    ws = discover(shop)
+    saved = Engine(ws, Store(cache)).saved_snapshot()
+    built = Engine(ws, Store(tmp_path / "cold"), save=True).refresh()[0]
+    assert saved is not None and _answers(saved, shop) == _answers(built, shop)
