@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -98,6 +99,12 @@ def _stop_helpers() -> None:
                 stop()
             except Exception as exc:  # noqa: BLE001 - an optimisation only
                 log.debug("could not stop a multiprocessing helper: %s", exc)
+
+
+def fact_counts(ff: FileFacts) -> Counter[str]:
+    """What one file adds to a run's fact counts (`IndexReport.facts`)."""
+    return Counter(entity=len(ff.entities), usage=len(ff.usages), service_decl=len(ff.services), marker=len(ff.markers),
+                   decision=len(ff.decisions), team_note=len(ff.notes))
 
 
 def _reason(facts: FileFacts) -> str:
@@ -305,12 +312,7 @@ class Indexer:
             for ff in flist:
                 if ff.errors and not any(f["path"] == ff.path and f["repo"] == ff.repo for f in report.failed):
                     report.failed.append({"repo": ff.repo, "path": ff.path, "reason": _reason(ff)})
-                report.facts["entity"] += len(ff.entities)
-                report.facts["usage"] += len(ff.usages)
-                report.facts["service_decl"] += len(ff.services)
-                report.facts["marker"] += len(ff.markers)
-                report.facts["decision"] += len(ff.decisions)
-                report.facts["team_note"] += len(ff.notes)
+                report.facts.update(fact_counts(ff))
         report.failed.sort(key=lambda f: (f["repo"], f["path"]))
         report.seconds = time.perf_counter() - t0
         return report, facts_by_repo

@@ -21,18 +21,13 @@ from collections import Counter
 from typing import Any
 
 from indexers import persist, summary
-from indexers.indexer import Indexer, _reason
+from indexers.indexer import Indexer, _reason, fact_counts
 from indexers.model import FileFacts
 from indexers.plan import IndexReport, manifest_digest
 from indexers.store import Store
 from indexers.workspace import Workspace
 
 QUICK_LIMIT = 64  # changed files up to which a run patches the saved one
-
-
-def _counts(ff: FileFacts) -> Counter[str]:
-    return Counter(entity=len(ff.entities), usage=len(ff.usages), service_decl=len(ff.services), marker=len(ff.markers),
-                   decision=len(ff.decisions), team_note=len(ff.notes))
 
 
 def patch_saved(ws: Workspace, store: Store, indexer: Indexer, planned: Any = None) -> IndexReport | None:
@@ -93,9 +88,9 @@ def _finish(report: IndexReport, prev: dict[str, Any], changed: list[FileFacts],
     """The report's fact counts and failed files: the last run's, with the changed files' before and after."""
     facts: Counter[str] = Counter(prev["facts"])
     for old in patched.old:
-        facts.subtract(_counts(old))
+        facts.subtract(fact_counts(old))
     for ff in changed:
-        facts.update(_counts(ff))
+        facts.update(fact_counts(ff))
     facts["link"] = patched.links
     report.facts = facts
     keys = {(ff.repo, ff.path) for ff in changed}

@@ -119,18 +119,10 @@ def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mappi
     files: list[dict[FileKey, list[Any]]] = [{} for _ in range(n)]
 
     def entry(ident: str) -> list[Any]:
-        table = ents[entity_bucket(ident, n)]
-        got = table.get(ident)
-        if got is None:
-            got = table[ident] = [-1, [], [], []]
-        return got
+        return _slot(ents[entity_bucket(ident, n)], ident)
 
     def file_entry(key: FileKey, first: int) -> list[Any]:
-        table = files[file_bucket(key, n)]
-        got = table.get(key)
-        if got is None:
-            got = table[key] = [first, [], [], []]
-        return got
+        return _slot(files[file_bucket(key, n)], key, first)
 
     for rank, (ident, decls) in enumerate(kept.items()):
         here = entry(ident)
@@ -241,6 +233,15 @@ def _saved_history(store: Store, ws: Workspace, name: str, head: str | None) -> 
     if not all(isinstance(r, tuple) and len(r) == len(_FIELDS) for r in rows):
         return None
     return SavedCommits(rows), rec.get("gaps")
+
+
+def _slot(table: dict[Any, list[Any]], key: Any, first: int = -1) -> list[Any]:
+    """A bucket's entry for `key` ([rank or first rank, declarations, links, children or possible links]),
+    made empty when missing."""
+    got = table.get(key)
+    if got is None:
+        got = table[key] = [first, [], [], []]
+    return got
 
 
 def _split_errors(snap: Snapshot) -> tuple[list[tuple[FileKey, list[FileError]]], list[FileError]] | list[FileError]:
@@ -580,20 +581,14 @@ def patch(store: Store, ws: Workspace, run: str, new_run: str, changes: Sequence
         links, possible = relink_file(new, [u for u in helpers if (u.repo, u.path) != key], all_entities,
                                       whole["services"])
         fb = file_bucket(key, n)
-        table = buckets.items("qf", fb)
-        entry = table.get(key)
-        if entry is None:
-            entry = table[key] = [-1, [], [], []]
+        entry = _slot(buckets.items("qf", fb), key)
         count = [count[0] + len(links) - len(entry[2]), count[1] + len(possible) - len(entry[3])]
         numbered = list(zip(range(next_link, next_link + len(links)), links, strict=True))
         next_link += len(links)
         idents = {lk.entity for _i, lk in entry[2]} | {lk.entity for lk in links}
         for ident in idents:
             eb = entity_bucket(ident, n)
-            etable = buckets.items("qe", eb)
-            eentry = etable.get(ident)
-            if eentry is None:
-                eentry = etable[ident] = [-1, [], [], []]
+            eentry = _slot(buckets.items("qe", eb), ident)
             eentry[2] = [x for x in eentry[2] if (x[1].repo, x[1].path) != key] + [x for x in numbered if x[1].entity == ident]
             dirty.add(("qe", eb))
         entry[2] = numbered

@@ -428,13 +428,7 @@ class Store:
     def put_many_facts(self, records: list[tuple[str, str, Any, Any]]) -> None:
         """Store (repo, path, FileState, FileFacts) records in one transaction: one commit per batch
         instead of one per file. All or none of a batch is written."""
-        try:
-            with self._cache.transact(retry=True):
-                for repo, path, state, facts in records:
-                    key = self.facts_key(repo, path, state.sha256, state.vkey)
-                    self._cache.set(encode_key(key), self._seal(key, facts), retry=True)
-        except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
-            self._raise_write_error(exc)
+        self.set_many([(self.facts_key(repo, path, state.sha256, state.vkey), facts) for repo, path, state, facts in records])
 
     def set_many(self, records: list[tuple[tuple[Any, ...], Any]]) -> None:
         """Store (key, value) records in one transaction: all or none of them is written."""

@@ -100,8 +100,8 @@ def saved(ws: Workspace, store: Store) -> dict[str, Any] | None:
 
 def last_run(ws: Workspace, store: Store) -> str | None:
     """The id of the last full run of this workspace, configuration and Lore, or None."""
-    value = store.get(key(ws))
-    return value["run"] if _valid(value, ws) and isinstance(value.get("run"), str) else None
+    value = saved(ws, store)
+    return value["run"] if value is not None else None
 
 
 class _Unknown(Exception):

@@ -83,6 +83,18 @@ class FlaggedLine:
     author: str
 
 
+def _blobs(ls_tree: bytes) -> dict[str, str]:
+    """path -> blob sha from `git ls-tree -r -z` output (trees and gitlinks left out)."""
+    table: dict[str, str] = {}
+    for rec in ls_tree.split(b"\0"):
+        meta, _, name = rec.partition(b"\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            # interned: the same path strings the manifests and commit file lists hold
+            table[sys.intern(name.decode("utf-8", "surrogateescape"))] = parts[2].decode()
+    return table
+
+
 class HistoryIndex:
     def __init__(self, roots: Mapping[str, Path], commits: Mapping[str, Mapping[str, Commit]],
                  cache: MutableMapping[Any, Any] | None, gaps: Mapping[str, HistoryGaps] | None = None,
@@ -120,23 +132,22 @@ class HistoryIndex:
         if table is None and self.one_shot:
             return self._one_blob(root, repo, path)
         if table is None:
-            table = {}
-            try:
-                out = git.run(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD", timeout=120)
-            except git.GitError as exc:
-                out = b""
-                if git.head(root) is not None:  # a repository without commits has no files at HEAD: no loss
-                    with self._lock:
-                        self._tree_problem[repo] = str(exc)
-            for rec in out.split(b"\0"):
-                meta, _, name = rec.partition(b"\t")
-                parts = meta.split()
-                if len(parts) == 3 and parts[1] == b"blob":
-                    # interned: the same path strings the manifests and commit file lists hold
-                    table[sys.intern(name.decode("utf-8", "surrogateescape"))] = parts[2].decode()
+            table = self._ls_tree(root, repo, "-r")
             with self._lock:
                 self._blobs[repo] = table
         return table.get(path)
+
+    def _ls_tree(self, root: Path, repo: str, *args: str) -> dict[str, str]:
+        """path -> blob of `git ls-tree HEAD <args>`; when git fails, empty, and why is kept for
+        `unavailable()`."""
+        try:
+            out = git.run(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", "HEAD", *args, timeout=120)
+        except git.GitError as exc:
+            if git.head(root) is not None:  # a repository without commits has no files at HEAD: no loss
+                with self._lock:
+                    self._tree_problem[repo] = str(exc)
+            return {}
+        return _blobs(out)
 
     def _one_blob(self, root: Path, repo: str, path: str) -> str | None:
         """The blob of one path at HEAD (`one_shot`), kept like the table's entries."""
@@ -144,19 +155,7 @@ class HistoryIndex:
             known = self._one.get((repo, path), False)
         if known is not False:
             return known  # type: ignore[return-value]
-        found: str | None = None
-        try:
-            out = git.run(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", "HEAD", "--", path, timeout=120)
-        except git.GitError as exc:
-            out = b""
-            if git.head(root) is not None:
-                with self._lock:
-                    self._tree_problem[repo] = str(exc)
-        for rec in out.split(b"\0"):
-            meta, _, name = rec.partition(b"\t")
-            parts = meta.split()
-            if len(parts) == 3 and parts[1] == b"blob" and name.decode("utf-8", "surrogateescape") == path:
-                found = parts[2].decode()
+        found = self._ls_tree(root, repo, "--", path).get(path)
         with self._lock:
             self._one[(repo, path)] = found
         return found
