@@ -29,7 +29,7 @@ def lore_command() -> list[str]:
     if exe.is_file() and os.access(exe, os.X_OK):
         return [str(exe)]
     found = shutil.which("lore")
-    return [found] if found else [sys.executable, "-c", "from lore.cli.main import main; main()"]
+    return [found] if found else [sys.executable, "-c", "from lore.cli.main import run; run()"]
 
 
 def unavailable(cmd: list[str], sub: str) -> str | None:

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from indexers import git, summary
 from indexers.model import Commit, FileFacts, HistoryGaps, to_plain
-from indexers.plan import IndexReport, manifest_digest
 from indexers.snapshot import RepoInfo, Snapshot, build
 from indexers.store import CacheError, Store
 from indexers.workspace import Workspace
 
 if TYPE_CHECKING:  # the indexer (extraction, workers) is imported by runs, not by what reads the cache
     from indexers.indexer import Extract, RepoMemory
+    from indexers.plan import IndexReport
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,8 @@ class Engine:
         run = secrets.token_hex(8)
         readable = {i["name"] for i in report.repos if not i.get("error")}
         manifests = {name: mem.manifest for name, mem in self._memory.items() if name in readable}
+        from indexers.plan import manifest_digest
+
         digests = {name: manifest_digest(m) for name, m in manifests.items()}
         value = summary.record(self.ws, report, fingerprint=registry.fingerprint(), digests=digests,
                                load_errors=list(registry.load_errors), tail=report.messages[mark:], run=run)

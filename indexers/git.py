@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -222,18 +223,64 @@ def head(repo: str | Path, rev: str = "HEAD") -> str | None:
         return None
 
 
+_LIST = ("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate")
+
+
 def list_files(repo: str | Path, paths: Sequence[str] | None = None) -> list[str]:
     """Tracked files plus untracked files that are not ignored (so .gitignore holds), repo-relative;
     with `paths`, only those of them (literal pathspecs) that git lists."""
     spec = ["--", *(f":(literal){p}" for p in paths)] if paths is not None else []
     if paths is not None and not paths:
         return []
-    out = run(repo, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", *spec)
+    return parse_listing(run(repo, *_LIST, *spec))
+
+
+def parse_listing(out: bytes) -> list[str]:
+    """`ls-files -z` output as paths, each once, in git's order."""
     seen: dict[str, None] = {}
     for raw in out.split(b"\0"):
         if raw:
             seen.setdefault(raw.decode("utf-8", "surrogateescape"), None)
     return list(seen)
+
+
+class Started:
+    """A hardened git command running while the caller goes on, its output gathered in a temporary file
+    (no pipe to drain); `result()` waits for it. A short batch command overlaps git with its own work
+    this way (`indexers.plan.start_listing`)."""
+
+    def __init__(self, repo: str | Path, *args: str, timeout: float = 600):
+        self.repo, self.args, self.timeout = repo, args, timeout
+        self.out = tempfile.TemporaryFile()
+        self.err = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(command(repo, *args), stdout=self.out, stderr=self.err,
+                                         stdin=subprocess.DEVNULL, env=_env())
+        except FileNotFoundError as exc:  # pragma: no cover - git missing
+            self._close()
+            raise GitError("git is not installed") from exc
+
+    def _close(self) -> None:
+        self.out.close()
+        self.err.close()
+
+    def result(self, *, check: bool = True) -> bytes:
+        """Its stdout once it ended; GitError when it failed (with `check`) or ran out of time."""
+        try:
+            try:
+                code = self.proc.wait(self.timeout)
+            except subprocess.TimeoutExpired as exc:
+                self.proc.kill()
+                self.proc.wait()
+                raise GitError(f"{self.repo}: git {self.args[0]} timed out") from exc
+            self.out.seek(0)
+            out = self.out.read()
+            if check and code != 0:
+                self.err.seek(0)
+                raise _failure(self.repo, self.args, self.err.read(), code)
+            return out
+        finally:
+            self._close()
 
 
 def submodule_paths(repo: str | Path) -> set[str]:
@@ -248,10 +295,27 @@ def submodule_paths(repo: str | Path) -> set[str]:
 
 def head_and_shallow(repo: str | Path) -> tuple[str | None, bool]:
     """HEAD's sha (None without commits) and whether the clone is shallow, in one git call."""
-    out = run(repo, "rev-parse", "--is-shallow-repository", "HEAD", check=False, timeout=30).decode("utf-8", "replace").split()
-    shallow = bool(out) and out[0] == "true"
-    sha = out[1] if len(out) > 1 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", out[1]) else None
+    return parse_head(run(repo, *_HEAD, check=False, timeout=30))
+
+
+_HEAD = ("rev-parse", "--is-shallow-repository", "HEAD")
+
+
+def parse_head(out: bytes) -> tuple[str | None, bool]:
+    words = out.decode("utf-8", "replace").split()
+    shallow = bool(words) and words[0] == "true"
+    sha = words[1] if len(words) > 1 and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", words[1]) else None
     return sha, shallow
+
+
+def start_listing(repo: str | Path) -> tuple[Started, Started]:
+    """`list_files(repo)` and `head_and_shallow(repo)`, both started (see `Started`)."""
+    files = Started(repo, *_LIST)
+    try:
+        return files, Started(repo, *_HEAD, timeout=30)
+    except GitError:
+        files.result(check=False)
+        raise
 
 
 def shallow_commits(repo: str | Path) -> set[str]:

@@ -18,15 +18,18 @@ only: a lookup (an entity by id, the links to it, a file's declarations and link
 that holds it, and iterating a table reads them all, so the Snapshot answers exactly what the run built
 while `lore context` on 276k entities reads a few thousand. The facts of a file (`files`,
 `usages_by_file`, `markers_by_file`) are read on first use from the content-addressed fact record the
-saved hash names, so a query reads only the files it looks at. History
-is the engine's usual lazy view over each repo's stored history record. Records are signed like every
-cache record (indexers.store): nothing unsigned is ever unpickled.
+saved hash names, so a query reads only the files it looks at. History, per repo, `("qh", <workspace
+root>, repo)`: the commits as plain rows in pickled chunks, with their shas and an index of the commits
+touching each path, so one file's question unpickles the few chunks its commits are in. Records are
+signed like every cache record (indexers.store): nothing unsigned is ever unpickled (the chunks are
+inside a signed record).
 """
 
 from __future__ import annotations
 
+import pickle
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +38,7 @@ from indexers.snapshot import FileKey, RepoInfo, Snapshot
 from indexers.store import CacheError, FileState, Store
 from indexers.workspace import Workspace
 
-VERSION = 2
+VERSION = 3
 MAX_BUCKETS = 1024
 PER_BUCKET = 1000  # entities and links per bucket record, about: a query reads a few buckets, never all
 
@@ -162,24 +165,27 @@ def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mappi
     gaps = getattr(snap.history, "gaps", None) or {}
     for name, info in snap.repos.items():
         if name in parts and info.root is not None:
-            rows = [_row(c) for c in snap.commits.get(name, {}).values()]
-            records.append((history_key(ws, name), {"version": VERSION, "head": info.head, "commits": rows,
-                                                    "gaps": gaps.get(name)}))
+            records.append((history_key(ws, name), _history_record(info.head, snap.commits.get(name, {}).values(),
+                                                                   gaps.get(name))))
     records.append((ws_key(ws), whole))  # last: a load takes all of one run or nothing
     store.set_many(records)
 
 
 # -- history for one question -----------------------------------------------------------------------
 # `lore context` asks about one file: the commits that touched it and those its lines were last changed
-# in. The repo's history record holds tens of thousands of Commit objects, and making them is most of the
-# cost of reading it; the run's copy for queries holds each commit as a plain tuple of its fields (read in
-# a third of the time; the body left out) and makes a Commit only when asked for one.
+# in. A repo's history holds tens of thousands of commits, and unpickling them is most of the cost of
+# reading it. The run's copy for queries holds each commit as a plain tuple of its fields (the body left
+# out), pickled in chunks of _CHUNK commits, with the shas in log order and, per path, the positions of
+# the commits that touched it (in hash buckets): a question unpickles the chunks of the commits it names
+# and makes a Commit only when asked for one.
 
 _FIELDS = tuple(Commit.__dataclass_fields__)  # type: ignore[attr-defined]
 _FILES = _FIELDS.index("files")
 # No query reads a commit's body (what it says is in its kinds, evidence, refs and mentions): the rows
 # leave it out, a third of the bytes of a history.
 _BODY = _FIELDS.index("body")
+_CHUNK = 256  # commits per pickled chunk
+_PATHS_PER_BUCKET = 512  # paths per pickled bucket of the path index
 
 
 def history_key(ws: Workspace, repo: str) -> tuple[str, str, str]:
@@ -190,49 +196,124 @@ def _row(c: Commit) -> tuple[Any, ...]:
     return tuple("" if i == _BODY else getattr(c, f) for i, f in enumerate(_FIELDS))
 
 
-class SavedCommits(Mapping[str, Commit]):
-    """A repo's commits by sha, newest first, from their saved rows: each Commit made on first use."""
+def _path_bucket(path: str, buckets: int) -> int:
+    return zlib.crc32(path.encode("utf-8", "surrogateescape")) % buckets
 
-    def __init__(self, rows: list[tuple[Any, ...]]):
-        self._rows = rows
+
+def _history_record(head: str | None, commits: Iterable[Commit], gaps: Any) -> dict[str, Any]:
+    rows = [_row(c) for c in commits]
+    touching: dict[str, list[int]] = {}
+    for pos, row in enumerate(rows):
+        for f in row[_FILES]:
+            got = touching.setdefault(f, [])
+            if not got or got[-1] != pos:  # a path listed twice in one commit counts once
+                got.append(pos)
+    n_paths = max(1, -(-len(touching) // _PATHS_PER_BUCKET))
+    paths: list[dict[str, tuple[int, ...]]] = [{} for _ in range(n_paths)]
+    for f, positions in touching.items():
+        paths[_path_bucket(f, n_paths)][f] = tuple(positions)
+    return {"version": VERSION, "head": head, "gaps": gaps, "count": len(rows),
+            "shas": "\n".join(r[0] for r in rows),
+            "chunks": [pickle.dumps(rows[i:i + _CHUNK], protocol=5) for i in range(0, len(rows), _CHUNK)],
+            "paths": [pickle.dumps(p, protocol=5) for p in paths]}
+
+
+class SavedCommits(Mapping[str, Commit]):
+    """A repo's commits by sha, newest first, from their saved record (`_history_record`): a chunk of rows
+    unpickled when one of its commits is asked for, each Commit made on first use. A chunk that is not
+    what the record promises raises MissingRecord (the caller indexes instead)."""
+
+    def __init__(self, rec: dict[str, Any], repo: str):
+        self._rec = rec
+        self._repo = repo
+        self._shas: list[str] | None = None
         self._at: dict[str, int] | None = None
+        self._chunks: dict[int, list[tuple[Any, ...]]] = {}
+        self._paths: dict[int, dict[str, tuple[int, ...]]] = {}
         self._got: dict[str, Commit] = {}
+
+    def _damaged(self, what: str) -> MissingRecord:
+        return MissingRecord(f"{self._repo}: the saved history's {what} is damaged")
+
+    def _list(self) -> list[str]:
+        if self._shas is None:
+            shas = self._rec["shas"].split("\n") if self._rec["count"] else []
+            if len(shas) != self._rec["count"]:
+                raise self._damaged("list of commits")
+            self._shas = shas
+        return self._shas
 
     def _index(self) -> dict[str, int]:
         if self._at is None:
-            self._at = {row[0]: i for i, row in enumerate(self._rows)}
+            self._at = {sha: i for i, sha in enumerate(self._list())}
         return self._at
 
-    def __getitem__(self, sha: str) -> Commit:
+    def _row(self, pos: int) -> tuple[Any, ...]:
+        k = pos // _CHUNK
+        rows = self._chunks.get(k)
+        if rows is None:
+            try:
+                rows = pickle.loads(self._rec["chunks"][k])
+            except Exception as exc:  # noqa: BLE001 - reported as a missing record
+                raise self._damaged(f"chunk {k}") from exc
+            if not (isinstance(rows, list) and all(isinstance(r, tuple) and len(r) == len(_FIELDS) for r in rows)):
+                raise self._damaged(f"chunk {k}")
+            self._chunks[k] = rows
+        try:
+            return rows[pos % _CHUNK]
+        except IndexError:
+            raise self._damaged(f"chunk {k}") from None
+
+    def _commit(self, sha: str, pos: int) -> Commit:
         got = self._got.get(sha)
         if got is None:
-            got = self._got[sha] = Commit(*self._rows[self._index()[sha]])
+            row = self._row(pos)
+            if row[0] != sha:
+                raise self._damaged(f"commit {sha[:12]}")
+            got = self._got[sha] = Commit(*row)
         return got
+
+    def __getitem__(self, sha: str) -> Commit:
+        return self._commit(sha, self._index()[sha])
 
     def __contains__(self, sha: object) -> bool:
         return sha in self._index()
 
     def __iter__(self) -> Iterator[str]:
-        return (row[0] for row in self._rows)
+        return iter(self._list())
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return int(self._rec["count"])
 
     def touching(self, path: str) -> list[Commit]:
-        """The commits that changed `path`, newest first (a scan of the rows, no table of every path)."""
-        return [self[row[0]] for row in self._rows if path in row[_FILES]]
+        """The commits that changed `path`, newest first (from the path index: one bucket unpickled)."""
+        buckets = self._rec["paths"]
+        k = _path_bucket(path, len(buckets))
+        table = self._paths.get(k)
+        if table is None:
+            try:
+                table = pickle.loads(buckets[k])
+            except Exception as exc:  # noqa: BLE001 - reported as a missing record
+                raise self._damaged(f"path index {k}") from exc
+            if not isinstance(table, dict):
+                raise self._damaged(f"path index {k}")
+            self._paths[k] = table
+        shas = self._list()
+        try:
+            return [self._commit(shas[pos], pos) for pos in table.get(path, ())]
+        except (IndexError, TypeError):
+            raise self._damaged(f"path index {k}") from None
 
 
 def _saved_history(store: Store, ws: Workspace, name: str, head: str | None) -> tuple[SavedCommits, Any] | None:
     """(commits, gaps) of the run's copy for queries, or None when it is missing or of another HEAD."""
     rec = store.get(history_key(ws, name))
     if not (isinstance(rec, dict) and rec.get("version") == VERSION and rec.get("head") == head
-            and isinstance(rec.get("commits"), list)):
+            and isinstance(rec.get("count"), int) and isinstance(rec.get("shas"), str)
+            and isinstance(rec.get("chunks"), list) and len(rec["chunks"]) == -(-rec["count"] // _CHUNK)
+            and isinstance(rec.get("paths"), list) and rec["paths"]):
         return None
-    rows = rec["commits"]
-    if not all(isinstance(r, tuple) and len(r) == len(_FIELDS) for r in rows):
-        return None
-    return SavedCommits(rows), rec.get("gaps")
+    return SavedCommits(rec, name), rec.get("gaps")
 
 
 def _slot(table: dict[Any, list[Any]], key: Any, first: int = -1) -> list[Any]:

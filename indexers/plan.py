@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,6 +103,68 @@ def list_repos(repos: list[RepoSpec], one: Callable[[RepoSpec], Listed] = list_r
         return dict(zip((r.name for r in repos), pool.map(one, repos), strict=True))
 
 
+def start_listing(repo: RepoSpec) -> Callable[[], Listed]:
+    """`list_repo(repo)`, started: git runs while the caller goes on (stats the files it knows, say);
+    calling the result waits for it."""
+    if not repo.root.is_dir():
+        return lambda: "not found"
+    try:
+        files, head = git.start_listing(repo.root)
+    except git.GitError as exc:
+        why = str(exc)
+        return lambda: why
+
+    def done() -> Listed:
+        try:
+            paths = git.parse_listing(files.result())
+        except git.GitError as exc:
+            head.result(check=False)
+            return str(exc)
+        try:
+            sha, shallow = git.parse_head(head.result(check=False))
+        except git.GitError:  # timed out
+            sha, shallow = None, False
+        return paths, sha, shallow
+
+    return done
+
+
+def listings(repos: list[RepoSpec], width: int = 8) -> Generator[tuple[RepoSpec, Callable[[], Listed]], None, None]:
+    """(repo, its started listing) for every repo in order, at most `width` running at once: the next one
+    starts as an earlier one is handed out, so asking in order keeps `width` at work.
+    Closing the iterator early waits for the ones already started."""
+    started: deque[tuple[RepoSpec, Callable[[], Listed]]] = deque()
+    todo = deque(repos)
+    try:
+        while todo or started:
+            while todo and len(started) < width:
+                r = todo.popleft()
+                started.append((r, start_listing(r)))
+            yield started.popleft()
+    finally:
+        for _r, pending in started:
+            pending()
+
+
+Stat = tuple[int, int] | None  # (size, mtime_ns) of a regular file; None when it is not one or is gone
+
+
+def stat_known(root: str, old: dict[str, FileState]) -> dict[str, Stat]:
+    """The size and modification time of every file the manifest holds as read (see `plan_repo(stats=)`)."""
+    out: dict[str, Stat] = {}
+    prefix = root.rstrip(os.sep) + os.sep
+    for path, prev in old.items():
+        if prev.status.startswith("skipped:"):
+            continue
+        try:
+            st = os.lstat(prefix + path)
+        except OSError:
+            out[path] = None
+            continue
+        out[path] = (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+    return out
+
+
 @dataclass
 class RepoPlan:
     repo: RepoSpec
@@ -117,13 +179,16 @@ VKeyFor = Callable[[str, "FileState | None"], str]  # (path, previous state) -> 
 
 def plan_repo(repo: RepoSpec, report: IndexReport, listed: Listed, old: dict[str, FileState], vkey_for: VKeyFor, *,
               exclude: tuple[str, ...], max_file_size: int, targets: list[str] | None = None,
-              kept_unindexed: dict[str, int] | None = None, same_config: bool = False) -> RepoPlan | None:
+              kept_unindexed: dict[str, int] | None = None, same_config: bool = False,
+              stats: dict[str, Stat] | None = None, languages: bool = True) -> RepoPlan | None:
     """Compare one repo's listed files with its previous manifest (see the module doc). Appends the repo's
     info to `report.repos` and counts what is skipped and unchanged; None when the repo cannot be read.
     With `targets`, only those paths are looked at and every other file stays as it was. With
     `same_config` (the caller knows the manifest was written under this configuration and extractor set),
     a file the manifest holds as read, with the size and modification time it has now, is kept after one
-    lstat: the name, size and extractor checks it passed then give the same answers now."""
+    lstat: the name, size and extractor checks it passed then give the same answers now; `stats`
+    (`stat_known`, taken while git listed the files) stand for those lstats. Without `languages`, the
+    source files Lore reads no usages from are not counted (`info["unindexed"]`: a report no one reads)."""
     info: dict[str, Any] = {"name": repo.name, "path": str(repo.root)}
     report.repos.append(info)
     if listed == "not found":
@@ -150,12 +215,9 @@ def plan_repo(repo: RepoSpec, report: IndexReport, listed: Listed, old: dict[str
     for path in paths:
         prev = old.get(path)
         if same_config and prev is not None and not prev.status.startswith("skipped:"):
-            try:
-                st = os.lstat(os.path.join(root, path))
-            except OSError:
-                st = None
-            if st is not None and stat.S_ISREG(st.st_mode) and st.st_size == prev.size and st.st_mtime_ns == prev.mtime_ns:
-                if USAGES not in prev.vkey and (lang := discover.code_language(path)):
+            now = stats.get(path) if stats is not None and path in stats else _stat(root, path)
+            if now is not None and now[0] == prev.size and now[1] == prev.mtime_ns:
+                if languages and USAGES not in prev.vkey and (lang := discover.code_language(path)):
                     unindexed[lang] += 1
                 keep(manifest, repo.name, path, prev, report)
                 continue
@@ -183,3 +245,11 @@ def plan_repo(repo: RepoSpec, report: IndexReport, listed: Listed, old: dict[str
     info["files"] = len(paths) if targets is None else len(manifest) + len(jobs)
     info["unindexed"] = dict(unindexed) if targets is None or kept_unindexed is None else dict(kept_unindexed)
     return RepoPlan(repo, old, manifest, jobs, outside)
+
+
+def _stat(root: str, path: str) -> Stat:
+    try:
+        st = os.lstat(os.path.join(root, path))
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None

@@ -395,10 +395,26 @@ class Store:
     def manifest(self, repo: str) -> dict[str, FileState]:
         """The repo's manifest; entries that are not well-formed FileStates are dropped (so those files
         are simply read again), never trusted."""
-        value = self.get(self.manifest_key(repo), {})
-        if not isinstance(value, dict):
-            return {}
-        return {k: v for k, v in value.items() if isinstance(k, str) and _valid_state(v)}
+        return manifest_of(self.get(self.manifest_key(repo), {}))
+
+    def raw(self, key: tuple[Any, ...]) -> bytes | None:
+        """A record's stored bytes, not verified yet (`opened` verifies them, in another process if need
+        be); None when missing or unreadable."""
+        try:
+            raw = self._cache.get(encode_key(key), default=None, retry=True)
+        except (sqlite3.Error, diskcache.Timeout, ForeignRecord):
+            return None
+        return raw if isinstance(raw, bytes) else None
+
+    def opened(self, key: tuple[Any, ...], raw: bytes | None, default: Any = None) -> Any:
+        """The value of `raw` (from `raw(key)`), unpickled once its MAC verifies; `default` when it is
+        missing, does not verify or does not load. Touches no database: safe in a forked child."""
+        if raw is None:
+            return default
+        try:
+            return self._open_record(key, raw)
+        except Exception:  # noqa: BLE001 - any failure is a miss; the next run reading it properly drops it
+            return default
 
     @staticmethod
     def manifest_key(repo: str) -> tuple[str, str]:
@@ -409,11 +425,15 @@ class Store:
 
     def fingerprint(self, repo: str) -> str:
         """The extractor set (names and versions) the repo's manifest was written with."""
-        value = self.get(("mfp", repo), "")
+        value = self.get(self.fingerprint_key(repo), "")
         return value if isinstance(value, str) else ""
 
+    @staticmethod
+    def fingerprint_key(repo: str) -> tuple[str, str]:
+        return ("mfp", repo)
+
     def put_fingerprint(self, repo: str, fingerprint: str) -> None:
-        self.set(("mfp", repo), fingerprint)
+        self.set(self.fingerprint_key(repo), fingerprint)
 
     @staticmethod
     def facts_key(repo: str, path: str, sha256: str, vkey: str) -> tuple[str, str, str, str, str]:
@@ -462,6 +482,13 @@ class Store:
                 except OSError:
                     pass
         return total
+
+
+def manifest_of(value: Any) -> dict[str, FileState]:
+    """A stored manifest's well-formed entries (see `Store.manifest`)."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and _valid_state(v)}
 
 
 def _valid_state(v: Any) -> bool:

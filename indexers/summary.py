@@ -12,22 +12,30 @@ manifest and fingerprint records and stats the files, with the very comparison a
 says, it returns the report a full run would print, having read no fact record, no history record and
 built no snapshot. Anything else (a changed, added or removed file, another HEAD, another lore.toml or
 shard, a repo that cannot be read, a shard store, another Lore) returns None: the caller runs the
-normal path. `stale_files(ws, store)` is the same comparison for queries that answer from the cache.
+normal path. `stale_files(ws, store)` is the same comparison for queries that answer from the cache;
+`stale_check` starts it beside the caller (in a child process) and gives the answer when asked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from indexers.plan import IndexReport, RepoPlan, list_repos, manifest_digest, plan_repo
-from indexers.store import FileState, Store
-from indexers.workspace import Workspace
+from indexers.store import FileState, Store, manifest_of
+from indexers.workspace import RepoSpec, Workspace
+
+if TYPE_CHECKING:
+    from indexers.plan import IndexReport, Listed, RepoPlan
+
+# indexers.plan (with the extractor registry and the name rules) is imported by the functions that plan:
+# `lore context` checks staleness in a child process, and the parent that answers never needs it.
 
 VERSION = 1
 TIMINGS = ("discover", "extract", "store", "history", "link")  # the keys a full run reports
@@ -108,23 +116,42 @@ class _Unknown(Exception):
     """A listed file the summary knows nothing of (new since the last run)."""
 
 
-def _plans(ws: Workspace, store: Store, summary: dict[str, Any], report: IndexReport,
-           new: list[tuple[str, str]] | None = None) -> dict[str, RepoPlan] | None:
+Stored = Callable[[str], tuple[str, dict[str, FileState]]]  # repo -> (its fingerprint, its manifest)
+
+
+def _stored(store: Store) -> Stored:
+    return lambda name: (store.fingerprint(name), store.manifest(name))
+
+
+def _plans(ws: Workspace, stored: Stored, summary: dict[str, Any], report: IndexReport,
+           new: list[tuple[str, str]] | None = None, *, languages: bool = True) -> dict[str, RepoPlan] | None:
     """Each repo's plan against its stored manifest, or None when a repo cannot be compared (not
     readable, another HEAD or extractor set, a manifest the summary was not written with) or, without
     `new`, when a file is new since the last run (with `new`, new files are added to it and skipped).
     The summary vouches for the configuration and extractors the manifests were written with, so a file
     whose stat data match its manifest entry is kept after one lstat (`plan_repo(same_config=True)`)."""
-    listed = list_repos(list(ws.repos))
+    from indexers.plan import listings
+
+    with contextlib.closing(listings(list(ws.repos))) as listed:
+        return _compare(ws, stored, summary, report, new, listed, languages)
+
+
+def _compare(ws: Workspace, stored: Stored, summary: dict[str, Any], report: IndexReport,
+             new: list[tuple[str, str]] | None, listed: Iterator[tuple[RepoSpec, Callable[[], Listed]]],
+             languages: bool) -> dict[str, RepoPlan] | None:
+    from indexers.plan import manifest_digest, plan_repo, stat_known
+
     plans: dict[str, RepoPlan] = {}
-    for repo in ws.repos:
+    for repo, started in listed:
+        # while git lists the repo's files: its records, and a stat of every file its manifest holds
         mine = summary["repos"][repo.name]
-        got = listed[repo.name]
+        fingerprint, old = stored(repo.name)
+        stats = stat_known(str(repo.root), old)
+        got = started()
         if isinstance(got, str) or (got[1], got[2]) != (mine["head"], mine["shallow"]):
             return None
-        if store.fingerprint(repo.name) != summary["fingerprint"]:
+        if fingerprint != summary["fingerprint"]:
             return None
-        old = store.manifest(repo.name)
         if manifest_digest(old) != mine["digest"]:
             return None
         outside: dict[str, str] = mine["outside"]
@@ -141,7 +168,7 @@ def _plans(ws: Workspace, store: Store, summary: dict[str, Any], report: IndexRe
 
         try:
             plan = plan_repo(repo, report, got, old, vkey_for, exclude=ws.exclude, max_file_size=ws.max_file_size,
-                             same_config=True)
+                             same_config=True, stats=stats, languages=languages)
         except _Unknown:
             return None
         if plan is None:
@@ -150,19 +177,21 @@ def _plans(ws: Workspace, store: Store, summary: dict[str, Any], report: IndexRe
     return plans
 
 
-Planned = tuple[IndexReport, dict[str, RepoPlan], float]  # a run's plans made by `unchanged`, and its start
+Planned = tuple["IndexReport", dict[str, "RepoPlan"], float]  # a run's plans made by `unchanged`, and its start
 
 
 def unchanged(ws: Workspace, store: Store, planned: list[Planned] | None = None) -> IndexReport | None:
     """The report of a full run when nothing changed since the last one, from manifests and stats only;
     None when anything changed (see the module doc). Then, when every repo could be compared, its plans
     are appended to `planned` for the run that follows (they hold what a run's planning would find)."""
+    from indexers.plan import IndexReport
+
     t0 = time.perf_counter()
     summary = store.get(key(ws))
     if not _valid(summary, ws):
         return None
     report = IndexReport(messages=list(store.messages) + list(summary["load_errors"]))
-    plans = _plans(ws, store, summary, report)
+    plans = _plans(ws, _stored(store), summary, report)
     if plans is None:
         return None
     for plan in plans.values():
@@ -188,15 +217,41 @@ def stale_files(ws: Workspace, store: Store) -> list[tuple[str, str]] | None:
     """(repo, path) of the files that changed, appeared or went away since the last full run (empty when
     none did), or None when that cannot be told from the summary (no summary yet, another HEAD,
     configuration or Lore: the index is stale as a whole). Reads what `unchanged` reads."""
+    return stale_check(ws, store, beside=False)()
+
+
+def stale_check(ws: Workspace, store: Store, *, beside: bool = True) -> Callable[[], list[tuple[str, str]] | None]:
+    """`stale_files`, started now; calling the result gives its answer. The cache's records are fetched
+    here; with `beside`, verifying them, git's listing and the stat of every file run in a child process
+    (`indexers.forked`, which never touches the database) while the caller goes on (a batch command
+    answering from the cache)."""
     summary = store.get(key(ws))
     if not _valid(summary, ws):
-        return None
-    new: list[tuple[str, str]] = []
-    plans = _plans(ws, store, summary, IndexReport(), new)
-    if plans is None:
-        return None
-    out = set(new)
-    for name, plan in plans.items():
-        out.update((name, job[2]) for job in plan.jobs)
-        out.update((name, p) for p in plan.old if p not in plan.manifest)
-    return sorted(out)
+        return lambda: None
+    # the records' bytes are fetched here; verifying and unpickling them is the check's (in the child)
+    fk, mk = Store.fingerprint_key, Store.manifest_key
+    raws = {r.name: (store.raw(fk(r.name)), store.raw(mk(r.name))) for r in ws.repos}
+
+    def check() -> list[tuple[str, str]] | None:
+        from indexers.plan import IndexReport
+
+        records: dict[str, tuple[str, dict[str, FileState]]] = {}
+        for name, (fp, manifest) in raws.items():
+            value = store.opened(fk(name), fp, "")
+            records[name] = (value if isinstance(value, str) else "", manifest_of(store.opened(mk(name), manifest, {})))
+        new: list[tuple[str, str]] = []
+        plans = _plans(ws, records.__getitem__, summary, IndexReport(), new, languages=False)
+        if plans is None:
+            return None
+        out = set(new)
+        for name, plan in plans.items():
+            out.update((name, job[2]) for job in plan.jobs)
+            out.update((name, p) for p in plan.old if p not in plan.manifest)
+        return sorted(out)
+
+    if not beside:
+        return check
+    from indexers import forked
+
+    got = forked.start(check)
+    return lambda: None if (value := got()) is None else [(str(r), str(p)) for r, p in value]

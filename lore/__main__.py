@@ -1,6 +1,6 @@
 """`python -m lore`: the same command line as `lore`."""
 
-from lore.cli.main import main
+from lore.cli.main import run
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

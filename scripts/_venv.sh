@@ -22,4 +22,8 @@ if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
   fi
   touch "$STAMP"
 fi
+# Lore's own modules compiled to bytecode, as an installed package has them: an editable install leaves
+# the source tree uncompiled, and where PYTHONDONTWRITEBYTECODE is set every command would compile them
+# again (about 0.1 s a process). Only what changed is compiled.
+"$VENV/bin/python" -m compileall -q -j 0 "$ROOT/indexers" "$ROOT/lore" "$ROOT/lsp_server" >/dev/null 2>&1 || true
 export PATH="$VENV/bin:$PATH"

@@ -4,6 +4,7 @@ answer say it is stale (and how to refresh) without re-indexing, and with no ind
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 
 from indexers import persist, summary
 from indexers.engine import Engine
-from indexers.model import to_plain
+from indexers.model import Commit, to_plain
 from indexers.store import Store
 from indexers.workspace import discover
 from lore.query import context as query
@@ -60,8 +61,12 @@ def _answers(snap: Any, ws_root: Path) -> dict[str, Any]:
 @pytest.mark.parametrize(("system", "per_bucket"), [("shop", 1000), ("ops", 1000), ("shop", 3)])
 def test_saved_snapshot_answers_what_a_full_build_answers(system: str, per_bucket: int, request: pytest.FixtureRequest,
                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Saved in one bucket, and in many (a few entities each, as on a large repository)."""
+    """Saved in one bucket, and in many (a few entities each, as on a large repository; then history in
+    chunks of 2 commits and path buckets of 2 paths)."""
     monkeypatch.setattr(persist, "PER_BUCKET", per_bucket)
+    if per_bucket < 10:
+        monkeypatch.setattr(persist, "_CHUNK", 2)
+        monkeypatch.setattr(persist, "_PATHS_PER_BUCKET", 2)
     root: Path = request.getfixturevalue(system)
     cache = tmp_path / "cache"
     ws = discover(root)
@@ -146,3 +151,26 @@ def test_context_after_a_new_commit_says_the_index_is_stale(ws: Path) -> None:  
     doc = json.loads(lore("context", f"{ws / 'sdk/ports/server.go'}:13", "--json").stdout)
     assert doc["stale"] is True
     assert any("HEAD, lore.toml or Lore itself" in p for p in doc["problems"])
+
+
+def test_saved_history_answers_lookups_from_its_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The query copy of a repo's history: in chunks of 3 commits and path buckets of 2 paths, every
+    lookup, `touching` and the log order equal the commits it was made from (bodies left out), and a
+    question unpickles only the chunks it needs; a damaged chunk is a MissingRecord, not a wrong answer."""
+    monkeypatch.setattr(persist, "_CHUNK", 3)
+    monkeypatch.setattr(persist, "_PATHS_PER_BUCKET", 2)
+    commits = [Commit(sha=f"{i:040x}", date=f"2026-01-{i + 1:02d}", author="a", subject=f"change {i}", body="long body",
+                      kinds=("hotfix",) if i % 4 == 0 else (), files=tuple(f"f{j}.py" for j in range(i % 5)) + ("f1.py",))
+               for i in range(20)]
+    saved = persist.SavedCommits(persist._history_record("h", commits, None), "repo")
+    assert list(saved) == [c.sha for c in commits] and len(saved) == 20
+    assert saved[commits[7].sha] == dataclasses.replace(commits[7], body="") and saved._chunks.keys() == {2}
+    for f in ("f0.py", "f1.py", "f3.py", "nowhere.py"):
+        assert [c.sha for c in saved.touching(f)] == [c.sha for c in commits if f in c.files]
+    assert commits[19].sha in saved and "0" * 40 + "x" not in saved
+    rec = persist._history_record("h", commits, None)
+    rec["chunks"][1] = b"not a pickle"
+    damaged = persist.SavedCommits(rec, "repo")
+    assert damaged[commits[0].sha].subject == "change 0"
+    with pytest.raises(persist.MissingRecord, match="chunk 1"):
+        damaged[commits[4].sha]
