@@ -9,8 +9,9 @@ same interpreter lock.
 Rules: the work must not touch what the parent holds open (the cache's SQLite connection: read what it
 needs before `start`), and its result must be JSON (the pipe carries text, never a pickle). Anything
 that goes wrong in the child (no fork on this platform, the child failing or dying) makes the result
-computed in the caller instead, when it is asked for: the answer is the same, only later. Never used in
-the server, whose threads a fork would copy half-way.
+computed in the caller instead, when it is asked for: the answer is the same, only later. A process with
+more than one thread never forks (the server: a fork would copy its other threads' locks half-way); there
+the work runs in the caller.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +34,7 @@ def start(work: Callable[[], Any]) -> Callable[[], Any]:
             done.append(work())
         return done[0]
 
-    if sys.platform != "linux":  # fork is safe here only on Linux (macOS system libraries are not)
+    if sys.platform != "linux" or threading.active_count() > 1:  # see the module doc
         return inline
     try:
         r, w = os.pipe()

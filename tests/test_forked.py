@@ -62,3 +62,20 @@ def test_without_fork_the_work_runs_when_asked(monkeypatch: pytest.MonkeyPatch) 
     got = forked.start(lambda: calls.append(1) or len(calls))
     assert calls == []
     assert got() == 1 and got() == 1 and calls == [1]
+
+
+@linux
+def test_a_process_with_other_threads_does_not_fork() -> None:
+    import threading
+
+    parent = os.getpid()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        got = forked.start(os.getpid)
+        assert got() == parent  # computed in the caller
+    finally:
+        stop.set()
+        other.join()
+    assert forked.start(os.getpid)() != parent

@@ -232,3 +232,26 @@ def test_commits_classified_while_git_writes_equal_those_classified_after(
     assert by_sha[s["revert"]].reverts == s["pool"]
     assert by_sha[s["fix"]].kinds == ("regression_fix",)
     assert by_sha[s["quoted"]].reverts == s["side"]
+
+
+def test_commits_classified_by_a_child_process_equal_those_classified_here(
+        shop: tuple[GitRepo, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What git has written is classified whenever it has nothing new; the commits left when it is done
+    are split with a child process (on a large history). Nothing classified while streaming and every
+    history split: the same commits, kinds, evidence and resolved reverts as classifying them here."""
+    repo, s = shop
+    s["fix"] = repo.commit(f"Fix the pool size\n\nFixes: {s['pool'][:12]} (\"Add connection pooling\")",
+                           {"cart/pool.go": "package cart\n// pool 2\n"})
+    s["temp"] = repo.commit("Temporarily disable the flaky checkout test until PAY-90 is fixed",
+                            {"cart/total_test.go": "package cart\n"})
+    here, complete, gaps = mine_history(repo.path)
+
+    from indexers.history import mine as mine_module
+
+    monkeypatch.setattr(mine_module, "_IDLE_BATCH", 0)
+    monkeypatch.setattr(mine_module, "_SPLIT_FROM", 2)
+    split, complete2, gaps2 = mine_history(repo.path)
+    assert split == here and (complete2, gaps2) == (complete, gaps)
+    by_sha = {c.sha: c for c in split}
+    assert by_sha[s["hotfix"]].kinds == ("hotfix",) and by_sha[s["revert"]].reverts == s["pool"]
+    assert "temporary" in by_sha[s["temp"]].kinds and by_sha[s["fix"]].kinds == ("regression_fix",)

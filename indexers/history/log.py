@@ -8,6 +8,8 @@ is returned for the caller to report.
 
 from __future__ import annotations
 
+import os
+import select
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -32,12 +34,31 @@ def _tokens(stream: Iterator[bytes]) -> Iterator[bytes]:
         yield rest
 
 
-def _chunks(proc_stdout: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+def _chunks(proc_stdout: IO[bytes], size: int = 1 << 20, idle: Callable[[], bool] | None = None) -> Iterator[bytes]:
     """What git has written so far, as soon as it is there (`read1`): records are parsed (and classified,
-    see `log`'s `each`) while git goes on writing, instead of waiting for a full chunk."""
-    read = getattr(proc_stdout, "read1", proc_stdout.read)
+    see `log`'s `each`) while git goes on writing, instead of waiting for a full chunk. With `idle`, the
+    pipe is read without blocking and `idle()` runs whenever nothing is there yet (it returns whether it
+    did some work; when it did none, the read waits for git)."""
+    if idle is not None:
+        try:
+            fd = proc_stdout.fileno()
+            os.set_blocking(fd, False)
+        except (AttributeError, OSError, ValueError):
+            idle = None
+    if idle is None:
+        read = getattr(proc_stdout, "read1", proc_stdout.read)
+        while True:
+            chunk = read(size)
+            if not chunk:
+                return
+            yield chunk
     while True:
-        chunk = read(size)
+        try:
+            chunk = os.read(fd, size)
+        except BlockingIOError:
+            if not idle():
+                select.select([fd], [], [])
+            continue
         if not chunk:
             return
         yield chunk
@@ -119,10 +140,12 @@ def _widen(pipe: IO[bytes]) -> None:
 
 
 def log(repo: str | Path, *args: str, stdin: IO[bytes] | None = None,
-        each: Callable[[LogRecord], None] | None = None) -> tuple[list[LogRecord], str | None]:
+        each: Callable[[LogRecord], None] | None = None,
+        idle: Callable[[], bool] | None = None) -> tuple[list[LogRecord], str | None]:
     """Run `git log <args>` with the record format; (records, None) when git finished, else (the records
     it wrote before it stopped, git's reason). `each(record)` is called on every record as soon as it is
-    read, while git is still writing the next ones (a record is complete then)."""
+    read, while git is still writing the next ones (a record is complete then); `idle()` whenever git has
+    written nothing new yet (see `_chunks`): work done there never makes git wait."""
     with tempfile.TemporaryFile() as err:
         proc = git.popen(repo, "log", "-z", "--encoding=UTF-8", "--no-textconv", "--no-ext-diff", "--no-color",
                          "--no-renames", "--name-status", f"--format={FORMAT}", *args, stderr=err, stdin=stdin)
@@ -130,7 +153,7 @@ def log(repo: str | Path, *args: str, stdin: IO[bytes] | None = None,
             assert proc.stdout is not None
             _widen(proc.stdout)
             records = []
-            for record in _parse(_tokens(_chunks(proc.stdout))):
+            for record in _parse(_tokens(_chunks(proc.stdout, idle=idle))):
                 records.append(record)
                 if each is not None:
                     each(record)

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from indexers import git
 from indexers.history.classify import KINDS, Classification, classify, is_advisory
@@ -37,12 +39,13 @@ def _is_ancestor(repo: str | Path, sha: str, head: str) -> bool:
         return False
 
 
-def _read(repo: str | Path, head: str, since: str | None,
-          each: Callable[[LogRecord], None] | None = None) -> tuple[list[LogRecord], bool, HistoryGaps]:
+def _read(repo: str | Path, head: str, since: str | None, each: Callable[[LogRecord], None] | None = None,
+          idle: Callable[[], bool] | None = None) -> tuple[list[LogRecord], bool, HistoryGaps]:
     """The log records of `since..head` (or all of `head`), whether that is the whole history, and what
     could not be read. One streaming `git log`; when git stops at a missing object, the readable history is
     salvaged commit by commit (always whole then: a damaged clone is not trusted for an increment).
-    `each(record)` sees every record git writes as it is read (a shallow cut-off commit without files)."""
+    `each(record)` sees every record git writes as it is read (a shallow cut-off commit without files);
+    `idle()` runs whenever git has written nothing new (see `indexers.history.log.log`)."""
     shallow_cut = git.shallow_commits(repo)
     partial = git.is_partial(repo)
 
@@ -52,7 +55,8 @@ def _read(repo: str | Path, head: str, since: str | None,
         if each is not None:
             each(r)
 
-    records, failed = log(repo, f"{since}..{head}" if since else head, each=seen if each is not None else None)
+    records, failed = log(repo, f"{since}..{head}" if since else head, each=seen if each is not None else None,
+                          idle=idle)
     gaps = HistoryGaps(shallow=bool(shallow_cut), partial=partial)
     complete = not since
     if failed is not None:
@@ -81,6 +85,49 @@ class _Later(Exception):
 
 def _later(_text: str) -> str | None:
     raise _Later
+
+
+def _classify_alone(r: LogRecord) -> Classification | None:
+    """A commit's classification from its own message and files; None when it names another commit
+    (then it needs the whole history: see `_mine_history`)."""
+    try:
+        return classify(r.subject, r.body, r.files, merge=len(r.parents) > 1, resolve=_later, find_subject=_later)
+    except _Later:
+        return None
+
+
+_IDLE_BATCH = 16  # commits classified each time git has nothing new (a few ms: then the pipe is read again)
+_SPLIT_FROM = 2000  # commits left once git is done from which a child process classifies half of them
+
+Plain = list[Any] | None  # a Classification as JSON (`indexers.forked` carries JSON)
+
+
+def _classify_rest(records: list[LogRecord]) -> list[Classification | None]:
+    """`_classify_alone` of each record; with many, the second half in a child process (`indexers.forked`,
+    on the other core) while this one classifies the first. Classifications are plain strings and tuples,
+    so they come back through JSON unchanged."""
+    if len(records) < _SPLIT_FROM:
+        return [_classify_alone(r) for r in records]
+    from indexers import forked
+
+    half = len(records) // 2
+    theirs = records[half:]
+    started = forked.start(lambda: [_plain(_classify_alone(r)) for r in theirs])
+    mine = [_classify_alone(r) for r in records[:half]]
+    return mine + [_unplain(c) for c in started()]
+
+
+def _plain(c: Classification | None) -> Plain:
+    return None if c is None else [list(c.kinds), list(c.refs), c.reverts, c.fixes, [list(e) for e in c.evidence],
+                                   [list(e) for e in c.mentions]]
+
+
+def _unplain(c: Plain) -> Classification | None:
+    if c is None:
+        return None
+    kinds, refs, reverts, fixes, evidence, mentions = c
+    return Classification(kinds=tuple(kinds), refs=tuple(refs), reverts=reverts, fixes=fixes,
+                          evidence=tuple((k, t) for k, t in evidence), mentions=tuple((k, t) for k, t in mentions))
 
 
 class _Index:
@@ -156,18 +203,27 @@ def _mine_history(repo_path: str | Path, since: str | None, rev: str) -> tuple[l
     if since and since == head:
         return [], False, HistoryGaps()
     incremental = bool(since) and _is_ancestor(repo_path, str(since), head)
-    # Classified while git is still writing: all but the few commits whose message names another commit
-    # (those need the whole history to resolve, and are classified below).
+    # Classified while git is still writing, whenever it has written nothing new (git never waits for
+    # Python), the rest split with a child process once git is done (`_classify_rest`): all but the few
+    # commits whose message names another commit (those need the whole history, and are classified below).
     early: dict[str, tuple[LogRecord, Classification]] = {}
+    pending: deque[LogRecord] = deque()
 
     def classify_early(r: LogRecord) -> None:
-        try:
-            early[r.sha] = (r, classify(r.subject, r.body, r.files, merge=len(r.parents) > 1, resolve=_later,
-                                        find_subject=_later))
-        except _Later:
-            pass
+        alone = _classify_alone(r)
+        if alone is not None:
+            early[r.sha] = (r, alone)
 
-    raws, complete, gaps = _read(repo_path, head, str(since) if incremental else None, classify_early)
+    def idle() -> bool:
+        n = min(len(pending), _IDLE_BATCH)
+        for _ in range(n):
+            classify_early(pending.popleft())
+        return n > 0
+
+    raws, complete, gaps = _read(repo_path, head, str(since) if incremental else None, pending.append, idle)
+    for r, rest in zip(pending, _classify_rest(list(pending)), strict=True):
+        if rest is not None:
+            early[r.sha] = (r, rest)
     incremental = not complete
     index = _Index(repo_path, head, [r.sha for r in raws], complete=complete)
     by_subject: dict[str, list[int]] = {}
