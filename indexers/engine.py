@@ -135,10 +135,12 @@ class Engine:
             log.info("summary not stored: %s", exc)
         report.timings["store"] = report.timings.get("store", 0.0) + time.perf_counter() - t0
 
-    def saved_snapshot(self) -> Snapshot | None:
+    def saved_snapshot(self, *, lasting: bool = False, loaded: Callable[[], None] | None = None) -> Snapshot | None:
         """The Snapshot of the last full run, loaded from the cache without indexing (facts read per file
         on first use; `indexers.persist.MissingRecord` when one is gone), or None when there is none for
-        this workspace, configuration and Lore."""
+        this workspace, configuration and Lore. Its history view is for one question, or with `lasting`
+        for a long-lived process (HEAD's file list in one table, kept answers). `loaded()` runs after each
+        record read on demand (see `indexers.persist.load`)."""
         from indexers import persist
 
         run = summary.last_run(self.ws, self.store)
@@ -149,14 +151,47 @@ class Engine:
             from indexers.history.index import HistoryIndex
 
             roots = {name: info.root for name, info in repos.items() if info.root is not None}
-            view = HistoryIndex(roots, commits, self.store.namespace("blame"), gaps, one_shot=True)
+            view = HistoryIndex(roots, commits, self.store.namespace("blame"), gaps, one_shot=not lasting)
             persist.seed_history(self.store, self.ws, run, view)
             return view
 
-        snap = persist.load(self.store, self.ws, run, history)
+        snap = persist.load(self.store, self.ws, run, history, loaded)
         if snap is not None:
             self._saved_run = run
         return snap
+
+    def saved_current(self, loaded: Callable[[], None] | None = None) -> tuple[Snapshot, IndexReport] | None:
+        """For a long-lived process's first index: when nothing changed since the last full run
+        (`summary.unchanged`: manifests and stats only), its Snapshot served from the saved records (tables
+        read from their buckets as asked, a file's facts on first use, history from its path index) with
+        the report a no-op run prints; else None. The process then holds a few records instead of every
+        file's facts, until a change takes a `refresh` (which reads what it needs from the cache).
+        `loaded`: see `saved_snapshot`."""
+        from indexers.persist import MissingRecord
+
+        with self._lock:
+            if self._snapshot is not None or self._memory or self.ws.shards:
+                return None
+            report = summary.unchanged(self.ws, self.store)
+            if report is None:
+                return None
+            try:
+                snap = self.saved_snapshot(lasting=True, loaded=loaded)
+            except MissingRecord:
+                return None
+            if snap is None:
+                return None
+            self._generation += 1
+            snap.generation = self._generation
+            self.last_report = report
+            return snap, report
+
+    def serving_last_run(self) -> bool:
+        """Whether the run `saved_snapshot()` loaded is still the last one saved (one summary read)."""
+        try:
+            return self._saved_run is not None and summary.last_run(self.ws, self.store) == self._saved_run
+        except CacheError:
+            return False
 
     def keep_derived(self, snap: Snapshot) -> None:
         """After queries on a Snapshot from `saved_snapshot()`: keep what they derived from the whole

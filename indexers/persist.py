@@ -10,7 +10,7 @@ After every full run the engine saves what queries read (`save`), beside the run
 - file buckets, `("qf", <workspace root>, b)`: per file, the entities it declares, the links and
   possible links whose site is in it (each with its place in the Snapshot's order);
 - per workspace, `("qw", <workspace root>)`: the repos, what is missing, services, copies, conflicts,
-  decisions and errors (small), and the number of buckets (about a thousand entities and links each).
+  decisions and errors (small), and the number of buckets (about 100 entities and links each).
 
 Every record carries the run id of the summary written with it, and the workspace record is written
 last in the same transaction, so a load takes all of one run or nothing. `load` reads the small records
@@ -39,8 +39,11 @@ from indexers.store import CacheError, FileState, Store
 from indexers.workspace import Workspace
 
 VERSION = 3
-MAX_BUCKETS = 1024
-PER_BUCKET = 1000  # entities and links per bucket record, about: a query reads a few buckets, never all
+MAX_BUCKETS = 4096
+PER_BUCKET = 100  # entities and links per bucket record, about: a query reads a few buckets, never all
+
+
+Loaded = Callable[[], None] | None  # called after a record was read on demand
 
 
 class MissingRecord(LookupError):
@@ -156,7 +159,7 @@ def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mappi
     whole = {"version": VERSION, "run": run, "repos": snap.repos, "missing": snap.missing, "services": snap.services,
              "copies": snap.copies, "conflicts": snap.conflicts, "decisions": snap.decisions,
              "errors": _split_errors(snap), "parts": sorted(parts), "buckets": n,
-             "next": [len(snap.links), len(snap.possible)], "count": [len(links), len(possible)],
+             "next": [len(snap.links), len(snap.possible)], "count": [len(links), len(possible)], "entities": len(kept),
              "tokens": {**{f"q:{name}": run for name in parts}, **{f"{k}:{b}": run for b in range(n) for k in ("qe", "qf")}}}
     records: list[tuple[tuple[Any, ...], Any]] = [(repo_key(ws, name), part) for name, part in parts.items()]
     for b in range(n):
@@ -223,9 +226,10 @@ class SavedCommits(Mapping[str, Commit]):
     unpickled when one of its commits is asked for, each Commit made on first use. A chunk that is not
     what the record promises raises MissingRecord (the caller indexes instead)."""
 
-    def __init__(self, rec: dict[str, Any], repo: str):
+    def __init__(self, rec: dict[str, Any], repo: str, loaded: Loaded = None):
         self._rec = rec
         self._repo = repo
+        self._loaded = loaded
         self._shas: list[str] | None = None
         self._at: dict[str, int] | None = None
         self._chunks: dict[int, list[tuple[Any, ...]]] = {}
@@ -259,6 +263,8 @@ class SavedCommits(Mapping[str, Commit]):
             if not (isinstance(rows, list) and all(isinstance(r, tuple) and len(r) == len(_FIELDS) for r in rows)):
                 raise self._damaged(f"chunk {k}")
             self._chunks[k] = rows
+            if self._loaded is not None:
+                self._loaded()
         try:
             return rows[pos % _CHUNK]
         except IndexError:
@@ -305,7 +311,8 @@ class SavedCommits(Mapping[str, Commit]):
             raise self._damaged(f"path index {k}") from None
 
 
-def _saved_history(store: Store, ws: Workspace, name: str, head: str | None) -> tuple[SavedCommits, Any] | None:
+def _saved_history(store: Store, ws: Workspace, name: str, head: str | None,
+                   loaded: Loaded = None) -> tuple[SavedCommits, Any] | None:
     """(commits, gaps) of the run's copy for queries, or None when it is missing or of another HEAD."""
     rec = store.get(history_key(ws, name))
     if not (isinstance(rec, dict) and rec.get("version") == VERSION and rec.get("head") == head
@@ -313,7 +320,7 @@ def _saved_history(store: Store, ws: Workspace, name: str, head: str | None) -> 
             and isinstance(rec.get("chunks"), list) and len(rec["chunks"]) == -(-rec["count"] // _CHUNK)
             and isinstance(rec.get("paths"), list) and rec["paths"]):
         return None
-    return SavedCommits(rec, name), rec.get("gaps")
+    return SavedCommits(rec, name, loaded), rec.get("gaps")
 
 
 def _slot(table: dict[Any, list[Any]], key: Any, first: int = -1) -> list[Any]:
@@ -350,10 +357,11 @@ def _join_errors(saved: Any) -> list[FileError]:
 class LazyFiles(Mapping[FileKey, FileFacts]):
     """File facts by (repo, path), each read from its fact record on first use."""
 
-    def __init__(self, store: Store, where: dict[FileKey, tuple[str, str]]):
+    def __init__(self, store: Store, where: dict[FileKey, tuple[str, str]], loaded: Loaded = None):
         self._store = store
         self._where = where
         self._got: dict[FileKey, FileFacts] = {}
+        self._loaded = loaded
 
     def __getitem__(self, key: FileKey) -> FileFacts:
         ff = self._got.get(key)
@@ -363,6 +371,8 @@ class LazyFiles(Mapping[FileKey, FileFacts]):
             if not isinstance(got, FileFacts):
                 raise MissingRecord(f"{key[0]}/{key[1]}: fact record missing from the cache")
             ff = self._got[key] = got
+            if self._loaded is not None:
+                self._loaded()
         return ff
 
     def __contains__(self, key: object) -> bool:
@@ -407,9 +417,10 @@ class Buckets:
     """The bucket records of one saved run, each read (and verified: the token the workspace record
     names for it) on first use."""
 
-    def __init__(self, store: Store, ws: Workspace, tokens: dict[str, str], n: int):
+    def __init__(self, store: Store, ws: Workspace, tokens: dict[str, str], n: int, loaded: Loaded = None):
         self._store, self._ws, self._tokens, self.n = store, ws, tokens, n
         self._got: dict[tuple[str, int], dict[Any, list[Any]]] = {}
+        self._loaded = loaded
 
     def items(self, kind: str, b: int) -> dict[Any, list[Any]]:
         got = self._got.get((kind, b))
@@ -419,6 +430,8 @@ class Buckets:
                     and rec.get("token") == self._tokens.get(f"{kind}:{b}") and isinstance(rec.get("items"), dict)):
                 raise MissingRecord(f"query record {kind}/{b} missing from the cache or of another run")
             got = self._got[(kind, b)] = rec["items"]
+            if self._loaded is not None:
+                self._loaded()
         return got
 
     def entity(self, ident: str) -> list[Any] | None:
@@ -437,10 +450,11 @@ class _Table(Mapping[Any, list[Any]]):
     iterating reads them all (never on a query's path). Empty lists are absent, as in a built Snapshot;
     the same list object is returned for a key every time."""
 
-    def __init__(self, buckets: Buckets, kind: str, field: int, ordered: bool):
+    def __init__(self, buckets: Buckets, kind: str, field: int, ordered: bool, count: int | None = None):
         self._buckets, self._kind, self._field, self._ordered = buckets, kind, field, ordered
         self._got: dict[Any, list[Any]] = {}
         self._all: list[Any] | None = None
+        self._count = count  # its length, when the workspace record says it (then len() reads no bucket)
 
     def _value(self, got: list[Any]) -> list[Any]:
         value = got[self._field]
@@ -468,15 +482,17 @@ class _Table(Mapping[Any, list[Any]]):
         return iter(self._keys())
 
     def __len__(self) -> int:
-        return len(self._keys())
+        return self._count if self._count is not None and self._all is None else len(self._keys())
 
 
 class _LinkList(Sequence[Link]):
-    """The Snapshot's links (or possible links) in their order, read from every file bucket on first use."""
+    """The Snapshot's links (or possible links) in their order, read from every file bucket on first use
+    (its length from the workspace record, without reading one)."""
 
-    def __init__(self, buckets: Buckets, field: int):
+    def __init__(self, buckets: Buckets, field: int, count: int | None = None):
         self._buckets, self._field = buckets, field
         self._all: list[Link] | None = None
+        self._count = count
 
     def _items(self) -> list[Link]:
         if self._all is None:
@@ -488,7 +504,7 @@ class _LinkList(Sequence[Link]):
         return self._items()[i]
 
     def __len__(self) -> int:
-        return len(self._items())
+        return self._count if self._count is not None and self._all is None else len(self._items())
 
     def __iter__(self) -> Iterator[Link]:
         return iter(self._items())
@@ -517,24 +533,26 @@ def _records(store: Store, ws: Workspace, run: str) -> tuple[dict[str, Any], dic
 
 
 def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, RepoInfo], dict[str, dict[str, Commit]],
-                                                                    dict[str, HistoryGaps]], Any]) -> Snapshot | None:
+                                                                    dict[str, HistoryGaps]], Any],
+         loaded: Loaded = None) -> Snapshot | None:
     """The Snapshot saved by run `run`, or None when its records are missing, of another run or damaged.
     Entities and links are read from their buckets as queries look them up (`MissingRecord` when one is
-    gone since). `history(repos, commits, gaps)` makes the Snapshot's history view."""
+    gone since). `history(repos, commits, gaps)` makes the Snapshot's history view. `loaded()` is called
+    after each record read on demand (a long-lived process freezes what it holds: `lsp_server.memory`)."""
     got = _records(store, ws, run)
     if got is None:
         return None
     whole, parts = got
     repos: dict[str, RepoInfo] = dict(whole["repos"])
-    buckets = Buckets(store, ws, whole["tokens"], whole["buckets"])
+    buckets = Buckets(store, ws, whole["tokens"], whole["buckets"], loaded)
     where = {(name, path): sv for name, part in parts.items() for path, sv in part["files"].items()}
-    files = LazyFiles(store, where)
+    files = LazyFiles(store, where, loaded)
     commits: dict[str, dict[str, Commit]] = {}
     gaps: dict[str, HistoryGaps] = {}
     for name, info in repos.items():
         if info.root is None:
             continue
-        saved = _saved_history(store, ws, name, info.head)
+        saved = _saved_history(store, ws, name, info.head, loaded)
         if saved is not None:
             commits[name] = saved[0]  # type: ignore[assignment]
             if isinstance(saved[1], HistoryGaps):
@@ -548,10 +566,13 @@ def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, Rep
         commits[name] = {c.sha: c for c in state["commits"] if isinstance(c, Commit)}
         if isinstance(state.get("gaps"), HistoryGaps):
             gaps[name] = state["gaps"]
-    snap = Snapshot(repos=repos, files=files, entities=_Table(buckets, "qe", 1, False),  # type: ignore[arg-type]
-                    links=_LinkList(buckets, 2), services=whole["services"], commits=commits,  # type: ignore[arg-type]
+    counted = whole.get("entities")
+    links, possible = whole["count"]
+    snap = Snapshot(repos=repos, files=files,  # type: ignore[arg-type]
+                    entities=_Table(buckets, "qe", 1, False, counted if isinstance(counted, int) else None),  # type: ignore[arg-type]
+                    links=_LinkList(buckets, 2, links), services=whole["services"], commits=commits,  # type: ignore[arg-type]
                     decisions=whole["decisions"], conflicts=whole["conflicts"], copies=whole["copies"],
-                    possible=_LinkList(buckets, 3), missing=whole["missing"],  # type: ignore[arg-type]
+                    possible=_LinkList(buckets, 3, possible), missing=whole["missing"],  # type: ignore[arg-type]
                     errors=_join_errors(whole["errors"]), history=history(repos, commits, gaps))
     snap.entities_by_file = _Table(buckets, "qf", 1, False)  # type: ignore[assignment]
     snap.links_by_file = _Table(buckets, "qf", 2, True)  # type: ignore[assignment]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
+from indexers.persist import MissingRecord
 from indexers.snapshot import Snapshot
 from lore.check.suppress import ConfigError, IgnoreRule, parse_config
 from lsp_server.features import breaking
@@ -98,6 +99,11 @@ def _diagnostics(server: LoreServer, snap: Snapshot, doc: Doc) -> list[t.Diagnos
         if diag_feature.wants_head(snap) and (key := locate(snap, doc)) is not None:
             head = server.session.head_lines(snap, key)
         return diag_feature.diagnostics(snap, doc, head) + notes_feature.for_document(snap, doc)
+    except MissingRecord as exc:  # the saved index it served from was rewritten: index again
+        log.info("diagnostics for %s: %s", doc.uri, exc)
+        if server.background is not None:
+            server.background.records_gone()
+        return []
     except Exception:  # noqa: BLE001 - a failing check publishes nothing rather than stopping the server
         log.exception("diagnostics failed for %s", doc.uri)
         return []

@@ -105,6 +105,9 @@ class Background:
         self._told: set[str] = set()
         self.last_error = ""  # why the last run or the configuration failed ("" when it did not)
         self.last_summary = ""  # what the last good run did
+        # The published Snapshot is the last `lore index`'s, served from its saved records (`Engine.
+        # saved_current`): the first run found nothing changed since. Any change takes a full run.
+        self.served_saved = False
 
     # -- configuration -------------------------------------------------------------------------------
     def configure(self) -> None:
@@ -233,9 +236,25 @@ class Background:
         self.server.spawn(documents.publish_note_files(self.server), "lore-note-files")
         self._refresh_lenses()
 
+    def check_served(self) -> None:
+        """When the Snapshot is served from saved records and another `lore index` has since saved a new
+        run (one summary read), a full run replaces it (`records_gone`)."""
+        if self.served_saved and self.engine is not None and not self.engine.serving_last_run():
+            self.records_gone()
+
+    def records_gone(self) -> None:
+        """A saved record the published Snapshot reads on demand is gone (another `lore index` rewrote
+        them): a full run replaces it."""
+        if self.served_saved:
+            self.served_saved = False
+            log.info("the saved index this session served from was rewritten: indexing")
+            self.schedule(delay=0)
+
     def _pull_then_refresh(self, engine: Engine, force: bool, on_progress: Any, only: Any) -> Any:
         """On the indexing thread: pull the `[shards]` store when the last pull is older than
-        SHARD_PULL_SECONDS (a store that cannot be reached leaves the mirror as it is), then refresh."""
+        SHARD_PULL_SECONDS (a store that cannot be reached leaves the mirror as it is), then refresh.
+        The first run serves the last `lore index` from its saved records when nothing changed since
+        (`Engine.saved_current`): a few records held instead of every file's facts."""
         if engine.ws.shard_source is not None and time.monotonic() - engine.last_pull > SHARD_PULL_SECONDS:
             try:
                 pulled = engine.pull_shards()
@@ -246,6 +265,12 @@ class Background:
                     log.info("shards: %s", pulled.as_json())
                     for f in pulled.failed:
                         self.server.warn(f"{f['reason']}; {f['kept']}")
+        got = None if force or only is not None or self.runs else engine.saved_current(memory.after_load)
+        if got is not None:  # nothing changed since the last `lore index`: served from its records
+            self.served_saved = True
+            memory.before_publish()
+            return got
+        self.served_saved = False
         snap, report = engine.refresh(force=force, on_progress=on_progress, only=only)
         previous = self.server.session.snapshot.history
         if snap.history is not previous and hasattr(snap.history, "adopt"):
@@ -310,6 +335,8 @@ class Background:
                 "repos": repos, "not_indexed": list(snap.missing), "indexing": not self.idle.is_set(),
                 "runs": self.runs, "files": len(snap.files), "entities": len(snap.entities), "links": len(snap.links),
                 "last_index": self.last_summary, "last_error": self.last_error,
+                # answering from the last `lore index`'s saved records (nothing changed since it)
+                "served_from_index": self.served_saved,
                 # line history read so far (files of the current index), and reads handed to the history thread
                 "history": {"files_read": getattr(snap.history, "reads", 0),
                             "prefetched": self.server.prefetch.submitted}}

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 
+from indexers.persist import MissingRecord
 from lore import version as lore_version
 from lsp_server import documents, settings
 from lsp_server.convert import uri_to_path
@@ -47,6 +48,11 @@ def guarded(default: Any) -> Callable[[Callable[..., Awaitable[R]]], Callable[..
                 return await fn(ls, *args)
             except JsonRpcInvalidParams:
                 raise
+            except MissingRecord as exc:  # the saved index it served from was rewritten: index again
+                log.info("%s: %s", fn.__name__, exc)
+                if ls.background is not None:
+                    ls.background.records_gone()
+                return default
             except Exception:  # noqa: BLE001 - one failing feature never takes the server down
                 log.exception("%s failed", fn.__name__)
                 return default
@@ -142,6 +148,8 @@ def register(server: LoreServer) -> None:
     def on_open(ls: LoreServer, params: t.DidOpenTextDocumentParams) -> None:
         d = params.text_document
         doc = ls.session.open(d.uri, d.version, d.text)
+        if ls.background is not None:
+            ls.background.check_served()  # another `lore index` may have replaced the records it serves
         ls.prefetch.request(ls.session.snapshot, doc.path)  # its line history, before the first hover
         documents.schedule(ls, d.uri)
 

@@ -76,6 +76,9 @@ def test_saved_snapshot_answers_what_a_full_build_answers(system: str, per_bucke
     assert saved is not None
     assert "f" not in store.read and "a" not in store.read  # loaded without any file's facts
     assert "qe" not in store.read and "qf" not in store.read  # nor any bucket: lookups read them
+    assert (len(saved.entities), len(saved.links), len(saved.possible)) == (
+        len(built.entities), len(built.links), len(built.possible))
+    assert "qe" not in store.read and "qf" not in store.read  # the counts are the workspace record's
     want, got = _answers(built, root), _answers(saved, root)
     assert len(want) > 50
     assert got == want

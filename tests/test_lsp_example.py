@@ -10,13 +10,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp_helpers import change_doc, diagnostics, hover_text, hover_with_history, open_doc
+from tests.lsp_helpers import change_doc, diagnostics, hover_text, hover_with_history, open_doc, until
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -28,19 +29,35 @@ def locate(path: Path, needle: str, occurrence: int = 0) -> tuple[int, int]:
     return hits[occurrence]
 
 
-@pytest_lsp.fixture(scope="module", params=["visual-studio-code", "neovim"],
+@pytest_lsp.fixture(scope="module", params=["visual-studio-code", "neovim", "served"],
                     config=ClientServerConfig(server_command=[sys.executable, "-m", "lsp_server"]))
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """The server on the example system, under each editor's capabilities; "served": after a `lore index`
+    of the unchanged system, so that the server answers from that index's saved records (read on
+    demand) instead of building its own from every file's facts. Every test below holds in each."""
     base = tmp_path_factory.mktemp(f"example-{request.param}")
     shop = base / "shop"
     subprocess.run([sys.executable, str(ROOT / "examples" / "materialize.py"), str(shop), "--force"], check=True, capture_output=True)
+    served = request.param == "served"
+    if served:
+        subprocess.run([sys.executable, "-m", "lore", "index", str(shop), "--cache", str(base / "cache")], check=True,
+                       capture_output=True)
     params = t.InitializeParams(
-        capabilities=pytest_lsp.client_capabilities(request.param), root_uri=shop.as_uri(),
-        workspace_folders=[t.WorkspaceFolder(shop.as_uri(), "shop")],
+        capabilities=pytest_lsp.client_capabilities("visual-studio-code" if served else request.param),
+        root_uri=shop.as_uri(), workspace_folders=[t.WorkspaceFolder(shop.as_uri(), "shop")],
         initialization_options={"cacheDir": str(base / "cache"), "maxHoverNotes": 12})
     await lsp_client.initialize_session(params)
-    stats = await lsp_client.workspace_execute_command_async(t.ExecuteCommandParams(command="lore.reindex"))
-    assert stats["links"] > 20, stats
+    if served:
+        async def indexed() -> Any:
+            status = await lsp_client.protocol.send_request_async("lore/status", {})
+            status = status if isinstance(status, dict) else status._asdict()
+            return status if status["runs"] >= 1 and not status["indexing"] else None
+
+        status = await until(indexed, timeout=60)
+        assert status and status["served_from_index"] is True and status["links"] > 20, status
+    else:
+        stats = await lsp_client.workspace_execute_command_async(t.ExecuteCommandParams(command="lore.reindex"))
+        assert stats["links"] > 20, stats
     lsp_client.shop = shop  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()

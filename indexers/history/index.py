@@ -103,9 +103,10 @@ class HistoryIndex:
         # commits are looked up for that file alone instead of tabulating the whole tree and history.
         self.one_shot = one_shot
         self.roots = dict(roots)
-        # a one-shot view keeps the mappings it is given (see indexers.persist.SavedCommits: Commits made
-        # on first use); a lasting one holds plain dicts
-        self.commits = {repo: c if one_shot else dict(c) for repo, c in commits.items()}
+        # a one-shot view keeps the mappings it is given, and so does any view of saved commits (see
+        # indexers.persist.SavedCommits: Commits made on first use, `touching` from the saved path index);
+        # otherwise plain dicts
+        self.commits = {repo: c if one_shot or hasattr(c, "touching") else dict(c) for repo, c in commits.items()}
         self.cache = cache
         self.gaps = dict(gaps or {})
         self._unblamable: dict[tuple[str, str, str], BlameUnavailable] = {}  # (repo, path, blob): why not
@@ -306,11 +307,11 @@ class HistoryIndex:
         """Commits that changed `path`, newest first (an index built on first use per repo)."""
         with self._lock:
             table = self._by_path.get(repo)
+        commits = self.commits.get(repo, {})
+        touching = getattr(commits, "touching", None)
+        if table is None and touching is not None:  # saved commits: their own path index
+            return touching(path)  # type: ignore[no-any-return]
         if table is None and self.one_shot:  # one file: a scan, not a table of every path
-            commits = self.commits.get(repo, {})
-            touching = getattr(commits, "touching", None)
-            if touching is not None:
-                return touching(path)  # type: ignore[no-any-return]
             return [c for c in commits.values() if path in c.files]
         if table is None:
             table = {}

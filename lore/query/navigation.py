@@ -59,8 +59,9 @@ def _dedupe(locs: Iterable[Location]) -> list[Location]:
 
 
 def children(snap: Snapshot, ident: str) -> list[str]:
-    """Direct children of a container entity (a message's fields, a service's rpcs)."""
-    return sorted(i for i, decls in snap.entities.items() if decls and decls[0].parent == ident)
+    """Direct children of a container entity (a message's fields, a service's rpcs), from the Snapshot's
+    table of them (never a scan of every entity: 276k on a large contract repository)."""
+    return sorted(snap.children(ident))
 
 
 def entity_ids_at(snap: Snapshot, repo: str, path: str, line: int, col: int | None = None) -> list[str]:

@@ -82,8 +82,11 @@ def note_file_diagnostics(snap: Snapshot) -> dict[str, list[t.Diagnostic]]:
             out.setdefault(path_to_uri(info.root / p.note.path), []).append(
                 _diag(p.note.line, msg, "orphaned-note", t.DiagnosticSeverity.Warning,
                       {"note": p.note.id, "path": a.path, "lines": [a.start_line + 1, a.end_line + 1]}))
-        for (r, path), ff in snap.files.items():
-            if r != repo or not path.startswith(FOLDER) or ff.notes:
+        for r, path in snap.files:  # the note folder's files only are read (a served index reads on demand)
+            if r != repo or not path.startswith(FOLDER):
+                continue
+            ff = snap.files[(r, path)]
+            if ff.notes:
                 continue
             for e in ff.errors:
                 out.setdefault(path_to_uri(info.root / path), []).append(
