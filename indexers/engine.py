@@ -160,20 +160,22 @@ class Engine:
             self._saved_run = run
         return snap
 
-    def saved_current(self, loaded: Callable[[], None] | None = None) -> tuple[Snapshot, IndexReport] | None:
+    def saved_current(self, loaded: Callable[[], None] | None = None,
+                      min_facts: int = 0) -> tuple[Snapshot, IndexReport] | None:
         """For a long-lived process's first index: when nothing changed since the last full run
         (`summary.unchanged`: manifests and stats only), its Snapshot served from the saved records (tables
         read from their buckets as asked, a file's facts on first use, history from its path index) with
         the report a no-op run prints; else None. The process then holds a few records instead of every
         file's facts, until a change takes a `refresh` (which reads what it needs from the cache).
-        `loaded`: see `saved_snapshot`."""
+        `loaded`: see `saved_snapshot`. None as well when the run holds fewer than `min_facts` facts
+        (commits not counted): a small index is as well built in memory."""
         from indexers.persist import MissingRecord
 
         with self._lock:
             if self._snapshot is not None or self._memory or self.ws.shards:
                 return None
             report = summary.unchanged(self.ws, self.store)
-            if report is None:
+            if report is None or sum(n for kind, n in report.facts.items() if kind != "commit") < min_facts:
                 return None
             try:
                 snap = self.saved_snapshot(lasting=True, loaded=loaded)

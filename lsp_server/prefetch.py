@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ log = logging.getLogger(__name__)
 
 
 class Prefetch:
-    def __init__(self, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, pool: ThreadPoolExecutor,
+                 unit: Callable[[Callable[..., None]], Callable[..., None]] | None = None) -> None:
         self.pool = pool
+        self._unit = unit  # wraps each read (the server's: it waits for a quiet moment between requests)
         self._lock = threading.Lock()
         self._pending: dict[tuple[int, str, str], Future[None]] = {}  # (id of the history, repo, path)
         self.submitted = 0  # reads handed to the pool, for the status and tests
@@ -42,7 +45,7 @@ class Prefetch:
             fut = self._pending.get(ident)
             if fut is not None and not fut.done():
                 return fut
-            fut = self.pool.submit(history.prepare, *key)
+            fut = self.pool.submit(self._unit(history.prepare) if self._unit else history.prepare, *key)
             self._pending[ident] = fut
             self.submitted += 1
         fut.add_done_callback(lambda done: self._forget(ident, done))

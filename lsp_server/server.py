@@ -27,6 +27,7 @@ from lsp_server import access
 from lsp_server.prefetch import Prefetch
 from lsp_server.protocol import LoreProtocol
 from lsp_server.state import Session
+from lsp_server.yielding import Requests
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -118,7 +119,9 @@ class LoreServer(LanguageServer):
         # Line history (git blame, fix regions) of open files is read here, never on the request pool: a
         # blame of a long history takes seconds and a hover never waits for it (lsp_server/prefetch.py).
         self.history_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lore-history")
-        self.prefetch = Prefetch(self.history_pool)
+        # background units (document, history, index threads) wait for a quiet moment between requests
+        self.requests = Requests()
+        self.prefetch = Prefetch(self.history_pool, self.requests.yielding)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.pending_docs: dict[str, asyncio.Task[Any]] = {}  # uri -> its debounced document run
         self.background: Any = None  # lsp_server.indexing.Background, set on initialize
@@ -204,12 +207,17 @@ class LoreServer(LanguageServer):
         super().report_server_error(error, source)
 
     async def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a pure feature function on the request pool."""
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        """Run a pure feature function on the request pool (counted: background work yields to it)."""
+        self.requests.begin()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        finally:
+            self.requests.end()
 
     async def run_document(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run per-document background work (overlay, diagnostics) on the document thread."""
-        return await asyncio.get_running_loop().run_in_executor(self.doc_pool, fn, *args)
+        """Run per-document background work (overlay, diagnostics) on the document thread, in a quiet
+        moment between requests (`lsp_server.yielding`)."""
+        return await asyncio.get_running_loop().run_in_executor(self.doc_pool, self.requests.yielding(fn), *args)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Start a background task that is kept alive and whose failure is logged, never lost."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LOG_LEVELS = ("error", "warning", "info", "debug")
+SERVE_SAVED = ("auto", "always", "never")
 log = logging.getLogger(__name__)
 
 
@@ -34,6 +35,9 @@ class Settings:
     features: Features = field(default_factory=Features)
     max_hover_notes: int = 8
     log_level: str = "warning"
+    # the first index served from the last `lore index`'s saved records when nothing changed since:
+    # "auto" for a large index (see lsp_server.indexing.SERVE_SAVED_FACTS), "always", or "never"
+    serve_saved: str = "auto"
 
     @property
     def logging_level(self) -> int:
@@ -64,6 +68,10 @@ def _check(name: str, value: Any, default: Any, problems: list[str]) -> Any:
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100:
             return value
         problems.append(f"lore.maxHoverNotes must be a number from 1 to 100, got {value!r}")
+    elif name == "serve_saved":
+        if isinstance(value, str) and value.lower() in SERVE_SAVED:
+            return value.lower()
+        problems.append(f"lore.serveSaved must be one of {', '.join(SERVE_SAVED)}, got {value!r}")
     elif name == "log_level":
         if isinstance(value, str) and value.lower() in LOG_LEVELS:
             return value.lower()

@@ -177,3 +177,23 @@ def test_saved_history_answers_lookups_from_its_chunks(monkeypatch: pytest.Monke
     assert damaged[commits[0].sha].subject == "change 0"
     with pytest.raises(persist.MissingRecord, match="chunk 1"):
         damaged[commits[4].sha]
+
+
+def test_a_long_lived_process_serves_the_saved_run_only_while_nothing_changed(ws: Path) -> None:  # noqa: F811
+    """`Engine.saved_current`: the saved run with a no-op report when nothing changed and the run holds
+    at least `min_facts` facts; None after an edit (then a `refresh` builds it), and None for a small
+    index under a larger `min_facts`."""
+    lore("index", str(ws))
+    built, _report = Engine(discover(ws), Store()).refresh()
+    got = Engine(discover(ws), Store()).saved_current()
+    assert got is not None
+    served, report = got
+    assert report.indexed == 0 and report.unchanged > 0
+    assert (len(served.entities), len(served.links)) == (len(built.entities), len(built.links))
+    assert sorted(served.entities) == sorted(built.entities) and list(served.links) == list(built.links)
+    facts = sum(n for kind, n in report.facts.items() if kind != "commit")
+    assert Engine(discover(ws), Store()).saved_current(min_facts=facts + 1) is None
+    assert Engine(discover(ws), Store()).saved_current(min_facts=facts) is not None
+    target = ws / "sdk/ports/server.go"
+    target.write_text(target.read_text() + "// edited\n")
+    assert Engine(discover(ws), Store()).saved_current() is None

@@ -1,51 +1,84 @@
 """indexers.forked: work beside the caller in a child process, its JSON result handed back; anything
-that goes wrong in the child makes the caller compute it itself."""
+that goes wrong in the child makes the caller compute it itself. A process with other threads never
+forks. The forking cases run in a fresh interpreter (single-threaded, as a `lore` command is: the test
+session itself has threads left by other tests)."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from indexers import forked
 
+ROOT = Path(__file__).resolve().parents[1]
 linux = pytest.mark.skipif(sys.platform != "linux", reason="forks only on Linux")
+
+
+def fresh(code: str) -> Any:
+    """What `code` (run in a new interpreter, `forked` imported) prints as JSON on its last line."""
+    prelude = "import json, os, threading\nfrom indexers import forked\nparent = os.getpid()\n"
+    out = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 @linux
 def test_the_work_runs_in_a_child_and_its_result_comes_back() -> None:
-    parent = os.getpid()
-    ran_here: list[int] = []
-
-    def work() -> dict[str, object]:
-        ran_here.append(1)  # in the child's copy of the list: the parent's stays empty
-        return {"pid": os.getpid(), "files": [["repo", "a.py"]]}
-
-    got = forked.start(work)
-    assert ran_here == []
-    value = got()
-    assert value["pid"] != parent and value["files"] == [["repo", "a.py"]]
-    assert got() is value and ran_here == []  # asked twice: the same answer, no second run
+    got = fresh("""
+        ran_here = []
+        def work():
+            ran_here.append(1)  # in the child's copy of the list: the parent's stays empty
+            return {"pid": os.getpid(), "files": [["repo", "a.py"]]}
+        result = forked.start(work)
+        before = list(ran_here)
+        value = result()
+        print(json.dumps({"before": before, "after": ran_here, "child": value["pid"] != parent,
+                          "files": value["files"], "same": result() is value}))
+    """)
+    assert got == {"before": [], "after": [], "child": True, "files": [["repo", "a.py"]], "same": True}
 
 
 @linux
 def test_a_child_that_fails_leaves_the_work_to_the_caller() -> None:
-    parent = os.getpid()
-
-    def work() -> str:
-        if os.getpid() != parent:
-            raise RuntimeError("only in the child")
-        return "computed by the caller"
-
-    assert forked.start(work)() == "computed by the caller"
+    got = fresh("""
+        def work():
+            if os.getpid() != parent:
+                raise RuntimeError("only in the child")
+            return "computed by the caller"
+        print(json.dumps(forked.start(work)()))
+    """)
+    assert got == "computed by the caller"
 
 
 @linux
 def test_a_result_json_cannot_carry_is_computed_by_the_caller() -> None:
-    parent = os.getpid()
-    got = forked.start(lambda: {1, 2} if os.getpid() != parent else "inline")
-    assert got() == "inline"
+    got = fresh("""
+        print(json.dumps(forked.start(lambda: {1, 2} if os.getpid() != parent else "inline")()))
+    """)
+    assert got == "inline"
+
+
+@linux
+def test_a_process_with_other_threads_does_not_fork() -> None:
+    got = fresh("""
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait)
+        other.start()
+        with_thread = forked.start(os.getpid)() == parent  # computed in the caller
+        stop.set()
+        other.join()
+        alone = forked.start(os.getpid)() != parent
+        print(json.dumps([with_thread, alone]))
+    """)
+    assert got == [True, True]
 
 
 def test_an_error_of_the_work_reaches_the_caller() -> None:
@@ -62,20 +95,4 @@ def test_without_fork_the_work_runs_when_asked(monkeypatch: pytest.MonkeyPatch) 
     got = forked.start(lambda: calls.append(1) or len(calls))
     assert calls == []
     assert got() == 1 and got() == 1 and calls == [1]
-
-
-@linux
-def test_a_process_with_other_threads_does_not_fork() -> None:
-    import threading
-
-    parent = os.getpid()
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
-        got = forked.start(os.getpid)
-        assert got() == parent  # computed in the caller
-    finally:
-        stop.set()
-        other.join()
-    assert forked.start(os.getpid)() != parent
+    assert os.getpid()  # the caller's own process did the work

@@ -3,6 +3,9 @@ empty repositories, shallow clones, detached HEAD and incremental runs."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -252,6 +255,17 @@ def test_commits_classified_by_a_child_process_equal_those_classified_here(
     monkeypatch.setattr(mine_module, "_SPLIT_FROM", 2)
     split, complete2, gaps2 = mine_history(repo.path)
     assert split == here and (complete2, gaps2) == (complete, gaps)
+    # and in a fresh, single-threaded interpreter, where the child process does take half of them
+    code = ("import json, sys, threading\nfrom indexers.history import mine\n"
+            "mine._IDLE_BATCH, mine._SPLIT_FROM = 0, 2\n"
+            "commits, _c, _g = mine.mine_history(sys.argv[1])\n"
+            "print(json.dumps([threading.active_count(), [[c.sha, list(c.kinds), c.reverts, [list(e) for e in c.evidence],"
+            " [list(e) for e in c.mentions], list(c.refs)] for c in commits]]))")
+    out = subprocess.run([sys.executable, "-c", code, str(repo.path)], cwd=Path(__file__).resolve().parents[1],
+                         capture_output=True, text=True, check=True)
+    threads, plain = json.loads(out.stdout)
+    assert threads == 1 and plain == [[c.sha, list(c.kinds), c.reverts, [list(e) for e in c.evidence],
+                                       [list(e) for e in c.mentions], list(c.refs)] for c in here]
     by_sha = {c.sha: c for c in split}
     assert by_sha[s["hotfix"]].kinds == ("hotfix",) and by_sha[s["revert"]].reverts == s["pool"]
     assert "temporary" in by_sha[s["temp"]].kinds and by_sha[s["fix"]].kinds == ("regression_fix",)

@@ -45,7 +45,8 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, tmp
     params = t.InitializeParams(
         capabilities=pytest_lsp.client_capabilities("visual-studio-code" if served else request.param),
         root_uri=shop.as_uri(), workspace_folders=[t.WorkspaceFolder(shop.as_uri(), "shop")],
-        initialization_options={"cacheDir": str(base / "cache"), "maxHoverNotes": 12})
+        initialization_options={"cacheDir": str(base / "cache"), "maxHoverNotes": 12,
+                                **({"serveSaved": "always"} if served else {})})
     await lsp_client.initialize_session(params)
     if served:
         async def indexed() -> Any:

@@ -50,7 +50,7 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFa
     await lsp_client.initialize_session(t.InitializeParams(
         capabilities=pytest_lsp.client_capabilities("visual-studio-code"), root_uri=shop.as_uri(),
         workspace_folders=[t.WorkspaceFolder(shop.as_uri(), "shop")],
-        initialization_options={"cacheDir": str(base / "cache")}))
+        initialization_options={"cacheDir": str(base / "cache"), "serveSaved": "always"}))
     lsp_client.shop = shop  # type: ignore[attr-defined]
     lsp_client.cache = base / "cache"  # type: ignore[attr-defined]
     yield

@@ -26,7 +26,7 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFa
     await lsp_client.initialize_session(t.InitializeParams(
         capabilities=pytest_lsp.client_capabilities("visual-studio-code"),
         workspace_folders=[t.WorkspaceFolder(uri(paths["root"]), "sys")],
-        initialization_options={"cacheDir": str(root / "cache"), "maxHoverNotes": "lots",
+        initialization_options={"cacheDir": str(root / "cache"), "maxHoverNotes": "lots", "serveSaved": "sometimes",
                                 "features": {"hover": False, "definition": True}}))
     await lsp_client.workspace_execute_command_async(t.ExecuteCommandParams(command="lore.reindex"))
     lsp_client.lore_paths = paths  # type: ignore[attr-defined]
@@ -37,6 +37,7 @@ async def client(lsp_client: LanguageClient, tmp_path_factory: pytest.TempPathFa
 async def test_invalid_options_warn_and_fall_back(client: LanguageClient):
     warnings = [m.message for m in client.messages if m.type == t.MessageType.Warning]
     assert any("lore.maxHoverNotes" in w and "using the default" in w for w in warnings)
+    assert any("lore.serveSaved must be one of auto, always, never" in w for w in warnings)
     assert any("lore.features.definition" in w for w in warnings)
     paths = client.lore_paths  # type: ignore[attr-defined]
     result = await client.text_document_hover_async(hover_params(paths["proto"], GET_ORDER_RPC))

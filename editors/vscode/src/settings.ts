@@ -1,4 +1,4 @@
-// The server's settings (section "lore": repos, cacheDir, features, maxHoverNotes, logLevel), sent as
+// The server's settings (section "lore": repos, cacheDir, features, maxHoverNotes, serveSaved, logLevel), sent as
 // initializationOptions; later changes reach the server through workspace/configuration, which the
 // language client answers from the same section.
 import * as vscode from 'vscode';
@@ -8,6 +8,7 @@ export interface ServerSettings {
   cacheDir: string | null;
   features: Record<string, boolean>;
   maxHoverNotes: number;
+  serveSaved: string;
   logLevel: string;
 }
 
@@ -18,6 +19,7 @@ export function serverSettings(cfg: vscode.WorkspaceConfiguration): ServerSettin
     cacheDir: cacheDir && cacheDir.trim() ? cacheDir : null,
     features: cfg.get<Record<string, boolean>>('features') ?? {},
     maxHoverNotes: cfg.get<number>('maxHoverNotes') ?? 8,
+    serveSaved: cfg.get<string>('serveSaved') ?? 'auto',
     logLevel: cfg.get<string>('logLevel') ?? 'warning',
   };
 }
