@@ -21,18 +21,25 @@ import logging
 import sys
 import time
 
+from indexers import git
+
 log = logging.getLogger(__name__)
 
 
 SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
 
 
+GIT_NICENESS = 10  # the line history's git (blame, fix regions) below the server's own priority
+
+
 def configure() -> None:
     """Process-wide settings of the server: a thread waiting for the interpreter lock asks for it after
     SWITCH_INTERVAL instead of 5 ms. A hover passes between threads several times (the reader, the
     event loop, the request pool) while background threads read history and compute diagnostics; each
-    pass could otherwise wait 5 ms."""
+    pass could otherwise wait 5 ms. And the git that reads line history ahead of hovers (a blame of a
+    long file keeps a core busy for seconds) runs at a lower priority than the server's request threads."""
     sys.setswitchinterval(SWITCH_INTERVAL)
+    git.BACKGROUND_NICENESS = GIT_NICENESS
 
 
 def before_publish() -> None:

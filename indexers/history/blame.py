@@ -119,7 +119,8 @@ def blame(repo: str | Path, path: str, cache: MutableMapping[str, Any] | None = 
             except TypeError:  # a damaged record: blame again
                 pass
     try:
-        data = git.run(repo, "blame", "--porcelain", "--no-textconv", "-M", "--root", rev, "--", path, timeout=120)
+        data = git.run(repo, "blame", "--porcelain", "--no-textconv", "-M", "--root", rev, "--", path, timeout=120,
+                       background=True)
     except git.GitError as exc:
         reason = str(exc)
         raise BlameUnavailable(reason, bool(_MISSING.search(reason)) or git.is_partial(repo)) from exc

@@ -93,7 +93,7 @@ def _owners(repo: str | Path, path: str, fixes: list[str], rev: str) -> dict[int
     """0-based line at `rev` -> the fix commits whose changed lines map onto it."""
     try:
         log = git.run(repo, "log", "--no-walk=unsorted", "-p", "-U0", "--no-textconv", "--no-ext-diff",
-                      "--no-color", "--format=%x1e%H", *fixes, "--", path, timeout=120)
+                      "--no-color", "--format=%x1e%H", *fixes, "--", path, timeout=120, background=True)
     except git.GitError:
         return None
     owners: dict[int, list[str]] = {}
@@ -104,7 +104,7 @@ def _owners(repo: str | Path, path: str, fixes: list[str], rev: str) -> dict[int
             continue
         try:
             diff = git.run(repo, "diff", "-U0", "--no-textconv", "--no-ext-diff", "--no-color", sha, rev, "--", path,
-                           timeout=60)
+                           timeout=60, background=True)
         except git.GitError:
             continue
         for line in _carry(written, diff):
