@@ -19,15 +19,14 @@ that holds it, and iterating a table reads them all, so the Snapshot answers exa
 while `lore context` on 276k entities reads a few thousand. The facts of a file (`files`,
 `usages_by_file`, `markers_by_file`) are read on first use from the content-addressed fact record the
 saved hash names, so a query reads only the files it looks at. History, per repo, `("qh", <workspace
-root>, repo)`: the commits as plain rows in pickled chunks, with their shas and an index of the commits
-touching each path, so one file's question unpickles the few chunks its commits are in. Records are
-signed like every cache record (indexers.store): nothing unsigned is ever unpickled (the chunks are
-inside a signed record).
+root>, repo)`: the commits' shas, with the commits as plain rows in chunk records (`"qhc"`) and an index
+of the commits touching each path in bucket records (`"qhp"`), so one file's question reads the few
+chunks its commits are in. Records are signed like every cache record (indexers.store): nothing unsigned
+is ever unpickled.
 """
 
 from __future__ import annotations
 
-import pickle
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -168,8 +167,7 @@ def save(store: Store, ws: Workspace, snap: Snapshot, run: str, manifests: Mappi
     gaps = getattr(snap.history, "gaps", None) or {}
     for name, info in snap.repos.items():
         if name in parts and info.root is not None:
-            records.append((history_key(ws, name), _history_record(info.head, snap.commits.get(name, {}).values(),
-                                                                   gaps.get(name))))
+            records.extend(history_records(ws, name, run, info.head, snap.commits.get(name, {}).values(), gaps.get(name)))
     records.append((ws_key(ws), whole))  # last: a load takes all of one run or nothing
     store.set_many(records)
 
@@ -203,7 +201,11 @@ def _path_bucket(path: str, buckets: int) -> int:
     return zlib.crc32(path.encode("utf-8", "surrogateescape")) % buckets
 
 
-def _history_record(head: str | None, commits: Iterable[Commit], gaps: Any) -> dict[str, Any]:
+def history_records(ws: Workspace, name: str, run: str, head: str | None, commits: Iterable[Commit],
+                    gaps: Any) -> list[tuple[tuple[Any, ...], Any]]:
+    """The records of a repo's history for queries: the head record (HEAD, gaps, count, the shas in log
+    order, how many chunks and path buckets) and one record per chunk of rows and per bucket of the path
+    index, each carrying the run id."""
     rows = [_row(c) for c in commits]
     touching: dict[str, list[int]] = {}
     for pos, row in enumerate(rows):
@@ -215,20 +217,30 @@ def _history_record(head: str | None, commits: Iterable[Commit], gaps: Any) -> d
     paths: list[dict[str, tuple[int, ...]]] = [{} for _ in range(n_paths)]
     for f, positions in touching.items():
         paths[_path_bucket(f, n_paths)][f] = tuple(positions)
-    return {"version": VERSION, "head": head, "gaps": gaps, "count": len(rows),
-            "shas": "\n".join(r[0] for r in rows),
-            "chunks": [pickle.dumps(rows[i:i + _CHUNK], protocol=5) for i in range(0, len(rows), _CHUNK)],
-            "paths": [pickle.dumps(p, protocol=5) for p in paths]}
+    chunks = [rows[i:i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+    root = str(ws.root)
+    out: list[tuple[tuple[Any, ...], Any]] = [
+        ((_HISTORY_CHUNK, root, name, k), {"version": VERSION, "token": run, "items": chunk}) for k, chunk in enumerate(chunks)]
+    out += [((_HISTORY_PATHS, root, name, k), {"version": VERSION, "token": run, "items": table})
+            for k, table in enumerate(paths)]
+    out.append((history_key(ws, name), {"version": VERSION, "token": run, "head": head, "gaps": gaps, "count": len(rows),
+                                        "shas": "\n".join(r[0] for r in rows), "chunks": len(chunks), "paths": n_paths}))
+    return out
+
+
+_HISTORY_CHUNK, _HISTORY_PATHS = "qhc", "qhp"
+Fetch = Callable[[str, int], Any]  # (kind, number) -> the items of that record of the history, or MissingRecord
 
 
 class SavedCommits(Mapping[str, Commit]):
-    """A repo's commits by sha, newest first, from their saved record (`_history_record`): a chunk of rows
-    unpickled when one of its commits is asked for, each Commit made on first use. A chunk that is not
-    what the record promises raises MissingRecord (the caller indexes instead)."""
+    """A repo's commits by sha, newest first, from their saved records (`history_records`): a chunk of rows
+    read when one of its commits is asked for, each Commit made on first use. A record that is missing,
+    of another run or not what the head record promises raises MissingRecord (the caller indexes instead)."""
 
-    def __init__(self, rec: dict[str, Any], repo: str, loaded: Loaded = None):
+    def __init__(self, rec: dict[str, Any], repo: str, fetch: Fetch, loaded: Loaded = None):
         self._rec = rec
         self._repo = repo
+        self._fetch = fetch
         self._loaded = loaded
         self._shas: list[str] | None = None
         self._at: dict[str, int] | None = None
@@ -237,7 +249,7 @@ class SavedCommits(Mapping[str, Commit]):
         self._got: dict[str, Commit] = {}
 
     def _damaged(self, what: str) -> MissingRecord:
-        return MissingRecord(f"{self._repo}: the saved history's {what} is damaged")
+        return MissingRecord(f"{self._repo}: the saved history's {what} is missing or damaged")
 
     def _list(self) -> list[str]:
         if self._shas is None:
@@ -256,10 +268,7 @@ class SavedCommits(Mapping[str, Commit]):
         k = pos // _CHUNK
         rows = self._chunks.get(k)
         if rows is None:
-            try:
-                rows = pickle.loads(self._rec["chunks"][k])
-            except Exception as exc:  # noqa: BLE001 - reported as a missing record
-                raise self._damaged(f"chunk {k}") from exc
+            rows = self._fetch(_HISTORY_CHUNK, k)
             if not (isinstance(rows, list) and all(isinstance(r, tuple) and len(r) == len(_FIELDS) for r in rows)):
                 raise self._damaged(f"chunk {k}")
             self._chunks[k] = rows
@@ -292,15 +301,11 @@ class SavedCommits(Mapping[str, Commit]):
         return int(self._rec["count"])
 
     def touching(self, path: str) -> list[Commit]:
-        """The commits that changed `path`, newest first (from the path index: one bucket unpickled)."""
-        buckets = self._rec["paths"]
-        k = _path_bucket(path, len(buckets))
+        """The commits that changed `path`, newest first (from the path index: one bucket read)."""
+        k = _path_bucket(path, self._rec["paths"])
         table = self._paths.get(k)
         if table is None:
-            try:
-                table = pickle.loads(buckets[k])
-            except Exception as exc:  # noqa: BLE001 - reported as a missing record
-                raise self._damaged(f"path index {k}") from exc
+            table = self._fetch(_HISTORY_PATHS, k)
             if not isinstance(table, dict):
                 raise self._damaged(f"path index {k}")
             self._paths[k] = table
@@ -317,10 +322,18 @@ def _saved_history(store: Store, ws: Workspace, name: str, head: str | None,
     rec = store.get(history_key(ws, name))
     if not (isinstance(rec, dict) and rec.get("version") == VERSION and rec.get("head") == head
             and isinstance(rec.get("count"), int) and isinstance(rec.get("shas"), str)
-            and isinstance(rec.get("chunks"), list) and len(rec["chunks"]) == -(-rec["count"] // _CHUNK)
-            and isinstance(rec.get("paths"), list) and rec["paths"]):
+            and rec.get("chunks") == -(-rec["count"] // _CHUNK) and isinstance(rec.get("paths"), int)
+            and rec["paths"] >= 1 and isinstance(rec.get("token"), str)):
         return None
-    return SavedCommits(rec, name, loaded), rec.get("gaps")
+    root, token = str(ws.root), rec["token"]
+
+    def fetch(kind: str, k: int) -> Any:
+        got = store.get((kind, root, name, k))
+        if not (isinstance(got, dict) and got.get("version") == VERSION and got.get("token") == token):
+            raise MissingRecord(f"{name}: the saved history's record {kind}/{k} is missing or of another run")
+        return got.get("items")
+
+    return SavedCommits(rec, name, fetch, loaded), rec.get("gaps")
 
 
 def _slot(table: dict[Any, list[Any]], key: Any, first: int = -1) -> list[Any]:

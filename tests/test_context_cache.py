@@ -156,26 +156,41 @@ def test_context_after_a_new_commit_says_the_index_is_stale(ws: Path) -> None:  
     assert any("HEAD, lore.toml or Lore itself" in p for p in doc["problems"])
 
 
-def test_saved_history_answers_lookups_from_its_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_saved_history_answers_lookups_from_its_chunks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The query copy of a repo's history: in chunks of 3 commits and path buckets of 2 paths, every
     lookup, `touching` and the log order equal the commits it was made from (bodies left out), and a
-    question unpickles only the chunks it needs; a damaged chunk is a MissingRecord, not a wrong answer."""
+    question reads only the chunk records it needs; a chunk of another run is a MissingRecord, not a
+    wrong answer."""
     monkeypatch.setattr(persist, "_CHUNK", 3)
     monkeypatch.setattr(persist, "_PATHS_PER_BUCKET", 2)
     commits = [Commit(sha=f"{i:040x}", date=f"2026-01-{i + 1:02d}", author="a", subject=f"change {i}", body="long body",
                       kinds=("hotfix",) if i % 4 == 0 else (), files=tuple(f"f{j}.py" for j in range(i % 5)) + ("f1.py",))
                for i in range(20)]
-    saved = persist.SavedCommits(persist._history_record("h", commits, None), "repo")
+
+    class Root:
+        root = tmp_path
+
+    records = dict(persist.history_records(Root(), "repo", "run1", "h", commits, None))  # type: ignore[arg-type]
+    read: list[tuple[str, int]] = []
+
+    def fetch(kind: str, k: int) -> object:
+        read.append((kind, k))
+        got = records[(kind, str(tmp_path), "repo", k)]
+        if got["token"] != "run1":
+            raise persist.MissingRecord(f"{kind}/{k} of another run")
+        return got["items"]
+
+    head = records[("qh", str(tmp_path), "repo")]
+    saved = persist.SavedCommits(head, "repo", fetch)
     assert list(saved) == [c.sha for c in commits] and len(saved) == 20
-    assert saved[commits[7].sha] == dataclasses.replace(commits[7], body="") and saved._chunks.keys() == {2}
+    assert saved[commits[7].sha] == dataclasses.replace(commits[7], body="") and read == [("qhc", 2)]
     for f in ("f0.py", "f1.py", "f3.py", "nowhere.py"):
         assert [c.sha for c in saved.touching(f)] == [c.sha for c in commits if f in c.files]
     assert commits[19].sha in saved and "0" * 40 + "x" not in saved
-    rec = persist._history_record("h", commits, None)
-    rec["chunks"][1] = b"not a pickle"
-    damaged = persist.SavedCommits(rec, "repo")
+    records[("qhc", str(tmp_path), "repo", 1)]["token"] = "run2"
+    damaged = persist.SavedCommits(head, "repo", fetch)
     assert damaged[commits[0].sha].subject == "change 0"
-    with pytest.raises(persist.MissingRecord, match="chunk 1"):
+    with pytest.raises(persist.MissingRecord, match="qhc/1 of another run"):
         damaged[commits[4].sha]
 
 
