@@ -166,7 +166,7 @@ def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = 
     """Run a hardened git command and return stdout bytes. With `background`, at the priority
     `BACKGROUND_NICENESS` says."""
     if background and BACKGROUND_NICENESS > 0:
-        return _run_lower(repo, args, check=check, input=input, timeout=timeout)
+        return Started(repo, *args, timeout=timeout, input=input, niceness=BACKGROUND_NICENESS).result(check=check)
     try:
         proc = subprocess.run(command(repo, *args), input=input, capture_output=True, env=_env(), timeout=timeout,
                               check=False, stdin=None if input is not None else subprocess.DEVNULL)
@@ -177,28 +177,6 @@ def run(repo: str | Path, *args: str, check: bool = True, input: bytes | None = 
     if check and proc.returncode != 0:
         raise _failure(repo, args, proc.stderr, proc.returncode)
     return proc.stdout
-
-
-def _run_lower(repo: str | Path, args: Sequence[str], *, check: bool, input: bytes | None,
-               timeout: float | None) -> bytes:
-    try:
-        proc = subprocess.Popen(command(repo, *args), stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
-    except FileNotFoundError as exc:  # pragma: no cover - git missing
-        raise GitError("git is not installed") from exc
-    try:
-        os.setpriority(os.PRIO_PROCESS, proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + BACKGROUND_NICENESS))
-    except (OSError, AttributeError):
-        pass  # it runs at the usual priority
-    try:
-        out, err = proc.communicate(input, timeout)
-    except subprocess.TimeoutExpired as exc:
-        proc.kill()
-        proc.communicate()
-        raise GitError(f"{repo}: git {args[0]} timed out") from exc
-    if check and proc.returncode != 0:
-        raise _failure(repo, args, err, proc.returncode)
-    return out
 
 
 def popen(repo: str | Path, *args: str, stderr: IO[bytes] | None = None,
@@ -278,22 +256,35 @@ def parse_listing(out: bytes) -> list[str]:
 class Started:
     """A hardened git command running while the caller goes on, its output gathered in a temporary file
     (no pipe to drain); `result()` waits for it. A short batch command overlaps git with its own work
-    this way (`indexers.plan.start_listing`)."""
+    this way (`indexers.plan.start_listing`); `run(background=True)` runs it `niceness` steps below this
+    process's priority."""
 
-    def __init__(self, repo: str | Path, *args: str, timeout: float = 600):
+    def __init__(self, repo: str | Path, *args: str, timeout: float | None = 600, input: bytes | None = None,
+                 niceness: int = 0):
         self.repo, self.args, self.timeout = repo, args, timeout
         self.out = tempfile.TemporaryFile()
         self.err = tempfile.TemporaryFile()
+        self.inp = tempfile.TemporaryFile() if input is not None else None
+        if self.inp is not None and input is not None:
+            self.inp.write(input)
+            self.inp.seek(0)
         try:
             self.proc = subprocess.Popen(command(repo, *args), stdout=self.out, stderr=self.err,
-                                         stdin=subprocess.DEVNULL, env=_env())
+                                         stdin=self.inp if self.inp is not None else subprocess.DEVNULL, env=_env())
         except FileNotFoundError as exc:  # pragma: no cover - git missing
             self._close()
             raise GitError("git is not installed") from exc
+        if niceness > 0:
+            try:
+                os.setpriority(os.PRIO_PROCESS, self.proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + niceness))
+            except (OSError, AttributeError):
+                pass  # it runs at the usual priority
 
     def _close(self) -> None:
         self.out.close()
         self.err.close()
+        if self.inp is not None:
+            self.inp.close()
 
     def result(self, *, check: bool = True) -> bytes:
         """Its stdout once it ended; GitError when it failed (with `check`) or ran out of time."""

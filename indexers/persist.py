@@ -62,6 +62,16 @@ def bucket_key(ws: Workspace, kind: str, n: int) -> tuple[str, str, int]:
     return (kind, str(ws.root), n)
 
 
+def _items(store: Store, key: tuple[Any, ...], token: str | None, what: str) -> Any:
+    """The items of a record a saved run wrote (its version, and the run's `token`), or MissingRecord
+    naming `what` when it is gone or of another run."""
+    rec = store.get(key)
+    if not (isinstance(rec, dict) and rec.get("version") == VERSION and token is not None and rec.get("token") == token
+            and "items" in rec):
+        raise MissingRecord(f"{what} missing from the cache or of another run")
+    return rec["items"]
+
+
 def group_of(ident: str) -> str:
     """The part of an entity id its relatives share, so that a contract and the entities a query reads
     with it (a message's fields, a service's rpcs, an API's operations and schemas) land in one bucket:
@@ -328,10 +338,7 @@ def _saved_history(store: Store, ws: Workspace, name: str, head: str | None,
     root, token = str(ws.root), rec["token"]
 
     def fetch(kind: str, k: int) -> Any:
-        got = store.get((kind, root, name, k))
-        if not (isinstance(got, dict) and got.get("version") == VERSION and got.get("token") == token):
-            raise MissingRecord(f"{name}: the saved history's record {kind}/{k} is missing or of another run")
-        return got.get("items")
+        return _items(store, (kind, root, name, k), token, f"{name}: the saved history's record {kind}/{k}")
 
     return SavedCommits(rec, name, fetch, loaded), rec.get("gaps")
 
@@ -438,11 +445,11 @@ class Buckets:
     def items(self, kind: str, b: int) -> dict[Any, list[Any]]:
         got = self._got.get((kind, b))
         if got is None:
-            rec = self._store.get(bucket_key(self._ws, kind, b))
-            if not (isinstance(rec, dict) and rec.get("version") == VERSION
-                    and rec.get("token") == self._tokens.get(f"{kind}:{b}") and isinstance(rec.get("items"), dict)):
-                raise MissingRecord(f"query record {kind}/{b} missing from the cache or of another run")
-            got = self._got[(kind, b)] = rec["items"]
+            items = _items(self._store, bucket_key(self._ws, kind, b), self._tokens.get(f"{kind}:{b}"),
+                           f"query record {kind}/{b}")
+            if not isinstance(items, dict):
+                raise MissingRecord(f"query record {kind}/{b} damaged")
+            got = self._got[(kind, b)] = items
             if self._loaded is not None:
                 self._loaded()
         return got

@@ -151,18 +151,8 @@ Stat = tuple[int, int] | None  # (size, mtime_ns) of a regular file; None when i
 
 def stat_known(root: str, old: dict[str, FileState]) -> dict[str, Stat]:
     """The size and modification time of every file the manifest holds as read (see `plan_repo(stats=)`)."""
-    out: dict[str, Stat] = {}
     prefix = root.rstrip(os.sep) + os.sep
-    for path, prev in old.items():
-        if prev.status.startswith("skipped:"):
-            continue
-        try:
-            st = os.lstat(prefix + path)
-        except OSError:
-            out[path] = None
-            continue
-        out[path] = (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
-    return out
+    return {path: _stat(prefix + path) for path, prev in old.items() if not prev.status.startswith("skipped:")}
 
 
 @dataclass
@@ -215,7 +205,7 @@ def plan_repo(repo: RepoSpec, report: IndexReport, listed: Listed, old: dict[str
     for path in paths:
         prev = old.get(path)
         if same_config and prev is not None and not prev.status.startswith("skipped:"):
-            now = stats.get(path) if stats is not None and path in stats else _stat(root, path)
+            now = stats.get(path) if stats is not None and path in stats else _stat(os.path.join(root, path))
             if now is not None and now[0] == prev.size and now[1] == prev.mtime_ns:
                 if languages and USAGES not in prev.vkey and (lang := discover.code_language(path)):
                     unindexed[lang] += 1
@@ -247,9 +237,9 @@ def plan_repo(repo: RepoSpec, report: IndexReport, listed: Listed, old: dict[str
     return RepoPlan(repo, old, manifest, jobs, outside)
 
 
-def _stat(root: str, path: str) -> Stat:
+def _stat(full: str) -> Stat:
     try:
-        st = os.lstat(os.path.join(root, path))
+        st = os.lstat(full)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None

@@ -273,7 +273,7 @@ class Background:
         policy = self.server.session.settings.serve_saved
         got = None
         if not (force or only is not None or self.runs or policy == "never"):
-            got = engine.saved_current(memory.after_load, min_facts=0 if policy == "always" else SERVE_SAVED_FACTS)
+            got = engine.saved_current(memory.after_publish, min_facts=0 if policy == "always" else SERVE_SAVED_FACTS)
         if got is not None:  # nothing changed since the last `lore index`: served from its records
             self.served_saved = True
             memory.before_publish()

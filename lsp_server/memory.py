@@ -8,9 +8,9 @@ milliseconds in the middle of a hover. So:
 - `before_publish()` (the index thread, when a new Snapshot is about to replace the current one): collect
   the cyclic garbage the indexing run left, while nothing frozen is scanned;
 - `after_publish()`: freeze what is alive (the new Snapshot, the server's tables): later collections never
-  scan it again; `after_load()` the same after a Snapshot served from saved records read one of them on
-  demand (its entities stay as long as the Snapshot: unfrozen, each full collection would scan them, a
-  pause of 100+ ms in a hover on a large contract repository). Frozen objects are still freed by reference counting when the Snapshot that holds them
+  scan it again; also each time a Snapshot served from saved records has read one of them on demand (its
+  entities stay as long as the Snapshot: unfrozen, each full collection would scan them, a pause of 100+
+  ms in a hover on a large contract repository). Frozen objects are still freed by reference counting when the Snapshot that holds them
   is replaced (tests/test_server_memory.py checks that a replaced Snapshot is freed without the collector).
 """
 
@@ -51,6 +51,3 @@ def before_publish() -> None:
 def after_publish() -> None:
     gc.freeze()
 
-
-def after_load() -> None:
-    gc.freeze()

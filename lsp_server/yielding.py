@@ -28,7 +28,7 @@ class Requests:
         self._cond = threading.Condition()
         self._active = 0
         self._last = float("-inf")
-        self.waited = 0.0  # seconds background units spent waiting, for the status and tests
+        self.waited = 0.0  # seconds background units spent waiting (tests read it)
 
     def begin(self) -> None:
         with self._cond:

@@ -315,7 +315,7 @@ class HistoryIndex:
             return [c for c in commits.values() if path in c.files]
         if table is None:
             table = {}
-            for c in self.commits.get(repo, {}).values():
+            for c in commits.values():
                 for f in c.files:
                     found = table.setdefault(f, [])
                     if not found or found[-1] is not c:  # a path listed twice in one commit counts once

@@ -289,14 +289,10 @@ def from_cache(engine: Engine, where: tuple[Any, ...],
     import dataclasses
 
     from indexers.persist import MissingRecord
-    from indexers.summary import last_run
     from lore.query import context as query
 
-    if last_run(engine.ws, engine.store) is None or engine.ws.shards:
-        changes()
-        return None, None  # no saved run to answer from
     snap = engine.saved_snapshot()
-    if snap is None:
+    if snap is None:  # no saved run to answer from
         changes()
         return None, None
     try:
