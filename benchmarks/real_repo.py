@@ -3,7 +3,7 @@ benchmark, on any real checkout, each beside its baseline measured in the same r
 
 | figure | baseline | target |
 |---|---|---|
-| cold `lore index` seconds | raw tree-sitter parse of the same files, all cores | ≤ 2× |
+| cold `lore index`, whole command (wall clock) | raw tree-sitter parse of the same files, all cores | ≤ 2× |
 | history mining seconds (`timings.history`) | `git log --name-only` of the repo | ≤ 2× |
 | no-op `lore index` (new process) | — | ≤ 0.3 s |
 | one file changed (new process) | — | ≤ 0.5 s |
@@ -170,7 +170,7 @@ def measure_cold(repo: Path, *, timeout: float = 3600, log: Any = print) -> dict
         cold = measure_index.index_once(cmd, repo, Path(tmp) / "cache", timeout)
     parse = out["baselines"]["parse"]
     if cold.get("available") and parse.get("seconds"):
-        cold["ratio_to_parse_seconds"] = round((cold.get("seconds") or cold["wall_seconds"]) / parse["seconds"], 2)
+        cold["ratio_to_parse_seconds"] = round(cold["wall_seconds"] / parse["seconds"], 2)
     out["lore_index"] = {"available": cold.get("available", False), "cold": cold,
                          "history": measure_index.history_figure(cold.get("timings"), out["baselines"]["git_log"])}
     out["table"] = table(out)[:2]
@@ -206,7 +206,7 @@ def measure(repo: Path, *, positions: int = 50, iterations: int = 5, timeout: fl
             cold = idx.get("cold", {})
             parse = out["baselines"]["parse"]
             if cold.get("available") and parse.get("seconds"):
-                cold["ratio_to_parse_seconds"] = round((cold.get("seconds") or cold["wall_seconds"]) / parse["seconds"], 2)
+                cold["ratio_to_parse_seconds"] = round(cold["wall_seconds"] / parse["seconds"], 2)
         sites = positions_from_graph(cmd, repo, cache, files, positions)
         where = next((s for s in sites if s["kind"] != "random line"), sites[0] if sites else None)
         if where is not None and not server_only:

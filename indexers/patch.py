@@ -8,8 +8,7 @@ services, decisions and team notes; usages and markers present exactly when they
 cross-file usages) and HEAD has not moved, only their own links, possible links, operational usages and
 errors can change. Then the run extracts them, relinks them alone against the saved entities, and writes
 the records that hold them, the new manifests and a summary the next no-op run and `lore context` read:
-everything a full run would have written but the per-repo aggregate of facts (an accelerator the next
-full run reads and completes with the changed files' records). Anything else (a new or removed file, a
+everything a full run would have written. Anything else (a new or removed file, a
 changed declaration, a moved HEAD, shards, another configuration) is a full run, as before.
 """
 

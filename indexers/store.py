@@ -5,7 +5,6 @@ Layout: `<root>/v<SCHEMA_VERSION>/` (root: `--cache DIR`, else `$LORE_CACHE`, el
 
 - `("m", repo)`        manifest: {path: FileState} — stat data, content hash and extractor versions.
 - `("f", repo, path, sha256, vkey)`  the FileFacts of one file version (content-addressed).
-- `("a", repo)`        the repo's FileFacts in one record (keyed by manifest digest), for fast loads.
 - `("h", repo)`        mined history state (commits, last indexed HEAD).
 - `("kv", ns, key)`    namespaced values for other layers (blame by blob, ...): see `namespace()`.
 - `("summary", root)`  the last full run's report and what it ran from (indexers.summary): a no-op run.
@@ -51,7 +50,7 @@ from typing import Any, NamedTuple
 import diskcache
 import diskcache.core
 
-from indexers.model import SCHEMA_VERSION, FileFacts
+from indexers.model import SCHEMA_VERSION
 
 
 class CacheError(RuntimeError):
@@ -445,10 +444,19 @@ class Store:
     def put_facts(self, repo: str, path: str, sha256: str, vkey: str, facts: Any) -> None:
         self.set(self.facts_key(repo, path, sha256, vkey), facts)
 
-    def put_many_facts(self, records: list[tuple[str, str, Any, Any]]) -> None:
+    def put_many_facts(self, records: list[tuple[str, str, Any, Any]], pickled: list[bytes | None] | None = None) -> None:
         """Store (repo, path, FileState, FileFacts) records in one transaction: one commit per batch
-        instead of one per file. All or none of a batch is written."""
-        self.set_many([(self.facts_key(repo, path, state.sha256, state.vkey), facts) for repo, path, state, facts in records])
+        instead of one per file. All or none of a batch is written. `pickled`: beside each record, its
+        FileFacts as pickled bytes when the caller has them (a worker sent them so): signed as they are."""
+        blobs = pickled or [None] * len(records)
+        try:
+            with self._cache.transact(retry=True):
+                for (repo, path, state, facts), blob in zip(records, blobs, strict=True):
+                    key = self.facts_key(repo, path, state.sha256, state.vkey)
+                    sealed = self._seal(key, facts) if blob is None else self._mac(key, blob) + blob
+                    self._cache.set(encode_key(key), sealed, retry=True)
+        except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
+            self._raise_write_error(exc)
 
     def set_many(self, records: list[tuple[tuple[Any, ...], Any]]) -> None:
         """Store (key, value) records in one transaction: all or none of them is written."""
@@ -458,17 +466,6 @@ class Store:
                     self._cache.set(encode_key(key), self._seal(key, value), retry=True)
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
             self._raise_write_error(exc)
-
-    def aggregate(self, repo: str) -> tuple[str, list[FileFacts]] | None:
-        """(manifest digest, facts) of the repo's aggregate, whatever manifest it was written for (the
-        caller compares the digest: one read of the largest record there is)."""
-        value = self.get(("a", repo))
-        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str) and _all_facts(value[1]):
-            return value[0], list(value[1])
-        return None
-
-    def put_aggregate(self, repo: str, digest: str, facts: Any) -> None:
-        self.set(("a", repo), (digest, facts))
 
     def namespace(self, name: str) -> Namespace:
         return Namespace(self, name)
@@ -495,10 +492,6 @@ def _valid_state(v: Any) -> bool:
     return (isinstance(v, FileState) and isinstance(v.size, int) and isinstance(v.mtime_ns, int)
             and isinstance(v.sha256, str) and isinstance(v.vkey, str) and isinstance(v.status, str)
             and isinstance(v.reason, str))
-
-
-def _all_facts(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and all(isinstance(ff, FileFacts) for ff in value)
 
 
 class Namespace(MutableMapping[Any, Any]):

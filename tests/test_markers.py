@@ -52,3 +52,32 @@ def test_huge_file_is_reported_not_scanned() -> None:
     big = b"// TODO: x\n" * 200_000
     partial = EXTRACTOR.extract(SourceFile("r", "big.go", big))
     assert partial.markers == [] and "larger than" in partial.errors[0].reason
+
+
+class _Node:
+    def __init__(self, start: int, end: int):
+        self.start_byte, self.end_byte = start, end
+
+
+def test_comments_with_a_word_found_from_the_file_wide_search() -> None:
+    """`_worded` maps the prefilter's matches over the whole file to the comments holding them; it must
+    say what searching each comment on its own says, words crossing a comment's edge and overlapping
+    captures included."""
+    import random
+    import re
+
+    from indexers.sources.notes import markers
+
+    rng = random.Random(5)
+    words = [b"todo", b"note", b"xx", b"delete", b"//", b" ", b"a", b"\n", b"NOTE"]
+    for _ in range(300):
+        data = b"".join(rng.choice(words) for _ in range(rng.randint(0, 40)))
+        cuts = sorted(rng.sample(range(len(data) + 1), min(len(data) + 1, 2 * rng.randint(0, 6))))
+        nodes = [_Node(a, b) for a, b in zip(cuts[::2], cuts[1::2], strict=False)]
+        if rng.random() < 0.1 and nodes:  # overlapping captures
+            nodes.append(_Node(nodes[0].start_byte, nodes[-1].end_byte))
+            nodes.sort(key=lambda n: n.start_byte)
+        hits = [m.span() for m in markers._PREFILTER_LOWER.finditer(data.lower())]
+        expected = {i for i, n in enumerate(nodes) if markers._PREFILTER.search(data, n.start_byte, n.end_byte)}
+        assert markers._worded(nodes, hits, data) == expected, (data, [(n.start_byte, n.end_byte) for n in nodes])
+    assert re.compile(markers._PREFILTER_LOWER.pattern, re.IGNORECASE).pattern == markers._PREFILTER.pattern

@@ -106,3 +106,25 @@ def test_garbage_never_raises() -> None:
     for data in (b"", b"\x00\xff\xfe{{{{", b"message", b"}}}} message A { rpc", "message Ä { ü }".encode(), b"service S { rpc A(stream) returns; }"):
         part = EX.extract(SourceFile("r", "g.proto", data))
         assert all(e.line is None or e.line >= 0 for e in part.errors)
+
+
+PATCH_CASES = [
+    b'syntax = "proto3";\n// A group of users; don\'t extend it.\nmessage Group { string name = 1; }\n',
+    b"syntax = 'proto3';\nmessage A {}\n",
+    b"// syntax = 'proto2' in a comment\nsyntax = \"proto2\";\nmessage A { optional group G = 1 { optional int32 x = 2; } }\n",
+    b'syntax = "proto2";\nextend .pkg.Base { optional int32 y = 100; }\n',
+    b'syntax = "proto2";\nmessage B { extensions 100 to max [declaration = { number: 100 }]; }\n',
+    b'edition = \'2023\';\n/* group extend extensions syntax edition */ message C { string group_name = 1; }\n',
+    b'syntax = "proto3";\nmessage D { string s = 1; } // the user\'s group, the extensions they\'d want\n',
+]
+
+
+@pytest.mark.parametrize("data", PATCH_CASES)
+def test_patch_skips_the_token_walk_only_when_nothing_would_change(data: bytes) -> None:
+    """`_patch` looks for the four rewrites' patterns before reading the file's tokens (comments saying
+    "group", "don't" or "syntax" are in most files of a large repository): the answer is the walk's."""
+    fast, groups = proto._patch(data)
+    slow, slow_groups = proto._rewrite(data)
+    assert fast == slow
+    assert {k: (g.label, g.number, g.deprecated) for k, g in groups.items()} == \
+        {k: (g.label, g.number, g.deprecated) for k, g in slow_groups.items()}

