@@ -390,11 +390,26 @@ def _join_errors(saved: Any) -> list[FileError]:
 class LazyFiles(Mapping[FileKey, FileFacts]):
     """File facts by (repo, path), each read from its fact record on first use."""
 
-    def __init__(self, store: Store, where: dict[FileKey, tuple[str, str]], loaded: Loaded = None):
+    def __init__(self, store: Store, where: dict[FileKey, tuple[str, str]], loaded: Loaded = None,
+                 errors: dict[FileKey, list[FileError]] | None = None):
         self._store = store
         self._where = where
         self._got: dict[FileKey, FileFacts] = {}
         self._loaded = loaded
+        self._errors = errors  # each file's own errors, as the run saved them (None: read from the facts)
+
+    def sha_of(self, key: FileKey) -> str | None:
+        """The content hash of a file's facts as the run saved it, without reading them."""
+        got = self._where.get(key)
+        return got[0] if got is not None else None
+
+    def errors_of(self, key: FileKey) -> tuple[FileError, ...]:
+        """A file's own errors without reading its facts (the first hover in a large contract file would
+        otherwise unpickle all of them: 42 of 59 ms in googleapis' migrationcenter.proto)."""
+        if self._errors is None or key not in self._where:
+            ff = self.get(key)
+            return ff.errors if ff is not None else ()
+        return tuple(self._errors.get(key, ()))
 
     def __getitem__(self, key: FileKey) -> FileFacts:
         ff = self._got.get(key)
@@ -579,7 +594,9 @@ def load(store: Store, ws: Workspace, run: str, history: Callable[[dict[str, Rep
     repos: dict[str, RepoInfo] = dict(whole["repos"])
     buckets = Buckets(store, ws, whole["tokens"], whole["buckets"], loaded)
     where = {(name, path): sv for name, part in parts.items() for path, sv in part["files"].items()}
-    files = LazyFiles(store, where, loaded)
+    saved_errors = whole["errors"]
+    per_file = {key: errs for key, errs in saved_errors[0]} if isinstance(saved_errors, tuple) else None
+    files = LazyFiles(store, where, loaded, per_file)
     commits: dict[str, dict[str, Commit]] = {}
     gaps: dict[str, HistoryGaps] = {}
     for name, info in repos.items():

@@ -116,6 +116,22 @@ class Snapshot:
             return None
         return self.services.owner_for(repo, path)
 
+    def file_sha(self, repo: str, path: str) -> str | None:
+        """The content hash of a file as indexed, or None when it was not."""
+        saved = getattr(self.files, "sha_of", None)  # a Snapshot loaded from records knows it unread
+        if saved is not None:
+            return saved((repo, path))  # type: ignore[no-any-return]
+        ff = self.files.get((repo, path))
+        return ff.sha256 if ff is not None else None
+
+    def file_errors(self, repo: str, path: str) -> tuple[FileError, ...]:
+        """The errors of one file's own extraction (those of the link steps are in `errors` only)."""
+        saved = getattr(self.files, "errors_of", None)  # a Snapshot loaded from records knows them apart
+        if saved is not None:
+            return saved((repo, path))  # type: ignore[no-any-return]
+        ff = self.files.get((repo, path))
+        return ff.errors if ff is not None else ()
+
     def entities_at(self, repo: str, path: str, line: int, col: int | None = None) -> list[Entity]:
         """Entities whose name is under the position, else whose declaration encloses it (innermost
         first)."""

@@ -206,8 +206,7 @@ def overlay(base: Snapshot, doc: Doc, sandbox: Sandbox, budget: float) -> tuple[
         return base, None
     data = doc.text.encode("utf-8", "surrogatepass")
     digest = sha256(data)
-    indexed = base.files.get(key)
-    if indexed is not None and indexed.sha256 == digest:
+    if base.file_sha(*key) == digest:  # the buffer is what was indexed (known without reading its facts)
         return base, None
     facts = sandbox.extract(key[0], key[1], data, digest, budget)
     problem = not_read(facts)

@@ -212,3 +212,31 @@ def test_a_long_lived_process_serves_the_saved_run_only_while_nothing_changed(ws
     target = ws / "sdk/ports/server.go"
     target.write_text(target.read_text() + "// edited\n")
     assert Engine(discover(ws), Store()).saved_current() is None
+
+
+def test_a_files_problems_come_from_the_saved_run_without_its_facts(tmp_path: Path) -> None:
+    """The problems `lore context` lists for a file (its own extraction errors) are in the saved run's
+    workspace record: answering about a contract file reads none of its facts, and says what a full build
+    says, for a file with errors and one without."""
+    from tests.gitrepo import GitRepo
+
+    repo = GitRepo(tmp_path / "api")
+    good = 'syntax = "proto3";\npackage shop.v1;\nmessage Cart {\n  string id = 1;\n}\n'
+    broken = 'syntax = "proto3";\npackage shop.v2;\nmessage Order {\n  string id = 1;\n  int32 = ;\n}\n'
+    repo.commit("contracts", {"proto/cart.proto": good, "proto/order.proto": broken})
+    ws = discover(repo.path)
+    cache = tmp_path / "cache"
+    built, _report = Engine(ws, Store(cache), save=True).refresh()
+    assert built.files[(repo.path.name, "proto/order.proto")].errors  # the fixture has an error to show
+    for path in ("proto/order.proto", "proto/cart.proto"):
+        store = CountingStore(cache)
+        saved = Engine(ws, store).saved_snapshot()
+        assert saved is not None
+        query.lower_bound(saved)  # once per Snapshot: the languages of the files that failed (their facts)
+        store.read.clear()
+        assert saved.file_errors(repo.path.name, path) == built.files[(repo.path.name, path)].errors
+        got = query.context(saved, repo.path.name, path, 2)
+        assert got.problems == query.context(built, repo.path.name, path, 2).problems
+        if path == "proto/cart.proto":
+            assert "f" not in store.read  # a file without errors: none of its facts read for them
+    assert query.context(saved, repo.path.name, "proto/order.proto", 2).problems  # not vacuous

@@ -339,7 +339,7 @@ def context(snap: Snapshot, repo: str, path: str, line: int, col: int | None = N
     if include is not None:
         ordered = [s for s in ordered if include(s.name)]
     problems = tuple(f"line {e.line + 1}: {e.reason}" if e.line is not None else e.reason
-                     for e in snap.files[(repo, path)].errors) if (repo, path) in snap.files else ()
+                     for e in snap.file_errors(repo, path))
     return Context(repo, path, line, col, tuple(ordered), tuple(e.id for e in ents), problems + history_problems(snap, repo, path, wait=wait))
 
 

@@ -74,11 +74,8 @@ def problems(snap: Snapshot, repo: str, path: str, *, head_lines: Sequence[str] 
 def unread_parts(snap: Snapshot, repo: str, path: str, lines: Sequence[str] | None = None) -> list[Problem]:
     """Where the file (as the buffer has it) did not parse: one `parse-error` per extractor error, at its
     line, so a contract that stops parsing says so instead of going quiet."""
-    ff = snap.files.get((repo, path))
-    if ff is None:
-        return []
     out: list[Problem] = []
-    for err in ff.errors:
+    for err in snap.file_errors(repo, path):  # from the saved run's record when served: not the file's facts
         line = err.line if err.line is not None and err.line >= 0 else 0
         width = len(lines[line].encode("utf-16-le")) // 2 if lines is not None and line < len(lines) else 0
         rng = Span(line, 0, line, width) if width else Span(line, 0, line + 1, 0)
