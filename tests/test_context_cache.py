@@ -235,8 +235,12 @@ def test_a_files_problems_come_from_the_saved_run_without_its_facts(tmp_path: Pa
         query.lower_bound(saved)  # once per Snapshot: the languages of the files that failed (their facts)
         store.read.clear()
         assert saved.file_errors(repo.path.name, path) == built.files[(repo.path.name, path)].errors
+        assert saved.file_sha(repo.path.name, path) == built.file_sha(repo.path.name, path) == \
+            built.files[(repo.path.name, path)].sha256
         got = query.context(saved, repo.path.name, path, 2)
         assert got.problems == query.context(built, repo.path.name, path, 2).problems
         if path == "proto/cart.proto":
             assert "f" not in store.read  # a file without errors: none of its facts read for them
     assert query.context(saved, repo.path.name, "proto/order.proto", 2).problems  # not vacuous
+    assert saved.file_sha(repo.path.name, "proto/none.proto") is None and saved.file_errors(repo.path.name, "x") == ()
+    assert "f" not in store.read  # the hashes are the saved manifest's
