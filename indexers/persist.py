@@ -406,10 +406,10 @@ class LazyFiles(Mapping[FileKey, FileFacts]):
     def errors_of(self, key: FileKey) -> tuple[FileError, ...]:
         """A file's own errors without reading its facts (the first hover in a large contract file would
         otherwise unpickle all of them: 42 of 59 ms in googleapis' migrationcenter.proto)."""
-        if self._errors is None or key not in self._where:
+        if self._errors is None:
             ff = self.get(key)
             return ff.errors if ff is not None else ()
-        return tuple(self._errors.get(key, ()))
+        return tuple(self._errors.get(key, ()))  # a file the run did not read has none either
 
     def __getitem__(self, key: FileKey) -> FileFacts:
         ff = self._got.get(key)

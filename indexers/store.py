@@ -43,7 +43,7 @@ import secrets
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -448,22 +448,21 @@ class Store:
         """Store (repo, path, FileState, FileFacts) records in one transaction: one commit per batch
         instead of one per file. All or none of a batch is written. `pickled`: beside each record, its
         FileFacts as pickled bytes when the caller has them (a worker sent them so): signed as they are."""
-        blobs = pickled or [None] * len(records)
-        try:
-            with self._cache.transact(retry=True):
-                for (repo, path, state, facts), blob in zip(records, blobs, strict=True):
-                    key = self.facts_key(repo, path, state.sha256, state.vkey)
-                    sealed = self._seal(key, facts) if blob is None else self._mac(key, blob) + blob
-                    self._cache.set(encode_key(key), sealed, retry=True)
-        except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
-            self._raise_write_error(exc)
+        keyed = ((self.facts_key(repo, path, state.sha256, state.vkey), facts, blob)
+                 for (repo, path, state, facts), blob in zip(records, pickled or [None] * len(records), strict=True))
+        self._write_sealed((key, self._seal(key, facts) if blob is None else self._mac(key, blob) + blob)
+                           for key, facts, blob in keyed)
 
     def set_many(self, records: list[tuple[tuple[Any, ...], Any]]) -> None:
         """Store (key, value) records in one transaction: all or none of them is written."""
+        self._write_sealed((key, self._seal(key, value)) for key, value in records)
+
+    def _write_sealed(self, sealed: Iterable[tuple[tuple[Any, ...], bytes]]) -> None:
+        """Write (key, signed bytes) records, made as they are written, in one transaction."""
         try:
             with self._cache.transact(retry=True):
-                for key, value in records:
-                    self._cache.set(encode_key(key), self._seal(key, value), retry=True)
+                for key, blob in sealed:
+                    self._cache.set(encode_key(key), blob, retry=True)
         except (sqlite3.Error, OSError, diskcache.Timeout) as exc:
             self._raise_write_error(exc)
 

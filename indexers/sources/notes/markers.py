@@ -43,10 +43,11 @@ MAX_MARKERS = 500
 MAX_TEXT = 300
 _CONTINUATION_LINES = 3
 
-_PREFILTER = re.compile(rb"todo|fixme|hack|xxx|workaround|note|remove|delete", re.IGNORECASE)
+_WORDS = rb"todo|fixme|hack|xxx|workaround|note|remove|delete"
+_PREFILTER = re.compile(_WORDS, re.IGNORECASE)
 # The same words searched in the lowered bytes: the same matches (ASCII letters only fold either way), 4-5x
 # faster than an IGNORECASE search over a file of comments.
-_PREFILTER_LOWER = re.compile(rb"todo|fixme|hack|xxx|workaround|note|remove|delete")
+_PREFILTER_LOWER = re.compile(_WORDS)
 _LEAD = re.compile(r"^\s*(?:/{2,}!?|/\*+!?|\*+(?!/)|#+!?|--+(?:\[=*\[)?|<!--|;+)?\s*")
 _ANYWHERE = re.compile(r"(?<![\w-])(TODO|FIXME|HACK|WORKAROUND)(?![\w-])")
 _LEADING = re.compile(r"^(XXX|NOTE|todo|fixme|hack|workaround|note|Todo|Fixme|Hack|Workaround|Note)(?=\s*[:(!])"
