@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from indexers.history.gated import Gated
 from indexers.history.kinds import KINDS
 from indexers.history.message import ADVISORY, BULLET, TAGS, body_prose, is_doc, only, quote, strip_prefix
 from indexers.history.words import FIX_SUBJECT, FIX_TYPES, REGRESSION, RISKS_ATTACK, Found, word_kinds
@@ -51,9 +52,9 @@ _ADVISORY_MERGE = re.compile(r"^Merge (?:pull request from GHSA-|commit from for
 # Regression fixes shown by structure: a `Fixes:` trailer (below), "Follow-up to <sha>" on a commit whose
 # subject starts with a fix verb, "broken/introduced in <sha>" next to a fix; a revert that says what broke.
 _FIX_FIRST = re.compile(r"^(?:fix|fixes|fixed|fixing|correct(?:s|ed)?|repair(?:s|ed)?|restore[sd]?)\b", re.IGNORECASE)
-_REGRESSED_IN = re.compile(
+_REGRESSED_IN = Gated(re.compile(
     r"\b(?:regression|regressed|introduced|broken|broke)\s+(?:introduced\s+)?(?:in|by|since)\s+"
-    r"(?:commit\s+)?(?P<sha>(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})\b", re.IGNORECASE)
+    r"(?:commit\s+)?(?P<sha>(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})\b", re.IGNORECASE), ("regress", "introduced", "broke"))
 _BREAKAGE = re.compile(
     r"\b(?:broke|breaks|breaking)\b(?!\s+changes?\b)"
     r"|\bcaused\s+(?:\w+\s+){0,3}?(?:failures?|problems|issues|crash(?:es)?|errors|regressions?|breakage)\b"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from indexers.history.gated import Gated, by_first_letter
 from indexers.history.message import (
     ADVISORY,
     BOT_BODY,
@@ -29,7 +30,7 @@ _MENTIONED = ("incident", "hotfix", "security", "regression_fix", "workaround", 
 _FIX = (r"fix|fixes|fixed|fixing|resolve[sd]?|address(?:es|ed)?|correct(?:s|ed)?|repair(?:s|ed)?|restore[sd]?|"
         r"avoid(?:s|ed)?|prevent(?:s|ed)?|handle[sd]?")
 # A change that ends a workaround (removes, replaces, avoids it) is not a workaround.
-_REMOVAL = re.compile(
+_REMOVAL = Gated(re.compile(
     r"\b(?:remove[sd]?|removing|drop(?:s|ped|ping)?|delete[sd]?|deleting|clean(?:s|ed)?\s*up|get\s+rid\s+of|"
     r"rip(?:ped)?\s+out|revert(?:s|ed|ing)?|undo(?:es)?|retire[sd]?|kill(?:s|ed)?|no\s+longer\s+need(?:ed)?|"
     r"obsolete|unneeded|unnecessary|stop\s+using|replace[sd]?|replacing|avoid(?:s|ed|ing)?|instead\s+of|"
@@ -42,7 +43,7 @@ _REMOVAL = re.compile(
     # the selinux kludge for centos 8", "limit the hack to Windows" (not "disable X as a workaround for Y").
     r"|(?<!n't\s)(?<!not\s)\b(?:rm|disabl(?:e|es|ed|ing)|narrow(?:s|ed|ing)?|limit(?:s|ed|ing)?|restrict(?:s|ed|ing)?)\s+"
     r"(?:(?!as\b|to\b|for\b|with\b|by\b)[\w./'-]+\s+){0,3}?(?:work[- ]?arounds?|kludges?|hacks?)\b(?![/.-]\w)",
-    re.IGNORECASE)
+    re.IGNORECASE), ('workaround', 'work-around', 'work around', 'kludge', 'hack', 'temporary'))
 _WORKAROUND = re.compile(
     r"\bwork-?arounds?\b|^work(?:s|ed|ing)?\s+around\b|\b(?:to|and|which|that|this)\s+work(?:s|ed)?\s+around\b"
     r"|\bwork(?:ed|ing)\s+around\b|\bkludge[sy]?\b|\bband[- ]?aid\b", re.IGNORECASE)
@@ -76,7 +77,7 @@ _HOTFIX = re.compile(
     r"\bhot[- ]?fix(?:es|ed|ing)?\b(?![/-]\w)(?!\s*(?:branch|branches|release|releases|workflow|process|"
     r"pipeline|job|script|policy|template|docs|documentation|label|tag|version)\b)"
     r"|\b(?:emergency|urgent)\s+(?:fix|patch)\b", re.IGNORECASE)
-_HOTFIX_BODY = re.compile(r"\b(?:this\s+is\s+an?|as\s+an?)\s+(?:hot[- ]?fix|emergency\s+fix)\b", re.I)
+_HOTFIX_BODY = Gated(re.compile(r"\b(?:this\s+is\s+an?|as\s+an?)\s+(?:hot[- ]?fix|emergency\s+fix)\b", re.I), ('fix',))
 _INCIDENT = re.compile(
     r"\b(?:incident|outage|post-?mortem|sev[- ]?[0-3])s?\b(?!\s*(?:management|response|dashboard|report|"
     r"reports|api|service|model|models|table|page|webhook|channel|tool|tooling|bot|integration|template|"
@@ -85,10 +86,10 @@ _INCIDENT_VERB = re.compile(
     r"\b(?:fix|fixes|fixed|mitigat\w*|resolve[sd]?|restore[sd]?|recover\w*|prevent(?:s|ed)?|roll(?:ed)?\s*back|"
     r"rollback|hot[- ]?fix|patch(?:es|ed)?|stop(?:s|ped)?|after|during|from|follow[- ]?up)\b", re.IGNORECASE)
 _INCIDENT_ID = re.compile(r"\bINC-?\d{3,}\b")
-_INCIDENT_BODY = re.compile(
+_INCIDENT_BODY = Gated(re.compile(
     r"\b(?:during|after|from|caused|in\s+response\s+to|root\s+cause\s+of|follow[- ]?up\s+(?:to|for|from))\s+"
     r"(?:the\s+|an\s+|this\s+|a\s+|last\s+night'?s\s+|yesterday'?s\s+|today'?s\s+)?(?:production\s+|prod\s+)?"
-    r"(?:incident|outage)\b", re.IGNORECASE)
+    r"(?:incident|outage)\b", re.IGNORECASE), ('incident', 'outage'))
 
 # Temporary changes: "temporary"/"temporarily" in the subject (but not a temporary *file*, *variable*,
 # *buffer*... and not the end of a temporary measure), "for now", "until <it> is fixed", and in the body's
@@ -122,7 +123,7 @@ _UNTIL_STATE = (r"(?:is|are|gets?|get|has\s+been|have\s+been|will\s+be|be|it's|t
                 # "until I think of a better alternative", "until we come up with a proper fix"
                 r"|\b(?:we|i|someone|they)\s+(?:can\s+)?(?:find|think\s+of|come\s+up\s+with|have|get)\s+(?:a\s+|an\s+)?"
                 r"(?:better|proper|real|permanent|cleaner|long-term)\s+(?:solution|alternative|fix|way|approach|option)\b")
-_TEMPORARY = re.compile(
+_TEMPORARY = Gated(re.compile(
     rf"\btemporar(?:y|ily)\b(?!\s+(?:\w+\s+){{0,2}}(?:{_DATA_NOUN})\b)"
     r"|\b(?:stop-?gap|interim)\s+(?:fix|workaround|hack|patch|solution|measure|change|override|pin|mitigation)\b"
     r"|\bstop-?gap\b|\bfor\s+now\b(?!\s+only\b)(?!,?\s+(?:\w+\s+){1,3}(?:is|are)\s+(?:\w+ed|\w+ing)\b)"
@@ -130,11 +131,11 @@ _TEMPORARY = re.compile(
     # "postpone the `add` command until 1.14", "defer the new resolver to 3.0": held back for a later release
     r"|^(?:postpone|defer)\b[^.;\n]{0,60}?\b(?:until|till|to|for)\s+(?:v|version\s+|release\s+)?\d+(?:\.\d+)+\b"
     r"(?!\s*(?:s|ms|sec|secs|seconds?|minutes?|hours?|days?|%)\b)",
-    re.IGNORECASE)
+    re.IGNORECASE), ('temporar', 'gap', 'interim', 'now', 'until', 'postpone', 'defer'))
 # A feature that does something temporarily ("Allow temporarily overriding settings", "add an option to
 # temporarily disable the cache") is not a temporary change.
-_TEMPORARY_FEATURE = re.compile(r"\b(?:allow|support|let|permit)\w*\s+(?:(?:\w+\s+)?to\s+|for\s+)?temporar"
-                                r"|\b(?:option|ability|flag|setting|way)s?\s+(?:to|for)\s+temporar", re.IGNORECASE)
+_TEMPORARY_FEATURE = Gated(re.compile(r"\b(?:allow|support|let|permit)\w*\s+(?:(?:\w+\s+)?to\s+|for\s+)?temporar"
+                                r"|\b(?:option|ability|flag|setting|way)s?\s+(?:to|for)\s+temporar", re.IGNORECASE), ('temporar',))
 _TEMP_PREFIX = re.compile(r"^(?:temp|tmp|temporary)\s*:", re.IGNORECASE)
 _PIN = re.compile(
     r"\b(?:revert(?:s|ed|ing)?\s+to|go(?:es|ing)?\s+back\s+to|roll(?:s|ed|ing)?[- ]?back\s+to|stick(?:s|ing)?\s+to|"
@@ -166,22 +167,22 @@ _OLD_PLATFORM = re.compile(r"\b(?:on|for|with)\s+(?:old|older|non-latest|legacy|
 # "make --ftp-ssl work again", "it builds again on Windows": something this project broke, working again.
 # Not a test or build enabled again ("no longer ignore test 504 which is working again", "enable the builds again"),
 # nor something adapted to a newer tool ("compile again with newer compilers").
-_AGAIN = re.compile(r"^(?!(?:re-?)?enabl|un-?skip|no\s+longer\s+(?:ignor|skip|disabl|exclud)|stop\s+(?:ignor|skip))"
+_AGAIN = Gated(re.compile(r"^(?!(?:re-?)?enabl|un-?skip|no\s+longer\s+(?:ignor|skip|disabl|exclud)|stop\s+(?:ignor|skip))"
                     r".*?\b(?:work|works|working|build|builds|compile|compiles|compiling)\s+again\b"
                     r"(?!\s+(?:with|on|under|for|against)\s+(?:the\s+)?(?:new|newer|latest|recent|current|modern)\b)",
-                    re.IGNORECASE)
-_SKIP_ON_RELEASE = re.compile(
+                    re.IGNORECASE), ('again',))
+_SKIP_ON_RELEASE = Gated(re.compile(
     r"(?<!n't\s)(?<!not\s)(?<!longer\s)\b(?:skip\w*|disabl\w*|exclud\w*|ignor\w*|xfail\w*)\b[^.;\n]{0,60}\b(?:on|for|with|under|of)\s+"
-    r"(?P<name>[A-Za-z][\w.+-]*)\s+(?P<version>v?\d+(?:\.\d+){0,2})\b(?![.-]?\w)", re.IGNORECASE)
+    r"(?P<name>[A-Za-z][\w.+-]*)\s+(?P<version>v?\d+(?:\.\d+){0,2})\b(?![.-]?\w)", re.IGNORECASE), ('skip', 'disabl', 'exclud', 'ignor', 'xfail'))
 # A fix that says it only holds for the time being ("solves the issue for now") is a stop-gap around a problem
 # rather than a fix of its cause.
-_STOPGAP_FIX = re.compile(r"\b(?:solv|fix|resolv|address|avoid|work)\w*\s+(?:around\s+)?(?:the\s+|this\s+|that\s+)?"
-                          r"(?:\w+\s+)?(?:issues?|problems?|bugs?|failures?|it)\s+for\s+now\b", re.IGNORECASE)
+_STOPGAP_FIX = Gated(re.compile(r"\b(?:solv|fix|resolv|address|avoid|work)\w*\s+(?:around\s+)?(?:the\s+|this\s+|that\s+)?"
+                          r"(?:\w+\s+)?(?:issues?|problems?|bugs?|failures?|it)\s+for\s+now\b", re.IGNORECASE), ('now',))
 _RESTORES = re.compile(r"^(?:re-?enabl\w*|enabl\w*\s+\S+\s+again|un-?skip\w*|unpin\w*|restor\w*|bring\w*\s+back|"
                        r"put\w*\s+back|undo\w*)\b", re.IGNORECASE)
-_ENDS_TEMPORARY = re.compile(
+_ENDS_TEMPORARY = Gated(re.compile(
     r"\b(?:remov\w*|drop\w*|delet\w*|clean\w*\s*up|restor\w*|re-?enabl\w*|revert\w*|undo\w*|unpin\w*|lift\w*|"
-    r"end\w*|outdated|no\s+longer)\b[^.;\n]{0,40}\btemporar", re.IGNORECASE)
+    r"end\w*|outdated|no\s+longer)\b[^.;\n]{0,40}\btemporar", re.IGNORECASE), ('temporar',))
 # What "this" may name when it is the change itself: "this patch can be reverted once ..." (not "this directory").
 _CHANGE_NOUN = (r"(?:patch|change|commit|workaround|work-around|hack|code|check|test|pin|override|step|job|flag|"
                 r"option|setting|line|hunk|fix)(?:es|s)?")
@@ -232,9 +233,12 @@ _SEC_NOUN = (r"security\s+(?:fix|issue|vulnerability|bug|hole|flaw|problem|patch
 _SEC_VERB = (r"fix|fixes|fixed|fixing|prevent(?:s|ed)?|sanitiz\w*|sanitis\w*|escap\w*|harden\w*|patch(?:es|ed)?|"
              r"mitigat\w*|block(?:s|ed)?|guard(?:s|ed)?|protect(?:s|ed)?|close[sd]?|address(?:es|ed)?|avoid(?:s|ed)?|"
              r"disallow(?:s|ed)?|reject(?:s|ed)?|limit(?:s|ed)?")
-_SECURITY = re.compile(rf"\b(?:{_SEC_VERB})\b[^.;\n]{{0,60}}\b(?:{_SEC_NOUN})\b|\b(?:{_SEC_NOUN})\b[^.;\n]{{0,30}}"
+_SECURITY = Gated(re.compile(rf"\b(?:{_SEC_VERB})\b[^.;\n]{{0,60}}\b(?:{_SEC_NOUN})\b|\b(?:{_SEC_NOUN})\b[^.;\n]{{0,30}}"
                        rf"\b(?:{_SEC_VERB})\b|^security\s+fix\b|\bsecurity\s+fix(?:es)?\s*:"
-                       r"|\b(?:malicious|attackers?|typo-?\s?squat\w*|dependency\s+confusion)\b", re.IGNORECASE)
+                       r"|\b(?:malicious|attackers?|typo-?\s?squat\w*|dependency\s+confusion)\b", re.IGNORECASE),
+                  ('security', 'vulnerab', 'xss', 'csrf', 'ssrf', 'xxe', '\\brce', 'remote', 'injection', 'traversal',
+                   'redirect', 'escalation', 'bypass', 'attack', 'redos', 'clickjacking', 'slip', 'deserialization',
+                   'pollution', 'smuggling', 'denial', 'exhaustion', 'leak', 'malicious', 'squat', 'confusion'))
 # What a change may open to attack, said as the reason to undo it: "this may introduce HTTP request smuggling
 # vulnerabilities" (not "this cannot introduce ...").
 RISKS_ATTACK = re.compile(
@@ -246,22 +250,23 @@ _WORDING = re.compile(r"\b(?:spelling|typos?(?=\s+(?:in|of|on)\b)|misspell\w*|wo
 # is context, not what the change fixes.
 _NOT_SECURITY = re.compile(r"\bnot\s+(?:a\s+)?(?:security|vulnerability)\s+(?:fix|issue|problem|bug)\b|\bnot\s+(?:a\s+)?vulnerab"
                            r"|\b(?:is|are|was|were)\s+not\s+(?:affected|vulnerable|exploitable)\b", re.IGNORECASE)
-_SEC_SETUP = re.compile(
+_SEC_SETUP = Gated(re.compile(
     r"security\.md|security\s+polic\w*|security\.txt|codeql|snyk|trivy|gosec|bandit|semgrep|dependabot|scorecard|"
-    r"scann(?:er|ers|ing)|security\s+(?:scan|workflow|contact|advisory\s+template|headers?\s+docs?)", re.IGNORECASE)
+    r"scann(?:er|ers|ing)|security\s+(?:scan|workflow|contact|advisory\s+template|headers?\s+docs?)", re.IGNORECASE),
+    ('security', 'codeql', 'snyk', 'trivy', 'gosec', 'bandit', 'semgrep', 'dependabot', 'scorecard', 'scann'))
 
 # Regression fixes: "regression" with a fix verb in the subject; in the body, a regression this project
 # caused ("introduced regressions", "regressed in #123", "Regression shipped in 7.64.0"), said of a commit
 # whose subject fixes something; a revert that says the reverted change broke something.
 REGRESSION = re.compile(r"\bregress(?:ion|ions|ed)\b", re.IGNORECASE)
-NOT_REGRESSION = re.compile(
+NOT_REGRESSION = Gated(re.compile(
     r"\b(?:non-)?regression[- ](?:tests?|testing|suite|check|checks|coverage|detection)\b"
-    r"|\b(?:no|avoid|prevent|catch|detect)\s+(?:more\s+|new\s+|future\s+|further\s+)?regressions?\b", re.IGNORECASE)
+    r"|\b(?:no|avoid|prevent|catch|detect)\s+(?:more\s+|new\s+|future\s+|further\s+)?regressions?\b", re.IGNORECASE), ('regression',))
 _FIX_WORD = re.compile(rf"\b(?:{_FIX}|revert\w*)\b", re.IGNORECASE)
 FIX_SUBJECT = re.compile(r"\b(?:fix|fixes|fixed|fixing|correct(?:s|ed)?|repair(?:s|ed)?|restore[sd]?)\b", re.IGNORECASE)
 FIX_TYPES = frozenset({"fix", "bugfix", "hotfix", "fixup"})  # conventional-commit types that say "fix"
-_UNTIL_CLAUSE = re.compile(r"\b(?:until|till|once|when)\b.*$", re.IGNORECASE)
-_REGRESSION_CAUSE = re.compile(
+_UNTIL_CLAUSE = Gated(re.compile(r"\b(?:until|till|once|when)\b.*$", re.IGNORECASE), ('until', 'till', 'once', 'when'))
+_REGRESSION_CAUSE = Gated(re.compile(
     r"\b(?:introduced|caused|causing|led\s+to|creat(?:ed|es))\s+(?:a\s+|an\s+|the\s+|some\s+|several\s+)?(?:\w+\s+)?"
     r"regressions?\b"
     r"|\bregress(?:ion|ed)\s+(?:was\s+)?(?:shipped|introduced|since|in|by|from|with)\s+(?:v?\d|#\d|pr\b|pull\b|commit\b|"
@@ -272,7 +277,7 @@ _REGRESSION_CAUSE = re.compile(
     # "the hook pull request regressed it", "#4412 broke it", "commit 1a2b3c4 broke the Windows build"
     r"|\bregressed\s+(?:it|this|that)\b"
     r"|\b(?:#\d+|[0-9a-f]{7,40}|pull\s+request|PR|commit|change|patch|refactor(?:ing)?)\s+(?:\w+\s+){0,2}?broke\b",
-    re.IGNORECASE)
+    re.IGNORECASE), ('regress', 'broke'))
 # A bug that the project's latest changes caused, said in a subject that fixes it ("Fix X surfaced by last
 # changes", "fix the crash introduced by the recent refactor").
 _CAUSED_BY_LAST = re.compile(
@@ -298,17 +303,6 @@ STEMS = (
     "break", r"inc-?\d", "tmp", "once", "skip", "disabl", "exclud", "xfail", "be (?:revert|remov|drop|delet|undone)",
     "postpon", "defer", "squat", "confusion", "surfac", "expos", "trigger", r" (?:pr|commit) [#\da-f]", "again",
 )
-
-
-def by_first_letter(stems: Sequence[str]) -> str:
-    """`stems` as one alternation grouped by first character (`b(?:and|ypass|...)`): a search tries one
-    group at each offset instead of every stem, 2.4x faster over the messages of two real histories and
-    matching where the plain alternation does (each stem starts with a plain character)."""
-    groups: dict[str, list[str]] = {}
-    for stem in stems:
-        groups.setdefault(stem[0], []).append(stem[1:])
-    return "|".join(re.escape(first) + (f"(?:{'|'.join(rest)})" if len(rest) > 1 else rest[0])
-                    for first, rest in groups.items())
 
 
 _ANY_WORD = re.compile(by_first_letter(STEMS))

@@ -1,0 +1,79 @@
+"""Costly rules read only where a cheap necessary condition holds.
+
+A word rule such as "a removal verb, then up to 50 characters, then *workaround*" is tried by the regex engine
+at every offset of every message, and most messages never contain the word it ends on. `Gated` first looks
+for words that every match of the rule contains (compiled with the rule's own flags, so case folding is the
+same) and runs the rule only where they are all there: the same answer, without walking the rule's
+alternatives over text that cannot match. Each gate is written next to its rule, from the rule's source; a
+test compares gated and plain searches over texts built from the rules' own words.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+
+
+def by_first_letter(stems: Sequence[str]) -> str:
+    """`stems` as one alternation grouped by first character (`b(?:and|ypass|...)`): a search tries one
+    group at each offset instead of every stem, 2.4x faster over the messages of two real histories and
+    matching where the plain alternation does. A stem that starts with a regex construct (`\\d`, `(?:`) is
+    an alternative of its own."""
+    groups: dict[str, list[str]] = {}
+    alone: list[str] = []
+    for stem in stems:
+        if stem[0].isalnum() or stem[0] in " -#_'":
+            groups.setdefault(stem[0], []).append(stem[1:])
+        else:
+            alone.append(stem)
+    return "|".join([re.escape(first) + (f"(?:{'|'.join(rest)})" if len(rest) > 1 else rest[0])
+                     for first, rest in groups.items()] + alone)
+
+
+class Gated:
+    """`pattern`, searched only in text where each of `gates` (words, any of which will do) is found. Every
+    gate must hold wherever `pattern` matches: that is what makes the answer the pattern's own. A word is
+    plain text; written `\\bword`, it must start a word (`rce`, not the end of "source").
+
+    ASCII text (nearly every commit message) is lower-cased once and the words looked for as substrings, which
+    is exact there: case-insensitive matching of ASCII words finds only ASCII letters in ASCII text. Other text
+    is searched with the words compiled under the pattern's flags, so that case folding is the pattern's own
+    (`re.IGNORECASE` lets `s` match `ſ`, `k` match the Kelvin sign)."""
+
+    __slots__ = ("_lower", "gates", "pattern", "words")
+
+    def __init__(self, pattern: re.Pattern[str], *gates: Sequence[str]):
+        self.pattern = pattern
+        self._lower = bool(pattern.flags & re.IGNORECASE)
+        self.words: tuple[tuple[tuple[str, bool], ...], ...] = tuple(
+            tuple((_word(w).lower() if self._lower else _word(w), w.startswith("\\b")) for w in gate) for gate in gates)
+        self.gates = tuple(re.compile("|".join(("\\b" if start else "") + re.escape(w) for w, start in words), pattern.flags)
+                           for words in self.words)
+
+    def _open(self, text: str) -> bool:
+        if text.isascii():
+            low = text.lower() if self._lower else text
+            return all(any(_found(low, w, start) for w, start in words) for words in self.words)
+        return all(gate.search(text) for gate in self.gates)
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        part = text if pos == 0 and endpos >= len(text) else text[pos:endpos]
+        return self.pattern.search(text, pos, endpos) if self._open(part) else None
+
+    def sub(self, repl: str, text: str) -> str:
+        return self.pattern.sub(repl, text) if self._open(text) else text
+
+
+def _word(w: str) -> str:
+    plain = w.removeprefix("\\b")
+    assert plain.isascii() and all(ch.isalnum() or ch in " -_" for ch in plain), w  # plain text, ASCII
+    return plain
+
+
+def _found(low: str, word: str, start: bool) -> bool:
+    """Whether `word` is in `low` (ASCII), with `start`, where no word character comes just before it."""
+    at = low.find(word)
+    while start and at > 0 and (low[at - 1].isalnum() or low[at - 1] == "_"):
+        at = low.find(word, at + 1)
+    return at >= 0
