@@ -41,7 +41,7 @@ class Gated:
     is searched with the words compiled under the pattern's flags, so that case folding is the pattern's own
     (`re.IGNORECASE` lets `s` match `ſ`, `k` match the Kelvin sign)."""
 
-    __slots__ = ("_lower", "gates", "pattern", "words")
+    __slots__ = ("_lower", "_split", "gates", "pattern", "words")
 
     def __init__(self, pattern: re.Pattern[str], *gates: Sequence[str]):
         self.pattern = pattern
@@ -50,11 +50,26 @@ class Gated:
             tuple((_word(w).lower() if self._lower else _word(w), w.startswith("\\b")) for w in gate) for gate in gates)
         self.gates = tuple(re.compile("|".join(("\\b" if start else "") + re.escape(w) for w, start in words), pattern.flags)
                            for words in self.words)
+        # per gate: the plain words, then those that must start a word
+        self._split = tuple((tuple(w for w, start in words if not start), tuple(w for w, start in words if start))
+                            for words in self.words)
 
     def _open(self, text: str) -> bool:
+        global _memo
         if text.isascii():
-            low = text.lower() if self._lower else text
-            return all(any(_found(low, w, start) for w, start in words) for words in self.words)
+            if not self._lower:
+                low = text
+            else:
+                memo = _memo  # one tuple, read and replaced whole: safe between threads
+                if memo[0] is text:
+                    low = memo[1]
+                else:
+                    low = text.lower()
+                    _memo = (text, low)  # the rules of one message read the same subject or prose in turn
+            for plain, starting in self._split:
+                if not (any(w in low for w in plain) or any(_found(low, w) for w in starting)):
+                    return False
+            return True
         return all(gate.search(text) for gate in self.gates)
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
@@ -71,9 +86,12 @@ def _word(w: str) -> str:
     return plain
 
 
-def _found(low: str, word: str, start: bool) -> bool:
-    """Whether `word` is in `low` (ASCII), with `start`, where no word character comes just before it."""
+def _found(low: str, word: str) -> bool:
+    """Whether `word` is in `low` (ASCII) where no word character comes just before it."""
     at = low.find(word)
-    while start and at > 0 and (low[at - 1].isalnum() or low[at - 1] == "_"):
+    while at > 0 and (low[at - 1].isalnum() or low[at - 1] == "_"):
         at = low.find(word, at + 1)
     return at >= 0
+
+
+_memo: tuple[str, str] = ("", "")  # the last text lower-cased, and its lower case
