@@ -69,15 +69,29 @@ class Engine:
                 self._snapshot = None
             from indexers.indexer import Indexer
 
+            mined: dict[str, dict[str, Commit]] = {}
+            said: list[str] = []  # what mining had to say, put after the indexing messages as before
+
+            def mine(report: IndexReport) -> None:
+                # History is mined before extraction rather than after it: the same work, but in a process
+                # that holds no facts yet, so the classifier's forked helper copies a small process and the
+                # commits are built into a small heap (googleapis: 1.04 s after extraction, 0.8 s before).
+                t0 = time.perf_counter()
+                self._history_ok = True
+                before = len(report.messages)
+                mined.update(self._mine_history(report, force))
+                said.extend(report.messages[before:])
+                del report.messages[before:]
+                report.timings["history"] = time.perf_counter() - t0
+
             indexer = Indexer(self.ws, self.store, jobs=self.jobs, progress=self.progress, on_progress=on_progress,
-                              memory=self._memory, isolate=self.isolate, extract=self.extract, share=self.share)
+                              memory=self._memory, isolate=self.isolate, extract=self.extract, share=self.share,
+                              after_plan=mine)
             report, facts_by_repo = indexer.run(force=force, only=only)
             report.messages.extend(self.ws.warnings)
             mark = len(report.messages)
-            t0 = time.perf_counter()
-            self._history_ok = True
-            commits = self._mine_history(report, force)
-            report.timings["history"] = time.perf_counter() - t0
+            report.messages.extend(said)
+            commits = mined
             t1 = time.perf_counter()
             repo_infos: dict[str, RepoInfo] = {}
             for info in report.repos:

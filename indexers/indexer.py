@@ -232,8 +232,12 @@ class RepoMemory:
 class Indexer:
     def __init__(self, ws: Workspace, store: Store, *, jobs: int | None = None, progress: bool = False,
                  on_progress: Callable[[int, int], None] | None = None, memory: dict[str, RepoMemory] | None = None,
-                 isolate: bool = False, extract: Extract | None = None, share: bool = True):
+                 isolate: bool = False, extract: Extract | None = None, share: bool = True,
+                 after_plan: Callable[[IndexReport], None] | None = None):
         self.share = share  # see share_strings: worth it only in a long-lived process
+        # called once the repos are planned (their HEADs known) and before any file is extracted: the
+        # engine mines history there, in a process that holds no facts yet (see Engine.refresh)
+        self.after_plan = after_plan
         self.memory = memory if memory is not None else {}
         # Extract in worker processes even with one job (a long-lived process: the parsers' libraries and
         # the heap a large extraction leaves behind go away with the worker instead of staying resident).
@@ -281,6 +285,8 @@ class Indexer:
                 if plan is not None:
                     plans.append(plan)
         report.timings["discover"] = time.perf_counter() - t0
+        if self.after_plan is not None:
+            self.after_plan(report)
         t1 = time.perf_counter()
         all_jobs = [job for *_rest, jobs in plans for job in jobs]
         results, write_ok = self._execute(all_jobs, reuse=not force, report=report, write=assemble)
