@@ -57,7 +57,9 @@ def _disagreement(rule: Gated, texts: list[str]) -> str | None:
         end = max(0, len(text) - 2)
         if (_span(rule.search(text)) != _span(rule.pattern.search(text))
                 or _span(rule.search(text, 2, end)) != _span(rule.pattern.search(text, 2, end))
-                or rule.sub(" ", text) != rule.pattern.sub(" ", text)):
+                or rule.sub(" ", text) != rule.pattern.sub(" ", text)
+                or [m.span() for m in rule.finditer(text)] != [m.span() for m in rule.pattern.finditer(text)]
+                or [m.span() for m in rule.finditer(text, 2, end)] != [m.span() for m in rule.pattern.finditer(text, 2, end)]):
             return text
     return None
 

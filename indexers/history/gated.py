@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 
 def by_first_letter(stems: Sequence[str]) -> str:
@@ -75,6 +75,10 @@ class Gated:
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         part = text if pos == 0 and endpos >= len(text) else text[pos:endpos]
         return self.pattern.search(text, pos, endpos) if self._open(part) else None
+
+    def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
+        part = text if pos == 0 and endpos >= len(text) else text[pos:endpos]
+        return self.pattern.finditer(text, pos, endpos) if self._open(part) else iter(())
 
     def sub(self, repl: str, text: str) -> str:
         return self.pattern.sub(repl, text) if self._open(text) else text

@@ -44,15 +44,15 @@ _REMOVAL = Gated(re.compile(
     r"|(?<!n't\s)(?<!not\s)\b(?:rm|disabl(?:e|es|ed|ing)|narrow(?:s|ed|ing)?|limit(?:s|ed|ing)?|restrict(?:s|ed|ing)?)\s+"
     r"(?:(?!as\b|to\b|for\b|with\b|by\b)[\w./'-]+\s+){0,3}?(?:work[- ]?arounds?|kludges?|hacks?)\b(?![/.-]\w)",
     re.IGNORECASE), ('workaround', 'work-around', 'work around', 'kludge', 'hack', 'temporary'))
-_WORKAROUND = re.compile(
+_WORKAROUND = Gated(re.compile(
     r"\bwork-?arounds?\b|^work(?:s|ed|ing)?\s+around\b|\b(?:to|and|which|that|this)\s+work(?:s|ed)?\s+around\b"
-    r"|\bwork(?:ed|ing)\s+around\b|\bkludge[sy]?\b|\bband[- ]?aid\b", re.IGNORECASE)
-_HACK = re.compile(r"(?<![/\w.-])hack(?:s|y|ed|ish)?\b(?![/.-]\w)"
-                   r"(?!\s+(?:scripts?|dir|directory|folder|tools?|tooling|week|weeks|day|days|night|session)\b)", re.IGNORECASE)
+    r"|\bwork(?:ed|ing)\s+around\b|\bkludge[sy]?\b|\bband[- ]?aid\b", re.IGNORECASE), ('around', 'kludge', 'band'))
+_HACK = Gated(re.compile(r"(?<![/\w.-])hack(?:s|y|ed|ish)?\b(?![/.-]\w)"
+                   r"(?!\s+(?:scripts?|dir|directory|folder|tools?|tooling|week|weeks|day|days|night|session)\b)", re.IGNORECASE), ('hack',))
 # In the body only phrases that say what *this* change is: "as a workaround", "this is a quick hack",
 # "this works around the ...", "we need it to work around ...", never "I don't know how to work around that",
 # "there is no workaround for", "that would be a dirty hack" or "this was a temporary hack" (said of code removed).
-_WORKAROUND_BODY = re.compile(
+_WORKAROUND_BODY = Gated(re.compile(
     r"\b(?:as\s+an?|this\s+is\s+an?|(?<!was\s)(?<!were\s)(?<!be\s)an?\s+temporary)\s+(?:\w+\s+)?(?:work[- ]?around|hack|kludge)\b"
     r"|\b(?:this|which|it|that)\s+(?:(?:commit|change|patch|pr)\s+)?(?:also\s+)?works?\s+around\s+"
     r"(?:a|an|the|this|that|some|issue|bug)\b|(?:^|[.!?]\s+)works?\s+around\s+(?:a|an|the|this|that|some)\b"
@@ -63,7 +63,7 @@ _WORKAROUND_BODY = re.compile(
     r"|\b(?:the|this|our)\s+(?:\w+\s+)?(?:work[- ]?around|hack|kludge)\s+(?:here\s+)?is\s+to\b"
     r"|\bthis\s+(?:\w+\s+)?(?:work[- ]?around|hack|kludge)\s+(?:will|should|can|must|would|might|may|is|has\s+to|needs?)\b"
     r"(?!\s+(?:no\s+longer|not|now\s+(?:obsolete|unnecessary))\b)",
-    re.IGNORECASE | re.MULTILINE)
+    re.IGNORECASE | re.MULTILINE), ('around', 'hack', 'kludge'))
 # Said of code or events in the past ("this appears to have been done to work around a bug", "it was only added
 # as a workaround originally"): not what this change is. Read on the words just before a match.
 _PAST_BEFORE = re.compile(r"\b(?:was|were|been|had)\s+(?:[\w#'-]+\s+){0,3}$", re.IGNORECASE)
@@ -286,9 +286,9 @@ _CAUSED_BY_LAST = re.compile(
 # A named change of this project said to have broken or regressed what this commit touches: "before the hook
 # pull request regressed it", "commit 1a2b3c4 broke it" (whatever the subject says; not in test- or doc-only
 # commits, which may only add a regression test).
-_NAMED_BROKE = re.compile(
+_NAMED_BROKE = Gated(re.compile(
     r"\b(?:pull\s+request|PR|#\d+|commit|(?=[0-9a-f]*[a-f])[0-9a-f]{7,40})\s+(?:\w+\s+){0,2}?"
-    r"(?:regressed|broke)\s+(?:it|this|that|them)\b", re.IGNORECASE)
+    r"(?:regressed|broke)\s+(?:it|this|that|them)\b", re.IGNORECASE), ('regressed', 'broke'))
 # A note about a workaround is not one: "Add a note about refactoring out hacks", "comment on the IE11 hack".
 _ABOUT_NOTE = re.compile(
     r"^(?:add\w*|writ\w*|updat\w*|expand\w*|improv\w*)\s+(?:a\s+|an\s+|some\s+|the\s+)?(?:\w+\s+)?(?:notes?|comments?|"
@@ -363,7 +363,7 @@ def _temporary_body(prose: str, low: str) -> re.Match[str] | None:
     return min(found, key=lambda m: m.start()) if found else None
 
 
-def _stated(rule: re.Pattern[str], text: str) -> re.Match[str] | None:
+def _stated(rule: re.Pattern[str] | Gated, text: str) -> re.Match[str] | None:
     """The first match of `rule` in `text` that is not a hypothesis ("we could actually remove it for now")."""
     for m in rule.finditer(text):
         if not _MAYBE_BEFORE.search(text, max(0, m.start() - 30), m.start()):
@@ -371,7 +371,7 @@ def _stated(rule: re.Pattern[str], text: str) -> re.Match[str] | None:
     return None
 
 
-def _present(rule: re.Pattern[str], text: str) -> re.Match[str] | None:
+def _present(rule: re.Pattern[str] | Gated, text: str) -> re.Match[str] | None:
     """The first match of `rule` in `text` that is not said of the past or denied (`_PAST_BEFORE`, `_NOT_BEFORE`)."""
     for m in rule.finditer(text):
         start = max(0, m.start() - 40)
