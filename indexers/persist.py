@@ -27,6 +27,7 @@ is ever unpickled.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,15 +73,22 @@ def _items(store: Store, key: tuple[Any, ...], token: str | None, what: str) -> 
     return rec["items"]
 
 
+_PROTO_GROUP = re.compile(r"proto:(?:[a-z0-9_][^.]*\.)*[A-Z][^.]*")
+
+
 def group_of(ident: str) -> str:
     """The part of an entity id its relatives share, so that a contract and the entities a query reads
     with it (a message's fields, a service's rpcs, an API's operations and schemas) land in one bucket:
     `proto:` up to the first capitalised name (the message or service), `openapi:` the API, else the
     first dotted name. Any deterministic answer is correct; this one keeps reads few."""
+    if ident.startswith("proto:"):
+        m = _PROTO_GROUP.match(ident)  # names that start lower-case, then the first capitalised one
+        if m is not None:
+            return m.group(0)
     kind, sep, rest = ident.partition(":")
     if not sep:
         return ident
-    if kind == "proto":
+    if kind == "proto":  # what the pattern leaves: no capitalised name, or one starting otherwise
         names = rest.split(".")
         for i, name in enumerate(names):
             if name[:1].isupper():
