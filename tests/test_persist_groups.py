@@ -1,28 +1,13 @@
 """`indexers.persist.group_of`: the part of an entity id its relatives share, which decides the bucket a
 saved run keeps the entity in. A proto id is read by one pattern where it can be (names that start
-lower-case, then the first capitalised one); every id must get the group the plain reading gives it
-(a changed group would put entities in other buckets than a reader of the same run looks in)."""
+lower-case, then the first capitalised one); every id must get the group the plain reading, name by name
+(`plain_group`), gives it: a changed group would put entities in other buckets than a reader looks in."""
 
 from __future__ import annotations
 
 import random
 
-from indexers.persist import entity_bucket, group_of
-
-
-def _plain(ident: str) -> str:
-    kind, sep, rest = ident.partition(":")
-    if not sep:
-        return ident
-    if kind == "proto":
-        names = rest.split(".")
-        for i, name in enumerate(names):
-            if name[:1].isupper():
-                return "proto:" + ".".join(names[: i + 1])
-        return ident
-    if kind == "openapi":
-        return "openapi:" + rest.partition(":")[0]
-    return kind + ":" + rest.partition(".")[0]
+from indexers.persist import entity_bucket, group_of, plain_group
 
 
 def test_groups_of_proto_ids_are_the_plain_readings() -> None:
@@ -31,7 +16,7 @@ def test_groups_of_proto_ids_are_the_plain_readings() -> None:
     for _ in range(20000):
         names = [rng.choice(starts) + rng.choice(["", "b", "Q", "_", "9", "ẞ"]) for _ in range(rng.randint(0, 6))]
         ident = rng.choice(["proto:", "proto:", "sql:", "openapi:", ""]) + ".".join(names)
-        assert group_of(ident) == _plain(ident), ident
+        assert group_of(ident) == plain_group(ident), ident
 
 
 def test_a_message_and_its_fields_share_a_bucket() -> None:
