@@ -88,6 +88,8 @@ class Engine:
                               memory=self._memory, isolate=self.isolate, extract=self.extract, share=self.share,
                               after_plan=mine)
             report, facts_by_repo = indexer.run(force=force, only=only)
+            if "history" not in report.timings:  # a run that never reached its plan: mine now, as before
+                mine(report)
             report.messages.extend(self.ws.warnings)
             mark = len(report.messages)
             report.messages.extend(said)

@@ -4,8 +4,9 @@ A word rule such as "a removal verb, then up to 50 characters, then *workaround*
 at every offset of every message, and most messages never contain the word it ends on. `Gated` first looks
 for words that every match of the rule contains (compiled with the rule's own flags, so case folding is the
 same) and runs the rule only where they are all there: the same answer, without walking the rule's
-alternatives over text that cannot match. Each gate is written next to its rule, from the rule's source; a
-test compares gated and plain searches over texts built from the rules' own words.
+alternatives over text that cannot match. Each gate is written next to its rule, from the rule's source;
+`tests/test_history_gated.py` compares gated and plain searches over texts drawn from each rule's own parse
+tree, and catches a gate that leaves out any one of its words.
 """
 
 from __future__ import annotations
