@@ -138,6 +138,15 @@ def test_a_word_that_must_start_a_word() -> None:
     assert rule._open("a_x rce") and rule._open("rce") and rule._open("source, rce")
 
 
+def test_offsets_are_clamped_as_re_clamps_them() -> None:
+    rule = Gated(re.compile(r"\bhack\b", re.IGNORECASE), ("hack",))
+    text = "hack: skip it"
+    for pos, endpos in ((-3, 99), (0, -1), (-20, 4), (5, 2), (1, 4), (0, 4)):
+        assert _span(rule.search(text, pos, endpos)) == _span(rule.pattern.search(text, pos, endpos)), (pos, endpos)
+        assert [m.span() for m in rule.finditer(text, pos, endpos)] == \
+            [m.span() for m in rule.pattern.finditer(text, pos, endpos)], (pos, endpos)
+
+
 def test_non_ascii_text_is_folded_as_the_pattern_folds_it() -> None:
     rule = Gated(re.compile(r"\bsecurity\s+fix\b", re.IGNORECASE), ("security",))
     for text in ("ſecurity fix", "SECURITY FIX é", "\u212a security fix"):

@@ -74,15 +74,21 @@ class Gated:
         return all(gate.search(text) for gate in self.gates)
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        part = text if pos == 0 and endpos >= len(text) else text[pos:endpos]
-        return self.pattern.search(text, pos, endpos) if self._open(part) else None
+        return self.pattern.search(text, pos, endpos) if self._open(_between(text, pos, endpos)) else None
 
     def finditer(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[str]]:
-        part = text if pos == 0 and endpos >= len(text) else text[pos:endpos]
-        return self.pattern.finditer(text, pos, endpos) if self._open(part) else iter(())
+        return self.pattern.finditer(text, pos, endpos) if self._open(_between(text, pos, endpos)) else iter(())
 
     def sub(self, repl: str, text: str) -> str:
         return self.pattern.sub(repl, text) if self._open(text) else text
+
+
+def _between(text: str, pos: int, endpos: int) -> str:
+    """The text a search from `pos` to `endpos` reads: offsets clamped to the text as `re` clamps them (a
+    negative one is 0, not counted from the end as a slice would)."""
+    if pos <= 0 and endpos >= len(text):
+        return text
+    return text[max(pos, 0):max(endpos, 0)]
 
 
 def _word(w: str) -> str:
